@@ -1,0 +1,56 @@
+import type { Auth } from '../context/auth';
+import { Role } from '../entities/enums';
+import { ForbiddenError } from '../errors/domain-error';
+
+const { ADMIN, SUPERVISOR, DISPATCHER, AGENT, INTEGRATION } = Role;
+const STAFF = [ADMIN, SUPERVISOR, DISPATCHER, AGENT];
+
+/** What each role may do (DESIGN §2). A new operation names one of these at its resolver. */
+export enum Permission {
+  ManageOrganization = 'organization:manage',
+  ManageApiKeys = 'api-keys:manage',
+  ManageStaff = 'staff:manage',
+  ReadStaff = 'staff:read',
+  ManageInboxes = 'inboxes:manage',
+  ReadInboxes = 'inboxes:read',
+  ReadCustomers = 'customers:read',
+  WriteCustomers = 'customers:write',
+  ReadConversations = 'conversations:read',
+  /** Start conversations and record what customers write (integrations, and staff on their behalf). */
+  RecordCustomerMessages = 'conversations:record-customer',
+  WorkConversations = 'conversations:work',
+  AssignConversationsToAnyone = 'conversations:assign-any',
+  DeleteConversations = 'conversations:delete',
+  /** Sign-in sessions of staff: sign out, my status. */
+  OwnSession = 'session:own',
+}
+
+const GRANTS: Record<Permission, readonly Role[]> = {
+  [Permission.ManageOrganization]: [ADMIN],
+  [Permission.ManageApiKeys]: [ADMIN],
+  [Permission.ManageStaff]: [ADMIN],
+  [Permission.ReadStaff]: [...STAFF, INTEGRATION],
+  [Permission.ManageInboxes]: [ADMIN],
+  [Permission.ReadInboxes]: [...STAFF, INTEGRATION],
+  [Permission.ReadCustomers]: [...STAFF, INTEGRATION],
+  [Permission.WriteCustomers]: [...STAFF, INTEGRATION],
+  [Permission.ReadConversations]: [...STAFF, INTEGRATION],
+  [Permission.RecordCustomerMessages]: [...STAFF, INTEGRATION],
+  [Permission.WorkConversations]: STAFF,
+  [Permission.AssignConversationsToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
+  [Permission.DeleteConversations]: [ADMIN, SUPERVISOR],
+  [Permission.OwnSession]: STAFF,
+};
+
+export function can(auth: Auth, permission: Permission): boolean {
+  return GRANTS[permission].includes(auth.role);
+}
+
+export function requirePermission(auth: Auth, permission: Permission): void {
+  if (!can(auth, permission)) throw new ForbiddenError();
+}
+
+/** Roles that see every inbox of the organization; agents see the inboxes they belong to. */
+export function seesAllInboxes(auth: Auth): boolean {
+  return auth.role !== AGENT;
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+
+/** Everything the server reads from its environment, parsed and validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Postgres to use; when absent the server runs an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis for the PubSub; when absent events stay in-process (a single instance). */
+  redisUrl: string | undefined;
+  dataDir: string;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** How long a sign-in token lives. */
+  sessionTtlHours: number;
+  /** A client session not seen for this long is dead and loses its ticket lock. */
+  lockTtlSeconds: number;
+  maxPageSize: number;
+  maxQueryDepth: number;
+  maxQueryCost: number;
+  maxBodyBytes: number;
+  /** New WebSockets above this count are refused with close code 1013 (try again later). */
+  maxSockets: number;
+  /** Country used to read phone numbers written without an international prefix. */
+  defaultPhoneCountry: string | undefined;
+  logLevel: 'silent' | 'error' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a whole number >= ${min} (got "${raw}")`);
+  }
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+const LOG_LEVELS = ['silent', 'error', 'info', 'debug'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const country = optional(env, 'DEFAULT_PHONE_COUNTRY')?.toUpperCase();
+  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
+    throw new ConfigError('DEFAULT_PHONE_COUNTRY must be a two-letter ISO country code, e.g. US');
+  }
+  return {
+    port: integer(env, 'PORT', 4000),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    redisUrl: optional(env, 'REDIS_URL'),
+    dataDir: path.resolve(optional(env, 'DATA_DIR') ?? '.data'),
+    adminEmail: optional(env, 'ADMIN_EMAIL'),
+    adminPassword: optional(env, 'ADMIN_PASSWORD'),
+    sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 12, 1),
+    lockTtlSeconds: integer(env, 'LOCK_TTL_SECONDS', 30, 1),
+    maxPageSize: integer(env, 'MAX_PAGE_SIZE', 100, 1),
+    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
+    maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
+    maxSockets: integer(env, 'MAX_SOCKETS', 15000, 1),
+    defaultPhoneCountry: country,
+    logLevel,
+  };
+}

@@ -1,0 +1,29 @@
+import { AuthorKind, Role } from '../entities/enums';
+
+/** Who is calling, established once per request (HTTP) or per connection (WebSocket). */
+export interface Auth {
+  organizationId: string;
+  role: Role;
+  /** The staff member; null for an API key. */
+  staffId: string | null;
+  apiKeyId: string | null;
+  /** The sign-in session whose token was used. */
+  signInSessionId: string | null;
+  /** The window: a WebSocket's own session, or the sign-in session for a plain HTTP client. */
+  clientSessionId: string | null;
+  name: string;
+}
+
+/** Who caused something, as events and audit rows record it. */
+export interface ActorRef {
+  kind: AuthorKind;
+  id: string | null;
+  name: string;
+}
+
+export function actorOf(auth: Auth): ActorRef {
+  if (auth.staffId) return { kind: AuthorKind.STAFF, id: auth.staffId, name: auth.name };
+  return { kind: AuthorKind.API_KEY, id: auth.apiKeyId, name: auth.name };
+}
+
+export const SYSTEM_ACTOR: ActorRef = { kind: AuthorKind.SYSTEM, id: null, name: 'Tandem' };

@@ -1,0 +1,202 @@
+import DataLoader from 'dataloader';
+import { type DataSource, type EntityTarget, In } from 'typeorm';
+import type { AccessPolicy } from '../authz/access-policy';
+import { decodeCursor, encodeCursor, type Page, requirePageSize } from '../db/pagination';
+import { hydrate } from '../db/rows';
+import { Contact } from '../entities/contact.entity';
+import { Conversation } from '../entities/conversation.entity';
+import { Customer } from '../entities/customer.entity';
+import type { ConversationStatus } from '../entities/enums';
+import { Inbox } from '../entities/inbox.entity';
+import { InboxMember } from '../entities/inbox-member.entity';
+import { Message } from '../entities/message.entity';
+import { Staff } from '../entities/staff.entity';
+import { BadInputError } from '../errors/domain-error';
+import type { Auth } from './auth';
+
+type Row = Record<string, unknown> & { id: string; total: string };
+
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+export interface ChildPageArgs {
+  first: number;
+  after?: string | null;
+}
+
+/**
+ * Per-request batch loaders: whatever the page size, a relation costs one statement per request.
+ * Every loader is scoped to the caller's organization.
+ */
+export class Loaders {
+  readonly staff = this.byId(Staff);
+  readonly inbox = this.byId(Inbox);
+  readonly customer = this.byId(Customer);
+  readonly contact = this.byId(Contact);
+
+  readonly contactsOfCustomer = new DataLoader<string, Contact[]>(async (customerIds) => {
+    const contacts = await this.dataSource.getRepository(Contact).find({
+      where: { customerId: In([...customerIds]), organizationId: this.organizationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const byCustomer = groupBy(contacts, (c) => c.customerId);
+    return customerIds.map((id) => byCustomer.get(id) ?? []);
+  });
+
+  readonly membersOfInbox = new DataLoader<string, Staff[]>(async (inboxIds) => {
+    const members = await this.dataSource
+      .getRepository(Staff)
+      .createQueryBuilder('staff')
+      .innerJoin(InboxMember, 'member', 'member.staff_id = staff.id')
+      .addSelect('member.inbox_id', 'member_inbox_id')
+      .where('member.inbox_id IN (:...inboxIds)', { inboxIds })
+      .andWhere('staff.organization_id = :org', { org: this.organizationId })
+      .orderBy('staff.name')
+      .getRawAndEntities();
+    const byInbox = new Map<string, Staff[]>();
+    members.entities.forEach((staff, index) => {
+      const inboxId = members.raw[index]?.member_inbox_id as string;
+      byInbox.set(inboxId, [...(byInbox.get(inboxId) ?? []), staff]);
+    });
+    return inboxIds.map((id) => byInbox.get(id) ?? []);
+  });
+
+  private readonly childPages = new Map<string, DataLoader<string, Page<unknown>>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly auth: Auth | null,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  private get organizationId(): string {
+    // No auth means no access to anything: a uuid that matches no row.
+    return this.auth?.organizationId ?? '00000000-0000-0000-0000-000000000000';
+  }
+
+  /** A customer's conversations, newest first, that the caller may see. */
+  conversationsOfCustomer(args: ChildPageArgs & { status?: ConversationStatus | null }): DataLoader<string, Page<Conversation>> {
+    const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
+    return this.childPage(`conversations:${JSON.stringify(args)}`, Conversation, {
+      parent: 'customer_id',
+      order: 'created_at',
+      orderProperty: 'createdAt',
+      direction: 'DESC',
+      where: ['t.deleted_at IS NULL', ...(args.status ? ['t.status = :status'] : []), ...(scope ? [scope] : [])],
+      params: { status: args.status ?? null, viewerId: this.auth?.staffId ?? null },
+      args,
+    });
+  }
+
+  /** A conversation's messages, oldest first. */
+  messagesOfConversation(args: ChildPageArgs): DataLoader<string, Page<Message>> {
+    return this.childPage(`messages:${JSON.stringify(args)}`, Message, {
+      parent: 'conversation_id',
+      order: 'position',
+      orderProperty: 'position',
+      direction: 'ASC',
+      where: [],
+      params: {},
+      args,
+    });
+  }
+
+  private byId<T extends { id: string; organizationId: string }>(target: EntityTarget<T>): DataLoader<string, T | null> {
+    return new DataLoader<string, T | null>(async (ids) => {
+      const rows = await this.dataSource.getRepository(target).find({
+        where: { id: In([...ids]), organizationId: this.organizationId } as never,
+      });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  /**
+   * One page per parent in one statement: rows are numbered per parent after the cursor, and
+   * counted per parent over everything, with window functions.
+   */
+  private childPage<T extends { id: string }>(
+    key: string,
+    target: EntityTarget<T>,
+    spec: {
+      parent: string;
+      order: string;
+      orderProperty: keyof T & string;
+      direction: 'ASC' | 'DESC';
+      where: string[];
+      params: Record<string, unknown>;
+      args: ChildPageArgs;
+    },
+  ): DataLoader<string, Page<T>> {
+    const existing = this.childPages.get(key);
+    if (existing) return existing as DataLoader<string, Page<T>>;
+    requirePageSize(spec.args.first);
+    let afterCondition = 'true';
+    const params: Record<string, unknown> = { ...spec.params, org: this.organizationId, limit: spec.args.first + 1 };
+    if (spec.args.after) {
+      const [value, id] = decodeCursor(spec.args.after);
+      if (value === undefined || typeof id !== 'string') throw new BadInputError('after', 'Not a cursor returned by this API');
+      afterCondition = `(t.${spec.order}, t.id) ${spec.direction === 'ASC' ? '>' : '<'} (:cursorValue, :cursorId)`;
+      Object.assign(params, { cursorValue: value, cursorId: id });
+    }
+    const table = this.dataSource.getMetadata(target).tableName;
+    const loader = new DataLoader<string, Page<T>>(async (parentIds) => {
+      const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
+        `SELECT * FROM (
+           SELECT t.*,
+                  count(*) OVER (PARTITION BY t.${spec.parent}) AS total,
+                  (${afterCondition}) AS after_cursor,
+                  row_number() OVER (PARTITION BY t.${spec.parent}, (${afterCondition})
+                                     ORDER BY t.${spec.order} ${spec.direction}, t.id ${spec.direction}) AS rn
+             FROM ${table} t
+            WHERE t.${spec.parent} IN (:...parentIds) AND t.organization_id = :org
+              ${spec.where.map((w) => `AND ${w}`).join(' ')}
+         ) paged
+         WHERE after_cursor AND rn <= :limit
+         ORDER BY rn`,
+        { ...params, parentIds },
+      );
+      const rows = (await this.dataSource.query(sql, values)) as Row[];
+      const byParent = groupBy(rows, (row) => row[spec.parent] as string);
+      return parentIds.map((parentId) => {
+        const parentRows = byParent.get(parentId) ?? [];
+        const nodes = parentRows.slice(0, spec.args.first).map((row) => hydrate(this.dataSource, target, row));
+        const total = Number(parentRows[0]?.total ?? 0);
+        return {
+          nodes,
+          cursors: nodes.map((node) => {
+            const value = node[spec.orderProperty] as unknown;
+            return encodeCursor([value instanceof Date ? value.toISOString() : (value as string), node.id]);
+          }),
+          hasNextPage: parentRows.length > spec.args.first,
+          // Without rows after the cursor the window count is unknown; count it then.
+          totalCount: async () => (parentRows.length ? total : this.countChildren(table, spec, parentId)),
+        };
+      });
+    });
+    this.childPages.set(key, loader as DataLoader<string, Page<unknown>>);
+    return loader;
+  }
+
+  private async countChildren(
+    table: string,
+    spec: { parent: string; where: string[]; params: Record<string, unknown> },
+    parentId: string,
+  ): Promise<number> {
+    const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
+      `SELECT count(*) AS n FROM ${table} t WHERE t.${spec.parent} = :parentId AND t.organization_id = :org
+        ${spec.where.map((w) => `AND ${w}`).join(' ')}`,
+      { ...spec.params, parentId, org: this.organizationId },
+    );
+    const [row] = (await this.dataSource.query(sql, values)) as Array<{ n: string }>;
+    return Number(row?.n ?? 0);
+  }
+}

@@ -1,0 +1,61 @@
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import { ENTITIES } from '../entities';
+import { MIGRATIONS } from '../../migrations';
+import { TandemNamingStrategy } from './naming-strategy';
+import type { Logger } from '../logger';
+
+/**
+ * Counts the SQL statements a data source sends. Tests read it to pin "no N+1"; it costs an
+ * increment per statement.
+ */
+export class StatementCounter implements TypeOrmLogger {
+  count = 0;
+  /** When set, every statement is also recorded (tests that want to see which). */
+  recorded: string[] | undefined;
+
+  constructor(private readonly logger?: Logger) {}
+
+  logQuery(query: string): void {
+    this.count += 1;
+    this.recorded?.push(query);
+  }
+  logQueryError(error: string | Error, query: string): void {
+    this.logger?.debug(`query failed: ${String(error)} -- ${query}`);
+  }
+  logQuerySlow(time: number, query: string): void {
+    this.logger?.info(`slow query (${time} ms): ${query.slice(0, 300)}`);
+  }
+  logSchemaBuild(): void {}
+  logMigration(message: string): void {
+    this.logger?.info(message);
+  }
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger?.info(String(message));
+  }
+}
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  logger?: Logger;
+}
+
+export function createDataSource({ url, poolSize = 10, logger }: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migration',
+    namingStrategy: new TandemNamingStrategy(),
+    synchronize: false,
+    logging: true,
+    logger: new StatementCounter(logger),
+    maxQueryExecutionTime: 1000,
+    extra: { max: poolSize, application_name: 'tandem' },
+  });
+}
+
+export function statementCounter(dataSource: DataSource): StatementCounter {
+  return dataSource.logger as StatementCounter;
+}

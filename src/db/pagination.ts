@@ -1,0 +1,85 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { BadInputError } from '../errors/domain-error';
+
+/** The largest page any list returns (DESIGN §5). */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+export interface PageRequest {
+  first: number;
+  after?: string | null;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  cursors: string[];
+  hasNextPage: boolean;
+  /** Counted only when a client asks for `totalCount`. */
+  totalCount: () => Promise<number>;
+}
+
+/** Keyset order: one column (a property path of the alias) then the id, both one direction. */
+export interface PageOrder {
+  property: string;
+  direction: 'ASC' | 'DESC';
+}
+
+type CursorValue = string | number;
+
+export function encodeCursor(values: CursorValue[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, field = 'after'): CursorValue[] {
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      return values as CursorValue[];
+    }
+  } catch {
+    // fall through
+  }
+  throw new BadInputError(field, 'Not a cursor returned by this API');
+}
+
+export function requirePageSize(first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new BadInputError('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
+  }
+}
+
+const cursorValue = (value: unknown): CursorValue =>
+  value instanceof Date ? value.toISOString() : (value as CursorValue);
+
+/** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
+export async function paginate<T extends ObjectLiteral & { id: string }>(
+  query: SelectQueryBuilder<T>,
+  request: PageRequest,
+  order: PageOrder,
+): Promise<Page<T>> {
+  requirePageSize(request.first);
+  const alias = query.alias;
+  const countQuery = query.clone();
+  const page = query.clone();
+  if (request.after) {
+    const [value, id] = decodeCursor(request.after);
+    if (value === undefined || typeof id !== 'string') throw new BadInputError('after', 'Not a cursor returned by this API');
+    const comparison = order.direction === 'ASC' ? '>' : '<';
+    page.andWhere(`(${alias}.${order.property}, ${alias}.id) ${comparison} (:cursorValue, :cursorId)`, {
+      cursorValue: value,
+      cursorId: id,
+    });
+  }
+  page
+    .orderBy(`${alias}.${order.property}`, order.direction)
+    .addOrderBy(`${alias}.id`, order.direction)
+    .limit(request.first + 1);
+  const rows = await page.getMany();
+  const nodes = rows.slice(0, request.first);
+  return {
+    nodes,
+    cursors: nodes.map((node) => encodeCursor([cursorValue(node[order.property]), node.id])),
+    hasNextPage: rows.length > request.first,
+    totalCount: () => countQuery.getCount(),
+  };
+}

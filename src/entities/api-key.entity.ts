@@ -1,0 +1,53 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { Role } from './enums';
+import { Organization } from './organization.entity';
+
+@ObjectType({ description: 'An organization-scoped key for partners. The secret is shown once.' })
+@Entity('api_key')
+@Index('idx_api_key_organization_id', ['organizationId'])
+@Index('uq_api_key_secret_hash', ['secretHash'], { unique: true })
+export class ApiKey {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Field()
+  @Column('text')
+  name: string;
+
+  @Field(() => Role)
+  @Column('varchar', { length: 16 })
+  role: Role;
+
+  /** sha256 of the whole key. */
+  @Column('text')
+  secretHash: string;
+
+  @Column('uuid', { nullable: true })
+  createdById: string | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  revokedAt: Date | null;
+}

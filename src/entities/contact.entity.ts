@@ -1,0 +1,50 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { ContactKind } from './enums';
+import { Customer } from './customer.entity';
+import { Organization } from './organization.entity';
+
+@ObjectType({ description: "One way to reach a customer: a phone number, an email, a messaging id." })
+@Entity('contact')
+@Index('uq_contact_value', ['organizationId', 'kind', 'value'], { unique: true })
+@Index('idx_contact_customer_id', ['customerId'])
+export class Contact {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Column('uuid')
+  customerId: string;
+
+  @ManyToOne(() => Customer, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'customer_id' })
+  customer?: Relation<Customer>;
+
+  @Field(() => ContactKind)
+  @Column('varchar', { length: 16 })
+  kind: ContactKind;
+
+  @Field({ description: 'Normalized: E.164 for phone numbers, lower-case for emails.' })
+  @Column('text')
+  value: string;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+}

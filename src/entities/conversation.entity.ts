@@ -1,0 +1,112 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Channel, ConversationStatus, Direction } from './enums';
+import { Contact } from './contact.entity';
+import { Customer } from './customer.entity';
+import { Inbox } from './inbox.entity';
+import { Organization } from './organization.entity';
+import { Staff } from './staff.entity';
+
+/** A conversation is also the "ticket" of co-working and the "interaction" of campaigns. */
+@ObjectType({ description: 'A conversation with a customer on one channel: the unit of work.' })
+@Entity('conversation')
+@Index('idx_conversation_organization_id_created_at', ['organizationId', 'createdAt', 'id'])
+@Index('idx_conversation_customer_id', ['customerId', 'createdAt'])
+@Index('idx_conversation_inbox_id', ['inboxId', 'status'])
+@Index('idx_conversation_assignee_id', ['assigneeId', 'status'])
+export class Conversation {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Column('uuid')
+  customerId: string;
+
+  @ManyToOne(() => Customer, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'customer_id' })
+  customer?: Relation<Customer>;
+
+  @Column('uuid', { nullable: true })
+  contactId: string | null;
+
+  @ManyToOne(() => Contact, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'contact_id' })
+  contact?: Relation<Contact> | null;
+
+  @Field(() => Channel)
+  @Column('varchar', { length: 16 })
+  channel: Channel;
+
+  @Column('uuid')
+  inboxId: string;
+
+  @ManyToOne(() => Inbox, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'inbox_id' })
+  inbox?: Relation<Inbox>;
+
+  @Column('uuid', { nullable: true })
+  assigneeId: string | null;
+
+  @ManyToOne(() => Staff, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'assignee_id' })
+  assignee?: Relation<Staff> | null;
+
+  @Field(() => ConversationStatus)
+  @Column('varchar', { length: 16, default: ConversationStatus.OPEN })
+  status: ConversationStatus;
+
+  @Field(() => Direction)
+  @Column('varchar', { length: 16 })
+  direction: Direction;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  subject: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the conversation went where it is (HERO, QUEUE, MANUAL, ...).',
+  })
+  @Column('varchar', { length: 48, nullable: true })
+  routingReason: string | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @Field()
+  @UpdateDateColumn({ type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  lastMessageAt: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  closedAt: Date | null;
+
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  archivedAt: Date | null;
+
+  /** Deleted conversations are kept for the audit trail and are NOT_FOUND to everyone. */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  deletedAt: Date | null;
+}

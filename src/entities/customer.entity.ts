@@ -1,0 +1,65 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Organization } from './organization.entity';
+
+@ObjectType({ description: 'An end user of the organization, reachable through their contacts.' })
+@Entity('customer')
+@Index('idx_customer_organization_id_name', ['organizationId', 'name', 'id'])
+@Index('uq_customer_username', ['organizationId', 'username'], {
+  unique: true,
+  where: 'username IS NOT NULL',
+})
+export class Customer {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Field()
+  @Column('text')
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  username: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  email: string | null;
+
+  @Field(() => String, { nullable: true, description: 'E.164, e.g. +14155550100.' })
+  @Column('text', { nullable: true })
+  phone: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Column('text', { nullable: true })
+  postalAddress: string | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @Field()
+  @UpdateDateColumn({ type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+
+  @Field({ description: 'Last conversation started or message exchanged with this customer.' })
+  @Column('timestamp with time zone', { precision: 3, default: () => 'now()' })
+  lastActivityAt: Date;
+}

@@ -1,0 +1,50 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Channel } from './enums';
+import { Organization } from './organization.entity';
+
+@ObjectType({ description: 'A queue of conversations worked by its members.' })
+@Entity('inbox')
+@Index('uq_inbox_organization_id_name', ['organizationId', 'name'], { unique: true })
+@Index('uq_inbox_default_voice', ['organizationId'], { unique: true, where: 'is_default_voice' })
+export class Inbox {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Field()
+  @Column('text')
+  name: string;
+
+  @Field(() => [Channel])
+  @Column('text', { array: true, default: () => "'{}'" })
+  channels: Channel[];
+
+  @Field({ description: "Voice calls whose hero is unavailable go to this inbox (one per organization)." })
+  @Column('boolean', { default: false })
+  isDefaultVoice: boolean;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+}

@@ -1,0 +1,30 @@
+import { ApiKey } from './api-key.entity';
+import { AuditEvent } from './audit-event.entity';
+import { ClientSession } from './client-session.entity';
+import { Contact } from './contact.entity';
+import { Conversation } from './conversation.entity';
+import { Customer } from './customer.entity';
+import { EventLog, StreamSeq } from './event-log.entity';
+import { Inbox } from './inbox.entity';
+import { InboxMember } from './inbox-member.entity';
+import { Message } from './message.entity';
+import { Organization } from './organization.entity';
+import { SignInThrottle } from './sign-in-throttle.entity';
+import { Staff } from './staff.entity';
+
+export const ENTITIES = [
+  Organization,
+  Staff,
+  ClientSession,
+  ApiKey,
+  Inbox,
+  InboxMember,
+  Customer,
+  Contact,
+  Conversation,
+  Message,
+  EventLog,
+  StreamSeq,
+  SignInThrottle,
+  AuditEvent,
+];

@@ -1,0 +1,36 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { Inbox } from './inbox.entity';
+
+/** A tenant. Every other row carries its organization. */
+@ObjectType({ description: 'A tenant: every row belongs to exactly one organization.' })
+@Entity('organization')
+export class Organization {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Field()
+  @Column('text')
+  name: string;
+
+  /** Where conversations go when no inbox is named. Set right after the org is created. */
+  @Column('uuid', { nullable: true })
+  defaultInboxId: string | null;
+
+  @ManyToOne(() => Inbox, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'default_inbox_id' })
+  defaultInbox?: Relation<Inbox> | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+}

@@ -1,0 +1,17 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** Failed sign-ins per email, shared by every instance so that throttling holds behind a balancer. */
+@Entity('sign_in_throttle')
+export class SignInThrottle {
+  @PrimaryColumn('text')
+  email: string;
+
+  @Column('integer', { default: 0 })
+  failures: number;
+
+  @Column('timestamp with time zone', { precision: 3, default: () => 'now()' })
+  lastFailureAt: Date;
+
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  blockedUntil: Date | null;
+}

@@ -1,0 +1,70 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Role, StaffStatus } from './enums';
+import { Inbox } from './inbox.entity';
+import { Organization } from './organization.entity';
+
+@ObjectType({ description: 'A person who signs in: agent, dispatcher, supervisor or admin.' })
+@Entity('staff')
+@Index('uq_staff_email', ['email'], { unique: true })
+@Index('idx_staff_organization_id', ['organizationId'])
+export class Staff {
+  @Field(() => ID)
+  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  id: string;
+
+  @Column('uuid')
+  organizationId: string;
+
+  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organization_id' })
+  organization?: Relation<Organization>;
+
+  @Field()
+  @Column('text')
+  name: string;
+
+  /** Stored lower-case; unique across organizations because sign-in names no organization. */
+  @Field()
+  @Column('text')
+  email: string;
+
+  @Column('text')
+  passwordHash: string;
+
+  @Field(() => Role)
+  @Column('varchar', { length: 16 })
+  role: Role;
+
+  @Field({ description: 'Deactivated staff cannot sign in and receive no work.' })
+  @Column('boolean', { default: true })
+  active: boolean;
+
+  @Field(() => StaffStatus)
+  @Column('varchar', { length: 16, default: StaffStatus.OFFLINE })
+  status: StaffStatus;
+
+  @Column('uuid', { nullable: true })
+  defaultInboxId: string | null;
+
+  @ManyToOne(() => Inbox, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'default_inbox_id' })
+  defaultInbox?: Relation<Inbox> | null;
+
+  @Field()
+  @CreateDateColumn({ type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+}

@@ -1,0 +1,79 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Permission } from '../../authz/permissions';
+import type { Auth } from '../../context/auth';
+import type { Context } from '../../context/context';
+import { Contact } from '../../entities/contact.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import { Customer } from '../../entities/customer.entity';
+import { type ConnectionShape, toConnection } from '../../schema/connection';
+import { CurrentAuth } from '../../schema/decorators';
+import { CustomerService } from '../../services/customer/customer.service';
+import { IdArgs } from '../common/id.args';
+import { ConversationConnection } from '../conversation/conversation.inputs';
+import {
+  AddContactInput,
+  AddContactPayload,
+  CreateCustomerInput,
+  CustomerConnection,
+  CustomerConversationsArgs,
+  CustomerPayload,
+  CustomersArgs,
+  UpdateCustomerInput,
+} from './customer.inputs';
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  constructor(private readonly customerService: CustomerService) {}
+
+  @Authorized(Permission.ReadCustomers)
+  @Query(() => Customer)
+  customer(@CurrentAuth() auth: Auth, @Args() { id }: IdArgs): Promise<Customer> {
+    return this.customerService.get(auth, id);
+  }
+
+  @Authorized(Permission.ReadCustomers)
+  @Query(() => CustomerConnection, { description: 'Ordered by name.' })
+  async customers(@CurrentAuth() auth: Auth, @Args() { filter, first, after }: CustomersArgs): Promise<ConnectionShape<Customer>> {
+    return toConnection(await this.customerService.list(auth, filter ?? {}, { first, after }));
+  }
+
+  @Authorized(Permission.WriteCustomers)
+  @Mutation(() => CustomerPayload)
+  async createCustomer(@CurrentAuth() auth: Auth, @Arg('input') input: CreateCustomerInput): Promise<CustomerPayload> {
+    return { customer: await this.customerService.create(auth, input) };
+  }
+
+  @Authorized(Permission.WriteCustomers)
+  @Mutation(() => CustomerPayload, { description: 'Omitted fields stay as they are; null clears one.' })
+  async updateCustomer(@CurrentAuth() auth: Auth, @Arg('input') { customerId, ...fields }: UpdateCustomerInput): Promise<CustomerPayload> {
+    return { customer: await this.customerService.update(auth, customerId, fields) };
+  }
+
+  @Authorized(Permission.WriteCustomers)
+  @Mutation(() => AddContactPayload, { description: "Adding a contact the customer already has returns it; another customer's is a CONFLICT." })
+  async addContact(@CurrentAuth() auth: Auth, @Arg('input') input: AddContactInput): Promise<AddContactPayload> {
+    return { contact: await this.customerService.addContact(auth, input.customerId, input.kind, input.value) };
+  }
+
+  @FieldResolver(() => [Contact])
+  contacts(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<Contact[]> {
+    return loaders.contactsOfCustomer.load(customer.id);
+  }
+
+  @FieldResolver(() => ConversationConnection, { description: 'Newest first.' })
+  async conversations(
+    @Root() customer: Customer,
+    @Args() args: CustomerConversationsArgs,
+    @Ctx() { loaders }: Context,
+  ): Promise<ConnectionShape<Conversation>> {
+    return toConnection(await loaders.conversationsOfCustomer(args).load(customer.id));
+  }
+}
+
+@Resolver(() => Contact)
+export class ContactResolver {
+  @FieldResolver(() => Customer)
+  async customer(@Root() contact: Contact, @Ctx() { loaders }: Context): Promise<Customer | null> {
+    return loaders.customer.load(contact.customerId);
+  }
+}

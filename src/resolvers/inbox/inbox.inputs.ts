@@ -1,0 +1,70 @@
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { Channel } from '../../entities/enums';
+import { Inbox } from '../../entities/inbox.entity';
+import { ConnectionType } from '../../schema/connection';
+
+@InputType()
+export class CreateInboxInput {
+  @Field()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name: string;
+
+  @Field(() => [Channel], { nullable: true, description: 'Defaults to every channel.' })
+  @IsOptional()
+  @ArrayMinSize(1)
+  @IsEnum(Channel, { each: true })
+  channels?: Channel[];
+
+  @Field({ nullable: true, description: 'Makes it the default voice inbox (the previous one stops being it).' })
+  @IsOptional()
+  @IsBoolean()
+  isDefaultVoice?: boolean;
+}
+
+@InputType()
+export class UpdateInboxInput {
+  @Field(() => ID)
+  @IsUUID('all')
+  inboxId: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @Field(() => [Channel], { nullable: true })
+  @IsOptional()
+  @ArrayMinSize(1)
+  @IsEnum(Channel, { each: true })
+  channels?: Channel[];
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsBoolean()
+  isDefaultVoice?: boolean;
+}
+
+@InputType()
+export class SetInboxMembersInput {
+  @Field(() => ID)
+  @IsUUID('all')
+  inboxId: string;
+
+  @Field(() => [ID], { description: 'The complete list of members.' })
+  @ArrayMaxSize(1000)
+  @IsUUID('all', { each: true })
+  staffIds: string[];
+}
+
+@ObjectType()
+export class InboxPayload {
+  @Field(() => Inbox)
+  inbox: Inbox;
+}
+
+export const InboxConnection = ConnectionType(Inbox);

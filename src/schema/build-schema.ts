@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { Context } from '../context/context';
+import { AuthResolver } from '../resolvers/auth/auth.resolver';
+import { ActorResolver } from '../resolvers/common/actor.type';
+import { ConversationResolver } from '../resolvers/conversation/conversation.resolver';
+import { MessageResolver } from '../resolvers/conversation/message.resolver';
+import { ContactResolver, CustomerResolver } from '../resolvers/customer/customer.resolver';
+import { InboxResolver } from '../resolvers/inbox/inbox.resolver';
+import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import { authChecker } from './auth';
+import { DateTimeScalar } from './scalars';
+
+export const RESOLVERS = [
+  AuthResolver,
+  StaffResolver,
+  InboxResolver,
+  CustomerResolver,
+  ContactResolver,
+  ConversationResolver,
+  MessageResolver,
+  ActorResolver,
+] as const;
+
+let schema: Promise<GraphQLSchema> | undefined;
+
+/**
+ * The schema depends only on the resolver classes, so a process builds it once; each server
+ * instance reaches its own resolver instances through the context's container.
+ */
+export function getSchema(): Promise<GraphQLSchema> {
+  schema ??= buildSchema({
+    resolvers: RESOLVERS,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    authChecker,
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    container: ({ context }) => (context as Context).container,
+    // Every subscription brings its own `subscribe` (access check, replay, then the event hub),
+    // so type-graphql's topic-based PubSub is never used; it still insists on one.
+    pubSub: {
+      publish: () => {
+        throw new Error('publish through the unit of work');
+      },
+      subscribe: () => {
+        throw new Error('subscriptions use their own subscribe function');
+      },
+    },
+  });
+  return schema;
+}

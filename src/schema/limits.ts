@@ -1,0 +1,98 @@
+import {
+  type ASTVisitor,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+
+function depthOf(
+  selectionSet: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+): number {
+  if (!selectionSet) return 0;
+  let deepest = 0;
+  for (const selection of selectionSet.selections) {
+    let depth = 0;
+    if (selection.kind === Kind.FIELD) {
+      // Introspection is allowed whatever its depth: tools such as the playground need it.
+      if (selection.name.value.startsWith('__')) continue;
+      depth = selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, visiting) : 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      depth = depthOf(selection.selectionSet, fragments, visiting);
+    } else {
+      const name = selection.name.value;
+      if (visiting.has(name)) continue; // a cycle; graphql's own rules report it
+      visiting.add(name);
+      depth = depthOf(fragments[name]?.selectionSet, fragments, visiting);
+      visiting.delete(name);
+    }
+    deepest = Math.max(deepest, depth);
+  }
+  return deepest;
+}
+
+/** A validation rule refusing operations nested deeper than `maxDepth` fields. */
+export function depthLimit(maxDepth: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    const document = context.getDocument();
+    const fragments = Object.fromEntries(
+      document.definitions
+        .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+        .map((d) => [d.name.value, d]),
+    );
+    return {
+      OperationDefinition(operation) {
+        const depth = depthOf(operation.selectionSet, fragments, new Set());
+        if (depth > maxDepth) {
+          context.reportError(
+            new GraphQLError(`The query is ${depth} levels deep; the limit is ${maxDepth}`, {
+              nodes: [operation],
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'depth' },
+            }),
+          );
+        }
+      },
+    };
+  };
+}
+
+/** A page of `first` items costs `first` times its items. */
+const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
+  typeof args.first === 'number' ? 1 + args.first * Math.max(childComplexity, 1) : undefined;
+
+export function costOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+): number {
+  return getComplexity({
+    schema,
+    query: document,
+    operationName,
+    variables,
+    estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+  });
+}
+
+/** Refuses an operation whose estimated cost exceeds `maxCost`, before it runs. */
+export function requireWithinCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  maxCost: number,
+): void {
+  const cost = costOf(schema, document, operationName, variables);
+  if (cost > maxCost) {
+    throw new GraphQLError(`The query costs ${cost}; the limit is ${maxCost}. Ask for smaller pages.`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', cost, maxCost, http: { status: 400 } },
+    });
+  }
+}

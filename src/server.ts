@@ -1,0 +1,157 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { DataSource } from 'typeorm';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config';
+import type { Auth } from './context/auth';
+import type { Context } from './context/context';
+import { Loaders } from './context/loaders';
+import { createDataSource } from './db/data-source';
+import { UnitOfWork } from './db/unit-of-work';
+import { formatError } from './errors/format-error';
+import { jsonStatusPlugin, operationLimitsPlugin } from './http/apollo-plugins';
+import { serveGraphqlWs } from './http/graphql-ws';
+import { mountHealth } from './http/health';
+import { playgroundPlugin } from './http/playground';
+import { createLogger, type Logger } from './logger';
+import { getSchema } from './schema/build-schema';
+import { depthLimit } from './schema/limits';
+import { ResolverContainer } from './schema/resolver-container';
+import { createServices, type Services } from './services';
+import { EventHub } from './subscriptions/event-hub';
+import { EventLogReader } from './subscriptions/event-log';
+import { createPubSub, type PubSubEngine } from './subscriptions/pubsub';
+import { CloseCodes, SessionRegistry } from './subscriptions/session-registry';
+
+export interface TandemServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  dataSource: DataSource;
+  pubsub: PubSubEngine;
+  services: Services;
+  sessions: SessionRegistry;
+  hub: EventHub;
+  /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  /** Postgres to use (already migrated). */
+  databaseUrl: string;
+  logger?: Logger;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+/** One server instance: HTTP (Apollo), WebSocket (graphql-ws) and health on one port. */
+export async function startServer({ config, databaseUrl, logger = createLogger(config.logLevel) }: StartOptions): Promise<TandemServer> {
+  const dataSource = createDataSource({ url: databaseUrl, logger });
+  await dataSource.initialize();
+  const pubsub = createPubSub(config.redisUrl);
+  const uow = new UnitOfWork(dataSource, pubsub, logger);
+  const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
+  const services = createServices({ uow, config, hub });
+  const container = new ResolverContainer(services);
+  const sessions = new SessionRegistry(pubsub, services.auth, services.clientSessions, logger, Math.max(1000, (config.lockTtlSeconds * 1000) / 3));
+  await sessions.start();
+  const schema = await getSchema();
+
+  const buildContext = (auth: Auth | null): Context => {
+    const context: Context = {
+      auth,
+      services,
+      container,
+      loaders: new Loaders(dataSource, auth, services.access),
+      renewLoaders: () => {
+        context.loaders = new Loaders(dataSource, auth, services.access);
+      },
+    };
+    return context;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const validationRules = [depthLimit(config.maxQueryDepth)];
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    validationRules,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      playgroundPlugin(),
+      operationLimitsPlugin(config),
+      jsonStatusPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  mountHealth(app, dataSource, pubsub);
+  app.use(
+    '/graphql',
+    express.json({ limit: config.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const token = bearerToken(req.headers.authorization);
+        return buildContext(token ? await services.auth.authenticate(token) : null);
+      },
+    }),
+  );
+
+  // Sockets above the cap are accepted only to be closed with a clean code, long before the
+  // process would run out of file handles.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
+  httpServer.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (wss.clients.size > config.maxSockets) ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
+      else wss.emit('connection', ws, request);
+    });
+  });
+  const wsServer = serveGraphqlWs({ schema, wss, config, services, sessions, logger, validationRules, buildContext });
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      httpServer.close();
+      await sessions.stop();
+      for (const client of wss.clients) client.close(CloseCodes.GoingAway, 'Server shutting down');
+      await wsServer.dispose();
+      await apollo.stop();
+      await pubsub.close();
+      await dataSource.destroy();
+    })();
+    return stopping;
+  };
+
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    port,
+    dataSource,
+    pubsub,
+    services,
+    sessions,
+    hub,
+    stop,
+  };
+}

@@ -1,0 +1,174 @@
+import { IsNull } from 'typeorm';
+import type { Config } from '../../config';
+import { type Auth } from '../../context/auth';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { ApiKey } from '../../entities/api-key.entity';
+import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
+import { Staff } from '../../entities/staff.entity';
+import { SignInThrottle } from '../../entities/sign-in-throttle.entity';
+import { RateLimitedError, UnauthenticatedError } from '../../errors/domain-error';
+import { type SessionsRevokedMessage, Topics } from '../../subscriptions/topics';
+import {
+  API_KEY_PREFIX,
+  TOKEN_PREFIX,
+  decoyPasswordHash,
+  hashSecret,
+  newSecret,
+  verifyPassword,
+} from './secrets';
+
+/** Failed sign-ins for one email before each further attempt must wait. */
+const FREE_FAILURES = 5;
+/** Failures older than this are forgotten. */
+const FAILURE_WINDOW_MS = 15 * 60_000;
+const FIRST_BLOCK_MS = 15_000;
+const MAX_BLOCK_MS = 15 * 60_000;
+
+export interface SignInResult {
+  token: string;
+  sessionId: string;
+  staff: Staff;
+}
+
+interface SessionRow {
+  session_id: string;
+  parent_id: string | null;
+  organization_id: string;
+  staff_id: string;
+  role: Auth['role'];
+  name: string;
+}
+
+export class AuthService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly config: Config,
+  ) {}
+
+  private get dataSource() {
+    return this.uow.dataSource;
+  }
+
+  async signIn(emailInput: string, password: string): Promise<SignInResult> {
+    const email = emailInput.trim().toLowerCase();
+    const throttle = await this.dataSource.getRepository(SignInThrottle).findOneBy({ email });
+    if (throttle?.blockedUntil && throttle.blockedUntil.getTime() > Date.now()) {
+      throw new RateLimitedError(Math.ceil((throttle.blockedUntil.getTime() - Date.now()) / 1000));
+    }
+    const staff = await this.dataSource.getRepository(Staff).findOneBy({ email, active: true });
+    const valid = await verifyPassword(staff?.passwordHash ?? (await decoyPasswordHash()), password);
+    if (!staff || !valid) {
+      // Deliberately kept although the sign-in is refused: it is what slows the next guess.
+      await this.recordFailure(email);
+      throw new UnauthenticatedError('Wrong email or password');
+    }
+    return this.uow.run(async (tx) => {
+      await tx.manager.delete(SignInThrottle, { email });
+      const token = newSecret(TOKEN_PREFIX);
+      const session = await tx.manager.save(
+        tx.manager.create(ClientSession, {
+          organizationId: staff.organizationId,
+          staffId: staff.id,
+          kind: ClientSessionKind.SIGN_IN,
+          tokenHash: hashSecret(token),
+          expiresAt: new Date(Date.now() + this.config.sessionTtlHours * 3_600_000),
+        }),
+      );
+      return { token, sessionId: session.id, staff };
+    });
+  }
+
+  /** Ends the caller's sign-in: the token is refused from now on and its sockets are closed. */
+  async signOut(auth: Auth): Promise<void> {
+    if (!auth.signInSessionId) return;
+    const sessionId = auth.signInSessionId;
+    await this.uow.run((tx) => this.revokeSessions(tx, { ids: [sessionId] }, 'signed out'));
+  }
+
+  /**
+   * Revokes sessions (by id, or every live one of a staff member) with their windows, and tells
+   * every instance to close their sockets.
+   */
+  async revokeSessions(tx: Tx, which: { ids?: string[]; staffId?: string }, reason: string): Promise<string[]> {
+    const query = tx.manager
+      .createQueryBuilder()
+      .update(ClientSession)
+      .set({ revokedAt: () => 'now()', revokedReason: reason })
+      .where('revoked_at IS NULL');
+    if (which.ids) query.andWhere('(id IN (:...ids) OR parent_id IN (:...ids))', { ids: which.ids });
+    if (which.staffId) query.andWhere('staff_id = :staffId', { staffId: which.staffId });
+    const result = await query.returning(['id']).execute();
+    const revoked = (result.raw as Array<{ id: string }>).map((row) => row.id);
+    const message: SessionsRevokedMessage = { sessionIds: [...new Set([...(which.ids ?? []), ...revoked])], reason };
+    if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
+    return revoked;
+  }
+
+  /** Resolves a bearer token (sign-in token or API key) to the caller; null when it is not valid. */
+  async authenticate(token: string, windowSessionId?: string): Promise<Auth | null> {
+    if (token.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(token);
+    if (!token.startsWith(TOKEN_PREFIX)) return null;
+    const rows = (await this.dataSource.query(
+      `SELECT s.id AS session_id, s.parent_id, s.organization_id, st.id AS staff_id, st.role, st.name
+         FROM client_session s JOIN staff st ON st.id = s.staff_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active`,
+      [hashSecret(token)],
+    )) as SessionRow[];
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      organizationId: row.organization_id,
+      role: row.role,
+      staffId: row.staff_id,
+      apiKeyId: null,
+      signInSessionId: row.session_id,
+      clientSessionId: windowSessionId ?? row.session_id,
+      name: row.name,
+    };
+  }
+
+  /** True while a session (and, for a window, its sign-in) is live. */
+  async liveSessionIds(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = (await this.dataSource.query(
+      `SELECT s.id FROM client_session s
+         LEFT JOIN client_session p ON p.id = s.parent_id
+         JOIN staff st ON st.id = s.staff_id
+        WHERE s.id = ANY($1) AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active
+          AND (p.id IS NULL OR (p.revoked_at IS NULL AND p.expires_at > now()))`,
+      [ids],
+    )) as Array<{ id: string }>;
+    return new Set(rows.map((row) => row.id));
+  }
+
+  private async authenticateApiKey(key: string): Promise<Auth | null> {
+    const apiKey = await this.dataSource
+      .getRepository(ApiKey)
+      .findOneBy({ secretHash: hashSecret(key), revokedAt: IsNull() });
+    if (!apiKey) return null;
+    return {
+      organizationId: apiKey.organizationId,
+      role: apiKey.role,
+      staffId: null,
+      apiKeyId: apiKey.id,
+      signInSessionId: null,
+      clientSessionId: null,
+      name: apiKey.name,
+    };
+  }
+
+  private async recordFailure(email: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO sign_in_throttle AS t (email, failures, last_failure_at, blocked_until)
+       VALUES ($1, 1, now(), NULL)
+       ON CONFLICT (email) DO UPDATE SET
+         failures = CASE WHEN t.last_failure_at < now() - $2 * interval '1 millisecond' THEN 1 ELSE t.failures + 1 END,
+         last_failure_at = now(),
+         blocked_until = CASE
+           WHEN t.last_failure_at >= now() - $2 * interval '1 millisecond' AND t.failures + 1 >= $3
+           THEN now() + LEAST($5, $4 * power(2, t.failures + 1 - $3)) * interval '1 millisecond'
+           ELSE NULL END`,
+      [email, FAILURE_WINDOW_MS, FREE_FAILURES, FIRST_BLOCK_MS, MAX_BLOCK_MS],
+    );
+  }
+}

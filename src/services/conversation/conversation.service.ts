@@ -1,0 +1,174 @@
+import type { AccessPolicy } from '../../authz/access-policy';
+import { Permission, can } from '../../authz/permissions';
+import { type Auth, actorOf } from '../../context/auth';
+import { type Page, type PageRequest, paginate } from '../../db/pagination';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { Contact } from '../../entities/contact.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import { Customer } from '../../entities/customer.entity';
+import { Channel, ConversationStatus, Direction } from '../../entities/enums';
+import { Inbox } from '../../entities/inbox.entity';
+import { Organization } from '../../entities/organization.entity';
+import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors/domain-error';
+import { ConversationEventKind } from '../../subscriptions/payloads';
+import { emitConversationEvent } from './conversation-events';
+import { requireNotArchived } from './conversation-rules';
+import type { MessageService } from './message.service';
+
+export interface NewConversation {
+  customerId: string;
+  contactId?: string | null;
+  channel: Channel;
+  inboxId?: string | null;
+  subject?: string | null;
+  body?: string | null;
+  direction?: Direction | null;
+}
+
+export interface ConversationFilter {
+  inboxId?: string | null;
+  customerId?: string | null;
+  assigneeId?: string | null;
+  status?: ConversationStatus | null;
+  channel?: Channel | null;
+}
+
+export class ConversationService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessPolicy,
+    private readonly messages: MessageService,
+  ) {}
+
+  async start(auth: Auth, input: NewConversation): Promise<Conversation> {
+    const direction = input.direction ?? Direction.INCOMING;
+    return this.uow.run(async (tx) => {
+      const customer = await this.access.requireCustomer(tx.manager, auth, input.customerId);
+      const contact = input.contactId ? await this.requireContactOf(tx, customer, input.contactId) : null;
+      const inbox = await this.inboxFor(tx, auth, input.inboxId);
+      if (!inbox.channels.includes(input.channel)) {
+        throw new BadInputError('channel', `Inbox "${inbox.name}" does not take ${input.channel}`);
+      }
+      const conversation = await tx.manager.save(
+        tx.manager.create(Conversation, {
+          organizationId: auth.organizationId,
+          customerId: customer.id,
+          contactId: contact?.id ?? null,
+          channel: input.channel,
+          inboxId: inbox.id,
+          assigneeId: null,
+          status: ConversationStatus.OPEN,
+          direction,
+          subject: input.subject?.trim() || null,
+          routingReason: null,
+        }),
+      );
+      await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actorOf(auth));
+      if (input.body) {
+        await this.messages.append(tx, auth, conversation, input.body, direction === Direction.INCOMING ? 'customer' : 'staff');
+      } else {
+        await this.messages.touchCustomer(tx, conversation);
+      }
+      return conversation;
+    });
+  }
+
+  async assign(auth: Auth, conversationId: string, staffId: string): Promise<Conversation> {
+    if (staffId !== auth.staffId && !can(auth, Permission.AssignConversationsToAnyone)) {
+      throw new ForbiddenError('Agents assign conversations only to themselves');
+    }
+    return this.uow.run(async (tx) => {
+      const conversation = await this.requireOpen(tx, auth, conversationId);
+      const assignee = await this.access.requireStaff(tx.manager, auth, staffId);
+      if (!assignee.active) throw new BadInputError('staffId', `${assignee.name} is deactivated`);
+      if (conversation.assigneeId === assignee.id) return conversation;
+      conversation.assigneeId = assignee.id;
+      conversation.routingReason = 'MANUAL';
+      await tx.manager.save(conversation);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.ASSIGNED, actorOf(auth));
+      return conversation;
+    });
+  }
+
+  /** Closing a closed conversation changes nothing; an archived one can no longer change. */
+  async close(auth: Auth, conversationId: string): Promise<Conversation> {
+    return this.uow.run(async (tx) => {
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      if (conversation.status === ConversationStatus.CLOSED) return conversation;
+      requireNotArchived(conversation);
+      conversation.status = ConversationStatus.CLOSED;
+      conversation.closedAt = new Date();
+      await tx.manager.save(conversation);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actorOf(auth));
+      return conversation;
+    });
+  }
+
+  async archive(auth: Auth, conversationId: string): Promise<Conversation> {
+    return this.uow.run(async (tx) => {
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      if (conversation.status === ConversationStatus.ARCHIVED) return conversation;
+      conversation.status = ConversationStatus.ARCHIVED;
+      conversation.archivedAt = new Date();
+      conversation.closedAt ??= conversation.archivedAt;
+      await tx.manager.save(conversation);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actorOf(auth));
+      return conversation;
+    });
+  }
+
+  /** Deleted conversations are kept (audit) but are NOT_FOUND from then on. */
+  async delete(auth: Auth, conversationId: string): Promise<Conversation> {
+    return this.uow.run(async (tx) => {
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      conversation.deletedAt = new Date();
+      await tx.manager.save(conversation);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actorOf(auth));
+      return conversation;
+    });
+  }
+
+  get(auth: Auth, id: string): Promise<Conversation> {
+    return this.access.requireConversation(this.uow.dataSource.manager, auth, id);
+  }
+
+  list(auth: Auth, filter: ConversationFilter, page: PageRequest): Promise<Page<Conversation>> {
+    const query = this.uow.dataSource
+      .getRepository(Conversation)
+      .createQueryBuilder('conversation')
+      .where('conversation.organization_id = :org AND conversation.deleted_at IS NULL', { org: auth.organizationId });
+    const scope = this.access.conversationScope(auth, 'conversation');
+    if (scope) query.andWhere(scope, { viewerId: auth.staffId });
+    const columns = { inboxId: 'inbox_id', customerId: 'customer_id', assigneeId: 'assignee_id', status: 'status', channel: 'channel' };
+    for (const [key, column] of Object.entries(columns)) {
+      const value = filter[key as keyof ConversationFilter];
+      if (value) query.andWhere(`conversation.${column} = :${key}`, { [key]: value });
+    }
+    return paginate(query, page, { property: 'createdAt', direction: 'DESC' });
+  }
+
+  private async requireOpen(tx: Tx, auth: Auth, conversationId: string): Promise<Conversation> {
+    const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+    if (conversation.status !== ConversationStatus.OPEN) {
+      throw new ConflictError(`The conversation is ${conversation.status.toLowerCase()}`, { status: conversation.status });
+    }
+    return conversation;
+  }
+
+  private async requireContactOf(tx: Tx, customer: Customer, contactId: string): Promise<Contact> {
+    const contact = await tx.manager.findOneBy(Contact, { id: contactId, organizationId: customer.organizationId });
+    if (!contact || contact.customerId !== customer.id) throw new NotFoundError('Contact', contactId);
+    return contact;
+  }
+
+  /** The named inbox, or the organization's default one. */
+  private async inboxFor(tx: Tx, auth: Auth, inboxId: string | null | undefined): Promise<Inbox> {
+    if (inboxId) return this.access.requireInbox(tx.manager, auth, inboxId);
+    const organization = await tx.manager.findOneByOrFail(Organization, { id: auth.organizationId });
+    const inbox = organization.defaultInboxId
+      ? await tx.manager.findOneBy(Inbox, { id: organization.defaultInboxId })
+      : null;
+    if (!inbox) throw new BadInputError('inboxId', 'The organization has no default inbox: name one');
+    return inbox;
+  }
+}

@@ -1,0 +1,124 @@
+import { In } from 'typeorm';
+import type { AccessPolicy } from '../../authz/access-policy';
+import { seesAllInboxes } from '../../authz/permissions';
+import type { Auth } from '../../context/auth';
+import { isUniqueViolation } from '../../db/errors';
+import { type Page, type PageRequest, paginate } from '../../db/pagination';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { Channel } from '../../entities/enums';
+import { Inbox } from '../../entities/inbox.entity';
+import { InboxMember } from '../../entities/inbox-member.entity';
+import { Staff } from '../../entities/staff.entity';
+import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
+import { definedOnly } from '../../util/defined-only';
+
+export interface InboxFields {
+  name?: string;
+  channels?: Channel[];
+  isDefaultVoice?: boolean;
+}
+
+export class InboxService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  async create(auth: Auth, fields: InboxFields & { name: string }): Promise<Inbox> {
+    return this.uow.run(async (tx) => {
+      const inbox = tx.manager.create(Inbox, {
+        organizationId: auth.organizationId,
+        name: fields.name.trim(),
+        channels: uniqueChannels(fields.channels ?? Object.values(Channel)),
+        isDefaultVoice: false,
+      });
+      await this.save(tx, inbox);
+      if (fields.isDefaultVoice) await this.makeDefaultVoice(tx, inbox);
+      return inbox;
+    });
+  }
+
+  async update(auth: Auth, inboxId: string, fields: InboxFields): Promise<Inbox> {
+    return this.uow.run(async (tx) => {
+      const inbox = await this.access.requireInbox(tx.manager, auth, inboxId);
+      const { isDefaultVoice, ...values } = definedOnly(fields);
+      if (isDefaultVoice === false && inbox.isDefaultVoice) {
+        throw new ConflictError('An organization keeps one default voice inbox: make another inbox the default instead', {
+          field: 'isDefaultVoice',
+        });
+      }
+      if (values.name !== undefined) inbox.name = values.name.trim();
+      if (values.channels !== undefined) inbox.channels = uniqueChannels(values.channels);
+      await this.save(tx, inbox);
+      if (isDefaultVoice === true) await this.makeDefaultVoice(tx, inbox);
+      return inbox;
+    });
+  }
+
+  /** Replaces the inbox's members with exactly these staff members. */
+  async setMembers(auth: Auth, inboxId: string, staffIds: string[]): Promise<Inbox> {
+    const wanted = [...new Set(staffIds)];
+    return this.uow.run(async (tx) => {
+      const inbox = await this.access.requireInbox(tx.manager, auth, inboxId);
+      const found = wanted.length
+        ? await tx.manager.findBy(Staff, { id: In(wanted), organizationId: auth.organizationId })
+        : [];
+      const missing = wanted.find((id) => !found.some((staff) => staff.id === id));
+      if (missing) throw new NotFoundError('Staff', missing);
+      await tx.manager.delete(InboxMember, { inboxId: inbox.id });
+      if (wanted.length) {
+        await tx.manager.insert(
+          InboxMember,
+          wanted.map((staffId) => ({ inboxId: inbox.id, staffId, organizationId: auth.organizationId })),
+        );
+      }
+      return inbox;
+    });
+  }
+
+  get(auth: Auth, id: string): Promise<Inbox> {
+    return this.access.requireInbox(this.uow.dataSource.manager, auth, id);
+  }
+
+  list(auth: Auth, page: PageRequest): Promise<Page<Inbox>> {
+    const query = this.uow.dataSource
+      .getRepository(Inbox)
+      .createQueryBuilder('inbox')
+      .where('inbox.organization_id = :org', { org: auth.organizationId });
+    if (!seesAllInboxes(auth)) {
+      query.andWhere('inbox.id IN (SELECT m.inbox_id FROM inbox_member m WHERE m.staff_id = :viewerId)', {
+        viewerId: auth.staffId,
+      });
+    }
+    return paginate(query, page, { property: 'name', direction: 'ASC' });
+  }
+
+  private async makeDefaultVoice(tx: Tx, inbox: Inbox): Promise<void> {
+    // Serializes concurrent switches, which would otherwise collide on uq_inbox_default_voice.
+    await tx.manager.query('SELECT 1 FROM organization WHERE id = $1 FOR UPDATE', [inbox.organizationId]);
+    await tx.manager.update(
+      Inbox,
+      { organizationId: inbox.organizationId, isDefaultVoice: true },
+      { isDefaultVoice: false },
+    );
+    await tx.manager.update(Inbox, { id: inbox.id }, { isDefaultVoice: true });
+    inbox.isDefaultVoice = true;
+  }
+
+  private async save(tx: Tx, inbox: Inbox): Promise<Inbox> {
+    if (!inbox.name) throw new BadInputError('name', 'An inbox needs a name');
+    try {
+      return await tx.manager.save(inbox);
+    } catch (error) {
+      if (isUniqueViolation(error, 'uq_inbox_organization_id_name')) {
+        throw new ConflictError(`An inbox named "${inbox.name}" already exists`, { field: 'name' });
+      }
+      throw error;
+    }
+  }
+}
+
+function uniqueChannels(channels: Channel[]): Channel[] {
+  if (channels.length === 0) throw new BadInputError('channels', 'An inbox takes at least one channel');
+  return [...new Set(channels)];
+}

@@ -1,0 +1,45 @@
+import { AccessPolicy } from '../authz/access-policy';
+import type { Config } from '../config';
+import type { UnitOfWork } from '../db/unit-of-work';
+import type { EventHub } from '../subscriptions/event-hub';
+import { ApiKeyService } from './auth/api-key.service';
+import { AuditService } from './audit/audit.service';
+import { AuthService } from './auth/auth.service';
+import { ConversationEventsService } from './conversation/conversation-events.service';
+import { ConversationService } from './conversation/conversation.service';
+import { MessageService } from './conversation/message.service';
+import { CustomerService } from './customer/customer.service';
+import { InboxService } from './inbox/inbox.service';
+import { OrganizationService } from './organization/organization.service';
+import { ClientSessionService } from './session/client-session.service';
+import { StaffService } from './staff/staff.service';
+
+export interface ServiceDeps {
+  uow: UnitOfWork;
+  config: Config;
+  hub: EventHub;
+}
+
+/** The domain layer of one server instance, wired once at start-up. */
+export function createServices({ uow, config, hub }: ServiceDeps) {
+  const access = new AccessPolicy();
+  const audit = new AuditService();
+  const auth = new AuthService(uow, config);
+  const messages = new MessageService(uow, access);
+  return {
+    access,
+    audit,
+    auth,
+    apiKeys: new ApiKeyService(uow, audit),
+    clientSessions: new ClientSessionService(uow),
+    organizations: new OrganizationService(uow),
+    staff: new StaffService(uow, access, auth, audit),
+    inboxes: new InboxService(uow, access),
+    customers: new CustomerService(uow, access, config),
+    messages,
+    conversations: new ConversationService(uow, access, messages),
+    conversationEvents: new ConversationEventsService(uow, access, hub),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,105 @@
+import type { UnitOfWork } from '../../db/unit-of-work';
+import { isUniqueViolation } from '../../db/errors';
+import { Channel, Role, StaffStatus } from '../../entities/enums';
+import { Inbox } from '../../entities/inbox.entity';
+import { InboxMember } from '../../entities/inbox-member.entity';
+import { Organization } from '../../entities/organization.entity';
+import { Staff } from '../../entities/staff.entity';
+import { BadInputError, ConflictError } from '../../errors/domain-error';
+import { normalizeEmail } from '../customer/contact-value';
+import { generatePassword, hashPassword } from '../auth/secrets';
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const DEFAULT_ADMIN_EMAIL = 'admin@tandem.local';
+
+export interface NewOrganization {
+  name: string;
+  adminEmail: string;
+  adminPassword: string;
+  adminName?: string;
+}
+
+export interface CreatedOrganization {
+  organization: Organization;
+  admin: Staff;
+  inbox: Inbox;
+}
+
+export function requirePassword(password: string, field = 'password'): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new BadInputError(field, `A password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+}
+
+/** Tenants are created by operators (CLI) and on the first start of an empty database. */
+export class OrganizationService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** An organization with its first ADMIN and a "General" inbox (all channels, default voice). */
+  async create(input: NewOrganization): Promise<CreatedOrganization> {
+    const name = input.name.trim();
+    if (!name) throw new BadInputError('name', 'An organization needs a name');
+    const email = normalizeEmail(input.adminEmail, 'adminEmail');
+    requirePassword(input.adminPassword, 'adminPassword');
+    const passwordHash = await hashPassword(input.adminPassword);
+    try {
+      return await this.uow.run(async ({ manager }) => {
+        const organization = await manager.save(manager.create(Organization, { name }));
+        const inbox = await manager.save(
+          manager.create(Inbox, {
+            organizationId: organization.id,
+            name: 'General',
+            channels: Object.values(Channel),
+            isDefaultVoice: true,
+          }),
+        );
+        organization.defaultInboxId = inbox.id;
+        await manager.save(organization);
+        const admin = await manager.save(
+          manager.create(Staff, {
+            organizationId: organization.id,
+            name: input.adminName?.trim() || 'Administrator',
+            email,
+            passwordHash,
+            role: Role.ADMIN,
+            status: StaffStatus.OFFLINE,
+            defaultInboxId: inbox.id,
+          }),
+        );
+        await manager.insert(InboxMember, { inboxId: inbox.id, staffId: admin.id, organizationId: organization.id });
+        return { organization, admin, inbox };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'uq_staff_email')) {
+        throw new ConflictError(`${email} already signs in to Tandem`, { field: 'adminEmail' });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * First start on an empty database: one organization and its ADMIN. Returns the credentials
+   * to print, or null when the database already has an organization. Safe when several
+   * instances start at once (an advisory lock serializes them).
+   */
+  async bootstrap(adminEmail: string | undefined, adminPassword: string | undefined): Promise<{
+    email: string;
+    password: string | null;
+  } | null> {
+    const dataSource = this.uow.dataSource;
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock(hashtext('tandem:bootstrap'))`);
+      const [{ count }] = (await runner.query('SELECT count(*)::int AS count FROM organization')) as [{ count: number }];
+      if (count > 0) return null;
+      const email = adminEmail ?? DEFAULT_ADMIN_EMAIL;
+      const password = adminPassword ?? generatePassword();
+      await this.create({ name: 'My organization', adminEmail: email, adminPassword: password });
+      return { email, password: adminPassword ? null : password };
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock(hashtext('tandem:bootstrap'))`).catch(() => undefined);
+      await runner.release();
+    }
+  }
+}

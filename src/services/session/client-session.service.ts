@@ -1,0 +1,44 @@
+import type { Auth } from '../../context/auth';
+import type { UnitOfWork } from '../../db/unit-of-work';
+import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
+import { UnauthenticatedError } from '../../errors/domain-error';
+
+/** Console windows: each WebSocket connection is a client session of its own (DESIGN §2). */
+export class ClientSessionService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Opens a window session under the caller's sign-in and returns the caller as that window. */
+  async openWindow(auth: Auth): Promise<Auth> {
+    if (!auth.signInSessionId || !auth.staffId) return auth; // API keys have no windows
+    const signInSessionId = auth.signInSessionId;
+    const [row] = (await this.uow.dataSource.query(
+      `INSERT INTO client_session (organization_id, staff_id, parent_id, kind, expires_at)
+       SELECT organization_id, staff_id, id, $2, expires_at FROM client_session
+        WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()
+       RETURNING id`,
+      [signInSessionId, ClientSessionKind.WINDOW],
+    )) as Array<{ id: string }>;
+    if (!row) throw new UnauthenticatedError('Your session has ended: sign in again');
+    return { ...auth, clientSessionId: row.id };
+  }
+
+  /** A window closed: its session ends (and, from the co-working issue on, its locks). */
+  async closeWindow(windowSessionId: string, reason: string): Promise<void> {
+    await this.uow.run(async (tx) => {
+      await tx.manager
+        .createQueryBuilder()
+        .update(ClientSession)
+        .set({ revokedAt: () => 'now()', revokedReason: reason })
+        .where('id = :id AND revoked_at IS NULL', { id: windowSessionId })
+        .execute();
+    });
+  }
+
+  /** The instance holding these windows' sockets says they are alive. */
+  async touch(windowSessionIds: string[]): Promise<void> {
+    if (windowSessionIds.length === 0) return;
+    await this.uow.dataSource.query('UPDATE client_session SET last_seen_at = now() WHERE id = ANY($1)', [
+      windowSessionIds,
+    ]);
+  }
+}

@@ -1,0 +1,90 @@
+import type WebSocket from 'ws';
+import type { Logger } from '../logger';
+import type { AuthService } from '../services/auth/auth.service';
+import type { ClientSessionService } from '../services/session/client-session.service';
+import type { PubSubEngine } from './pubsub';
+import { type SessionsRevokedMessage, Topics } from './topics';
+
+/** Close codes Tandem uses on WebSockets. */
+export const CloseCodes = {
+  /** The token was missing, wrong, expired or revoked: sign in again. */
+  Unauthorized: 4401,
+  GoingAway: 1001,
+  /** Too many sockets on this instance: retry later (or elsewhere). */
+  TryAgainLater: 1013,
+} as const;
+
+interface LiveSocket {
+  socket: WebSocket;
+  signInSessionId: string | null;
+}
+
+/**
+ * The windows (WebSocket sessions) this instance holds. It keeps them alive in Postgres, and
+ * closes them when their sign-in is revoked on any instance, or found dead by the periodic check
+ * (should a revocation message have been lost).
+ */
+export class SessionRegistry {
+  private readonly windows = new Map<string, LiveSocket>();
+  private timer: NodeJS.Timeout | undefined;
+  private subscriptionId: Promise<number> | undefined;
+
+  constructor(
+    private readonly pubsub: PubSubEngine,
+    private readonly auth: AuthService,
+    private readonly clientSessions: ClientSessionService,
+    private readonly logger: Logger,
+    private readonly checkEveryMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscriptionId = this.pubsub.subscribe(Topics.sessionsRevoked, (message) => {
+      const { sessionIds, reason } = message as SessionsRevokedMessage;
+      this.closeSessions(new Set(sessionIds), `Session ended: ${reason}`);
+    });
+    await this.subscriptionId;
+    this.timer = setInterval(() => {
+      this.check().catch((error: unknown) => this.logger.error('session check failed', error));
+    }, this.checkEveryMs);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.windows.size;
+  }
+
+  add(windowSessionId: string, signInSessionId: string | null, socket: WebSocket): void {
+    this.windows.set(windowSessionId, { socket, signInSessionId });
+  }
+
+  remove(windowSessionId: string): void {
+    this.windows.delete(windowSessionId);
+  }
+
+  /** Marks live windows as seen and closes those whose session ended elsewhere. */
+  async check(): Promise<void> {
+    const ids = [...this.windows.keys()];
+    if (ids.length === 0) return;
+    await this.clientSessions.touch(ids);
+    const live = await this.auth.liveSessionIds(ids);
+    this.closeSessions(new Set(ids.filter((id) => !live.has(id))), 'Session ended');
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const { socket } of this.windows.values()) socket.close(code, reason);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.subscriptionId) this.pubsub.unsubscribe(await this.subscriptionId);
+  }
+
+  private closeSessions(ids: Set<string>, reason: string): void {
+    if (ids.size === 0) return;
+    for (const [windowId, { socket, signInSessionId }] of this.windows) {
+      if (ids.has(windowId) || (signInSessionId && ids.has(signInSessionId))) {
+        socket.close(CloseCodes.Unauthorized, reason.slice(0, 120));
+      }
+    }
+  }
+}

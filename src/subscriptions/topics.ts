@@ -1,0 +1,21 @@
+/**
+ * Stream and topic names. Every stream is scoped by organization and by the record its
+ * subscribers watch, so that an event reaches only the sockets that asked for it.
+ */
+export const Streams = {
+  /** Conversation events of one inbox (`conversationEvents(inboxId)`). */
+  inboxConversations: (organizationId: string, inboxId: string) =>
+    `org:${organizationId}:inbox:${inboxId}:conversations`,
+} as const;
+
+/** Instance-to-instance messages that are not streams (no sequence, not logged). */
+export const Topics = {
+  /** Sign-in or window sessions revoked: the instance holding their sockets closes them. */
+  sessionsRevoked: 'tandem:sessions-revoked',
+} as const;
+
+export interface SessionsRevokedMessage {
+  /** Sign-in sessions (their windows go with them) or window sessions. */
+  sessionIds: string[];
+  reason: string;
+}

@@ -1,0 +1,14 @@
+/** The migrated database every test file clones (CREATE DATABASE ... TEMPLATE). */
+export const TEMPLATE_DATABASE = 'tandem_template';
+
+export function testPostgresUrl(): string {
+  const url = process.env.TANDEM_TEST_POSTGRES_URL;
+  if (!url) throw new Error('TANDEM_TEST_POSTGRES_URL is not set: run the tests with `npm test`');
+  return url;
+}
+
+export function testRedisUrl(): string {
+  const url = process.env.TANDEM_TEST_REDIS_URL;
+  if (!url) throw new Error('TANDEM_TEST_REDIS_URL is not set: run the tests with `npm test`');
+  return url;
+}
