@@ -1,4 +1,4 @@
-import { Initial1795553587726 } from './1795553587726-initial';
+import { Initial1795553834378 } from './1795553834378-initial';
 
 /** Every migration, in order. Listed by hand so that no glob decides what runs in production. */
-export const MIGRATIONS: Function[] = [Initial1795553587726];
+export const MIGRATIONS: Function[] = [Initial1795553834378];

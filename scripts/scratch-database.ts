@@ -12,7 +12,9 @@ export async function withScratchDatabase<T>(fn: (url: string) => Promise<T>): P
   const logger = createLogger('error');
   const embedded = process.env.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres(path.resolve('.data/tools'), logger, ['-c', 'fsync=off']);
+    : await startEmbeddedPostgres(path.resolve('.data/tools'), logger, {
+        extraFlags: ['-c', 'fsync=off'],
+      });
   const serverUrl = new URL(process.env.DATABASE_URL ?? (embedded as { url: string }).url);
   const name = `tandem_scratch_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: new URL('/postgres', serverUrl).toString() });

@@ -19,10 +19,9 @@ async function main(): Promise<void> {
   const setup = createDataSource({ url: databaseUrl, logger, poolSize: 2 });
   await setup.initialize();
   await setup.runMigrations({ transaction: 'each' });
-  const created = await new OrganizationService(new UnitOfWork(setup, new InProcessPubSub(), logger)).bootstrap(
-    config.adminEmail,
-    config.adminPassword,
-  );
+  const created = await new OrganizationService(
+    new UnitOfWork(setup, new InProcessPubSub(), logger),
+  ).bootstrap(config.adminEmail, config.adminPassword);
   await setup.destroy();
 
   const server = await startServer({ config, databaseUrl, logger });

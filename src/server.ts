@@ -54,7 +54,11 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** One server instance: HTTP (Apollo), WebSocket (graphql-ws) and health on one port. */
-export async function startServer({ config, databaseUrl, logger = createLogger(config.logLevel) }: StartOptions): Promise<TandemServer> {
+export async function startServer({
+  config,
+  databaseUrl,
+  logger = createLogger(config.logLevel),
+}: StartOptions): Promise<TandemServer> {
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
   const pubsub = createPubSub(config.redisUrl);
@@ -62,7 +66,13 @@ export async function startServer({ config, databaseUrl, logger = createLogger(c
   const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
   const services = createServices({ uow, config, hub });
   const container = new ResolverContainer(services);
-  const sessions = new SessionRegistry(pubsub, services.auth, services.clientSessions, logger, Math.max(1000, (config.lockTtlSeconds * 1000) / 3));
+  const sessions = new SessionRegistry(
+    pubsub,
+    services.auth,
+    services.clientSessions,
+    logger,
+    Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
+  );
   await sessions.start();
   const schema = await getSchema();
 
@@ -119,11 +129,21 @@ export async function startServer({ config, databaseUrl, logger = createLogger(c
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      if (wss.clients.size > config.maxSockets) ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
+      if (wss.clients.size > config.maxSockets)
+        ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
       else wss.emit('connection', ws, request);
     });
   });
-  const wsServer = serveGraphqlWs({ schema, wss, config, services, sessions, logger, validationRules, buildContext });
+  const wsServer = serveGraphqlWs({
+    schema,
+    wss,
+    config,
+    services,
+    sessions,
+    logger,
+    validationRules,
+    buildContext,
+  });
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const { port } = httpServer.address() as AddressInfo;

@@ -26,11 +26,17 @@ export class AccessPolicy {
     const inbox = isUuid(id)
       ? await manager.findOneBy(Inbox, { id, organizationId: auth.organizationId })
       : null;
-    if (!inbox || !(await this.seesInbox(manager, auth, inbox.id))) throw new NotFoundError('Inbox', id);
+    if (!inbox || !(await this.seesInbox(manager, auth, inbox.id)))
+      throw new NotFoundError('Inbox', id);
     return inbox;
   }
 
-  async requireCustomer(manager: EntityManager, auth: Auth, id: string, options: LoadOptions = {}): Promise<Customer> {
+  async requireCustomer(
+    manager: EntityManager,
+    auth: Auth,
+    id: string,
+    options: LoadOptions = {},
+  ): Promise<Customer> {
     const customer = isUuid(id)
       ? await manager.findOne(Customer, {
           where: { id, organizationId: auth.organizationId },
@@ -41,7 +47,12 @@ export class AccessPolicy {
     return customer;
   }
 
-  async requireStaff(manager: EntityManager, auth: Auth, id: string, options: LoadOptions = {}): Promise<Staff> {
+  async requireStaff(
+    manager: EntityManager,
+    auth: Auth,
+    id: string,
+    options: LoadOptions = {},
+  ): Promise<Staff> {
     const staff = isUuid(id)
       ? await manager.findOne(Staff, {
           where: { id, organizationId: auth.organizationId },
@@ -76,7 +87,11 @@ export class AccessPolicy {
     return manager.existsBy(InboxMember, { inboxId, staffId: auth.staffId });
   }
 
-  async seesConversation(manager: EntityManager, auth: Auth, conversation: Conversation): Promise<boolean> {
+  async seesConversation(
+    manager: EntityManager,
+    auth: Auth,
+    conversation: Conversation,
+  ): Promise<boolean> {
     if (conversation.organizationId !== auth.organizationId) return false;
     if (seesAllInboxes(auth) || conversation.assigneeId === auth.staffId) return true;
     return this.seesInbox(manager, auth, conversation.inboxId);

@@ -23,7 +23,21 @@ export interface ActorRef {
 
 export function actorOf(auth: Auth): ActorRef {
   if (auth.staffId) return { kind: AuthorKind.STAFF, id: auth.staffId, name: auth.name };
-  return { kind: AuthorKind.API_KEY, id: auth.apiKeyId, name: auth.name };
+  if (auth.apiKeyId) return { kind: AuthorKind.API_KEY, id: auth.apiKeyId, name: auth.name };
+  return { kind: AuthorKind.SYSTEM, id: null, name: auth.name };
+}
+
+/** An operator acting through the CLI on one organization. */
+export function operatorAuth(organizationId: string): Auth {
+  return {
+    organizationId,
+    role: Role.ADMIN,
+    staffId: null,
+    apiKeyId: null,
+    signInSessionId: null,
+    clientSessionId: null,
+    name: 'tandem CLI',
+  };
 }
 
 export const SYSTEM_ACTOR: ActorRef = { kind: AuthorKind.SYSTEM, id: null, name: 'Tandem' };

@@ -83,14 +83,20 @@ export class Loaders {
   }
 
   /** A customer's conversations, newest first, that the caller may see. */
-  conversationsOfCustomer(args: ChildPageArgs & { status?: ConversationStatus | null }): DataLoader<string, Page<Conversation>> {
+  conversationsOfCustomer(
+    args: ChildPageArgs & { status?: ConversationStatus | null },
+  ): DataLoader<string, Page<Conversation>> {
     const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
     return this.childPage(`conversations:${JSON.stringify(args)}`, Conversation, {
       parent: 'customer_id',
       order: 'created_at',
       orderProperty: 'createdAt',
       direction: 'DESC',
-      where: ['t.deleted_at IS NULL', ...(args.status ? ['t.status = :status'] : []), ...(scope ? [scope] : [])],
+      where: [
+        't.deleted_at IS NULL',
+        ...(args.status ? ['t.status = :status'] : []),
+        ...(scope ? [scope] : []),
+      ],
       params: { status: args.status ?? null, viewerId: this.auth?.staffId ?? null },
       args,
     });
@@ -109,7 +115,9 @@ export class Loaders {
     });
   }
 
-  private byId<T extends { id: string; organizationId: string }>(target: EntityTarget<T>): DataLoader<string, T | null> {
+  private byId<T extends { id: string; organizationId: string }>(
+    target: EntityTarget<T>,
+  ): DataLoader<string, T | null> {
     return new DataLoader<string, T | null>(async (ids) => {
       const rows = await this.dataSource.getRepository(target).find({
         where: { id: In([...ids]), organizationId: this.organizationId } as never,
@@ -140,10 +148,15 @@ export class Loaders {
     if (existing) return existing as DataLoader<string, Page<T>>;
     requirePageSize(spec.args.first);
     let afterCondition = 'true';
-    const params: Record<string, unknown> = { ...spec.params, org: this.organizationId, limit: spec.args.first + 1 };
+    const params: Record<string, unknown> = {
+      ...spec.params,
+      org: this.organizationId,
+      limit: spec.args.first + 1,
+    };
     if (spec.args.after) {
       const [value, id] = decodeCursor(spec.args.after);
-      if (value === undefined || typeof id !== 'string') throw new BadInputError('after', 'Not a cursor returned by this API');
+      if (value === undefined || typeof id !== 'string')
+        throw new BadInputError('after', 'Not a cursor returned by this API');
       afterCondition = `(t.${spec.order}, t.id) ${spec.direction === 'ASC' ? '>' : '<'} (:cursorValue, :cursorId)`;
       Object.assign(params, { cursorValue: value, cursorId: id });
     }
@@ -168,17 +181,23 @@ export class Loaders {
       const byParent = groupBy(rows, (row) => row[spec.parent] as string);
       return parentIds.map((parentId) => {
         const parentRows = byParent.get(parentId) ?? [];
-        const nodes = parentRows.slice(0, spec.args.first).map((row) => hydrate(this.dataSource, target, row));
+        const nodes = parentRows
+          .slice(0, spec.args.first)
+          .map((row) => hydrate(this.dataSource, target, row));
         const total = Number(parentRows[0]?.total ?? 0);
         return {
           nodes,
           cursors: nodes.map((node) => {
             const value = node[spec.orderProperty] as unknown;
-            return encodeCursor([value instanceof Date ? value.toISOString() : (value as string), node.id]);
+            return encodeCursor([
+              value instanceof Date ? value.toISOString() : (value as string),
+              node.id,
+            ]);
           }),
           hasNextPage: parentRows.length > spec.args.first,
           // Without rows after the cursor the window count is unknown; count it then.
-          totalCount: async () => (parentRows.length ? total : this.countChildren(table, spec, parentId)),
+          totalCount: async () =>
+            parentRows.length ? total : this.countChildren(table, spec, parentId),
         };
       });
     });

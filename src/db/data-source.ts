@@ -49,6 +49,9 @@ export function createDataSource({ url, poolSize = 10, logger }: DataSourceOptio
     migrationsTableName: 'migration',
     namingStrategy: new TandemNamingStrategy(),
     synchronize: false,
+    // gen_random_uuid() is built into PostgreSQL 13+; schema changes only come from migrations.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     logging: true,
     logger: new StatementCounter(logger),
     maxQueryExecutionTime: 1000,

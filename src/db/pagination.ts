@@ -33,7 +33,10 @@ export function encodeCursor(values: CursorValue[]): string {
 export function decodeCursor(cursor: string, field = 'after'): CursorValue[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    if (
+      Array.isArray(values) &&
+      values.every((v) => typeof v === 'string' || typeof v === 'number')
+    ) {
       return values as CursorValue[];
     }
   } catch {
@@ -63,12 +66,16 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   const page = query.clone();
   if (request.after) {
     const [value, id] = decodeCursor(request.after);
-    if (value === undefined || typeof id !== 'string') throw new BadInputError('after', 'Not a cursor returned by this API');
+    if (value === undefined || typeof id !== 'string')
+      throw new BadInputError('after', 'Not a cursor returned by this API');
     const comparison = order.direction === 'ASC' ? '>' : '<';
-    page.andWhere(`(${alias}.${order.property}, ${alias}.id) ${comparison} (:cursorValue, :cursorId)`, {
-      cursorValue: value,
-      cursorId: id,
-    });
+    page.andWhere(
+      `(${alias}.${order.property}, ${alias}.id) ${comparison} (:cursorValue, :cursorId)`,
+      {
+        cursorValue: value,
+        cursorId: id,
+      },
+    );
   }
   page
     .orderBy(`${alias}.${order.property}`, order.direction)

@@ -9,7 +9,8 @@ export function hydrate<T extends ObjectLiteral>(
   const metadata = dataSource.getMetadata(target);
   const entity = metadata.create() as T;
   for (const column of metadata.columns) {
-    if (column.databaseName in row) (entity as Record<string, unknown>)[column.propertyName] = row[column.databaseName];
+    if (column.databaseName in row)
+      (entity as Record<string, unknown>)[column.propertyName] = row[column.databaseName];
   }
   return entity;
 }

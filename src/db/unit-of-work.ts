@@ -15,7 +15,12 @@ export class Tx {
    * commit. A rolled-back transaction publishes nothing.
    */
   async emit(stream: string, organizationId: string, payload: object): Promise<EventEnvelope> {
-    const event = await appendEvent(this.manager, stream, organizationId, payload as Record<string, unknown>);
+    const event = await appendEvent(
+      this.manager,
+      stream,
+      organizationId,
+      payload as Record<string, unknown>,
+    );
     this.events.push(event);
     return event;
   }
@@ -53,7 +58,8 @@ export class UnitOfWork {
     const results = await Promise.allSettled(sends);
     for (const result of results) {
       // Committed is committed: subscribers fill the gap from the event log.
-      if (result.status === 'rejected') this.logger.error('publish after commit failed', result.reason);
+      if (result.status === 'rejected')
+        this.logger.error('publish after commit failed', result.reason);
     }
   }
 }

@@ -6,7 +6,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { Role } from './enums';
@@ -18,7 +18,7 @@ import { Organization } from './organization.entity';
 @Index('uq_api_key_secret_hash', ['secretHash'], { unique: true })
 export class ApiKey {
   @Field(() => ID)
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')

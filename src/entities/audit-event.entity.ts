@@ -5,7 +5,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { AuthorKind } from './enums';
@@ -15,7 +15,7 @@ import { Organization } from './organization.entity';
 @Entity('audit_event')
 @Index('idx_audit_event_organization_id_at', ['organizationId', 'at'])
 export class AuditEvent {
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')

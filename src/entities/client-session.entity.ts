@@ -5,7 +5,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { Organization } from './organization.entity';
@@ -27,7 +27,7 @@ export enum ClientSessionKind {
 @Index('idx_client_session_staff_id', ['staffId'])
 @Index('idx_client_session_parent_id', ['parentId'])
 export class ClientSession {
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')

@@ -6,20 +6,22 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { ContactKind } from './enums';
 import { Customer } from './customer.entity';
 import { Organization } from './organization.entity';
 
-@ObjectType({ description: "One way to reach a customer: a phone number, an email, a messaging id." })
+@ObjectType({
+  description: 'One way to reach a customer: a phone number, an email, a messaging id.',
+})
 @Entity('contact')
 @Index('uq_contact_value', ['organizationId', 'kind', 'value'], { unique: true })
 @Index('idx_contact_customer_id', ['customerId'])
 export class Contact {
   @Field(() => ID)
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')

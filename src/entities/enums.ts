@@ -62,11 +62,26 @@ export enum AuthorKind {
   SYSTEM = 'SYSTEM',
 }
 
-registerEnumType(Role, { name: 'Role', description: 'What a staff member or API key may do (DESIGN §2).' });
-registerEnumType(StaffStatus, { name: 'StaffStatus', description: 'Availability, set by the staff member.' });
-registerEnumType(Channel, { name: 'Channel', description: 'SMS, WHATSAPP and CHAT are the messaging channels.' });
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'What a staff member or API key may do (DESIGN §2).',
+});
+registerEnumType(StaffStatus, {
+  name: 'StaffStatus',
+  description: 'Availability, set by the staff member.',
+});
+registerEnumType(Channel, {
+  name: 'Channel',
+  description: 'SMS, WHATSAPP and CHAT are the messaging channels.',
+});
 registerEnumType(ContactKind, { name: 'ContactKind' });
 registerEnumType(ConversationStatus, { name: 'ConversationStatus' });
-registerEnumType(Direction, { name: 'Direction', description: 'Who started it: the customer (INCOMING) or the organization (OUTGOING).' });
+registerEnumType(Direction, {
+  name: 'Direction',
+  description: 'Who started it: the customer (INCOMING) or the organization (OUTGOING).',
+});
 registerEnumType(DeliveryState, { name: 'DeliveryState' });
-registerEnumType(AuthorKind, { name: 'AuthorKind', description: 'Who wrote a message or caused an event.' });
+registerEnumType(AuthorKind, {
+  name: 'AuthorKind',
+  description: 'Who wrote a message or caused an event.',
+});

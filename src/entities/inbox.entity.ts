@@ -6,7 +6,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
@@ -19,7 +19,7 @@ import { Organization } from './organization.entity';
 @Index('uq_inbox_default_voice', ['organizationId'], { unique: true, where: 'is_default_voice' })
 export class Inbox {
   @Field(() => ID)
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Column('uuid')
@@ -37,7 +37,9 @@ export class Inbox {
   @Column('text', { array: true, default: () => "'{}'" })
   channels: Channel[];
 
-  @Field({ description: "Voice calls whose hero is unavailable go to this inbox (one per organization)." })
+  @Field({
+    description: 'Voice calls whose hero is unavailable go to this inbox (one per organization).',
+  })
   @Column('boolean', { default: false })
   isDefaultVoice: boolean;
 

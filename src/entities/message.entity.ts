@@ -7,7 +7,7 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { AuthorKind, DeliveryState, Direction } from './enums';
@@ -20,7 +20,7 @@ import { Organization } from './organization.entity';
 @Index('uq_message_position', ['position'], { unique: true })
 export class Message {
   @Field(() => ID)
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   /** Global insertion order: "newer than the message I saw" is `position >`. */

@@ -5,7 +5,7 @@ import {
   Entity,
   JoinColumn,
   ManyToOne,
-  PrimaryColumn,
+  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { Inbox } from './inbox.entity';
@@ -15,7 +15,7 @@ import { Inbox } from './inbox.entity';
 @Entity('organization')
 export class Organization {
   @Field(() => ID)
-  @PrimaryColumn('uuid', { default: () => 'gen_random_uuid()' })
+  @PrimaryGeneratedColumn('uuid')
   id: string;
 
   @Field()

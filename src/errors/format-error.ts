@@ -43,7 +43,11 @@ export function formatError(
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) {
-    return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
+    return {
+      ...base,
+      message: original.message,
+      extensions: { ...original.details, code: original.code },
+    };
   }
   if (original instanceof ArgumentValidationError) {
     const problems = flattenValidation(original.extensions.validationErrors);
@@ -63,5 +67,9 @@ export function formatError(
     }
   }
   logger.error('unexpected error', original);
-  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  return {
+    ...base,
+    message: 'Internal server error',
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
 }

@@ -12,12 +12,27 @@ export function operationLimitsPlugin(config: Config): ApolloServerPlugin<Contex
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, operation, document, operationName, request, schema }) {
+        async didResolveOperation({
+          contextValue,
+          operation,
+          document,
+          operationName,
+          request,
+          schema,
+        }) {
           const fragments = Object.fromEntries(
-            document.definitions.flatMap((d) => (d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [])),
+            document.definitions.flatMap((d) =>
+              d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [],
+            ),
           );
           if (operation) requireCallerFor(schema, operation, fragments, contextValue.auth);
-          requireWithinCost(schema, document, operationName ?? undefined, request.variables, config.maxQueryCost);
+          requireWithinCost(
+            schema,
+            document,
+            operationName ?? undefined,
+            request.variables,
+            config.maxQueryCost,
+          );
         },
       };
     },
@@ -38,7 +53,11 @@ export function jsonStatusPlugin(): ApolloServerPlugin<Context> {
       if (accept.includes(ACCEPTS_GRAPHQL_RESPONSE)) return {};
       return {
         async willSendResponse({ response }) {
-          if (response.http.status === 400 && response.body.kind === 'single' && response.body.singleResult.errors) {
+          if (
+            response.http.status === 400 &&
+            response.body.kind === 'single' &&
+            response.body.singleResult.errors
+          ) {
             response.http.status = 200;
           }
         },

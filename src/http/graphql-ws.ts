@@ -22,16 +22,25 @@ import { CloseCodes, type SessionRegistry } from '../subscriptions/session-regis
 type SocketExtra = Record<PropertyKey, unknown> & { auth?: Auth };
 
 /** The bearer token from `connectionParams`, however a client spelled it. */
-export function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+export function tokenFrom(
+  params: Readonly<Record<string, unknown>> | undefined,
+): string | undefined {
   const headers = (params?.headers ?? {}) as Record<string, unknown>;
-  const raw = [params?.authorization, params?.Authorization, params?.token, headers.authorization, headers.Authorization].find(
-    (value): value is string => typeof value === 'string' && value.length > 0,
-  );
+  const raw = [
+    params?.authorization,
+    params?.Authorization,
+    params?.token,
+    headers.authorization,
+    headers.Authorization,
+  ].find((value): value is string => typeof value === 'string' && value.length > 0);
   return raw?.replace(/^Bearer\s+/i, '');
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    extensions: { ...error.extensions, code },
+  });
 }
 
 /** Ends a subscription's loaders cache between events, so that each event reads fresh rows. */
@@ -72,13 +81,18 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
       schema,
       subscribe: async (args: ExecutionArgs) => {
         const result = await subscribe(args);
-        return Symbol.asyncIterator in result ? withFreshLoaders(result, args.contextValue as Context) : result;
+        return Symbol.asyncIterator in result
+          ? withFreshLoaders(result, args.contextValue as Context)
+          : result;
       },
       onConnect: async (ctx) => {
         const token = tokenFrom(ctx.connectionParams);
         const auth = token ? await services.auth.authenticate(token) : null;
         if (!auth) {
-          await ctx.extra.socket.close(CloseCodes.Unauthorized, 'Unauthorized: send connectionParams.authorization');
+          await ctx.extra.socket.close(
+            CloseCodes.Unauthorized,
+            'Unauthorized: send connectionParams.authorization',
+          );
           return false;
         }
         const window = await services.clientSessions.openWindow(auth);
@@ -92,9 +106,11 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
         const windowId = ctx.extra.auth?.staffId ? ctx.extra.auth.clientSessionId : null;
         if (!windowId) return;
         sessions.remove(windowId);
-        await services.clientSessions.closeWindow(windowId, 'socket closed').catch((error: unknown) => {
-          logger.error('closing a window session failed', error);
-        });
+        await services.clientSessions
+          .closeWindow(windowId, 'socket closed')
+          .catch((error: unknown) => {
+            logger.error('closing a window session failed', error);
+          });
       },
       onSubscribe: (ctx, _id, payload) => {
         let document;
@@ -104,10 +120,17 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
           return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, rules);
-        if (errors.length) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        if (errors.length)
+          return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const variables = payload.variables ?? undefined;
         try {
-          requireWithinCost(schema, document, payload.operationName ?? undefined, variables, config.maxQueryCost);
+          requireWithinCost(
+            schema,
+            document,
+            payload.operationName ?? undefined,
+            variables,
+            config.maxQueryCost,
+          );
         } catch (error) {
           return [error as GraphQLError];
         }
@@ -121,9 +144,13 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
-          ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error, logger)) }
+          ? {
+              ...result,
+              errors: result.errors.map((error) => formatError(error.toJSON(), error, logger)),
+            }
           : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error, logger)),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => formatError(error.toJSON(), error, logger)),
     },
     wss,
     12_000,

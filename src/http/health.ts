@@ -9,8 +9,12 @@ export function mountHealth(app: Express, dataSource: DataSource, pubsub: PubSub
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.allSettled([dataSource.query('SELECT 1'), pubsub.ping()]);
-    const [database, events] = checks.map((check) => (check.status === 'fulfilled' ? 'ok' : 'unreachable'));
+    const [database, events] = checks.map((check) =>
+      check.status === 'fulfilled' ? 'ok' : 'unreachable',
+    );
     const ready = database === 'ok' && events === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, pubsub: events });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', database, pubsub: events });
   });
 }

@@ -6,6 +6,7 @@ import { ForbiddenError, UnauthenticatedError } from '../errors/domain-error';
 /** `@Authorized(Permission.X)`: signed in, and the role holds every named permission. */
 export const authChecker: AuthChecker<Context, Permission> = ({ context }, permissions) => {
   if (!context.auth) throw new UnauthenticatedError();
-  if (!permissions.every((permission) => can(context.auth!, permission))) throw new ForbiddenError();
+  if (!permissions.every((permission) => can(context.auth!, permission)))
+    throw new ForbiddenError();
   return true;
 };

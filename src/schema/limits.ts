@@ -91,8 +91,17 @@ export function requireWithinCost(
 ): void {
   const cost = costOf(schema, document, operationName, variables);
   if (cost > maxCost) {
-    throw new GraphQLError(`The query costs ${cost}; the limit is ${maxCost}. Ask for smaller pages.`, {
-      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', cost, maxCost, http: { status: 400 } },
-    });
+    throw new GraphQLError(
+      `The query costs ${cost}; the limit is ${maxCost}. Ask for smaller pages.`,
+      {
+        extensions: {
+          code: 'GRAPHQL_VALIDATION_FAILED',
+          limit: 'cost',
+          cost,
+          maxCost,
+          http: { status: 400 },
+        },
+      },
+    );
   }
 }

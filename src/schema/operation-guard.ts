@@ -16,7 +16,8 @@ function rootFieldNames(
 ): string[] {
   return selectionSet.selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments, seen);
+    if (selection.kind === Kind.INLINE_FRAGMENT)
+      return rootFieldNames(selection.selectionSet, fragments, seen);
     const name = selection.name.value;
     const fragment = fragments[name];
     if (!fragment || seen.has(name)) return [];

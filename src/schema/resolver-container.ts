@@ -10,17 +10,21 @@ export class ResolverContainer implements ContainerType {
   private readonly resolvers = new Map<Function, unknown>();
 
   constructor(services: Services) {
-    this.services = new Map(Object.values(services).map((service) => [service.constructor, service]));
+    this.services = new Map(
+      Object.values(services).map((service) => [service.constructor, service]),
+    );
   }
 
   get(resolverClass: new (...args: unknown[]) => unknown): unknown {
     let resolver = this.resolvers.get(resolverClass);
     if (!resolver) {
-      const parameters = (Reflect.getMetadata('design:paramtypes', resolverClass) ?? []) as Function[];
+      const parameters = (Reflect.getMetadata('design:paramtypes', resolverClass) ??
+        []) as Function[];
       resolver = new resolverClass(
         ...parameters.map((type) => {
           const service = this.services.get(type);
-          if (!service) throw new Error(`${resolverClass.name} needs ${type?.name}, which is not a service`);
+          if (!service)
+            throw new Error(`${resolverClass.name} needs ${type?.name}, which is not a service`);
           return service;
         }),
       );

@@ -7,9 +7,12 @@ function parse(value: unknown): Date {
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
-  throw new GraphQLError('DateTime must be an ISO-8601 date-time with a time zone, e.g. 2026-11-24T09:30:00Z', {
-    extensions: { code: 'BAD_USER_INPUT' },
-  });
+  throw new GraphQLError(
+    'DateTime must be an ISO-8601 date-time with a time zone, e.g. 2026-11-24T09:30:00Z',
+    {
+      extensions: { code: 'BAD_USER_INPUT' },
+    },
+  );
 }
 
 /** ISO-8601 date-times. Accepts Dates and ISO strings (events that crossed Redis) when serializing. */
@@ -23,7 +26,8 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
   parseValue: parse,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { nodes: ast });
+    if (ast.kind !== Kind.STRING)
+      throw new GraphQLError('DateTime must be a string', { nodes: ast });
     return parse(ast.value);
   },
 });

@@ -36,7 +36,8 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.values.length > 0) return Promise.resolve({ value: this.values.shift() as T, done: false });
+    if (this.values.length > 0)
+      return Promise.resolve({ value: this.values.shift() as T, done: false });
     if (this.failure) {
       const { error } = this.failure;
       this.failure = undefined;

@@ -124,11 +124,16 @@ export class EventHub {
     void channel.subscriptionId?.then((id) => this.pubsub.unsubscribe(id));
   }
 
-  private async accept(stream: string, channel: StreamChannel, event: EventEnvelope): Promise<void> {
+  private async accept(
+    stream: string,
+    channel: StreamChannel,
+    event: EventEnvelope,
+  ): Promise<void> {
     const last = channel.lastSeq;
     if (last !== undefined && event.seq <= last) return;
     if (last !== undefined && event.seq > last + 1) {
-      for (const missed of await this.log.readAll(stream, last, event.seq - 1)) this.dispatch(channel, missed);
+      for (const missed of await this.log.readAll(stream, last, event.seq - 1))
+        this.dispatch(channel, missed);
     }
     this.dispatch(channel, event);
   }

@@ -57,7 +57,7 @@ export class EventLogReader {
   /** Like `read`, page after page until `upTo` (or the end of the stream). */
   async readAll(stream: string, after: number, upTo?: number): Promise<EventEnvelope[]> {
     const events: EventEnvelope[] = [];
-    for (let from = after; ; ) {
+    for (let from = after; ;) {
       const page = await this.read(stream, from, upTo);
       events.push(...page);
       if (page.length < MAX_REPLAY) return events;

@@ -1,5 +1,7 @@
 /** The JSON form of a record inside an event payload: Dates become ISO strings. */
-export type Snapshot<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+export type Snapshot<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
 
 export function snapshotOf<T extends object>(record: T): Snapshot<T> {
   return JSON.parse(JSON.stringify(record)) as Snapshot<T>;

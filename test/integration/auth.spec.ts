@@ -1,4 +1,13 @@
-import { ApiKeysDocument, CreateApiKeyDocument, CreateCustomerDocument, CreateStaffDocument, MeDocument, RevokeApiKeyDocument, SignInDocument, SignOutDocument } from '../generated/graphql';
+import {
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  CreateCustomerDocument,
+  CreateStaffDocument,
+  MeDocument,
+  RevokeApiKeyDocument,
+  SignInDocument,
+  SignOutDocument,
+} from '../generated/graphql';
 import { GraphQLClient } from '../support/client';
 import { eventually, newAgent, newOrg, PASSWORD, type Org } from '../support/factories';
 import { startTestServer, type TestServer } from '../support/server';
@@ -16,7 +25,9 @@ describe('sign-in, sessions and API keys', () => {
 
   it('signs in with email and password and answers me', async () => {
     const agent = await newAgent(org, { name: 'Bianca' });
-    const { signIn } = await org.anonymous.ok(SignInDocument, { input: { email: agent.staff.email, password: PASSWORD } });
+    const { signIn } = await org.anonymous.ok(SignInDocument, {
+      input: { email: agent.staff.email, password: PASSWORD },
+    });
     expect(signIn.token).toMatch(/^tdm_/);
     expect(signIn.staff.name).toBe('Bianca');
     const { me } = await org.anonymous.as(signIn.token).ok(MeDocument);
@@ -24,15 +35,21 @@ describe('sign-in, sessions and API keys', () => {
   });
 
   it('stores passwords hashed (argon2id), never in clear', async () => {
-    const [row] = await server.dataSource.query('SELECT password_hash FROM staff WHERE id = $1', [org.admin.staff.id]);
+    const [row] = await server.dataSource.query('SELECT password_hash FROM staff WHERE id = $1', [
+      org.admin.staff.id,
+    ]);
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     expect(row.password_hash).not.toContain(PASSWORD);
   });
 
   it('refuses a wrong password and an unknown email alike', async () => {
     const agent = await newAgent(org);
-    const wrong = await org.anonymous.fails(SignInDocument, { input: { email: agent.staff.email, password: 'not it at all' } });
-    const unknown = await org.anonymous.fails(SignInDocument, { input: { email: 'nobody@example.com', password: 'whatever1' } });
+    const wrong = await org.anonymous.fails(SignInDocument, {
+      input: { email: agent.staff.email, password: 'not it at all' },
+    });
+    const unknown = await org.anonymous.fails(SignInDocument, {
+      input: { email: 'nobody@example.com', password: 'whatever1' },
+    });
     expect(wrong.extensions?.code).toBe('UNAUTHENTICATED');
     expect(unknown).toEqual(wrong);
   });
@@ -40,14 +57,20 @@ describe('sign-in, sessions and API keys', () => {
   it('slows down repeated failures for one email with RATE_LIMITED, even for the right password', async () => {
     const agent = await newAgent(org);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const error = await org.anonymous.fails(SignInDocument, { input: { email: agent.staff.email, password: 'guess-' + attempt } });
+      const error = await org.anonymous.fails(SignInDocument, {
+        input: { email: agent.staff.email, password: 'guess-' + attempt },
+      });
       expect(error.extensions?.code).toBe('UNAUTHENTICATED');
     }
-    const limited = await org.anonymous.fails(SignInDocument, { input: { email: agent.staff.email, password: PASSWORD } });
+    const limited = await org.anonymous.fails(SignInDocument, {
+      input: { email: agent.staff.email, password: PASSWORD },
+    });
     expect(limited.extensions?.code).toBe('RATE_LIMITED');
     expect(limited.extensions?.retryAfterSeconds).toBeGreaterThan(0);
     // Other emails are not affected.
-    await org.anonymous.ok(SignInDocument, { input: { email: org.admin.staff.email, password: PASSWORD } });
+    await org.anonymous.ok(SignInDocument, {
+      input: { email: org.admin.staff.email, password: PASSWORD },
+    });
   });
 
   it('refuses a request without a token, and with a malformed one', async () => {
@@ -80,7 +103,10 @@ describe('sign-in, sessions and API keys', () => {
 
   it('refuses an expired token', async () => {
     const agent = await newAgent(org);
-    await server.dataSource.query(`UPDATE client_session SET expires_at = now() - interval '1 second' WHERE id = $1`, [agent.sessionId]);
+    await server.dataSource.query(
+      `UPDATE client_session SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [agent.sessionId],
+    );
     const result = await agent.api.request(MeDocument);
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
@@ -88,29 +114,39 @@ describe('sign-in, sessions and API keys', () => {
   it('closes a socket whose session ended without a message (the periodic check)', async () => {
     const agent = await newAgent(org);
     const window = await connect(server.wsUrl, agent.token);
-    await server.dataSource.query(`UPDATE client_session SET revoked_at = now() WHERE id = $1`, [agent.sessionId]);
+    await server.dataSource.query(`UPDATE client_session SET revoked_at = now() WHERE id = $1`, [
+      agent.sessionId,
+    ]);
     await server.sessions.check();
     expect((await window.closed).code).toBe(4401);
   });
 
   describe('API keys', () => {
     it('shows the key once, stores only its hash, and lets a partner call with it', async () => {
-      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, { input: { name: 'CRM sync', role: 'INTEGRATION' } });
+      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, {
+        input: { name: 'CRM sync', role: 'INTEGRATION' },
+      });
       expect(createApiKey.key).toMatch(/^tdk_/);
-      const rows = await server.dataSource.query('SELECT * FROM api_key WHERE id = $1', [createApiKey.apiKey.id]);
+      const rows = await server.dataSource.query('SELECT * FROM api_key WHERE id = $1', [
+        createApiKey.apiKey.id,
+      ]);
       expect(JSON.stringify(rows)).not.toContain(createApiKey.key);
       const { apiKeys } = await org.admin.api.ok(ApiKeysDocument);
       expect(JSON.stringify(apiKeys)).not.toContain(createApiKey.key);
 
       const partner = new GraphQLClient(server.url, createApiKey.key);
-      const { createCustomer } = await partner.ok(CreateCustomerDocument, { input: { name: 'From the CRM' } });
+      const { createCustomer } = await partner.ok(CreateCustomerDocument, {
+        input: { name: 'From the CRM' },
+      });
       expect(createCustomer.customer.name).toBe('From the CRM');
       const { me } = await partner.ok(MeDocument);
       expect(me).toBeNull();
     });
 
     it('limits an INTEGRATION key to what integrations may do', async () => {
-      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, { input: { name: 'limited', role: 'INTEGRATION' } });
+      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, {
+        input: { name: 'limited', role: 'INTEGRATION' },
+      });
       const partner = new GraphQLClient(server.url, createApiKey.key);
       const error = await partner.fails(CreateStaffDocument, {
         input: { name: 'x', email: 'x@example.com', password: 'password1', role: 'ADMIN' },
@@ -119,7 +155,9 @@ describe('sign-in, sessions and API keys', () => {
     });
 
     it('refuses a revoked key', async () => {
-      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, { input: { name: 'temp', role: 'INTEGRATION' } });
+      const { createApiKey } = await org.admin.api.ok(CreateApiKeyDocument, {
+        input: { name: 'temp', role: 'INTEGRATION' },
+      });
       await org.admin.api.ok(RevokeApiKeyDocument, { input: { apiKeyId: createApiKey.apiKey.id } });
       const partner = new GraphQLClient(server.url, createApiKey.key);
       const error = await partner.fails(CreateCustomerDocument, { input: { name: 'nope' } });
@@ -128,9 +166,13 @@ describe('sign-in, sessions and API keys', () => {
 
     it('lets only an ADMIN create keys', async () => {
       const agent = await newAgent(org);
-      const error = await agent.api.fails(CreateApiKeyDocument, { input: { name: 'mine', role: 'INTEGRATION' } });
+      const error = await agent.api.fails(CreateApiKeyDocument, {
+        input: { name: 'mine', role: 'INTEGRATION' },
+      });
       expect(error.extensions?.code).toBe('FORBIDDEN');
-      const [{ count }] = await server.dataSource.query("SELECT count(*)::int AS count FROM api_key WHERE name = 'mine'");
+      const [{ count }] = await server.dataSource.query(
+        "SELECT count(*)::int AS count FROM api_key WHERE name = 'mine'",
+      );
       expect(count).toBe(0);
     });
   });
@@ -140,8 +182,13 @@ describe('sign-in, sessions and API keys', () => {
     const window = await connect(server.wsUrl, agent.token);
     await server.services.staff.deactivate(org.admin.auth, agent.staff.id);
     expect((await window.closed).code).toBe(4401);
-    await eventually(async () => (await agent.api.request(MeDocument)).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED');
-    const error = await org.anonymous.fails(SignInDocument, { input: { email: agent.staff.email, password: PASSWORD } });
+    await eventually(
+      async () =>
+        (await agent.api.request(MeDocument)).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+    );
+    const error = await org.anonymous.fails(SignInDocument, {
+      input: { email: agent.staff.email, password: PASSWORD },
+    });
     expect(error.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -37,14 +37,20 @@ export class GraphQLClient {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...headers,
       },
-      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      body: JSON.stringify({
+        query: typeof document === 'string' ? document : print(document),
+        variables,
+      }),
     });
     const body = (await response.json()) as Omit<GraphQLResponse<TData>, 'status'>;
     return { status: response.status, ...body };
   }
 
   /** The data of a request that must succeed; fails the test with the errors otherwise. */
-  async ok<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): Promise<TData> {
+  async ok<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+  ): Promise<TData> {
     const result = await this.request(document, variables);
     if (result.errors?.length || !result.data) {
       throw new Error(`expected success, got ${JSON.stringify(result.errors ?? result)}`);
@@ -53,7 +59,10 @@ export class GraphQLClient {
   }
 
   /** The first error of a request that must fail. */
-  async fails<TData, TVariables>(document: TypedDocumentNode<TData, TVariables> | string, variables?: TVariables): Promise<GraphQLErrorShape> {
+  async fails<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables> | string,
+    variables?: TVariables,
+  ): Promise<GraphQLErrorShape> {
     const result = await this.request(document, variables);
     const error = result.errors?.[0];
     if (!error) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);

@@ -8,7 +8,9 @@ export interface TestDatabase {
 }
 
 async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
-  const admin = new Client({ connectionString: new URL('/postgres', testPostgresUrl()).toString() });
+  const admin = new Client({
+    connectionString: new URL('/postgres', testPostgresUrl()).toString(),
+  });
   await admin.connect();
   try {
     return await fn(admin);
@@ -23,6 +25,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
   return {
     url: new URL(`/${name}`, testPostgresUrl()).toString(),
-    drop: () => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }

@@ -32,7 +32,11 @@ export interface Org {
   anonymous: GraphQLClient;
 }
 
-export async function signIn(server: TandemServer, email: string, password = PASSWORD): Promise<Omit<Member, 'staff'> & { staff: Staff }> {
+export async function signIn(
+  server: TandemServer,
+  email: string,
+  password = PASSWORD,
+): Promise<Omit<Member, 'staff'> & { staff: Staff }> {
   const { token, sessionId, staff } = await server.services.auth.signIn(email, password);
   const auth = await server.services.auth.authenticate(token);
   if (!auth) throw new Error('could not authenticate a fresh token');
@@ -41,7 +45,11 @@ export async function signIn(server: TandemServer, email: string, password = PAS
 
 export async function newOrg(server: TandemServer, name = `Org ${unique()}`): Promise<Org> {
   const email = `admin-${unique()}@example.com`;
-  const { organization, inbox } = await server.services.organizations.create({ name, adminEmail: email, adminPassword: PASSWORD });
+  const { organization, inbox } = await server.services.organizations.create({
+    name,
+    adminEmail: email,
+    adminPassword: PASSWORD,
+  });
   const admin = await signIn(server, email);
   return { server, id: organization.id, admin, inbox, anonymous: new GraphQLClient(server.url) };
 }
@@ -63,7 +71,10 @@ export async function newStaff(org: Org, options: NewStaffOptions = {}): Promise
     role: options.role ?? Role.AGENT,
   });
   for (const inbox of options.inboxes ?? [org.inbox]) {
-    const members = await org.server.dataSource.query('SELECT staff_id FROM inbox_member WHERE inbox_id = $1', [inbox.id]);
+    const members = await org.server.dataSource.query(
+      'SELECT staff_id FROM inbox_member WHERE inbox_id = $1',
+      [inbox.id],
+    );
     await services.inboxes.setMembers(org.admin.auth, inbox.id, [
       ...(members as Array<{ staff_id: string }>).map((m) => m.staff_id),
       staff.id,
@@ -72,18 +83,26 @@ export async function newStaff(org: Org, options: NewStaffOptions = {}): Promise
   return signIn(org.server, email);
 }
 
-export const newAgent = (org: Org, options: Omit<NewStaffOptions, 'role'> = {}) => newStaff(org, { ...options, role: Role.AGENT });
+export const newAgent = (org: Org, options: Omit<NewStaffOptions, 'role'> = {}) =>
+  newStaff(org, { ...options, role: Role.AGENT });
 export const newSupervisor = (org: Org, options: Omit<NewStaffOptions, 'role'> = {}) =>
   newStaff(org, { ...options, role: Role.SUPERVISOR });
 export const newDispatcher = (org: Org, options: Omit<NewStaffOptions, 'role'> = {}) =>
   newStaff(org, { ...options, role: Role.DISPATCHER });
 
-export function newInbox(org: Org, name = `Inbox ${unique()}`, channels = Object.values(Channel)): Promise<Inbox> {
+export function newInbox(
+  org: Org,
+  name = `Inbox ${unique()}`,
+  channels = Object.values(Channel),
+): Promise<Inbox> {
   return org.server.services.inboxes.create(org.admin.auth, { name, channels });
 }
 
 export function newCustomer(org: Org, fields: CustomerFields = {}): Promise<Customer> {
-  return org.server.services.customers.create(org.admin.auth, { name: `Customer ${unique()}`, ...fields });
+  return org.server.services.customers.create(org.admin.auth, {
+    name: `Customer ${unique()}`,
+    ...fields,
+  });
 }
 
 export interface NewConversationOptions {
@@ -93,7 +112,10 @@ export interface NewConversationOptions {
   body?: string;
 }
 
-export async function newConversation(org: Org, options: NewConversationOptions = {}): Promise<Conversation> {
+export async function newConversation(
+  org: Org,
+  options: NewConversationOptions = {},
+): Promise<Conversation> {
   const customer = options.customer ?? (await newCustomer(org));
   return org.server.services.conversations.start(org.admin.auth, {
     customerId: customer.id,
@@ -104,7 +126,11 @@ export async function newConversation(org: Org, options: NewConversationOptions 
 }
 
 /** Waits until `condition` holds, polling; fails after `timeoutMs`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

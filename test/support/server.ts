@@ -28,7 +28,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     redisUrl: options.pubsub === 'in-process' ? undefined : testRedisUrl(),
     ...options.config,
   };
-  const server = await startServer({ config, databaseUrl: database.url, logger: createLogger(config.logLevel) });
+  const server = await startServer({
+    config,
+    databaseUrl: database.url,
+    logger: createLogger(config.logLevel),
+  });
   const ownsDatabase = !options.database;
   return {
     ...server,
@@ -48,7 +52,10 @@ export async function startTwoInstances(config: Partial<Config> = {}): Promise<{
   stop(): Promise<void>;
 }> {
   const database = await createTestDatabase();
-  const [a, b] = await Promise.all([startTestServer({ database, config }), startTestServer({ database, config })]);
+  const [a, b] = await Promise.all([
+    startTestServer({ database, config }),
+    startTestServer({ database, config }),
+  ]);
   return {
     a,
     b,

@@ -51,7 +51,9 @@ export function connect(wsUrl: string, token: string | undefined): Promise<Conso
         closed: (event) => {
           const { code, reason } = event as CloseEvent;
           resolveClosed({ code, reason: String(reason) });
-          reject(Object.assign(new Error(`closed ${code} ${reason}`), { code, reason: String(reason) }));
+          reject(
+            Object.assign(new Error(`closed ${code} ${reason}`), { code, reason: String(reason) }),
+          );
         },
       },
     });
@@ -65,9 +67,16 @@ export class Subscription<TData> {
   private readonly dispose: () => void;
   completed = false;
 
-  constructor(client: Client, document: TypedDocumentNode<TData, unknown> | string, variables?: unknown) {
+  constructor(
+    client: Client,
+    document: TypedDocumentNode<TData, unknown> | string,
+    variables?: unknown,
+  ) {
     this.dispose = client.subscribe<TData>(
-      { query: typeof document === 'string' ? document : print(document), variables: variables as Record<string, unknown> },
+      {
+        query: typeof document === 'string' ? document : print(document),
+        variables: variables as Record<string, unknown>,
+      },
       {
         next: (result) => this.push(result as ExecutionResult<TData>),
         error: (error) => {
@@ -101,7 +110,8 @@ export class Subscription<TData> {
   /** The data of the next result, which must not carry errors. */
   async nextData(timeoutMs?: number): Promise<TData> {
     const result = await this.next(timeoutMs);
-    if (result.errors?.length || !result.data) throw new Error(`expected data, got ${JSON.stringify(result)}`);
+    if (result.errors?.length || !result.data)
+      throw new Error(`expected data, got ${JSON.stringify(result)}`);
     return result.data;
   }
 
@@ -127,7 +137,11 @@ export function subscribe<TData, TVariables>(
   document: TypedDocumentNode<TData, TVariables>,
   variables: TVariables,
 ): Subscription<TData> {
-  return new Subscription<TData>(console.client, document as TypedDocumentNode<TData, unknown>, variables);
+  return new Subscription<TData>(
+    console.client,
+    document as TypedDocumentNode<TData, unknown>,
+    variables,
+  );
 }
 
 /** Resolves once the server has registered the subscription (it answers pings in order). */

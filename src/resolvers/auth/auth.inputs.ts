@@ -20,7 +20,10 @@ export class SignInInput {
 
 @ObjectType()
 export class SignInPayload {
-  @Field({ description: 'Send as `Authorization: Bearer <token>`, or as `connectionParams.authorization` over WebSocket.' })
+  @Field({
+    description:
+      'Send as `Authorization: Bearer <token>`, or as `connectionParams.authorization` over WebSocket.',
+  })
   token: string;
 
   @Field(() => ID, { description: 'The sign-in session; signOut ends it.' })

@@ -25,32 +25,45 @@ export class AuthResolver {
   ) {}
 
   @Public()
-  @Mutation(() => SignInPayload, { description: 'Repeated failures for one email are RATE_LIMITED.' })
+  @Mutation(() => SignInPayload, {
+    description: 'Repeated failures for one email are RATE_LIMITED.',
+  })
   signIn(@Arg('input') input: SignInInput): Promise<SignInPayload> {
     return this.auth.signIn(input.email, input.password);
   }
 
   @Authorized(Permission.OwnSession)
-  @Mutation(() => SignOutPayload, { description: 'Ends this sign-in: its token is refused and its sockets close.' })
+  @Mutation(() => SignOutPayload, {
+    description: 'Ends this sign-in: its token is refused and its sockets close.',
+  })
   async signOut(@CurrentAuth() auth: Auth): Promise<SignOutPayload> {
     await this.auth.signOut(auth);
     return { signedOut: true };
   }
 
-  @Query(() => Staff, { nullable: true, description: 'The signed-in staff member; null for an API key.' })
+  @Query(() => Staff, {
+    nullable: true,
+    description: 'The signed-in staff member; null for an API key.',
+  })
   me(@CurrentAuth() auth: Auth, @Ctx() { loaders }: Context): Promise<Staff | null> | null {
     return auth.staffId ? loaders.staff.load(auth.staffId) : null;
   }
 
   @Authorized(Permission.ManageApiKeys)
   @Mutation(() => CreateApiKeyPayload)
-  createApiKey(@CurrentAuth() auth: Auth, @Arg('input') input: CreateApiKeyInput): Promise<CreateApiKeyPayload> {
+  createApiKey(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: CreateApiKeyInput,
+  ): Promise<CreateApiKeyPayload> {
     return this.apiKeyService.create(auth, input.name, input.role);
   }
 
   @Authorized(Permission.ManageApiKeys)
   @Mutation(() => ApiKeyPayload)
-  async revokeApiKey(@CurrentAuth() auth: Auth, @Arg('input') input: RevokeApiKeyInput): Promise<ApiKeyPayload> {
+  async revokeApiKey(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: RevokeApiKeyInput,
+  ): Promise<ApiKeyPayload> {
     return { apiKey: await this.apiKeyService.revoke(auth, input.apiKeyId) };
   }
 

@@ -9,7 +9,9 @@ import { Actor } from '../common/actor.type';
 
 @ObjectType({ description: 'Something happened to a conversation of an inbox.' })
 export class ConversationEvent {
-  @Field(() => Int, { description: 'Per-inbox sequence: consecutive, the same on every server instance.' })
+  @Field(() => Int, {
+    description: 'Per-inbox sequence: consecutive, the same on every server instance.',
+  })
   seq: number;
 
   @Field(() => ConversationEventKind)
@@ -28,7 +30,9 @@ export class ConversationEvent {
   message: Message | null;
 }
 
-export function toConversationEvent(envelope: EventEnvelope<ConversationEventPayload>): ConversationEvent {
+export function toConversationEvent(
+  envelope: EventEnvelope<ConversationEventPayload>,
+): ConversationEvent {
   const { kind, actor, conversation, message } = envelope.payload;
   return {
     seq: envelope.seq,

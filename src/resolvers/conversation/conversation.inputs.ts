@@ -1,5 +1,15 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { IsEnum, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsEnum,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { Conversation } from '../../entities/conversation.entity';
 import { Channel, ConversationStatus, Direction } from '../../entities/enums';
 import { Message } from '../../entities/message.entity';
@@ -12,7 +22,7 @@ export class StartConversationInput {
   @IsUUID('all')
   customerId: string;
 
-  @Field(() => ID, { nullable: true, description: 'One of the customer\'s contacts.' })
+  @Field(() => ID, { nullable: true, description: "One of the customer's contacts." })
   @IsOptional()
   @IsUUID('all')
   contactId?: string | null;
@@ -32,7 +42,10 @@ export class StartConversationInput {
   @MaxLength(500)
   subject?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The first message, from the customer when INCOMING.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The first message, from the customer when INCOMING.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_BODY_LENGTH)
@@ -132,7 +145,8 @@ export class ConversationEventsArgs {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'Resume cursor: the last seq received. Missed events are replayed first, then live ones follow.',
+    description:
+      'Resume cursor: the last seq received. Missed events are replayed first, then live ones follow.',
   })
   @IsOptional()
   @IsInt()

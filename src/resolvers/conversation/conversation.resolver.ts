@@ -1,4 +1,15 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
@@ -37,38 +48,66 @@ export class ConversationResolver {
   }
 
   @Authorized(Permission.ReadConversations)
-  @Query(() => ConversationConnection, { description: 'Newest first. Agents see their inboxes and their own conversations.' })
-  async conversations(@CurrentAuth() auth: Auth, @Args() { filter, first, after }: ConversationsArgs): Promise<ConnectionShape<Conversation>> {
+  @Query(() => ConversationConnection, {
+    description: 'Newest first. Agents see their inboxes and their own conversations.',
+  })
+  async conversations(
+    @CurrentAuth() auth: Auth,
+    @Args() { filter, first, after }: ConversationsArgs,
+  ): Promise<ConnectionShape<Conversation>> {
     return toConnection(await this.conversationService.list(auth, filter ?? {}, { first, after }));
   }
 
   @Authorized(Permission.RecordCustomerMessages)
   @Mutation(() => ConversationPayload)
-  async startConversation(@CurrentAuth() auth: Auth, @Arg('input') input: StartConversationInput): Promise<ConversationPayload> {
+  async startConversation(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: StartConversationInput,
+  ): Promise<ConversationPayload> {
     return { conversation: await this.conversationService.start(auth, input) };
   }
 
   @Authorized(Permission.WorkConversations)
   @Mutation(() => ConversationPayload)
-  async assignConversation(@CurrentAuth() auth: Auth, @Arg('input') input: AssignConversationInput): Promise<ConversationPayload> {
-    return { conversation: await this.conversationService.assign(auth, input.conversationId, input.staffId) };
+  async assignConversation(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: AssignConversationInput,
+  ): Promise<ConversationPayload> {
+    return {
+      conversation: await this.conversationService.assign(
+        auth,
+        input.conversationId,
+        input.staffId,
+      ),
+    };
   }
 
   @Authorized(Permission.WorkConversations)
   @Mutation(() => ConversationPayload)
-  async closeConversation(@CurrentAuth() auth: Auth, @Arg('input') input: ConversationInput): Promise<ConversationPayload> {
+  async closeConversation(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: ConversationInput,
+  ): Promise<ConversationPayload> {
     return { conversation: await this.conversationService.close(auth, input.conversationId) };
   }
 
   @Authorized(Permission.WorkConversations)
   @Mutation(() => ConversationPayload)
-  async archiveConversation(@CurrentAuth() auth: Auth, @Arg('input') input: ConversationInput): Promise<ConversationPayload> {
+  async archiveConversation(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: ConversationInput,
+  ): Promise<ConversationPayload> {
     return { conversation: await this.conversationService.archive(auth, input.conversationId) };
   }
 
   @Authorized(Permission.DeleteConversations)
-  @Mutation(() => ConversationPayload, { description: 'The conversation is NOT_FOUND from then on.' })
-  async deleteConversation(@CurrentAuth() auth: Auth, @Arg('input') input: ConversationInput): Promise<ConversationPayload> {
+  @Mutation(() => ConversationPayload, {
+    description: 'The conversation is NOT_FOUND from then on.',
+  })
+  async deleteConversation(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: ConversationInput,
+  ): Promise<ConversationPayload> {
     return { conversation: await this.conversationService.delete(auth, input.conversationId) };
   }
 
@@ -77,7 +116,11 @@ export class ConversationResolver {
     description: 'Conversation events of one inbox, each with its per-inbox seq.',
     subscribe: ({ args, context }) => {
       const { inboxId, after } = args as ConversationEventsArgs;
-      return (context as Context).services.conversationEvents.subscribe(authOf(context), inboxId, after ?? undefined);
+      return (context as Context).services.conversationEvents.subscribe(
+        authOf(context),
+        inboxId,
+        after ?? undefined,
+      );
     },
   })
   conversationEvents(
@@ -88,27 +131,43 @@ export class ConversationResolver {
   }
 
   @FieldResolver(() => Customer)
-  async customer(@Root() conversation: Conversation, @Ctx() { loaders }: Context): Promise<Customer | null> {
+  async customer(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders }: Context,
+  ): Promise<Customer | null> {
     return loaders.customer.load(conversation.customerId);
   }
 
   @FieldResolver(() => Contact, { nullable: true })
-  contact(@Root() conversation: Conversation, @Ctx() { loaders }: Context): Promise<Contact | null> | null {
+  contact(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders }: Context,
+  ): Promise<Contact | null> | null {
     return conversation.contactId ? loaders.contact.load(conversation.contactId) : null;
   }
 
   @FieldResolver(() => Inbox)
-  async inbox(@Root() conversation: Conversation, @Ctx() { loaders }: Context): Promise<Inbox | null> {
+  async inbox(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders }: Context,
+  ): Promise<Inbox | null> {
     return loaders.inbox.load(conversation.inboxId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
-  assignee(@Root() conversation: Conversation, @Ctx() { loaders }: Context): Promise<Staff | null> | null {
+  assignee(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders }: Context,
+  ): Promise<Staff | null> | null {
     return conversation.assigneeId ? loaders.staff.load(conversation.assigneeId) : null;
   }
 
   @FieldResolver(() => MessageConnection, { description: 'Oldest first.' })
-  async messages(@Root() conversation: Conversation, @Args() args: ConnectionArgs, @Ctx() { loaders }: Context): Promise<ConnectionShape<Message>> {
+  async messages(
+    @Root() conversation: Conversation,
+    @Args() args: ConnectionArgs,
+    @Ctx() { loaders }: Context,
+  ): Promise<ConnectionShape<Message>> {
     return toConnection(await loaders.messagesOfConversation(args).load(conversation.id));
   }
 }

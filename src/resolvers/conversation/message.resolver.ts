@@ -14,19 +14,35 @@ export class MessageResolver {
   constructor(private readonly messageService: MessageService) {}
 
   @Authorized(Permission.RecordCustomerMessages)
-  @Mutation(() => MessagePayload, { description: 'Records what the customer wrote. A closed conversation reopens.' })
-  async postCustomerMessage(@CurrentAuth() auth: Auth, @Arg('input') input: PostCustomerMessageInput): Promise<MessagePayload> {
-    return { message: await this.messageService.postCustomerMessage(auth, input.conversationId, input.body) };
+  @Mutation(() => MessagePayload, {
+    description: 'Records what the customer wrote. A closed conversation reopens.',
+  })
+  async postCustomerMessage(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: PostCustomerMessageInput,
+  ): Promise<MessagePayload> {
+    return {
+      message: await this.messageService.postCustomerMessage(
+        auth,
+        input.conversationId,
+        input.body,
+      ),
+    };
   }
 
   @Authorized(Permission.WorkConversations)
   @Mutation(() => MessagePayload, { description: 'A reply from staff to the customer.' })
-  async sendMessage(@CurrentAuth() auth: Auth, @Arg('input') input: SendMessageInput): Promise<MessagePayload> {
+  async sendMessage(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: SendMessageInput,
+  ): Promise<MessagePayload> {
     return { message: await this.messageService.send(auth, input.conversationId, input.body) };
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: 'The staff member who wrote it.' })
   author(@Root() message: Message, @Ctx() { loaders }: Context): Promise<Staff | null> | null {
-    return message.authorKind === AuthorKind.STAFF && message.authorId ? loaders.staff.load(message.authorId) : null;
+    return message.authorKind === AuthorKind.STAFF && message.authorId
+      ? loaders.staff.load(message.authorId)
+      : null;
   }
 }

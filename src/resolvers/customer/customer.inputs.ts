@@ -1,5 +1,13 @@
 import { ArgsType, Field, ID, InputType, ObjectType } from 'type-graphql';
-import { IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { Contact } from '../../entities/contact.entity';
 import { Customer } from '../../entities/customer.entity';
 import { ContactKind, ConversationStatus } from '../../entities/enums';
@@ -26,7 +34,10 @@ export class CreateCustomerInput {
   @MaxLength(254)
   email?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Normalized to E.164 and added as a PHONE contact.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Normalized to E.164 and added as a PHONE contact.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)

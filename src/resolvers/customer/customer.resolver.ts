@@ -1,4 +1,14 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
@@ -33,26 +43,50 @@ export class CustomerResolver {
 
   @Authorized(Permission.ReadCustomers)
   @Query(() => CustomerConnection, { description: 'Ordered by name.' })
-  async customers(@CurrentAuth() auth: Auth, @Args() { filter, first, after }: CustomersArgs): Promise<ConnectionShape<Customer>> {
+  async customers(
+    @CurrentAuth() auth: Auth,
+    @Args() { filter, first, after }: CustomersArgs,
+  ): Promise<ConnectionShape<Customer>> {
     return toConnection(await this.customerService.list(auth, filter ?? {}, { first, after }));
   }
 
   @Authorized(Permission.WriteCustomers)
   @Mutation(() => CustomerPayload)
-  async createCustomer(@CurrentAuth() auth: Auth, @Arg('input') input: CreateCustomerInput): Promise<CustomerPayload> {
+  async createCustomer(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: CreateCustomerInput,
+  ): Promise<CustomerPayload> {
     return { customer: await this.customerService.create(auth, input) };
   }
 
   @Authorized(Permission.WriteCustomers)
-  @Mutation(() => CustomerPayload, { description: 'Omitted fields stay as they are; null clears one.' })
-  async updateCustomer(@CurrentAuth() auth: Auth, @Arg('input') { customerId, ...fields }: UpdateCustomerInput): Promise<CustomerPayload> {
+  @Mutation(() => CustomerPayload, {
+    description: 'Omitted fields stay as they are; null clears one.',
+  })
+  async updateCustomer(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') { customerId, ...fields }: UpdateCustomerInput,
+  ): Promise<CustomerPayload> {
     return { customer: await this.customerService.update(auth, customerId, fields) };
   }
 
   @Authorized(Permission.WriteCustomers)
-  @Mutation(() => AddContactPayload, { description: "Adding a contact the customer already has returns it; another customer's is a CONFLICT." })
-  async addContact(@CurrentAuth() auth: Auth, @Arg('input') input: AddContactInput): Promise<AddContactPayload> {
-    return { contact: await this.customerService.addContact(auth, input.customerId, input.kind, input.value) };
+  @Mutation(() => AddContactPayload, {
+    description:
+      "Adding a contact the customer already has returns it; another customer's is a CONFLICT.",
+  })
+  async addContact(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: AddContactInput,
+  ): Promise<AddContactPayload> {
+    return {
+      contact: await this.customerService.addContact(
+        auth,
+        input.customerId,
+        input.kind,
+        input.value,
+      ),
+    };
   }
 
   @FieldResolver(() => [Contact])

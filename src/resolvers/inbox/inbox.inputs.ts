@@ -1,5 +1,15 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBoolean,
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { Channel } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { ConnectionType } from '../../schema/connection';
@@ -18,7 +28,10 @@ export class CreateInboxInput {
   @IsEnum(Channel, { each: true })
   channels?: Channel[];
 
-  @Field({ nullable: true, description: 'Makes it the default voice inbox (the previous one stops being it).' })
+  @Field({
+    nullable: true,
+    description: 'Makes it the default voice inbox (the previous one stops being it).',
+  })
   @IsOptional()
   @IsBoolean()
   isDefaultVoice?: boolean;

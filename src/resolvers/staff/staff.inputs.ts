@@ -1,5 +1,15 @@
 import { ArgsType, Field, ID, InputType, ObjectType } from 'type-graphql';
-import { IsBoolean, IsEmail, IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsEmail,
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { Role, StaffStatus } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, ConnectionType } from '../../schema/connection';

@@ -1,4 +1,14 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
@@ -30,31 +40,48 @@ export class StaffResolver {
 
   @Authorized(Permission.ReadStaff)
   @Query(() => StaffConnection)
-  async staffMembers(@CurrentAuth() auth: Auth, @Args() { filter, first, after }: StaffMembersArgs): Promise<ConnectionShape<Staff>> {
+  async staffMembers(
+    @CurrentAuth() auth: Auth,
+    @Args() { filter, first, after }: StaffMembersArgs,
+  ): Promise<ConnectionShape<Staff>> {
     return toConnection(await this.staffService.list(auth, filter ?? {}, { first, after }));
   }
 
   @Authorized(Permission.ManageStaff)
   @Mutation(() => StaffPayload)
-  async createStaff(@CurrentAuth() auth: Auth, @Arg('input') input: CreateStaffInput): Promise<StaffPayload> {
+  async createStaff(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: CreateStaffInput,
+  ): Promise<StaffPayload> {
     return { staff: await this.staffService.create(auth, input) };
   }
 
   @Authorized(Permission.ManageStaff)
   @Mutation(() => StaffPayload)
-  async updateStaff(@CurrentAuth() auth: Auth, @Arg('input') { staffId, ...changes }: UpdateStaffInput): Promise<StaffPayload> {
+  async updateStaff(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') { staffId, ...changes }: UpdateStaffInput,
+  ): Promise<StaffPayload> {
     return { staff: await this.staffService.update(auth, staffId, changes) };
   }
 
   @Authorized(Permission.ManageStaff)
-  @Mutation(() => StaffPayload, { description: 'They can no longer sign in; their sessions end at once.' })
-  async deactivateStaff(@CurrentAuth() auth: Auth, @Arg('input') input: DeactivateStaffInput): Promise<StaffPayload> {
+  @Mutation(() => StaffPayload, {
+    description: 'They can no longer sign in; their sessions end at once.',
+  })
+  async deactivateStaff(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: DeactivateStaffInput,
+  ): Promise<StaffPayload> {
     return { staff: await this.staffService.deactivate(auth, input.staffId) };
   }
 
   @Authorized(Permission.OwnSession)
   @Mutation(() => StaffPayload)
-  async setMyStatus(@CurrentAuth() auth: Auth, @Arg('input') input: SetMyStatusInput): Promise<StaffPayload> {
+  async setMyStatus(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: SetMyStatusInput,
+  ): Promise<StaffPayload> {
     return { staff: await this.staffService.setStatus(auth, input.status) };
   }
 

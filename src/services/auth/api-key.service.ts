@@ -22,7 +22,10 @@ export class ApiKeyService {
 
   async create(auth: Auth, name: string, role: Role): Promise<CreatedApiKey> {
     if (role === Role.AGENT) {
-      throw new BadInputError('role', 'An API key cannot be an AGENT: agents are people who sign in');
+      throw new BadInputError(
+        'role',
+        'An API key cannot be an AGENT: agents are people who sign in',
+      );
     }
     return this.uow.run(async (tx) => {
       const key = newSecret(API_KEY_PREFIX);
@@ -35,10 +38,18 @@ export class ApiKeyService {
           createdById: auth.staffId,
         }),
       );
-      await this.audit.record(tx, auth.organizationId, actorOf(auth), 'api-key.created', 'ApiKey', apiKey.id, {
-        name: apiKey.name,
-        role,
-      });
+      await this.audit.record(
+        tx,
+        auth.organizationId,
+        actorOf(auth),
+        'api-key.created',
+        'ApiKey',
+        apiKey.id,
+        {
+          name: apiKey.name,
+          role,
+        },
+      );
       return { apiKey, key };
     });
   }
@@ -55,7 +66,14 @@ export class ApiKeyService {
       if (!apiKey.revokedAt) {
         apiKey.revokedAt = new Date();
         await tx.manager.save(apiKey);
-        await this.audit.record(tx, auth.organizationId, actorOf(auth), 'api-key.revoked', 'ApiKey', apiKey.id);
+        await this.audit.record(
+          tx,
+          auth.organizationId,
+          actorOf(auth),
+          'api-key.revoked',
+          'ApiKey',
+          apiKey.id,
+        );
       }
       return apiKey;
     });

@@ -56,7 +56,10 @@ export class AuthService {
       throw new RateLimitedError(Math.ceil((throttle.blockedUntil.getTime() - Date.now()) / 1000));
     }
     const staff = await this.dataSource.getRepository(Staff).findOneBy({ email, active: true });
-    const valid = await verifyPassword(staff?.passwordHash ?? (await decoyPasswordHash()), password);
+    const valid = await verifyPassword(
+      staff?.passwordHash ?? (await decoyPasswordHash()),
+      password,
+    );
     if (!staff || !valid) {
       // Deliberately kept although the sign-in is refused: it is what slows the next guess.
       await this.recordFailure(email);
@@ -89,17 +92,25 @@ export class AuthService {
    * Revokes sessions (by id, or every live one of a staff member) with their windows, and tells
    * every instance to close their sockets.
    */
-  async revokeSessions(tx: Tx, which: { ids?: string[]; staffId?: string }, reason: string): Promise<string[]> {
+  async revokeSessions(
+    tx: Tx,
+    which: { ids?: string[]; staffId?: string },
+    reason: string,
+  ): Promise<string[]> {
     const query = tx.manager
       .createQueryBuilder()
       .update(ClientSession)
       .set({ revokedAt: () => 'now()', revokedReason: reason })
       .where('revoked_at IS NULL');
-    if (which.ids) query.andWhere('(id IN (:...ids) OR parent_id IN (:...ids))', { ids: which.ids });
+    if (which.ids)
+      query.andWhere('(id IN (:...ids) OR parent_id IN (:...ids))', { ids: which.ids });
     if (which.staffId) query.andWhere('staff_id = :staffId', { staffId: which.staffId });
     const result = await query.returning(['id']).execute();
     const revoked = (result.raw as Array<{ id: string }>).map((row) => row.id);
-    const message: SessionsRevokedMessage = { sessionIds: [...new Set([...(which.ids ?? []), ...revoked])], reason };
+    const message: SessionsRevokedMessage = {
+      sessionIds: [...new Set([...(which.ids ?? []), ...revoked])],
+      reason,
+    };
     if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
     return revoked;
   }

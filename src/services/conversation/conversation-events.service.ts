@@ -13,7 +13,11 @@ export class ConversationEventsService {
   ) {}
 
   /** The inbox's conversation events, after `after` when resuming, then live. */
-  async subscribe(auth: Auth, inboxId: string, after?: number): Promise<AsyncIterableIterator<EventEnvelope>> {
+  async subscribe(
+    auth: Auth,
+    inboxId: string,
+    after?: number,
+  ): Promise<AsyncIterableIterator<EventEnvelope>> {
     const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
     return this.hub.subscribe(Streams.inboxConversations(auth.organizationId, inbox.id), { after });
   }

@@ -2,7 +2,10 @@ import type { ActorRef } from '../../context/auth';
 import type { Tx } from '../../db/unit-of-work';
 import type { Conversation } from '../../entities/conversation.entity';
 import type { Message } from '../../entities/message.entity';
-import { type ConversationEventKind, type ConversationEventPayload } from '../../subscriptions/payloads';
+import {
+  type ConversationEventKind,
+  type ConversationEventPayload,
+} from '../../subscriptions/payloads';
 import { snapshotOf } from '../../subscriptions/snapshot';
 import { Streams } from '../../subscriptions/topics';
 
@@ -20,5 +23,9 @@ export function emitConversationEvent(
     conversation: snapshotOf(conversation),
     ...(message ? { message: snapshotOf(message) } : {}),
   };
-  return tx.emit(Streams.inboxConversations(conversation.organizationId, conversation.inboxId), conversation.organizationId, payload);
+  return tx.emit(
+    Streams.inboxConversations(conversation.organizationId, conversation.inboxId),
+    conversation.organizationId,
+    payload,
+  );
 }

@@ -9,7 +9,12 @@ import { Customer } from '../../entities/customer.entity';
 import { Channel, ConversationStatus, Direction } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { Organization } from '../../entities/organization.entity';
-import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors/domain-error';
+import {
+  BadInputError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+} from '../../errors/domain-error';
 import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
@@ -44,7 +49,9 @@ export class ConversationService {
     const direction = input.direction ?? Direction.INCOMING;
     return this.uow.run(async (tx) => {
       const customer = await this.access.requireCustomer(tx.manager, auth, input.customerId);
-      const contact = input.contactId ? await this.requireContactOf(tx, customer, input.contactId) : null;
+      const contact = input.contactId
+        ? await this.requireContactOf(tx, customer, input.contactId)
+        : null;
       const inbox = await this.inboxFor(tx, auth, input.inboxId);
       if (!inbox.channels.includes(input.channel)) {
         throw new BadInputError('channel', `Inbox "${inbox.name}" does not take ${input.channel}`);
@@ -65,7 +72,13 @@ export class ConversationService {
       );
       await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actorOf(auth));
       if (input.body) {
-        await this.messages.append(tx, auth, conversation, input.body, direction === Direction.INCOMING ? 'customer' : 'staff');
+        await this.messages.append(
+          tx,
+          auth,
+          conversation,
+          input.body,
+          direction === Direction.INCOMING ? 'customer' : 'staff',
+        );
       } else {
         await this.messages.touchCustomer(tx, conversation);
       }
@@ -93,7 +106,9 @@ export class ConversationService {
   /** Closing a closed conversation changes nothing; an archived one can no longer change. */
   async close(auth: Auth, conversationId: string): Promise<Conversation> {
     return this.uow.run(async (tx) => {
-      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+        forUpdate: true,
+      });
       if (conversation.status === ConversationStatus.CLOSED) return conversation;
       requireNotArchived(conversation);
       conversation.status = ConversationStatus.CLOSED;
@@ -106,7 +121,9 @@ export class ConversationService {
 
   async archive(auth: Auth, conversationId: string): Promise<Conversation> {
     return this.uow.run(async (tx) => {
-      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+        forUpdate: true,
+      });
       if (conversation.status === ConversationStatus.ARCHIVED) return conversation;
       conversation.status = ConversationStatus.ARCHIVED;
       conversation.archivedAt = new Date();
@@ -120,7 +137,9 @@ export class ConversationService {
   /** Deleted conversations are kept (audit) but are NOT_FOUND from then on. */
   async delete(auth: Auth, conversationId: string): Promise<Conversation> {
     return this.uow.run(async (tx) => {
-      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+        forUpdate: true,
+      });
       conversation.deletedAt = new Date();
       await tx.manager.save(conversation);
       await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actorOf(auth));
@@ -136,10 +155,18 @@ export class ConversationService {
     const query = this.uow.dataSource
       .getRepository(Conversation)
       .createQueryBuilder('conversation')
-      .where('conversation.organization_id = :org AND conversation.deleted_at IS NULL', { org: auth.organizationId });
+      .where('conversation.organization_id = :org AND conversation.deleted_at IS NULL', {
+        org: auth.organizationId,
+      });
     const scope = this.access.conversationScope(auth, 'conversation');
     if (scope) query.andWhere(scope, { viewerId: auth.staffId });
-    const columns = { inboxId: 'inbox_id', customerId: 'customer_id', assigneeId: 'assignee_id', status: 'status', channel: 'channel' };
+    const columns = {
+      inboxId: 'inbox_id',
+      customerId: 'customer_id',
+      assigneeId: 'assignee_id',
+      status: 'status',
+      channel: 'channel',
+    };
     for (const [key, column] of Object.entries(columns)) {
       const value = filter[key as keyof ConversationFilter];
       if (value) query.andWhere(`conversation.${column} = :${key}`, { [key]: value });
@@ -148,27 +175,38 @@ export class ConversationService {
   }
 
   private async requireOpen(tx: Tx, auth: Auth, conversationId: string): Promise<Conversation> {
-    const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+    const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+      forUpdate: true,
+    });
     if (conversation.status !== ConversationStatus.OPEN) {
-      throw new ConflictError(`The conversation is ${conversation.status.toLowerCase()}`, { status: conversation.status });
+      throw new ConflictError(`The conversation is ${conversation.status.toLowerCase()}`, {
+        status: conversation.status,
+      });
     }
     return conversation;
   }
 
   private async requireContactOf(tx: Tx, customer: Customer, contactId: string): Promise<Contact> {
-    const contact = await tx.manager.findOneBy(Contact, { id: contactId, organizationId: customer.organizationId });
-    if (!contact || contact.customerId !== customer.id) throw new NotFoundError('Contact', contactId);
+    const contact = await tx.manager.findOneBy(Contact, {
+      id: contactId,
+      organizationId: customer.organizationId,
+    });
+    if (!contact || contact.customerId !== customer.id)
+      throw new NotFoundError('Contact', contactId);
     return contact;
   }
 
   /** The named inbox, or the organization's default one. */
   private async inboxFor(tx: Tx, auth: Auth, inboxId: string | null | undefined): Promise<Inbox> {
     if (inboxId) return this.access.requireInbox(tx.manager, auth, inboxId);
-    const organization = await tx.manager.findOneByOrFail(Organization, { id: auth.organizationId });
+    const organization = await tx.manager.findOneByOrFail(Organization, {
+      id: auth.organizationId,
+    });
     const inbox = organization.defaultInboxId
       ? await tx.manager.findOneBy(Inbox, { id: organization.defaultInboxId })
       : null;
-    if (!inbox) throw new BadInputError('inboxId', 'The organization has no default inbox: name one');
+    if (!inbox)
+      throw new BadInputError('inboxId', 'The organization has no default inbox: name one');
     return inbox;
   }
 }

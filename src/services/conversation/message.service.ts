@@ -22,13 +22,20 @@ export class MessageService {
   /** What the customer wrote (integrations, or staff recording it). Reopens a closed conversation. */
   async postCustomerMessage(auth: Auth, conversationId: string, body: string): Promise<Message> {
     return this.uow.run(async (tx) => {
-      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+        forUpdate: true,
+      });
       requireNotArchived(conversation);
       if (conversation.status === ConversationStatus.CLOSED) {
         conversation.status = ConversationStatus.OPEN;
         conversation.closedAt = null;
         await tx.manager.save(conversation);
-        await emitConversationEvent(tx, conversation, ConversationEventKind.REOPENED, actorOf(auth));
+        await emitConversationEvent(
+          tx,
+          conversation,
+          ConversationEventKind.REOPENED,
+          actorOf(auth),
+        );
       }
       return this.append(tx, auth, conversation, body, 'customer');
     });
@@ -37,21 +44,33 @@ export class MessageService {
   /** A reply from staff. Closed and archived conversations take no replies. */
   async send(auth: Auth, conversationId: string, body: string): Promise<Message> {
     return this.uow.run(async (tx) => {
-      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, { forUpdate: true });
+      const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
+        forUpdate: true,
+      });
       if (conversation.status !== ConversationStatus.OPEN) {
-        throw new ConflictError(`The conversation is ${conversation.status.toLowerCase()}: reopen it first`, {
-          status: conversation.status,
-        });
+        throw new ConflictError(
+          `The conversation is ${conversation.status.toLowerCase()}: reopen it first`,
+          {
+            status: conversation.status,
+          },
+        );
       }
       return this.append(tx, auth, conversation, body, 'staff');
     });
   }
 
   /** Stores a message on a conversation (locked by the caller) and announces it. */
-  async append(tx: Tx, auth: Auth, conversation: Conversation, rawBody: string, from: 'customer' | 'staff'): Promise<Message> {
+  async append(
+    tx: Tx,
+    auth: Auth,
+    conversation: Conversation,
+    rawBody: string,
+    from: 'customer' | 'staff',
+  ): Promise<Message> {
     const body = rawBody.trim();
     if (!body) throw new BadInputError('body', 'A message needs a body');
-    if (body.length > MAX_BODY_LENGTH) throw new BadInputError('body', `A message holds at most ${MAX_BODY_LENGTH} characters`);
+    if (body.length > MAX_BODY_LENGTH)
+      throw new BadInputError('body', `A message holds at most ${MAX_BODY_LENGTH} characters`);
     const actor = actorOf(auth);
     const message = await tx.manager.save(
       tx.manager.create(Message, {
@@ -67,7 +86,11 @@ export class MessageService {
       }),
     );
     conversation.lastMessageAt = message.createdAt;
-    await tx.manager.update(Conversation, { id: conversation.id }, { lastMessageAt: message.createdAt });
+    await tx.manager.update(
+      Conversation,
+      { id: conversation.id },
+      { lastMessageAt: message.createdAt },
+    );
     await this.touchCustomer(tx, conversation);
     await emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, actor, message);
     return message;
@@ -75,6 +98,10 @@ export class MessageService {
 
   /** Most recent activity first is how dashboards order customers. */
   async touchCustomer(tx: Tx, conversation: Conversation): Promise<void> {
-    await tx.manager.update(Customer, { id: conversation.customerId }, { lastActivityAt: () => 'now()' });
+    await tx.manager.update(
+      Customer,
+      { id: conversation.customerId },
+      { lastActivityAt: () => 'now()' },
+    );
   }
 }

@@ -8,19 +8,28 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function normalizePhone(raw: string, field: string, defaultCountry?: string): string {
   const parsed = parsePhoneNumberFromString(raw.trim(), defaultCountry as CountryCode | undefined);
   if (!parsed?.isPossible()) {
-    throw new BadInputError(field, `"${raw}" is not a phone number: use the international format, e.g. +14155550100`);
+    throw new BadInputError(
+      field,
+      `"${raw}" is not a phone number: use the international format, e.g. +14155550100`,
+    );
   }
   return parsed.number;
 }
 
 export function normalizeEmail(raw: string, field: string): string {
   const email = raw.trim().toLowerCase();
-  if (!EMAIL.test(email) || email.length > 254) throw new BadInputError(field, `"${raw}" is not an email address`);
+  if (!EMAIL.test(email) || email.length > 254)
+    throw new BadInputError(field, `"${raw}" is not an email address`);
   return email;
 }
 
 /** The stored form of a contact value, so that one number or address matches one contact. */
-export function normalizeContactValue(kind: ContactKind, raw: string, field: string, defaultCountry?: string): string {
+export function normalizeContactValue(
+  kind: ContactKind,
+  raw: string,
+  field: string,
+  defaultCountry?: string,
+): string {
   switch (kind) {
     case ContactKind.PHONE:
       return normalizePhone(raw, field, defaultCountry);

@@ -34,7 +34,10 @@ export class CustomerService {
   async create(auth: Auth, fields: CustomerFields & { name: string }): Promise<Customer> {
     const values = this.normalize(fields);
     return this.uow.run(async (tx) => {
-      const customer = await this.save(tx, tx.manager.create(Customer, { organizationId: auth.organizationId, ...values }));
+      const customer = await this.save(
+        tx,
+        tx.manager.create(Customer, { organizationId: auth.organizationId, ...values }),
+      );
       await this.ensureContacts(tx, customer);
       return customer;
     });
@@ -43,7 +46,9 @@ export class CustomerService {
   async update(auth: Auth, customerId: string, fields: CustomerFields): Promise<Customer> {
     const values = this.normalize(fields);
     return this.uow.run(async (tx) => {
-      const customer = await this.access.requireCustomer(tx.manager, auth, customerId, { forUpdate: true });
+      const customer = await this.access.requireCustomer(tx.manager, auth, customerId, {
+        forUpdate: true,
+      });
       Object.assign(customer, values);
       await this.save(tx, customer);
       await this.ensureContacts(tx, customer);
@@ -52,10 +57,17 @@ export class CustomerService {
   }
 
   /** Adding a contact the customer already has returns it; another customer's is a CONFLICT. */
-  async addContact(auth: Auth, customerId: string, kind: ContactKind, rawValue: string): Promise<Contact> {
+  async addContact(
+    auth: Auth,
+    customerId: string,
+    kind: ContactKind,
+    rawValue: string,
+  ): Promise<Contact> {
     const value = normalizeContactValue(kind, rawValue, 'value', this.config.defaultPhoneCountry);
     return this.uow.run(async (tx) => {
-      const customer = await this.access.requireCustomer(tx.manager, auth, customerId, { forUpdate: true });
+      const customer = await this.access.requireCustomer(tx.manager, auth, customerId, {
+        forUpdate: true,
+      });
       return this.ensureContact(tx, customer, kind, value, 'value');
     });
   }
@@ -84,7 +96,8 @@ export class CustomerService {
     if (fields.name !== undefined) values.name = fields.name.trim();
     if (fields.username) values.username = fields.username.trim();
     if (fields.email) values.email = normalizeEmail(fields.email, 'email');
-    if (fields.phone) values.phone = normalizePhone(fields.phone, 'phone', this.config.defaultPhoneCountry);
+    if (fields.phone)
+      values.phone = normalizePhone(fields.phone, 'phone', this.config.defaultPhoneCountry);
     return values;
   }
 
@@ -101,11 +114,19 @@ export class CustomerService {
 
   /** The customer's email and phone are also contacts, so conversations can be matched to them. */
   private async ensureContacts(tx: Tx, customer: Customer): Promise<void> {
-    if (customer.email) await this.ensureContact(tx, customer, ContactKind.EMAIL, customer.email, 'email');
-    if (customer.phone) await this.ensureContact(tx, customer, ContactKind.PHONE, customer.phone, 'phone');
+    if (customer.email)
+      await this.ensureContact(tx, customer, ContactKind.EMAIL, customer.email, 'email');
+    if (customer.phone)
+      await this.ensureContact(tx, customer, ContactKind.PHONE, customer.phone, 'phone');
   }
 
-  private async ensureContact(tx: Tx, customer: Customer, kind: ContactKind, value: string, field: string): Promise<Contact> {
+  private async ensureContact(
+    tx: Tx,
+    customer: Customer,
+    kind: ContactKind,
+    value: string,
+    field: string,
+  ): Promise<Contact> {
     await tx.manager
       .createQueryBuilder()
       .insert()
@@ -113,7 +134,11 @@ export class CustomerService {
       .values({ organizationId: customer.organizationId, customerId: customer.id, kind, value })
       .orIgnore()
       .execute();
-    const contact = await tx.manager.findOneByOrFail(Contact, { organizationId: customer.organizationId, kind, value });
+    const contact = await tx.manager.findOneByOrFail(Contact, {
+      organizationId: customer.organizationId,
+      kind,
+      value,
+    });
     if (contact.customerId !== customer.id) {
       throw new ConflictError(`${value} is a contact of another customer`, { field });
     }

@@ -43,9 +43,12 @@ export class InboxService {
       const inbox = await this.access.requireInbox(tx.manager, auth, inboxId);
       const { isDefaultVoice, ...values } = definedOnly(fields);
       if (isDefaultVoice === false && inbox.isDefaultVoice) {
-        throw new ConflictError('An organization keeps one default voice inbox: make another inbox the default instead', {
-          field: 'isDefaultVoice',
-        });
+        throw new ConflictError(
+          'An organization keeps one default voice inbox: make another inbox the default instead',
+          {
+            field: 'isDefaultVoice',
+          },
+        );
       }
       if (values.name !== undefined) inbox.name = values.name.trim();
       if (values.channels !== undefined) inbox.channels = uniqueChannels(values.channels);
@@ -69,7 +72,11 @@ export class InboxService {
       if (wanted.length) {
         await tx.manager.insert(
           InboxMember,
-          wanted.map((staffId) => ({ inboxId: inbox.id, staffId, organizationId: auth.organizationId })),
+          wanted.map((staffId) => ({
+            inboxId: inbox.id,
+            staffId,
+            organizationId: auth.organizationId,
+          })),
         );
       }
       return inbox;
@@ -86,16 +93,21 @@ export class InboxService {
       .createQueryBuilder('inbox')
       .where('inbox.organization_id = :org', { org: auth.organizationId });
     if (!seesAllInboxes(auth)) {
-      query.andWhere('inbox.id IN (SELECT m.inbox_id FROM inbox_member m WHERE m.staff_id = :viewerId)', {
-        viewerId: auth.staffId,
-      });
+      query.andWhere(
+        'inbox.id IN (SELECT m.inbox_id FROM inbox_member m WHERE m.staff_id = :viewerId)',
+        {
+          viewerId: auth.staffId,
+        },
+      );
     }
     return paginate(query, page, { property: 'name', direction: 'ASC' });
   }
 
   private async makeDefaultVoice(tx: Tx, inbox: Inbox): Promise<void> {
     // Serializes concurrent switches, which would otherwise collide on uq_inbox_default_voice.
-    await tx.manager.query('SELECT 1 FROM organization WHERE id = $1 FOR UPDATE', [inbox.organizationId]);
+    await tx.manager.query('SELECT 1 FROM organization WHERE id = $1 FOR UPDATE', [
+      inbox.organizationId,
+    ]);
     await tx.manager.update(
       Inbox,
       { organizationId: inbox.organizationId, isDefaultVoice: true },
@@ -119,6 +131,7 @@ export class InboxService {
 }
 
 function uniqueChannels(channels: Channel[]): Channel[] {
-  if (channels.length === 0) throw new BadInputError('channels', 'An inbox takes at least one channel');
+  if (channels.length === 0)
+    throw new BadInputError('channels', 'An inbox takes at least one channel');
   return [...new Set(channels)];
 }

@@ -66,7 +66,11 @@ export class OrganizationService {
             defaultInboxId: inbox.id,
           }),
         );
-        await manager.insert(InboxMember, { inboxId: inbox.id, staffId: admin.id, organizationId: organization.id });
+        await manager.insert(InboxMember, {
+          inboxId: inbox.id,
+          staffId: admin.id,
+          organizationId: organization.id,
+        });
         return { organization, admin, inbox };
       });
     } catch (error) {
@@ -82,7 +86,10 @@ export class OrganizationService {
    * to print, or null when the database already has an organization. Safe when several
    * instances start at once (an advisory lock serializes them).
    */
-  async bootstrap(adminEmail: string | undefined, adminPassword: string | undefined): Promise<{
+  async bootstrap(
+    adminEmail: string | undefined,
+    adminPassword: string | undefined,
+  ): Promise<{
     email: string;
     password: string | null;
   } | null> {
@@ -91,14 +98,18 @@ export class OrganizationService {
     await runner.connect();
     try {
       await runner.query(`SELECT pg_advisory_lock(hashtext('tandem:bootstrap'))`);
-      const [{ count }] = (await runner.query('SELECT count(*)::int AS count FROM organization')) as [{ count: number }];
+      const [{ count }] = (await runner.query(
+        'SELECT count(*)::int AS count FROM organization',
+      )) as [{ count: number }];
       if (count > 0) return null;
       const email = adminEmail ?? DEFAULT_ADMIN_EMAIL;
       const password = adminPassword ?? generatePassword();
       await this.create({ name: 'My organization', adminEmail: email, adminPassword: password });
       return { email, password: adminPassword ? null : password };
     } finally {
-      await runner.query(`SELECT pg_advisory_unlock(hashtext('tandem:bootstrap'))`).catch(() => undefined);
+      await runner
+        .query(`SELECT pg_advisory_unlock(hashtext('tandem:bootstrap'))`)
+        .catch(() => undefined);
       await runner.release();
     }
   }

@@ -37,8 +37,9 @@ export class ClientSessionService {
   /** The instance holding these windows' sockets says they are alive. */
   async touch(windowSessionIds: string[]): Promise<void> {
     if (windowSessionIds.length === 0) return;
-    await this.uow.dataSource.query('UPDATE client_session SET last_seen_at = now() WHERE id = ANY($1)', [
-      windowSessionIds,
-    ]);
+    await this.uow.dataSource.query(
+      'UPDATE client_session SET last_seen_at = now() WHERE id = ANY($1)',
+      [windowSessionIds],
+    );
   }
 }

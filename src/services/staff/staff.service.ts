@@ -49,7 +49,8 @@ export class StaffService {
     const email = normalizeEmail(input.email, 'email');
     const passwordHash = await hashPassword(input.password);
     return this.uow.run(async (tx) => {
-      if (input.defaultInboxId) await this.access.requireInbox(tx.manager, auth, input.defaultInboxId);
+      if (input.defaultInboxId)
+        await this.access.requireInbox(tx.manager, auth, input.defaultInboxId);
       const staff = await this.save(
         tx,
         tx.manager.create(Staff, {
@@ -69,9 +70,17 @@ export class StaffService {
           organizationId: auth.organizationId,
         });
       }
-      await this.audit.record(tx, auth.organizationId, actorOf(auth), 'staff.created', 'Staff', staff.id, {
-        role: staff.role,
-      });
+      await this.audit.record(
+        tx,
+        auth.organizationId,
+        actorOf(auth),
+        'staff.created',
+        'Staff',
+        staff.id,
+        {
+          role: staff.role,
+        },
+      );
       return staff;
     });
   }
@@ -91,16 +100,26 @@ export class StaffService {
     return this.uow.run(async (tx) => {
       await this.lockOrganization(tx, auth.organizationId);
       const staff = await this.access.requireStaff(tx.manager, auth, staffId, { forUpdate: true });
-      if (changes.defaultInboxId) await this.access.requireInbox(tx.manager, auth, changes.defaultInboxId);
+      if (changes.defaultInboxId)
+        await this.access.requireInbox(tx.manager, auth, changes.defaultInboxId);
       if (staff.role === Role.ADMIN && values.role && values.role !== Role.ADMIN) {
         await this.requireAnotherAdmin(tx, staff);
       }
       Object.assign(staff, values);
       await this.save(tx, staff);
-      if (values.passwordHash) await this.auth.revokeSessions(tx, { staffId: staff.id }, 'password changed');
-      await this.audit.record(tx, auth.organizationId, actorOf(auth), 'staff.updated', 'Staff', staff.id, {
-        fields: Object.keys(values).filter((k) => k !== 'passwordHash'),
-      });
+      if (values.passwordHash)
+        await this.auth.revokeSessions(tx, { staffId: staff.id }, 'password changed');
+      await this.audit.record(
+        tx,
+        auth.organizationId,
+        actorOf(auth),
+        'staff.updated',
+        'Staff',
+        staff.id,
+        {
+          fields: Object.keys(values).filter((k) => k !== 'passwordHash'),
+        },
+      );
       return staff;
     });
   }
@@ -116,14 +135,23 @@ export class StaffService {
       staff.status = StaffStatus.OFFLINE;
       await tx.manager.save(staff);
       await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated');
-      await this.audit.record(tx, auth.organizationId, actorOf(auth), 'staff.deactivated', 'Staff', staff.id);
+      await this.audit.record(
+        tx,
+        auth.organizationId,
+        actorOf(auth),
+        'staff.deactivated',
+        'Staff',
+        staff.id,
+      );
       return staff;
     });
   }
 
   async setStatus(auth: Auth, status: StaffStatus): Promise<Staff> {
     return this.uow.run(async (tx) => {
-      const staff = await this.access.requireStaff(tx.manager, auth, auth.staffId as string, { forUpdate: true });
+      const staff = await this.access.requireStaff(tx.manager, auth, auth.staffId as string, {
+        forUpdate: true,
+      });
       staff.status = status;
       return tx.manager.save(staff);
     });
@@ -156,13 +184,17 @@ export class StaffService {
   private async requireAnotherAdmin(tx: Tx, admin: Staff): Promise<void> {
     const others = await tx.manager
       .createQueryBuilder(Staff, 'staff')
-      .where('staff.organization_id = :org AND staff.role = :role AND staff.active AND staff.id <> :id', {
-        org: admin.organizationId,
-        role: Role.ADMIN,
-        id: admin.id,
-      })
+      .where(
+        'staff.organization_id = :org AND staff.role = :role AND staff.active AND staff.id <> :id',
+        {
+          org: admin.organizationId,
+          role: Role.ADMIN,
+          id: admin.id,
+        },
+      )
       .getCount();
-    if (others === 0) throw new ConflictError('The organization would be left without an active ADMIN');
+    if (others === 0)
+      throw new ConflictError('The organization would be left without an active ADMIN');
   }
 
   private async save(tx: Tx, staff: Staff): Promise<Staff> {

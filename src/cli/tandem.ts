@@ -1,0 +1,120 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import type { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '../config';
+import { operatorAuth } from '../context/auth';
+import { createDataSource } from '../db/data-source';
+import { startEmbeddedPostgres } from '../db/embedded-postgres';
+import { UnitOfWork } from '../db/unit-of-work';
+import { Role } from '../entities/enums';
+import { Organization } from '../entities/organization.entity';
+import { DomainError } from '../errors/domain-error';
+import { createLogger } from '../logger';
+import { ApiKeyService } from '../services/auth/api-key.service';
+import { AuditService } from '../services/audit/audit.service';
+import { OrganizationService } from '../services/organization/organization.service';
+import { InProcessPubSub } from '../subscriptions/pubsub';
+
+/** DATABASE_URL, or the embedded cluster of DATA_DIR (joining a running server's if any). */
+async function withDatabase<T>(
+  work: (dataSource: DataSource, uow: UnitOfWork) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres(config.dataDir, logger, { reuseRunning: true });
+  const dataSource = createDataSource({
+    url: config.databaseUrl ?? embedded!.url,
+    poolSize: 2,
+    logger,
+  });
+  await dataSource.initialize();
+  try {
+    return await work(dataSource, new UnitOfWork(dataSource, new InProcessPubSub(), logger));
+  } finally {
+    await dataSource.destroy();
+    await embedded?.stop();
+  }
+}
+
+function role(value: string): Role {
+  const upper = value.toUpperCase();
+  if (!Object.values(Role).includes(upper as Role)) {
+    throw new InvalidArgumentError(`one of ${Object.values(Role).join(', ')}`);
+  }
+  return upper as Role;
+}
+
+const program = new Command('tandem')
+  .description('Operate a Tandem installation')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('Apply the pending database migrations')
+  .action(() =>
+    withDatabase(async (dataSource) => {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      console.log(
+        applied.length
+          ? `applied ${applied.map((m) => m.name).join(', ')}`
+          : 'no pending migration',
+      );
+    }),
+  );
+
+const org = program.command('org').description('Organizations (tenants)');
+org
+  .command('create')
+  .description('Create an organization with its first ADMIN and a "General" inbox')
+  .requiredOption('--name <name>', 'organization name')
+  .requiredOption('--admin-email <email>', 'the ADMIN signs in with this email')
+  .requiredOption('--admin-password <password>', 'at least 8 characters')
+  .option('--admin-name <name>', 'display name of the ADMIN', 'Administrator')
+  .action(
+    (options: { name: string; adminEmail: string; adminPassword: string; adminName: string }) =>
+      withDatabase(async (_dataSource, uow) => {
+        const { organization, admin } = await new OrganizationService(uow).create({
+          name: options.name,
+          adminEmail: options.adminEmail,
+          adminPassword: options.adminPassword,
+          adminName: options.adminName,
+        });
+        console.log(`organization ${organization.id} "${organization.name}"; ADMIN ${admin.email}`);
+      }),
+  );
+
+const apiKey = program.command('api-key').description('Partner API keys');
+apiKey
+  .command('create')
+  .description('Create an API key; it is printed once')
+  .requiredOption('--org <organizationId>', 'organization id')
+  .requiredOption('--role <role>', 'INTEGRATION, DISPATCHER, SUPERVISOR or ADMIN', role)
+  .option('--name <name>', 'what the key is for', 'CLI key')
+  .action((options: { org: string; role: Role; name: string }) =>
+    withDatabase(async (dataSource, uow) => {
+      if (
+        !(await dataSource
+          .getRepository(Organization)
+          .existsBy({ id: options.org })
+          .catch(() => false))
+      ) {
+        throw new ConfigError(`no organization ${options.org}`);
+      }
+      const { apiKey: created, key } = await new ApiKeyService(uow, new AuditService()).create(
+        operatorAuth(options.org),
+        options.name,
+        options.role,
+      );
+      console.log(`api key ${created.id} (${created.role}): ${key}`);
+      console.log('keep it now: it is not shown again');
+    }),
+  );
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DomainError)
+    console.error(`tandem: ${error.message}`);
+  else console.error('tandem:', error);
+  process.exit(1);
+});
