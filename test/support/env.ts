@@ -1,5 +1,9 @@
-/** The migrated database every test file clones (CREATE DATABASE ... TEMPLATE). */
-export const TEMPLATE_DATABASE = 'tandem_template';
+/** The migrated database every test file of this run clones (CREATE DATABASE ... TEMPLATE). */
+export function templateDatabase(): string {
+  const name = process.env.TANDEM_TEST_TEMPLATE;
+  if (!name) throw new Error('TANDEM_TEST_TEMPLATE is not set: run the tests with `npm test`');
+  return name;
+}
 
 export function testPostgresUrl(): string {
   const url = process.env.TANDEM_TEST_POSTGRES_URL;
