@@ -98,6 +98,9 @@ export async function startServer({
     schema,
     validationRules,
     includeStacktraceInErrorResponses: false,
+    // main.ts drains on SIGTERM/SIGINT in order (sockets, HTTP, Redis, Postgres); Apollo's own
+    // signal handlers would race it.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -152,13 +155,19 @@ export async function startServer({
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      httpServer.close();
+      logger.debug('stop: sessions');
       await sessions.stop();
+      logger.debug('stop: sockets');
       for (const client of wss.clients) client.close(CloseCodes.GoingAway, 'Server shutting down');
       await wsServer.dispose();
+      // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).
+      logger.debug('stop: http');
       await apollo.stop();
+      logger.debug('stop: pubsub');
       await pubsub.close();
+      logger.debug('stop: database');
       await dataSource.destroy();
+      logger.debug('stop: done');
     })();
     return stopping;
   };

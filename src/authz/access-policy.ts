@@ -22,9 +22,17 @@ interface LoadOptions {
  * organization, or outside what their role may see, is NOT_FOUND: missing and forbidden look alike.
  */
 export class AccessPolicy {
-  async requireInbox(manager: EntityManager, auth: Auth, id: string): Promise<Inbox> {
+  async requireInbox(
+    manager: EntityManager,
+    auth: Auth,
+    id: string,
+    options: LoadOptions = {},
+  ): Promise<Inbox> {
     const inbox = isUuid(id)
-      ? await manager.findOneBy(Inbox, { id, organizationId: auth.organizationId })
+      ? await manager.findOne(Inbox, {
+          where: { id, organizationId: auth.organizationId },
+          lock: options.forUpdate ? { mode: 'pessimistic_write' } : undefined,
+        })
       : null;
     if (!inbox || !(await this.seesInbox(manager, auth, inbox.id)))
       throw new NotFoundError('Inbox', id);

@@ -71,14 +71,11 @@ export async function newStaff(org: Org, options: NewStaffOptions = {}): Promise
     role: options.role ?? Role.AGENT,
   });
   for (const inbox of options.inboxes ?? [org.inbox]) {
-    const members = await org.server.dataSource.query(
-      'SELECT staff_id FROM inbox_member WHERE inbox_id = $1',
-      [inbox.id],
+    // Straight to the table: concurrent factories would race a read-then-replace of the list.
+    await org.server.dataSource.query(
+      'INSERT INTO inbox_member (inbox_id, staff_id, organization_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [inbox.id, staff.id, org.id],
     );
-    await services.inboxes.setMembers(org.admin.auth, inbox.id, [
-      ...(members as Array<{ staff_id: string }>).map((m) => m.staff_id),
-      staff.id,
-    ]);
   }
   return signIn(org.server, email);
 }

@@ -6,7 +6,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** E.164, e.g. "+14155550100". Numbers without a "+" are read in the organization's country. */
 export function normalizePhone(raw: string, field: string, defaultCountry?: string): string {
-  const parsed = parsePhoneNumberFromString(raw.trim(), defaultCountry as CountryCode | undefined);
+  const parsed = parsePhoneNumberFromString(
+    // "00" is the international call prefix in most of the world: 0033... is +33...
+    raw.trim().replace(/^00(?=[1-9])/, '+'),
+    defaultCountry as CountryCode | undefined,
+  );
   if (!parsed?.isPossible()) {
     throw new BadInputError(
       field,

@@ -62,7 +62,8 @@ export class InboxService {
   async setMembers(auth: Auth, inboxId: string, staffIds: string[]): Promise<Inbox> {
     const wanted = [...new Set(staffIds)];
     return this.uow.run(async (tx) => {
-      const inbox = await this.access.requireInbox(tx.manager, auth, inboxId);
+      // The inbox row lock serializes concurrent replacements of its member list.
+      const inbox = await this.access.requireInbox(tx.manager, auth, inboxId, { forUpdate: true });
       const found = wanted.length
         ? await tx.manager.findBy(Staff, { id: In(wanted), organizationId: auth.organizationId })
         : [];
