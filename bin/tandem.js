@@ -1,13 +1,55 @@
 #!/usr/bin/env node
-// The operator CLI. Runs the compiled build (made by `npm ci` through `prepare`); from a source
-// checkout without a build it compiles on the fly.
-const { existsSync } = require('node:fs');
+// The operator CLI. Runs the compiled build (made by `npm ci` through `prepare`) when it is up to
+// date. In a checkout whose TypeScript changed since the last build, or that has none, it runs
+// the source compiled on the fly: stale code must never touch a database.
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 
-const built = path.join(__dirname, '..', 'dist', 'src', 'cli', 'tandem.js');
-if (existsSync(built)) {
+const root = path.join(__dirname, '..');
+const built = path.join(root, 'dist', 'src', 'cli', 'tandem.js');
+const source = path.join(root, 'src', 'cli', 'tandem.ts');
+
+/** The newest modification time of the `.ts` files under `dir`, 0 when there are none. */
+function newestTypeScript(dir) {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestTypeScript(file));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+/** When the last build ran (tsc is incremental: unchanged outputs keep their old time). */
+function builtAt() {
+  const info = path.join(root, 'dist', '.tsbuildinfo.build');
+  return Math.max(statSync(built).mtimeMs, existsSync(info) ? statSync(info).mtimeMs : 0);
+}
+
+function canCompile() {
+  try {
+    require.resolve('@swc-node/register');
+    return existsSync(source);
+  } catch {
+    return false;
+  }
+}
+
+const upToDate =
+  existsSync(built) &&
+  Math.max(
+    newestTypeScript(path.join(root, 'src')),
+    newestTypeScript(path.join(root, 'migrations')),
+  ) <= builtAt();
+
+if (upToDate || (existsSync(built) && !canCompile())) {
+  if (!upToDate) console.error('tandem: warning: dist/ is older than src/; run `npm run build`');
   require(built);
-} else {
+} else if (canCompile()) {
   require('@swc-node/register');
-  require(path.join(__dirname, '..', 'src', 'cli', 'tandem.ts'));
+  require(source);
+} else {
+  console.error('tandem: no build in dist/ and no TypeScript toolchain: run `npm ci`');
+  process.exit(1);
 }

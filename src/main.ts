@@ -2,34 +2,47 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
-import { createLogger } from './logger';
-import { startServer } from './server';
+import { createLogger, type Logger } from './logger';
+import { startServer, type TandemServer } from './server';
 import { OrganizationService } from './services/organization/organization.service';
 import { UnitOfWork } from './db/unit-of-work';
 import { InProcessPubSub } from './subscriptions/pubsub';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  let embedded: EmbeddedPostgres | undefined;
-  if (!config.databaseUrl) embedded = await startEmbeddedPostgres(config.dataDir, logger);
-  const databaseUrl = config.databaseUrl ?? (embedded as EmbeddedPostgres).url;
+/** What is running so far; shutdown stops it in reverse order. */
+interface Running {
+  embedded?: EmbeddedPostgres;
+  server?: TandemServer;
+}
 
-  // Migrations and the first organization, before the server takes traffic.
-  const setup = createDataSource({ url: databaseUrl, logger, poolSize: 2 });
-  await setup.initialize();
-  await setup.runMigrations({ transaction: 'each' });
-  const created = await new OrganizationService(
-    new UnitOfWork(setup, new InProcessPubSub(), logger),
-  ).bootstrap(config.adminEmail, config.adminPassword);
-  await setup.destroy();
+class StopRequested extends Error {}
 
-  const server = await startServer({ config, databaseUrl, logger });
+async function stopAll(running: Running, logger: Logger): Promise<boolean> {
+  let clean = true;
+  for (const [what, stop] of [
+    ['server', () => running.server?.stop()],
+    ['embedded PostgreSQL', () => running.embedded?.stop()],
+  ] as const) {
+    try {
+      await stop();
+    } catch (error) {
+      clean = false;
+      logger.error(`stopping the ${what} failed`, error);
+    }
+  }
+  return clean;
+}
+
+function printWelcome(
+  server: TandemServer,
+  embedded: EmbeddedPostgres | undefined,
+  dataDir: string,
+  created: { email: string; password: string | null } | null,
+): void {
   const lines = [
     `Tandem is ready.`,
     `  GraphQL (and playground):  ${server.url}`,
     `  Subscriptions (graphql-ws): ${server.wsUrl}`,
-    `  Database: ${embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}; events: ${server.pubsub.kind}`,
+    `  Database: ${embedded ? `embedded PostgreSQL in ${dataDir}` : 'DATABASE_URL'}; events: ${server.pubsub.kind}`,
   ];
   if (created) {
     lines.push(
@@ -41,18 +54,68 @@ async function main(): Promise<void> {
   lines.push(`  Sign in: mutation { signIn(input: {email: "...", password: "..."}) { token } }`);
   lines.push(`  then send the header  Authorization: Bearer <token>`);
   console.log(lines.join('\n'));
+}
 
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info(`${signal}: draining`);
-    await server.stop();
-    await embedded?.stop();
-    process.exit(0);
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const running: Running = {};
+
+  // Signals are ours from the first line: one that arrives while starting ends the start at the
+  // next step (instead of killing the process and leaving the embedded PostgreSQL running), and
+  // a second one exits at once.
+  let stopSignal: NodeJS.Signals | undefined;
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    shuttingDown ??= (async () => {
+      logger.info(`${reason}: draining`);
+      process.exit((await stopAll(running, logger)) ? 0 : 1);
+    })();
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) {
+      logger.error(`${signal} again: exiting without draining`);
+      process.exit(1);
+    }
+    stopSignal = signal;
+    if (running.server) shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const checkpoint = () => {
+    if (stopSignal) throw new StopRequested();
+  };
+
+  try {
+    if (!config.databaseUrl) {
+      running.embedded = await startEmbeddedPostgres(config.dataDir, logger);
+      checkpoint();
+    }
+    const databaseUrl = config.databaseUrl ?? (running.embedded as EmbeddedPostgres).url;
+
+    // Migrations and the first organization, before the server takes traffic.
+    const setup = createDataSource({ url: databaseUrl, logger, poolSize: 2 });
+    await setup.initialize();
+    let created: Awaited<ReturnType<OrganizationService['bootstrap']>>;
+    try {
+      await setup.runMigrations({ transaction: 'each' });
+      checkpoint();
+      created = await new OrganizationService(
+        new UnitOfWork(setup, new InProcessPubSub(), logger),
+      ).bootstrap(config.adminEmail, config.adminPassword);
+    } finally {
+      await setup.destroy();
+    }
+    checkpoint();
+
+    running.server = await startServer({ config, databaseUrl, logger });
+    checkpoint();
+    printWelcome(running.server, running.embedded, config.dataDir, created);
+  } catch (error) {
+    if (error instanceof StopRequested) return shutdown(`${stopSignal} while starting`);
+    await stopAll(running, logger);
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {

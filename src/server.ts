@@ -17,6 +17,7 @@ import { formatError } from './errors/format-error';
 import { jsonStatusPlugin, operationLimitsPlugin } from './http/apollo-plugins';
 import { serveGraphqlWs } from './http/graphql-ws';
 import { mountHealth } from './http/health';
+import { requestErrorHandler } from './http/request-errors';
 import { playgroundPlugin } from './http/playground';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
@@ -122,6 +123,7 @@ export async function startServer({
       },
     }),
   );
+  app.use(requestErrorHandler(logger));
 
   // Sockets above the cap are accepted only to be closed with a clean code, long before the
   // process would run out of file handles.
@@ -148,10 +150,6 @@ export async function startServer({
     buildContext,
   });
 
-  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
-  const { port } = httpServer.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -171,6 +169,21 @@ export async function startServer({
     })();
     return stopping;
   };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject); // e.g. the port is taken
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
 
   return {
     url: `http://${host}:${port}/graphql`,

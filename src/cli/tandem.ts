@@ -38,17 +38,19 @@ async function withDatabase<T>(
   }
 }
 
-function role(value: string): Role {
-  const upper = value.toUpperCase();
-  if (!Object.values(Role).includes(upper as Role)) {
-    throw new InvalidArgumentError(`one of ${Object.values(Role).join(', ')}`);
+/** Agents are people who sign in: a key is never one. */
+const API_KEY_ROLES = [Role.INTEGRATION, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN];
+
+function apiKeyRole(value: string): Role {
+  const upper = value.toUpperCase() as Role;
+  if (!API_KEY_ROLES.includes(upper)) {
+    throw new InvalidArgumentError(`Expected one of ${API_KEY_ROLES.join(', ')}.`);
   }
-  return upper as Role;
+  return upper;
 }
 
-const program = new Command('tandem')
-  .description('Operate a Tandem installation')
-  .showHelpAfterError();
+// Errors stay on one line (no help dump after them): operators read them in scripts and logs.
+const program = new Command('tandem').description('Operate a Tandem installation');
 
 program
   .command('migrate')
@@ -90,7 +92,7 @@ apiKey
   .command('create')
   .description('Create an API key; it is printed once')
   .requiredOption('--org <organizationId>', 'organization id')
-  .requiredOption('--role <role>', 'INTEGRATION, DISPATCHER, SUPERVISOR or ADMIN', role)
+  .requiredOption('--role <role>', API_KEY_ROLES.join(', '), apiKeyRole)
   .option('--name <name>', 'what the key is for', 'CLI key')
   .action((options: { org: string; role: Role; name: string }) =>
     withDatabase(async (dataSource, uow) => {

@@ -1,7 +1,13 @@
 import DataLoader from 'dataloader';
 import { type DataSource, type EntityTarget, In } from 'typeorm';
 import type { AccessPolicy } from '../authz/access-policy';
-import { decodeCursor, encodeCursor, type Page, requirePageSize } from '../db/pagination';
+import {
+  cursorKindOf,
+  decodePosition,
+  encodeCursor,
+  type Page,
+  requirePageSize,
+} from '../db/pagination';
 import { hydrate } from '../db/rows';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
@@ -11,7 +17,6 @@ import { Inbox } from '../entities/inbox.entity';
 import { InboxMember } from '../entities/inbox-member.entity';
 import { Message } from '../entities/message.entity';
 import { Staff } from '../entities/staff.entity';
-import { BadInputError } from '../errors/domain-error';
 import type { Auth } from './auth';
 
 type Row = Record<string, unknown> & { id: string; total: string };
@@ -154,9 +159,8 @@ export class Loaders {
       limit: spec.args.first + 1,
     };
     if (spec.args.after) {
-      const [value, id] = decodeCursor(spec.args.after);
-      if (value === undefined || typeof id !== 'string')
-        throw new BadInputError('after', 'Not a cursor returned by this API');
+      const kind = cursorKindOf(this.dataSource.getMetadata(target), spec.orderProperty);
+      const [value, id] = decodePosition(spec.args.after, kind);
       afterCondition = `(t.${spec.order}, t.id) ${spec.direction === 'ASC' ? '>' : '<'} (:cursorValue, :cursorId)`;
       Object.assign(params, { cursorValue: value, cursorId: id });
     }

@@ -1,4 +1,5 @@
-import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { isUUID } from 'class-validator';
+import type { EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { BadInputError } from '../errors/domain-error';
 
 /** The largest page any list returns (DESIGN §5). */
@@ -45,6 +46,49 @@ export function decodeCursor(cursor: string, field = 'after'): CursorValue[] {
   throw new BadInputError(field, 'Not a cursor returned by this API');
 }
 
+/** The SQL type family of the column a list is ordered by, which a cursor's value must fit. */
+export type CursorKind = 'text' | 'timestamp' | 'integer';
+
+export function cursorKindOf(metadata: EntityMetadata, property: string): CursorKind {
+  const type = metadata.findColumnWithPropertyPath(property)?.type;
+  const name = typeof type === 'string' ? type : (type?.name ?? '');
+  if (/timestamp|date/i.test(name)) return 'timestamp';
+  if (/int|number|serial/i.test(name)) return 'integer';
+  return 'text';
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function fitsKind(value: CursorValue | undefined, kind: CursorKind): boolean {
+  switch (kind) {
+    case 'timestamp':
+      // As encodeCursor wrote it: what round-trips through Date is a time Postgres reads too.
+      return (
+        typeof value === 'string' && ISO_TIME.test(value) && new Date(value).toISOString() === value
+      );
+    case 'integer':
+      return /^-?\d{1,18}$/.test(String(value));
+    case 'text':
+      return typeof value === 'string' && !value.includes('\u0000');
+  }
+}
+
+/**
+ * The position `[value, id]` a cursor names, checked against the column it orders by: a forged
+ * or damaged cursor is BAD_USER_INPUT, never an SQL error.
+ */
+export function decodePosition(
+  cursor: string,
+  kind: CursorKind,
+  field = 'after',
+): [CursorValue, string] {
+  const [value, id, ...rest] = decodeCursor(cursor, field);
+  if (rest.length || typeof id !== 'string' || !isUUID(id) || !fitsKind(value, kind)) {
+    throw new BadInputError(field, 'Not a cursor returned by this API');
+  }
+  return [value as CursorValue, id];
+}
+
 export function requirePageSize(first: number): void {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
     throw new BadInputError('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
@@ -65,9 +109,9 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   const countQuery = query.clone();
   const page = query.clone();
   if (request.after) {
-    const [value, id] = decodeCursor(request.after);
-    if (value === undefined || typeof id !== 'string')
-      throw new BadInputError('after', 'Not a cursor returned by this API');
+    const metadata = query.expressionMap.mainAlias?.metadata;
+    const kind = metadata ? cursorKindOf(metadata, order.property) : 'text';
+    const [value, id] = decodePosition(request.after, kind);
     const comparison = order.direction === 'ASC' ? '>' : '<';
     page.andWhere(
       `(${alias}.${order.property}, ${alias}.id) ${comparison} (:cursorValue, :cursorId)`,

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import Negotiator from 'negotiator';
 import type { Config } from '../config';
 import type { Context } from '../context/context';
 import { requireWithinCost } from '../schema/limits';
@@ -25,7 +26,8 @@ export function operationLimitsPlugin(config: Config): ApolloServerPlugin<Contex
               d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [],
             ),
           );
-          if (operation) requireCallerFor(schema, operation, fragments, contextValue.auth);
+          if (!operation) return;
+          requireCallerFor(schema, operation, fragments, contextValue.auth);
           requireWithinCost(
             schema,
             document,
@@ -39,25 +41,36 @@ export function operationLimitsPlugin(config: Config): ApolloServerPlugin<Contex
   };
 }
 
-const ACCEPTS_GRAPHQL_RESPONSE = 'application/graphql-response+json';
+/**
+ * The media type Apollo will answer with: the same negotiation (the `negotiator` package) that
+ * Apollo runs after the plugins, where a missing Accept header means JSON.
+ */
+function answersGraphqlResponseJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const preferred = new Negotiator({ headers: { accept } }).mediaType([
+    'application/json',
+    'application/graphql-response+json',
+  ]);
+  return preferred === 'application/graphql-response+json';
+}
 
 /**
- * GraphQL over HTTP: a client that accepts only `application/json` should get 200 for a request
- * refused at parse, validation or variable coercion (the errors are in the body); clients of
- * `application/graphql-response+json` keep the 400.
+ * GraphQL over HTTP: a well-formed request (it has a query) refused at parse, validation or
+ * variable coercion is answered 200 when the response is `application/json` (the errors are in
+ * the body); `application/graphql-response+json` responses keep the 400. A malformed request
+ * (no query, a query that is not a string) keeps its 400 either way.
  */
 export function jsonStatusPlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request }) {
-      const accept = request.http?.headers.get('accept') ?? '';
-      if (accept.includes(ACCEPTS_GRAPHQL_RESPONSE)) return {};
+      if (answersGraphqlResponseJson(request.http?.headers.get('accept'))) return {};
+      let wellFormed = false;
       return {
+        async didResolveSource() {
+          wellFormed = true;
+        },
         async willSendResponse({ response }) {
-          if (
-            response.http.status === 400 &&
-            response.body.kind === 'single' &&
-            response.body.singleResult.errors
-          ) {
+          if (wellFormed && response.http.status === 400 && response.body.kind === 'single') {
             response.http.status = 200;
           }
         },

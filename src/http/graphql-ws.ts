@@ -15,7 +15,7 @@ import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
 import type { Logger } from '../logger';
-import { requireWithinCost } from '../schema/limits';
+import { coerceVariables, requireWithinCost } from '../schema/limits';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
 
@@ -123,6 +123,13 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
         if (errors.length)
           return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const variables = payload.variables ?? undefined;
+        const coercion = coerceVariables(
+          schema,
+          document,
+          payload.operationName ?? undefined,
+          variables,
+        );
+        if (coercion.errors) return coercion.errors;
         try {
           requireWithinCost(
             schema,

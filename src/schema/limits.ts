@@ -1,5 +1,7 @@
 import {
   type ASTVisitor,
+  getOperationAST,
+  getVariableValues,
   type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
@@ -81,7 +83,36 @@ export function costOf(
   });
 }
 
-/** Refuses an operation whose estimated cost exceeds `maxCost`, before it runs. */
+/**
+ * The operation's variables, coerced to their types, or the errors that refuse them
+ * (BAD_USER_INPUT, naming the variable).
+ */
+export function coerceVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+): { errors: GraphQLError[] } | { errors?: undefined } {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return {};
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (!coerced.errors) return {};
+  return {
+    errors: coerced.errors.map(
+      (error) =>
+        new GraphQLError(error.message, {
+          nodes: error.nodes,
+          originalError: error.originalError,
+          extensions: { code: 'BAD_USER_INPUT' },
+        }),
+    ),
+  };
+}
+
+/**
+ * Refuses an operation whose estimated cost exceeds `maxCost`, before it runs. Variables that do
+ * not coerce are left for execution to refuse (as BAD_USER_INPUT), not counted here.
+ */
 export function requireWithinCost(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -89,6 +120,7 @@ export function requireWithinCost(
   variables: Record<string, unknown> | undefined,
   maxCost: number,
 ): void {
+  if (coerceVariables(schema, document, operationName, variables).errors) return;
   const cost = costOf(schema, document, operationName, variables);
   if (cost > maxCost) {
     throw new GraphQLError(

@@ -1,3 +1,4 @@
+import { Channel } from '../../src/entities/enums';
 import {
   ArchiveConversationDocument,
   AssignConversationDocument,
@@ -67,7 +68,7 @@ describe('conversations and messages', () => {
       input: { customerId: ann.id, contactId: bobContact.id, channel: 'EMAIL' },
     });
     expect(wrongContact.extensions?.code).toBe('NOT_FOUND');
-    const emailOnly = await newInbox(org, 'Email desk', ['EMAIL']);
+    const emailOnly = await newInbox(org, 'Email desk', [Channel.EMAIL]);
     const wrongChannel = await org.admin.api.fails(StartConversationDocument, {
       input: { customerId: ann.id, channel: 'VOICE', inboxId: emailOnly.id },
     });

@@ -3,6 +3,7 @@ import { IsEmail, IsEnum, IsString, IsUUID, MaxLength, MinLength } from 'class-v
 import { ApiKey } from '../../entities/api-key.entity';
 import { Role } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
+import { IsNotBlank } from '../common/validation';
 
 @InputType()
 export class SignInInput {
@@ -44,6 +45,7 @@ export class CreateApiKeyInput {
   @Field()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name: string;
 

@@ -12,12 +12,14 @@ import { Contact } from '../../entities/contact.entity';
 import { Customer } from '../../entities/customer.entity';
 import { ContactKind, ConversationStatus } from '../../entities/enums';
 import { ConnectionArgs, ConnectionType } from '../../schema/connection';
+import { IsNotBlank, IsOmittable } from '../common/validation';
 
 @InputType()
 export class CreateCustomerInput {
   @Field()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name: string;
 
@@ -25,6 +27,7 @@ export class CreateCustomerInput {
   @IsOptional()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(100)
   username?: string | null;
 
@@ -57,9 +60,10 @@ export class UpdateCustomerInput {
   customerId: string;
 
   @Field({ nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name?: string;
 
@@ -67,6 +71,7 @@ export class UpdateCustomerInput {
   @IsOptional()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(100)
   username?: string | null;
 

@@ -61,7 +61,7 @@ export class CustomerResolver {
 
   @Authorized(Permission.WriteCustomers)
   @Mutation(() => CustomerPayload, {
-    description: 'Omitted fields stay as they are; null clears one.',
+    description: 'Omitted fields stay as they are; null clears one (all but the name).',
   })
   async updateCustomer(
     @CurrentAuth() auth: Auth,

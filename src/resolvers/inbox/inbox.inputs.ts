@@ -13,12 +13,14 @@ import {
 import { Channel } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { ConnectionType } from '../../schema/connection';
+import { IsNotBlank, IsOmittable } from '../common/validation';
 
 @InputType()
 export class CreateInboxInput {
   @Field()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name: string;
 
@@ -44,14 +46,15 @@ export class UpdateInboxInput {
   inboxId: string;
 
   @Field({ nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name?: string;
 
   @Field(() => [Channel], { nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @ArrayMinSize(1)
   @IsEnum(Channel, { each: true })
   channels?: Channel[];

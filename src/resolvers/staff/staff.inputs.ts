@@ -13,12 +13,14 @@ import {
 import { Role, StaffStatus } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, ConnectionType } from '../../schema/connection';
+import { IsNotBlank, IsOmittable } from '../common/validation';
 
 @InputType()
 export class CreateStaffInput {
   @Field()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name: string;
 
@@ -49,26 +51,27 @@ export class UpdateStaffInput {
   staffId: string;
 
   @Field({ nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
+  @IsNotBlank()
   @MaxLength(200)
   name?: string;
 
   @Field({ nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email?: string;
 
   @Field({ nullable: true, description: 'Changing it signs the staff member out everywhere.' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   password?: string;
 
   @Field(() => Role, { nullable: true })
-  @IsOptional()
+  @IsOmittable()
   @IsEnum(Role)
   role?: Role;
 

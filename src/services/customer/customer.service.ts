@@ -95,8 +95,9 @@ export class CustomerService {
     const values = definedOnly(fields);
     if (fields.name !== undefined) values.name = fields.name.trim();
     if (fields.username) values.username = fields.username.trim();
-    if (fields.email) values.email = normalizeEmail(fields.email, 'email');
-    if (fields.phone)
+    // An empty string is not an email address nor a phone number (null is how to clear one).
+    if (typeof fields.email === 'string') values.email = normalizeEmail(fields.email, 'email');
+    if (typeof fields.phone === 'string')
       values.phone = normalizePhone(fields.phone, 'phone', this.config.defaultPhoneCountry);
     return values;
   }

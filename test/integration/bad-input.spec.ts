@@ -1,0 +1,794 @@
+import { randomUUID } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { getMetadataStorage } from 'class-validator';
+import { getNamedType, GraphQLString, printSchema } from 'graphql';
+import { encodeCursor } from '../../src/db/pagination';
+import { ContactKind, Role } from '../../src/entities/enums';
+import type { Conversation } from '../../src/entities/conversation.entity';
+import type { Customer } from '../../src/entities/customer.entity';
+import type { Inbox } from '../../src/entities/inbox.entity';
+import {
+  CreateApiKeyInput,
+  RevokeApiKeyInput,
+  SignInInput,
+} from '../../src/resolvers/auth/auth.inputs';
+import {
+  AssignConversationInput,
+  ConversationInput,
+  PostCustomerMessageInput,
+  SendMessageInput,
+  StartConversationInput,
+} from '../../src/resolvers/conversation/conversation.inputs';
+import {
+  AddContactInput,
+  CreateCustomerInput,
+  UpdateCustomerInput,
+} from '../../src/resolvers/customer/customer.inputs';
+import {
+  CreateInboxInput,
+  SetInboxMembersInput,
+  UpdateInboxInput,
+} from '../../src/resolvers/inbox/inbox.inputs';
+import {
+  CreateStaffInput,
+  DeactivateStaffInput,
+  SetMyStatusInput,
+  UpdateStaffInput,
+} from '../../src/resolvers/staff/staff.inputs';
+import { getSchema } from '../../src/schema/build-schema';
+import {
+  AddContactDocument,
+  ArchiveConversationDocument,
+  AssignConversationDocument,
+  BadInputConversationMessagesDocument,
+  BadInputCustomerConversationsDocument,
+  CloseConversationDocument,
+  ConversationsDocument,
+  CreateApiKeyDocument,
+  CreateCustomerDocument,
+  CreateInboxDocument,
+  CreateStaffDocument,
+  CustomersDocument,
+  DeactivateStaffDocument,
+  DeleteConversationDocument,
+  InboxesDocument,
+  PostCustomerMessageDocument,
+  RevokeApiKeyDocument,
+  SendMessageDocument,
+  SetInboxMembersDocument,
+  SetMyStatusDocument,
+  SignInDocument,
+  StaffMembersDocument,
+  StartConversationDocument,
+  UpdateCustomerDocument,
+  UpdateInboxDocument,
+  UpdateStaffDocument,
+} from '../generated/graphql';
+import type { GraphQLErrorShape } from '../support/client';
+import {
+  newAgent,
+  newConversation,
+  newCustomer,
+  newInbox,
+  newOrg,
+  PASSWORD,
+  type Member,
+  type Org,
+} from '../support/factories';
+import { startTestServer, type TestServer } from '../support/server';
+import {
+  emittedSchema,
+  fingerprintDatabase,
+  idArgumentsOf,
+  inputTypeOf,
+  operationsOf,
+  requiredInputFieldsOf,
+} from './refusals';
+
+type Input = Record<string, unknown>;
+type InputDocument = TypedDocumentNode<unknown, { input: Input }>;
+
+/** A mutation's document with its variables loosened, to send inputs that do not type-check. */
+const loose = <TData, TInput>(document: TypedDocumentNode<TData, { input: TInput }>) =>
+  document as unknown as InputDocument;
+
+interface Malformed {
+  /** The field `extensions.field` must name. */
+  field: string;
+  /** What is wrong, for the test name. */
+  why: string;
+  /** Merged into the valid input. */
+  set: Input;
+}
+
+interface MutationCase {
+  mutation: string;
+  document: InputDocument;
+  /** The class-validator input class: its @MaxLength constraints are each tried. */
+  inputClass: Function;
+  /** An input that is valid in every field, naming existing rows. */
+  valid(): Input;
+  malformed: Malformed[];
+}
+
+const bad = (field: string, why: string, value: unknown): Malformed => ({
+  field,
+  why,
+  set: { [field]: value },
+});
+
+const unique = () => randomUUID().slice(0, 8);
+
+describe('bad input: a clear code, and nothing written', () => {
+  const schema = emittedSchema();
+  let server: TestServer;
+  let org: Org;
+  let agent: Member;
+  let otherAgent: Member;
+  let inbox: Inbox;
+  let customer: Customer;
+  let otherCustomer: Customer;
+  let contactId: string;
+  let conversation: Conversation;
+  let apiKeyId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    org = await newOrg(server);
+    [agent, otherAgent, inbox] = await Promise.all([
+      newAgent(org),
+      newAgent(org),
+      newInbox(org, 'Support'),
+    ]);
+    customer = await newCustomer(org, { phone: '+14155550100', email: 'ann@example.com' });
+    otherCustomer = await newCustomer(org, {
+      phone: '+14155550199',
+      email: 'bob@example.com',
+      username: 'bob',
+    });
+    const [{ id }] = (await server.dataSource.query(
+      `SELECT id FROM contact WHERE customer_id = $1 AND kind = 'PHONE'`,
+      [customer.id],
+    )) as Array<{ id: string }>;
+    contactId = id;
+    conversation = await newConversation(org, { customer, body: 'First message' });
+    await server.services.conversations.assign(org.admin.auth, conversation.id, agent.staff.id);
+    ({
+      apiKey: { id: apiKeyId },
+    } = await server.services.apiKeys.create(org.admin.auth, 'Partner', Role.INTEGRATION));
+  });
+  afterAll(() => server.stop());
+
+  const cases: MutationCase[] = [
+    {
+      mutation: 'signIn',
+      document: loose(SignInDocument),
+      inputClass: SignInInput,
+      valid: () => ({ email: agent.staff.email, password: PASSWORD }),
+      malformed: [bad('email', 'not an email', 'not-an-email'), bad('password', 'empty', '')],
+    },
+    {
+      mutation: 'createApiKey',
+      document: loose(CreateApiKeyDocument),
+      inputClass: CreateApiKeyInput,
+      valid: () => ({ name: `Key ${unique()}`, role: 'INTEGRATION' }),
+      malformed: [
+        bad('name', 'empty', ''),
+        bad('name', 'blank', '   '),
+        bad('role', 'not a role', 'BOSS'),
+        bad('role', 'AGENT, which only people are', 'AGENT'),
+      ],
+    },
+    {
+      mutation: 'revokeApiKey',
+      document: loose(RevokeApiKeyDocument),
+      inputClass: RevokeApiKeyInput,
+      valid: () => ({ apiKeyId }),
+      malformed: [],
+    },
+    {
+      mutation: 'startConversation',
+      document: loose(StartConversationDocument),
+      inputClass: StartConversationInput,
+      valid: () => ({
+        customerId: customer.id,
+        contactId,
+        channel: 'CHAT',
+        inboxId: inbox.id,
+        subject: 'Billing',
+        body: 'Hello',
+        direction: 'INCOMING',
+      }),
+      malformed: [
+        bad('channel', 'not a channel', 'FAX'),
+        bad('direction', 'not a direction', 'SIDEWAYS'),
+        bad('body', 'blank', '   '),
+      ],
+    },
+    {
+      mutation: 'assignConversation',
+      document: loose(AssignConversationDocument),
+      inputClass: AssignConversationInput,
+      valid: () => ({ conversationId: conversation.id, staffId: otherAgent.staff.id }),
+      malformed: [],
+    },
+    ...(['closeConversation', 'archiveConversation', 'deleteConversation'] as const).map(
+      (mutation): MutationCase => ({
+        mutation,
+        document: {
+          closeConversation: loose(CloseConversationDocument),
+          archiveConversation: loose(ArchiveConversationDocument),
+          deleteConversation: loose(DeleteConversationDocument),
+        }[mutation],
+        inputClass: ConversationInput,
+        valid: () => ({ conversationId: conversation.id }),
+        malformed: [],
+      }),
+    ),
+    {
+      mutation: 'postCustomerMessage',
+      document: loose(PostCustomerMessageDocument),
+      inputClass: PostCustomerMessageInput,
+      valid: () => ({ conversationId: conversation.id, body: 'More' }),
+      malformed: [bad('body', 'empty', ''), bad('body', 'blank', ' \n ')],
+    },
+    {
+      mutation: 'sendMessage',
+      document: loose(SendMessageDocument),
+      inputClass: SendMessageInput,
+      valid: () => ({ conversationId: conversation.id, body: 'A reply' }),
+      malformed: [bad('body', 'empty', ''), bad('body', 'blank', ' \n ')],
+    },
+    {
+      mutation: 'createCustomer',
+      document: loose(CreateCustomerDocument),
+      inputClass: CreateCustomerInput,
+      valid: () => ({
+        name: `Customer ${unique()}`,
+        username: `user-${unique()}`,
+        email: `${unique()}@example.com`,
+        phone: '+14155550111',
+        postalAddress: '1 Main St',
+      }),
+      malformed: [
+        bad('name', 'empty', ''),
+        bad('name', 'blank', '   '),
+        bad('username', 'blank', '   '),
+        bad('email', 'not an email', 'not-an-email'),
+        bad('email', 'empty', ''),
+        bad('phone', 'not a phone number', 'call me maybe'),
+        bad('phone', 'too short to be a number', '+1 555'),
+      ],
+    },
+    {
+      mutation: 'updateCustomer',
+      document: loose(UpdateCustomerDocument),
+      inputClass: UpdateCustomerInput,
+      valid: () => ({
+        customerId: customer.id,
+        name: 'Ann',
+        username: `ann-${unique()}`,
+        email: 'ann@example.com',
+        phone: '+14155550100',
+        postalAddress: '2 Main St',
+      }),
+      malformed: [
+        bad('name', 'null (a customer keeps a name)', null),
+        bad('name', 'blank', '   '),
+        bad('email', 'not an email', 'nope'),
+        bad('phone', 'not a phone number', 'abc'),
+      ],
+    },
+    {
+      mutation: 'addContact',
+      document: loose(AddContactDocument),
+      inputClass: AddContactInput,
+      valid: () => ({ customerId: customer.id, kind: 'EMAIL', value: `${unique()}@example.com` }),
+      malformed: [
+        bad('kind', 'not a kind', 'FAX'),
+        bad('value', 'empty', ''),
+        { field: 'value', why: 'not a phone number', set: { kind: 'PHONE', value: 'abc' } },
+        { field: 'value', why: 'not an email', set: { kind: 'EMAIL', value: 'abc' } },
+        { field: 'value', why: 'a blank messaging id', set: { kind: 'MESSAGING_ID', value: '  ' } },
+      ],
+    },
+    {
+      mutation: 'createInbox',
+      document: loose(CreateInboxDocument),
+      inputClass: CreateInboxInput,
+      valid: () => ({ name: `Inbox ${unique()}`, channels: ['CHAT'], isDefaultVoice: false }),
+      malformed: [
+        bad('name', 'empty', ''),
+        bad('name', 'blank', '   '),
+        bad('channels', 'empty', []),
+        bad('channels', 'not a channel', ['FAX']),
+      ],
+    },
+    {
+      mutation: 'updateInbox',
+      document: loose(UpdateInboxDocument),
+      inputClass: UpdateInboxInput,
+      valid: () => ({ inboxId: inbox.id, name: 'Support', channels: ['CHAT'] }),
+      malformed: [
+        bad('name', 'null (an inbox keeps a name)', null),
+        bad('name', 'blank', '   '),
+        bad('channels', 'null (an inbox keeps a channel)', null),
+        bad('channels', 'empty', []),
+      ],
+    },
+    {
+      mutation: 'setInboxMembers',
+      document: loose(SetInboxMembersDocument),
+      inputClass: SetInboxMembersInput,
+      valid: () => ({ inboxId: inbox.id, staffIds: [agent.staff.id] }),
+      malformed: [],
+    },
+    {
+      mutation: 'createStaff',
+      document: loose(CreateStaffDocument),
+      inputClass: CreateStaffInput,
+      valid: () => ({
+        name: `Staff ${unique()}`,
+        email: `staff-${unique()}@example.com`,
+        password: PASSWORD,
+        role: 'AGENT',
+        defaultInboxId: inbox.id,
+      }),
+      malformed: [
+        bad('name', 'empty', ''),
+        bad('name', 'blank', '   '),
+        bad('email', 'not an email', 'nope'),
+        bad('password', 'too short', 'short'),
+        bad('role', 'not a role', 'BOSS'),
+        bad('role', 'INTEGRATION, which is for API keys', 'INTEGRATION'),
+      ],
+    },
+    {
+      mutation: 'updateStaff',
+      document: loose(UpdateStaffDocument),
+      inputClass: UpdateStaffInput,
+      valid: () => ({
+        staffId: agent.staff.id,
+        name: 'Agent',
+        email: agent.staff.email,
+        password: PASSWORD,
+        role: 'AGENT',
+        defaultInboxId: inbox.id,
+      }),
+      malformed: [
+        bad('name', 'null (staff keep a name)', null),
+        bad('name', 'blank', '   '),
+        bad('email', 'not an email', 'nope'),
+        bad('email', 'null (staff sign in with it)', null),
+        bad('password', 'too short', 'short'),
+        bad('password', 'null', null),
+        bad('role', 'not a role', 'BOSS'),
+        bad('role', 'null', null),
+        bad('role', 'INTEGRATION, which is for API keys', 'INTEGRATION'),
+      ],
+    },
+    {
+      mutation: 'deactivateStaff',
+      document: loose(DeactivateStaffDocument),
+      inputClass: DeactivateStaffInput,
+      valid: () => ({ staffId: agent.staff.id }),
+      malformed: [],
+    },
+    {
+      mutation: 'setMyStatus',
+      document: loose(SetMyStatusDocument),
+      inputClass: SetMyStatusInput,
+      valid: () => ({ status: 'ONLINE' }),
+      malformed: [bad('status', 'not a status', 'BUSY'), bad('status', 'null', null)],
+    },
+  ];
+  /** Mutations without an input, so with nothing to get wrong. */
+  const withoutInput = ['signOut'];
+
+  /** Mutations that take ids, with the paths of those ids in their input. */
+  const withIds = cases
+    .map((c) => {
+      const prefix = `${c.mutation} input.`;
+      const paths = idArgumentsOf(schema, 'Mutation')
+        .filter((argument) => argument.startsWith(prefix))
+        .map((argument) => argument.slice(prefix.length));
+      return [c.mutation, paths] as const;
+    })
+    .filter(([, paths]) => paths.length > 0);
+
+  const caseOf = (mutation: string) => cases.find((c) => c.mutation === mutation) as MutationCase;
+
+  /** Sends the mutation as the ADMIN; returns its first error (fails when it succeeded). */
+  async function refusal(c: MutationCase, input: Input): Promise<GraphQLErrorShape> {
+    const client = c.mutation === 'signIn' ? org.anonymous : org.admin.api;
+    return client.fails(c.document, { input });
+  }
+
+  /** Runs `act` and checks that the database is exactly as before. */
+  async function expectNothingWritten<T>(act: () => Promise<T>): Promise<T> {
+    const before = await fingerprintDatabase(server.dataSource);
+    const result = await act();
+    expect(await fingerprintDatabase(server.dataSource)).toEqual(before);
+    return result;
+  }
+
+  function maxLengthsOf(inputClass: Function): Array<{ property: string; max: number }> {
+    return getMetadataStorage()
+      .getTargetValidationMetadatas(inputClass, '', true, false)
+      .filter((metadata) => metadata.name === 'maxLength')
+      .map((metadata) => ({
+        property: metadata.propertyName,
+        max: metadata.constraints[0] as number,
+      }));
+  }
+
+  describe('the tables cover the schema', () => {
+    it('reads the schema the server runs', async () => {
+      expect(printSchema(schema)).toBe(printSchema(await getSchema()));
+    });
+
+    it('has a case for every mutation, with the class of its input', () => {
+      expect([...cases.map((c) => c.mutation), ...withoutInput].sort()).toEqual(
+        operationsOf(schema, 'Mutation').sort(),
+      );
+      for (const c of cases) expect(c.inputClass.name).toBe(inputTypeOf(schema, c.mutation)?.name);
+    });
+
+    it('bounds every string field of every mutation input with @MaxLength', () => {
+      const strings = cases.flatMap((c) =>
+        Object.values(inputTypeOf(schema, c.mutation)?.getFields() ?? {})
+          .filter((field) => getNamedType(field.type).name === GraphQLString.name)
+          .map((field) => ({ c, field: field.name })),
+      );
+      expect(strings.length).toBeGreaterThan(cases.length);
+      const unbounded = strings
+        .filter(({ c, field }) => !maxLengthsOf(c.inputClass).some((m) => m.property === field))
+        .map(({ c, field }) => `${c.mutation} ${field}`);
+      expect(unbounded).toEqual([]);
+    });
+  });
+
+  describe('a missing required field', () => {
+    it.each(cases.map((c) => [c.mutation] as const))(
+      '%s: every required field left out is refused before anything runs',
+      async (mutation) => {
+        const c = caseOf(mutation);
+        const required = requiredInputFieldsOf(schema, mutation);
+        expect(required.length).toBeGreaterThan(0);
+        for (const field of required) {
+          const { [field]: _omitted, ...input } = c.valid();
+          const error = await expectNothingWritten(() => refusal(c, input));
+          expect([field, error.extensions?.code]).toEqual([
+            field,
+            expect.stringMatching(/^(GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT)$/),
+          ]);
+          if (error.extensions?.code === 'BAD_USER_INPUT') {
+            expect(error.extensions.field).toBe(field);
+          }
+        }
+      },
+    );
+
+    it('is refused with GRAPHQL_VALIDATION_FAILED when written in the query itself', async () => {
+      const error = await expectNothingWritten(() =>
+        org.admin.api.fails(
+          'mutation { createStaff(input: { name: "No email" }) { staff { id } } }',
+        ),
+      );
+      expect(error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(error.message).toMatch(/email/);
+    });
+  });
+
+  describe('a malformed value is BAD_USER_INPUT naming the field', () => {
+    const malformed = cases.flatMap((c) =>
+      c.malformed.map((m) => [c.mutation, m.field, m.why, m] as const),
+    );
+    it.each(malformed)('%s %s: %s', async (mutation, field, _why, m) => {
+      const c = caseOf(mutation);
+      const error = await expectNothingWritten(() => refusal(c, { ...c.valid(), ...m.set }));
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    });
+
+    it.each(withIds)('%s: an id that is not a UUID, in each id field', async (mutation, paths) => {
+      const c = caseOf(mutation);
+      for (const path of paths) {
+        const value = Array.isArray(c.valid()[path]) ? ['not-a-uuid'] : 'not-a-uuid';
+        const error = await expectNothingWritten(() => refusal(c, { ...c.valid(), [path]: value }));
+        expect([path, error.extensions]).toEqual([
+          path,
+          expect.objectContaining({ code: 'BAD_USER_INPUT', field: path }),
+        ]);
+      }
+    });
+  });
+
+  describe('a string over its @MaxLength is BAD_USER_INPUT naming the field', () => {
+    /** Too long, and otherwise well-formed, so that only the length is wrong. */
+    function tooLong(property: string, max: number): string {
+      if (property === 'email') return `${'a'.repeat(max)}@example.com`;
+      if (property === 'phone') return `+1${'4'.repeat(max)}`;
+      return 'x'.repeat(max + 1);
+    }
+
+    const oversized = cases.flatMap((c) =>
+      maxLengthsOf(c.inputClass).map(({ property, max }) => [c.mutation, property, max] as const),
+    );
+    it.each(oversized)('%s %s: %i characters at most', async (mutation, property, max) => {
+      const c = caseOf(mutation);
+      const error = await expectNothingWritten(() =>
+        refusal(c, { ...c.valid(), [property]: tooLong(property, max) }),
+      );
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: property });
+      expect(error.extensions?.problems).toContainEqual({
+        field: property,
+        message: `${property} must be shorter than or equal to ${max} characters`,
+      });
+    });
+
+    it('bounds the customers filter too', async () => {
+      const result = await org.admin.api.request(CustomersDocument, {
+        filter: { query: 'x'.repeat(201) },
+      });
+      expect(result.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.query',
+      });
+    });
+  });
+
+  describe('an id that matches nothing is NOT_FOUND', () => {
+    it.each(withIds)('%s: a random UUID in each id field', async (mutation, paths) => {
+      const c = caseOf(mutation);
+      for (const path of paths) {
+        const unknown = randomUUID();
+        const value = Array.isArray(c.valid()[path]) ? [unknown] : unknown;
+        const error = await expectNothingWritten(() => refusal(c, { ...c.valid(), [path]: value }));
+        expect([path, error.extensions]).toEqual([
+          path,
+          expect.objectContaining({ code: 'NOT_FOUND', id: unknown }),
+        ]);
+      }
+    });
+  });
+
+  describe('lists', () => {
+    type Page = { first?: number; after?: string };
+    const lists: Array<[string, (page: Page) => Promise<GraphQLErrorShape | undefined>]> = [
+      [
+        'customers',
+        async (page) => (await org.admin.api.request(CustomersDocument, page)).errors?.[0],
+      ],
+      [
+        'conversations',
+        async (page) => (await org.admin.api.request(ConversationsDocument, page)).errors?.[0],
+      ],
+      ['inboxes', async (page) => (await org.admin.api.request(InboxesDocument, page)).errors?.[0]],
+      [
+        'staffMembers',
+        async (page) => (await org.admin.api.request(StaffMembersDocument, page)).errors?.[0],
+      ],
+      [
+        'Customer.conversations',
+        async (page) =>
+          (
+            await org.admin.api.request(BadInputCustomerConversationsDocument, {
+              id: customer.id,
+              ...page,
+            })
+          ).errors?.[0],
+      ],
+      [
+        'Conversation.messages',
+        async (page) =>
+          (
+            await org.admin.api.request(BadInputConversationMessagesDocument, {
+              id: conversation.id,
+              ...page,
+            })
+          ).errors?.[0],
+      ],
+    ];
+
+    it.each(lists)(
+      '%s: a page of 101 is BAD_USER_INPUT, and so are 0 and -1',
+      async (_list, page) => {
+        for (const first of [101, 0, -1]) {
+          expect(await page({ first })).toMatchObject({
+            extensions: { code: 'BAD_USER_INPUT', field: 'first' },
+          });
+        }
+        expect(await page({ first: 100 })).toBeUndefined();
+      },
+    );
+
+    const id = randomUUID();
+    const base64url = (text: string) => Buffer.from(text).toString('base64url');
+    /** Cursors no list handed out; the last two only for lists ordered by time or position. */
+    const cursors: Array<[string, string, 'any list' | 'not by name']> = [
+      ['not base64', '!!not a cursor!!', 'any list'],
+      ['not JSON', base64url('{{{'), 'any list'],
+      ['not a list', base64url('{"name":"x"}'), 'any list'],
+      ['no id', encodeCursor(['x']), 'any list'],
+      ['an id that is not a UUID', encodeCursor(['2026-01-01T00:00:00.000Z', 'x']), 'any list'],
+      ['a value that is no time nor name', encodeCursor([{ x: 1 } as never, id]), 'any list'],
+      ['a NUL character', encodeCursor(['a\u0000b', id]), 'any list'],
+      ['one value too many', encodeCursor(['x', id, 'x']), 'any list'],
+      ['a time that does not exist', encodeCursor(['2026-02-30T00:00:00.000Z', id]), 'not by name'],
+      ['a word where a time or number goes', encodeCursor(['yesterday', id]), 'not by name'],
+    ];
+
+    it.each(lists)('%s: a malformed after cursor is BAD_USER_INPUT', async (list, page) => {
+      const byName = ['customers', 'inboxes', 'staffMembers'].includes(list);
+      for (const [why, after, applies] of cursors) {
+        if (byName && applies === 'not by name') continue;
+        expect([why, await page({ after })]).toEqual([
+          why,
+          expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } }),
+        ]);
+      }
+    });
+
+    it('accepts the cursors it hands out', async () => {
+      await newCustomer(org);
+      const first = await org.admin.api.ok(CustomersDocument, { first: 1 });
+      const after = first.customers.pageInfo.endCursor as string;
+      const second = await org.admin.api.ok(CustomersDocument, { first: 1, after });
+      expect(second.customers.edges[0]?.node.id).not.toBe(first.customers.edges[0]?.node.id);
+    });
+  });
+
+  it('refuses a request body over the limit with 413, and writes nothing', async () => {
+    const body = JSON.stringify({
+      query:
+        'mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }',
+      variables: { input: { name: 'Huge', postalAddress: 'x'.repeat(server.config.maxBodyBytes) } },
+    });
+    const response = await expectNothingWritten(() =>
+      fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${org.admin.token}`,
+        },
+        body,
+      }),
+    );
+    expect(response.status).toBe(413);
+    const answer = await response.json();
+    expect(answer).toEqual({
+      errors: [{ message: 'The request body is too large', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  });
+
+  it('answers malformed JSON with 400 and a GraphQL error, never a stack trace', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${org.admin.token}` },
+      body: '{"query": "{ me { id } }"',
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      errors: [
+        { message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } },
+      ],
+    });
+    expect(text).not.toMatch(/at |node_modules|\/src\//);
+  });
+
+  it('refuses text with a NUL character as BAD_USER_INPUT, and writes nothing', async () => {
+    const error = await expectNothingWritten(() =>
+      org.admin.api.fails(
+        'mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } } }',
+        { input: { name: 'Nul', postalAddress: 'a\u0000b' } },
+      ),
+    );
+    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  describe('a clash with an existing row is CONFLICT, and nothing is written', () => {
+    const conflicts: Array<[string, string, string, () => Input]> = [
+      [
+        'createStaff',
+        'email',
+        'the email of another staff member, in other letters',
+        () => ({ ...caseOf('createStaff').valid(), email: agent.staff.email.toUpperCase() }),
+      ],
+      [
+        'updateStaff',
+        'email',
+        'the email of another staff member',
+        () => ({ staffId: otherAgent.staff.id, email: agent.staff.email }),
+      ],
+      ['createInbox', 'name', 'the name of another inbox', () => ({ name: 'Support' })],
+      [
+        'updateInbox',
+        'name',
+        'the name of another inbox',
+        () => ({ inboxId: inbox.id, name: 'General' }),
+      ],
+      [
+        'createCustomer',
+        'phone',
+        'the phone number of another customer, written differently',
+        () => ({ name: 'Copycat', phone: '+1 (415) 555-0199' }),
+      ],
+      [
+        'createCustomer',
+        'email',
+        'the email of another customer',
+        () => ({ name: 'Copycat', email: 'BOB@example.com' }),
+      ],
+      [
+        'createCustomer',
+        'username',
+        'the username of another customer',
+        () => ({ name: 'Copycat', username: 'bob' }),
+      ],
+      [
+        'updateCustomer',
+        'phone',
+        'the phone number of another customer',
+        () => ({ customerId: customer.id, name: 'Ann renamed', phone: '+14155550199' }),
+      ],
+      [
+        'addContact',
+        'value',
+        'the phone number of another customer',
+        () => ({ customerId: customer.id, kind: 'PHONE', value: '+14155550199' }),
+      ],
+    ];
+
+    it.each(conflicts)('%s %s: %s', async (mutation, field, _why, input) => {
+      const error = await expectNothingWritten(() => refusal(caseOf(mutation), input()));
+      expect(error.extensions).toMatchObject({ code: 'CONFLICT', field });
+    });
+
+    it('keeps both customers as they were', async () => {
+      const rows = (await server.dataSource.query(
+        `SELECT customer_id, kind, value FROM contact WHERE customer_id IN ($1, $2) ORDER BY value`,
+        [customer.id, otherCustomer.id],
+      )) as Array<{ customer_id: string; kind: ContactKind; value: string }>;
+      expect(rows).toEqual([
+        { customer_id: customer.id, kind: ContactKind.PHONE, value: '+14155550100' },
+        { customer_id: otherCustomer.id, kind: ContactKind.PHONE, value: '+14155550199' },
+        { customer_id: customer.id, kind: ContactKind.EMAIL, value: 'ann@example.com' },
+        { customer_id: otherCustomer.id, kind: ContactKind.EMAIL, value: 'bob@example.com' },
+      ]);
+    });
+  });
+
+  it('accepts every base input: the refusals above are about the one bad field', async () => {
+    // Last, because these succeed and write; in an order where each still applies.
+    const order = [
+      'signIn',
+      'createApiKey',
+      'startConversation',
+      'assignConversation',
+      'postCustomerMessage',
+      'sendMessage',
+      'closeConversation',
+      'archiveConversation',
+      'deleteConversation',
+      'createCustomer',
+      'updateCustomer',
+      'addContact',
+      'createInbox',
+      'updateInbox',
+      'setInboxMembers',
+      'createStaff',
+      'updateStaff',
+      'setMyStatus',
+      'deactivateStaff',
+      'revokeApiKey',
+    ];
+    expect([...order].sort()).toEqual(cases.map((c) => c.mutation).sort());
+    for (const mutation of order) {
+      const c = caseOf(mutation);
+      const client = mutation === 'signIn' ? org.anonymous : org.admin.api;
+      const result = await client.request(c.document, { input: c.valid() });
+      expect([mutation, result.errors]).toEqual([mutation, undefined]);
+    }
+  });
+});

@@ -1,0 +1,633 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionResult } from 'graphql';
+import { Channel, ContactKind, Role } from '../../src/entities/enums';
+import type { Contact } from '../../src/entities/contact.entity';
+import type { Conversation } from '../../src/entities/conversation.entity';
+import type { Customer } from '../../src/entities/customer.entity';
+import type { Inbox } from '../../src/entities/inbox.entity';
+import { getSchema } from '../../src/schema/build-schema';
+import {
+  AddContactDocument,
+  ApiKeysDocument,
+  ArchiveConversationDocument,
+  AssignConversationDocument,
+  CloseConversationDocument,
+  ConversationDocument,
+  ConversationEventsDocument,
+  ConversationsDocument,
+  CreateStaffDocument,
+  CustomerDocument,
+  CustomersDocument,
+  DeactivateStaffDocument,
+  DeleteConversationDocument,
+  InboxDocument,
+  PostCustomerMessageDocument,
+  RevokeApiKeyDocument,
+  SendMessageDocument,
+  SetInboxMembersDocument,
+  StaffMemberDocument,
+  StartConversationDocument,
+  TenancyCustomerWithRelationsDocument,
+  TenancyEverythingVisibleDocument,
+  TenancyStaffWithInboxDocument,
+  UpdateCustomerDocument,
+  UpdateInboxDocument,
+  UpdateStaffDocument,
+} from '../generated/graphql';
+import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
+import {
+  newAgent,
+  newCustomer,
+  newInbox,
+  newOrg,
+  PASSWORD,
+  type Member,
+  type Org,
+} from '../support/factories';
+import { startTestServer, type TestServer } from '../support/server';
+import { connect, subscribe } from '../support/ws';
+import { fingerprintDatabase, idArgumentsOf } from './refusals';
+
+/** One organization with a row of every kind, all linked together. */
+interface Tenant {
+  org: Org;
+  agent: Member;
+  /** An inbox besides General. */
+  inbox: Inbox;
+  customer: Customer;
+  contact: Contact;
+  /** In General, assigned to `agent`, with a message. */
+  conversation: Conversation;
+  apiKeyId: string;
+  /** An INTEGRATION key of the organization. */
+  integration: Caller;
+}
+
+interface Caller {
+  api: GraphQLClient;
+  token: string;
+}
+
+async function newTenant(server: TestServer): Promise<Tenant> {
+  const org = await newOrg(server);
+  const { services } = server;
+  const agent = await newAgent(org);
+  const inbox = await newInbox(org);
+  const customer = await newCustomer(org, { email: `c-${randomUUID()}@example.com` });
+  // The same number in both organizations: contacts are unique per organization only.
+  const contact = await services.customers.addContact(
+    org.admin.auth,
+    customer.id,
+    ContactKind.PHONE,
+    '+14155550100',
+  );
+  const started = await services.conversations.start(org.admin.auth, {
+    customerId: customer.id,
+    contactId: contact.id,
+    channel: Channel.CHAT,
+    inboxId: org.inbox.id,
+    body: 'Hello from the customer',
+  });
+  const conversation = await services.conversations.assign(
+    org.admin.auth,
+    started.id,
+    agent.staff.id,
+  );
+  const { apiKey, key } = await services.apiKeys.create(
+    org.admin.auth,
+    'Partner',
+    Role.INTEGRATION,
+  );
+  return {
+    org,
+    agent,
+    inbox,
+    customer,
+    contact,
+    conversation,
+    apiKeyId: apiKey.id,
+    integration: { api: new GraphQLClient(server.url, key), token: key },
+  };
+}
+
+/** What a caller got: an error (code and message), or the number of items of a list. */
+interface Outcome {
+  code?: string;
+  message?: string;
+  /** The id a NOT_FOUND names. */
+  id?: unknown;
+  items?: number;
+}
+
+function errorOutcome(error: GraphQLErrorShape): Outcome {
+  return { code: error.extensions?.code, message: error.message, id: error.extensions?.id };
+}
+
+function outcomeOf(response: GraphQLResponse<unknown> | ExecutionResult<unknown>): Outcome {
+  const error = response.errors?.[0] as GraphQLErrorShape | undefined;
+  if (error) return errorOutcome(error);
+  return { items: -1 };
+}
+
+function listOutcome(response: GraphQLResponse<{ conversations: { totalCount: number } }>) {
+  const error = response.errors?.[0];
+  if (error) return errorOutcome(error);
+  return { items: response.data?.conversations.totalCount };
+}
+
+interface ForeignIdCase {
+  /** `"<operation> <argument path>"`, as `idArgumentsOf` names it. */
+  argument: string;
+  /** NOT_FOUND naming this entity; or EMPTY for a list filter: no rows, no error. */
+  expect: { notFound: string } | 'EMPTY';
+  /** Whether an INTEGRATION key may call the operation at all (else FORBIDDEN for any id). */
+  integrationMay: boolean;
+  /** The id of B's that goes at `argument`. */
+  foreignId(): string;
+  /** Calls the operation as `caller` with `id` at `argument`, and A's own ids everywhere else. */
+  call(caller: Caller, id: string): Promise<Outcome>;
+}
+
+describe('tenancy: two organizations on one server', () => {
+  let server: TestServer;
+  let a: Tenant;
+  let b: Tenant;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    [a, b] = await Promise.all([newTenant(server), newTenant(server)]);
+  });
+  afterAll(() => server.stop());
+
+  const cases: ForeignIdCase[] = [
+    // Queries
+    {
+      argument: 'conversation id',
+      expect: { notFound: 'Conversation' },
+      integrationMay: true,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) => outcomeOf(await api.request(ConversationDocument, { id })),
+    },
+    {
+      argument: 'conversations filter.inboxId',
+      expect: 'EMPTY',
+      integrationMay: true,
+      foreignId: () => b.org.inbox.id,
+      call: async ({ api }, id) =>
+        listOutcome(await api.request(ConversationsDocument, { filter: { inboxId: id } })),
+    },
+    {
+      argument: 'conversations filter.customerId',
+      expect: 'EMPTY',
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        listOutcome(await api.request(ConversationsDocument, { filter: { customerId: id } })),
+    },
+    {
+      argument: 'conversations filter.assigneeId',
+      expect: 'EMPTY',
+      integrationMay: true,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        listOutcome(await api.request(ConversationsDocument, { filter: { assigneeId: id } })),
+    },
+    {
+      argument: 'customer id',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) => outcomeOf(await api.request(CustomerDocument, { id })),
+    },
+    {
+      argument: 'inbox id',
+      expect: { notFound: 'Inbox' },
+      integrationMay: true,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) => outcomeOf(await api.request(InboxDocument, { id })),
+    },
+    {
+      argument: 'staff id',
+      expect: { notFound: 'Staff' },
+      integrationMay: true,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) => outcomeOf(await api.request(StaffMemberDocument, { id })),
+    },
+    // Mutations
+    {
+      argument: 'revokeApiKey input.apiKeyId',
+      expect: { notFound: 'ApiKey' },
+      integrationMay: false,
+      foreignId: () => b.apiKeyId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(RevokeApiKeyDocument, { input: { apiKeyId: id } })),
+    },
+    {
+      argument: 'startConversation input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartConversationDocument, {
+            input: { customerId: id, channel: 'CHAT', body: 'hi' },
+          }),
+        ),
+    },
+    {
+      argument: 'startConversation input.contactId',
+      expect: { notFound: 'Contact' },
+      integrationMay: true,
+      foreignId: () => b.contact.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartConversationDocument, {
+            input: { customerId: a.customer.id, contactId: id, channel: 'CHAT', body: 'hi' },
+          }),
+        ),
+    },
+    {
+      argument: 'startConversation input.inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: true,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartConversationDocument, {
+            input: { customerId: a.customer.id, inboxId: id, channel: 'CHAT', body: 'hi' },
+          }),
+        ),
+    },
+    {
+      argument: 'assignConversation input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AssignConversationDocument, {
+            input: { conversationId: id, staffId: a.agent.staff.id },
+          }),
+        ),
+    },
+    {
+      argument: 'assignConversation input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AssignConversationDocument, {
+            input: { conversationId: a.conversation.id, staffId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'closeConversation input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(CloseConversationDocument, { input: { conversationId: id } })),
+    },
+    {
+      argument: 'archiveConversation input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(ArchiveConversationDocument, { input: { conversationId: id } }),
+        ),
+    },
+    {
+      argument: 'deleteConversation input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(DeleteConversationDocument, { input: { conversationId: id } })),
+    },
+    {
+      argument: 'postCustomerMessage input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: true,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(PostCustomerMessageDocument, {
+            input: { conversationId: id, body: 'injected' },
+          }),
+        ),
+    },
+    {
+      argument: 'sendMessage input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SendMessageDocument, {
+            input: { conversationId: id, body: 'injected' },
+          }),
+        ),
+    },
+    {
+      argument: 'updateCustomer input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateCustomerDocument, {
+            input: { customerId: id, name: 'Taken over' },
+          }),
+        ),
+    },
+    {
+      argument: 'addContact input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AddContactDocument, {
+            input: { customerId: id, kind: 'EMAIL', value: 'intruder@example.com' },
+          }),
+        ),
+    },
+    {
+      argument: 'updateInbox input.inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateInboxDocument, { input: { inboxId: id, name: 'Taken over' } }),
+        ),
+    },
+    {
+      argument: 'setInboxMembers input.inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetInboxMembersDocument, {
+            input: { inboxId: id, staffIds: [a.agent.staff.id] },
+          }),
+        ),
+    },
+    {
+      argument: 'setInboxMembers input.staffIds',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetInboxMembersDocument, {
+            input: { inboxId: a.inbox.id, staffIds: [a.agent.staff.id, id] },
+          }),
+        ),
+    },
+    {
+      argument: 'createStaff input.defaultInboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(CreateStaffDocument, {
+            input: {
+              name: 'Mole',
+              email: `mole-${randomUUID()}@example.com`,
+              password: PASSWORD,
+              role: 'AGENT',
+              defaultInboxId: id,
+            },
+          }),
+        ),
+    },
+    {
+      argument: 'updateStaff input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateStaffDocument, { input: { staffId: id, role: 'ADMIN' } }),
+        ),
+    },
+    {
+      argument: 'updateStaff input.defaultInboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateStaffDocument, {
+            input: { staffId: a.agent.staff.id, defaultInboxId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'deactivateStaff input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(DeactivateStaffDocument, { input: { staffId: id } })),
+    },
+    // Subscriptions
+    {
+      argument: 'conversationEvents inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: true,
+      foreignId: () => b.org.inbox.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, ConversationEventsDocument, { inboxId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    },
+  ];
+
+  it('has a case for every id that a query, mutation or subscription takes', async () => {
+    const schema = await getSchema();
+    const inSchema = [
+      ...idArgumentsOf(schema, 'Query'),
+      ...idArgumentsOf(schema, 'Mutation'),
+      ...idArgumentsOf(schema, 'Subscription'),
+    ].sort();
+    expect(cases.map((c) => c.argument).sort()).toEqual(inSchema);
+  });
+
+  describe.each([
+    ['an ADMIN of A', () => ({ api: a.org.admin.api, token: a.org.admin.token }), false],
+    ['an INTEGRATION key of A', () => a.integration, true],
+  ] as const)('%s, with B’s ids', (_who, caller, isIntegration) => {
+    it.each(cases.map((c) => [c.argument, c] as const))(
+      '%s: answers as for an id that does not exist, and writes nothing',
+      async (_argument, c) => {
+        const before = await fingerprintDatabase(server.dataSource);
+        const foreignId = c.foreignId();
+        const withForeignId = await c.call(caller(), foreignId);
+        const withUnknownId = await c.call(caller(), randomUUID());
+
+        if (isIntegration && !c.integrationMay) {
+          // The role may not call it at all: the same refusal whatever the id, so it tells nothing.
+          expect(withForeignId.code).toBe('FORBIDDEN');
+        } else if (c.expect === 'EMPTY') {
+          expect(withForeignId).toEqual({ items: 0 });
+        } else {
+          expect(withForeignId).toEqual({
+            code: 'NOT_FOUND',
+            message: `${c.expect.notFound} not found`,
+            id: foreignId,
+          });
+        }
+        expect({ ...withForeignId, id: undefined }).toEqual({ ...withUnknownId, id: undefined });
+        expect(await fingerprintDatabase(server.dataSource)).toEqual(before);
+      },
+    );
+  });
+
+  /** Every id of B's rows, in every table that has an id and an organization. */
+  async function idsOfB(): Promise<Set<string>> {
+    const tables = (await server.dataSource.query(
+      `SELECT table_name AS name FROM information_schema.columns
+        WHERE table_schema = 'public' AND column_name = 'organization_id'
+          AND table_name IN (SELECT table_name FROM information_schema.columns
+                              WHERE table_schema = 'public' AND column_name = 'id')`,
+    )) as Array<{ name: string }>;
+    const ids = new Set<string>([b.org.id]);
+    for (const { name } of tables) {
+      const rows = (await server.dataSource.query(
+        `SELECT id FROM "${name}" WHERE organization_id = $1`,
+        [b.org.id],
+      )) as Array<{ id: string }>;
+      rows.forEach((row) => ids.add(row.id));
+    }
+    return ids;
+  }
+
+  /** Every `id` anywhere in a response. */
+  function idsIn(value: unknown): string[] {
+    if (Array.isArray(value)) return value.flatMap(idsIn);
+    if (value && typeof value === 'object') {
+      return Object.entries(value).flatMap(([key, inner]) =>
+        key === 'id' && typeof inner === 'string' ? [inner] : idsIn(inner),
+      );
+    }
+    return [];
+  }
+
+  it.each([
+    ['an ADMIN of A', () => a.org.admin.api],
+    ['an INTEGRATION key of A', () => a.integration.api],
+  ] as const)('%s lists only A’s rows, nested ones included', async (_who, api) => {
+    const data = await api().ok(TenancyEverythingVisibleDocument);
+    const seen = idsIn(data);
+    const foreign = await idsOfB();
+    expect(seen.filter((id) => foreign.has(id))).toEqual([]);
+    // Not vacuous: A's own rows of every kind are there.
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        a.agent.staff.id,
+        a.org.admin.staff.id,
+        a.inbox.id,
+        a.org.inbox.id,
+        a.customer.id,
+        a.contact.id,
+        a.conversation.id,
+      ]),
+    );
+    const byName = await api().ok(CustomersDocument, { filter: { query: b.customer.name } });
+    expect(byName.customers).toMatchObject({ totalCount: 0, edges: [] });
+  });
+
+  it('lists only A’s API keys', async () => {
+    const { apiKeys } = await a.org.admin.api.ok(ApiKeysDocument);
+    expect(apiKeys.map((key) => key.id)).toEqual([a.apiKeyId]);
+  });
+
+  it('counts only A’s rows in totalCount', async () => {
+    const { conversations } = await a.org.admin.api.ok(ConversationsDocument, { first: 1 });
+    const [{ count }] = (await server.dataSource.query(
+      'SELECT count(*)::int AS count FROM conversation WHERE organization_id = $1 AND deleted_at IS NULL',
+      [a.org.id],
+    )) as Array<{ count: number }>;
+    expect(conversations.totalCount).toBe(count);
+  });
+
+  // No operation can create a reference across organizations; these rows are written straight
+  // to the tables to prove that the field resolvers would not follow one anyway.
+  describe('a stray reference to another organization’s row resolves to nothing', () => {
+    it('Staff.defaultInbox', async () => {
+      await server.dataSource.query('UPDATE staff SET default_inbox_id = $1 WHERE id = $2', [
+        b.inbox.id,
+        a.agent.staff.id,
+      ]);
+      const { staff } = await a.org.admin.api.ok(TenancyStaffWithInboxDocument, {
+        id: a.agent.staff.id,
+      });
+      expect(staff.defaultInbox).toBeNull();
+    });
+
+    it('Conversation.assignee, Conversation.contact and Conversation.messages', async () => {
+      await server.dataSource.query(
+        'UPDATE conversation SET assignee_id = $1, contact_id = $2 WHERE id = $3',
+        [b.agent.staff.id, b.contact.id, a.conversation.id],
+      );
+      await server.dataSource.query(
+        `INSERT INTO message (organization_id, conversation_id, direction, author_kind, body, delivery_state)
+         VALUES ($1, $2, 'INCOMING', 'CUSTOMER', 'planted', 'RECEIVED')`,
+        [b.org.id, a.conversation.id],
+      );
+      const { conversation } = await a.org.admin.api.ok(ConversationDocument, {
+        id: a.conversation.id,
+      });
+      expect(conversation.assignee).toBeNull();
+      expect(conversation.contact).toBeNull();
+      expect(conversation.messages.edges.map((edge) => edge.node.body)).toEqual([
+        'Hello from the customer',
+      ]);
+      expect(conversation.messages.totalCount).toBe(1);
+    });
+
+    it('Customer.contacts and Customer.conversations', async () => {
+      await server.dataSource.query(
+        `INSERT INTO contact (organization_id, customer_id, kind, value) VALUES ($1, $2, 'EMAIL', 'planted@example.com')`,
+        [b.org.id, a.customer.id],
+      );
+      await server.dataSource.query(
+        `INSERT INTO conversation (organization_id, customer_id, channel, inbox_id, direction)
+         VALUES ($1, $2, 'CHAT', $3, 'INCOMING')`,
+        [b.org.id, a.customer.id, b.org.inbox.id],
+      );
+      const { customer } = await a.org.admin.api.ok(TenancyCustomerWithRelationsDocument, {
+        id: a.customer.id,
+      });
+      expect(customer.contacts.map((contact) => contact.value)).not.toContain(
+        'planted@example.com',
+      );
+      expect(customer.conversations.edges.map((edge) => edge.node.id)).toEqual([a.conversation.id]);
+      expect(customer.conversations.totalCount).toBe(1);
+    });
+
+    it('Inbox.members', async () => {
+      await server.dataSource.query(
+        'INSERT INTO inbox_member (inbox_id, staff_id, organization_id) VALUES ($1, $2, $3)',
+        [a.org.inbox.id, b.agent.staff.id, a.org.id],
+      );
+      const { inbox } = await a.org.admin.api.ok(InboxDocument, { id: a.org.inbox.id });
+      const members = inbox.members.map((member) => member.id);
+      expect(members).toContain(a.agent.staff.id);
+      expect(members).not.toContain(b.agent.staff.id);
+    });
+  });
+});
