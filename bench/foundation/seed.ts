@@ -1,0 +1,133 @@
+import type { Auth } from '../../src/context/auth';
+import { Channel, Role } from '../../src/entities/enums';
+import type { Staff } from '../../src/entities/staff.entity';
+import type { TandemServer } from '../../src/server';
+
+const PASSWORD = 'bench password, not a secret';
+const AGENTS = ['Ada Moreau', 'Bilal Haddad', 'Chiara Rossi', 'Dmitri Volkov', 'Efua Mensah'];
+// prettier-ignore
+const FIRST_NAMES = [
+  'Amara', 'Bruno', 'Chen', 'Dalia', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jonas',
+  'Kofi', 'Lena', 'Mateo', 'Nadia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tariq',
+  'Ulla', 'Victor', 'Wen', 'Ximena', 'Yusuf',
+];
+// prettier-ignore
+const LAST_NAMES = [
+  'Okafor', 'Silva', 'Nguyen', 'Larsen', 'Kowalski', 'Tanaka', 'Schmidt', 'Ibrahim', 'Costa',
+  'Novak', 'Lindqvist',
+];
+const CHANNELS = [Channel.CHAT, Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.VOICE];
+const OPENERS = [
+  'Hello, my order has not arrived yet.',
+  'I was charged twice this month.',
+  'How do I change the address on my account?',
+  'The app logs me out every few minutes.',
+  'Can I upgrade my plan before the renewal date?',
+];
+
+export interface SeedShape {
+  customers: number;
+  /** Each customer gets this many conversations, plus 0, 1 or 2 more in turn. */
+  conversationsPerCustomer: number;
+}
+
+export interface FoundationData {
+  organizationId: string;
+  /** The AGENT whose token the load requests carry (a member of the inbox of every conversation). */
+  viewer: { staffId: string; token: string };
+  counts: { staff: number; customers: number; contacts: number; conversations: number };
+}
+
+/** Runs `work` over `items`, `concurrency` at a time. */
+async function forEachConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function authOf(server: TandemServer, email: string): Promise<{ auth: Auth; token: string }> {
+  const { token } = await server.services.auth.signIn(email, PASSWORD);
+  const auth = await server.services.auth.authenticate(token);
+  if (!auth) throw new Error(`could not authenticate ${email}`);
+  return { auth, token };
+}
+
+/**
+ * One organization as a contact center has it, created through the services like the API
+ * would: an admin, a handful of agents in the General inbox, customers with an email and a
+ * phone contact each, and their conversations (each opened with a message) assigned to agents.
+ */
+export async function seedFoundation(
+  server: TandemServer,
+  shape: SeedShape,
+): Promise<FoundationData> {
+  const { services } = server;
+  const adminEmail = 'admin@bench.tandem.test';
+  const { organization, inbox, admin } = await services.organizations.create({
+    name: 'Bench Contact Center',
+    adminEmail,
+    adminPassword: PASSWORD,
+  });
+  const { auth: adminAuth } = await authOf(server, adminEmail);
+
+  const agents: Staff[] = [];
+  for (const [index, name] of AGENTS.entries()) {
+    agents.push(
+      await services.staff.create(adminAuth, {
+        name,
+        email: `agent-${index + 1}@bench.tandem.test`,
+        password: PASSWORD,
+        role: Role.AGENT,
+      }),
+    );
+  }
+  await services.inboxes.setMembers(adminAuth, inbox.id, [
+    admin.id,
+    ...agents.map((agent) => agent.id),
+  ]);
+
+  const indexes = Array.from({ length: shape.customers }, (_, index) => index);
+  await forEachConcurrently(indexes, 4, async (index) => {
+    const first = FIRST_NAMES[index % FIRST_NAMES.length] as string;
+    const last = LAST_NAMES[index % LAST_NAMES.length] as string;
+    const customer = await services.customers.create(adminAuth, {
+      name: `${first} ${last}`,
+      email: `${first}.${last}.${index}@example.com`.toLowerCase(),
+      phone: `+1415555${String(index).padStart(4, '0')}`,
+    });
+    const count = shape.conversationsPerCustomer + (index % 3);
+    for (let n = 0; n < count; n++) {
+      const conversation = await services.conversations.start(adminAuth, {
+        customerId: customer.id,
+        channel: CHANNELS[(index + n) % CHANNELS.length] as Channel,
+        inboxId: inbox.id,
+        body: OPENERS[(index * 7 + n) % OPENERS.length],
+      });
+      const agent = agents[(index + n) % agents.length];
+      if (agent) await services.conversations.assign(adminAuth, conversation.id, agent.id);
+    }
+  });
+
+  const viewer = await authOf(server, 'agent-1@bench.tandem.test');
+  const [counts] = (await server.dataSource.query(
+    `SELECT (SELECT count(*)::int FROM staff WHERE organization_id = $1) AS staff,
+            (SELECT count(*)::int FROM customer WHERE organization_id = $1) AS customers,
+            (SELECT count(*)::int FROM contact WHERE organization_id = $1) AS contacts,
+            (SELECT count(*)::int FROM conversation WHERE organization_id = $1) AS conversations`,
+    [organization.id],
+  )) as [FoundationData['counts']];
+  return {
+    organizationId: organization.id,
+    viewer: { staffId: viewer.auth.staffId as string, token: viewer.token },
+    counts,
+  };
+}

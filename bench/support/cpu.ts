@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+
+/** Linux reports process CPU times in clock ticks; USER_HZ is 100 on every mainstream build. */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) this process has used, in microseconds. */
+export function ownCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** CPU time the whole machine has been busy (all CPUs, every process), in microseconds. */
+export function machineBusyUs(): number {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (guest is in user)
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1e6) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time (user + system) of a process and all its descendants, in microseconds, read from
+ * /proc (e.g. a postmaster and its backends). Descendants that ended count when the root reaped
+ * them (its cutime/cstime), which a postmaster does for its backends.
+ */
+export function processTreeCpuUs(rootPid: number): number {
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended while we looked
+    }
+    // "pid (comm) state ppid ..."; comm may hold spaces, so split after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pid = Number(entry);
+    parents.set(pid, Number(fields[1]));
+    // utime, stime; for the root also cutime, cstime (children it has waited for)
+    const reaped = pid === rootPid ? Number(fields[13]) + Number(fields[14]) : 0;
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]) + reaped);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let current = pid; current > 1; current = parents.get(current) ?? 0) {
+      if (current === rootPid) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const [pid, used] of ticks) if (inTree(pid)) total += used;
+  return (total * 1e6) / TICKS_PER_SECOND;
+}
+
+/**
+ * Total time this process has spent in garbage collection since the call, in microseconds
+ * (pauses on the main thread, as `perf_hooks` reports them). Call `stop()` when done.
+ */
+export function startGcClock(): { totalUs(): number; stop(): void } {
+  let totalMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) totalMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    totalUs: () => totalMs * 1000,
+    stop: () => observer.disconnect(),
+  };
+}
+
+/** The share of the whole machine (all CPUs) busy over the next `windowMs`. */
+export async function machineBusyShare(windowMs = 1000): Promise<number> {
+  const before = machineBusyUs();
+  const start = process.hrtime.bigint();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const elapsedUs = Number(process.hrtime.bigint() - start) / 1000;
+  return (machineBusyUs() - before) / (elapsedUs * os.cpus().length);
+}
+
+/**
+ * Waits until the machine is nearly idle (busy below `share` over a second), for at most
+ * `maxWaitMs`: on a shared machine, someone else's test run would otherwise be measured too.
+ * Call it while the benchmark itself is idle. Returns the last busy share seen.
+ */
+export async function waitForQuietMachine(
+  log: (message: string) => void,
+  { share = 0.1, maxWaitMs = 120_000 } = {},
+): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  let busy = await machineBusyShare();
+  if (busy < share) return busy;
+  log(
+    `the machine is ${Math.round(busy * 100)}% busy with other processes: waiting up to ` +
+      `${Math.round(maxWaitMs / 1000)} s for it to calm down`,
+  );
+  while (busy >= share && Date.now() < deadline) busy = await machineBusyShare();
+  log(busy < share ? 'quiet again' : `still ${Math.round(busy * 100)}% busy: measuring anyway`);
+  return busy;
+}

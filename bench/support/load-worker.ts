@@ -1,0 +1,101 @@
+/**
+ * The load generator's process (forked by LoadGenerator): runs one LoadSpec per message and
+ * answers with its figures. Exits when the parent disconnects.
+ */
+import http from 'node:http';
+import type { LoadResult, LoadSpec, WorkerReply, WorkerRequest } from './load';
+import { msSince, summarizeLatencies } from './stats';
+
+type Outcome = { ok: true; bytes: number } | { ok: false; error: string };
+
+function send(
+  agent: http.Agent,
+  url: URL,
+  spec: LoadSpec,
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer | undefined,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const request = http.request(
+      url,
+      { agent, method: spec.method ?? (body ? 'POST' : 'GET'), headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error) => resolve({ ok: false, error: error.message }));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks);
+          if (response.statusCode !== 200) {
+            resolve({
+              ok: false,
+              error: `HTTP ${response.statusCode}: ${text.toString('utf8', 0, 300)}`,
+            });
+          } else if (spec.failIfBodyIncludes && text.includes(spec.failIfBodyIncludes)) {
+            resolve({ ok: false, error: text.toString('utf8', 0, 300) });
+          } else {
+            resolve({ ok: true, bytes: text.length });
+          }
+        });
+      },
+    );
+    request.on('error', (error) => resolve({ ok: false, error: error.message }));
+    request.end(body);
+  });
+}
+
+async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const url = new URL(spec.url);
+  const body = spec.body === undefined ? undefined : Buffer.from(spec.body);
+  const headers: http.OutgoingHttpHeaders = { ...spec.headers };
+  if (body) headers['content-length'] = body.length;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let responseBytes = 0;
+
+  const cpuBefore = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(spec.durationMs * 1e6));
+  const client = async () => {
+    while (process.hrtime.bigint() < deadline) {
+      const sent = process.hrtime.bigint();
+      const outcome = await send(agent, url, spec, headers, body);
+      if (outcome.ok) {
+        latencies.push(msSince(sent));
+        responseBytes = outcome.bytes;
+      } else {
+        errors += 1;
+        firstError ??= outcome.error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, client));
+  const elapsedMs = msSince(start);
+  const cpu = process.cpuUsage(cpuBefore);
+  agent.destroy();
+
+  return {
+    ...summarizeLatencies(latencies),
+    requests: latencies.length,
+    errors,
+    firstError,
+    elapsedMs,
+    throughput: latencies.length / (elapsedMs / 1000),
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+    responseBytes,
+  };
+}
+
+function reply(message: WorkerReply): void {
+  process.send?.(message);
+}
+
+process.on('message', (message: WorkerRequest) => {
+  runLoad(message.spec).then(
+    (result) => reply({ id: message.id, result }),
+    (error: unknown) => reply({ id: message.id, error: String(error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+reply({ ready: true });
