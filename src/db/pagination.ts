@@ -1,5 +1,6 @@
 import { isUUID } from 'class-validator';
-import type { EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { hydrate } from './rows';
 import { BadInputError } from '../errors/domain-error';
 
 /** The largest page any list returns (DESIGN §5). */
@@ -125,7 +126,11 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     .orderBy(`${alias}.${order.property}`, order.direction)
     .addOrderBy(`${alias}.id`, order.direction)
     .limit(request.first + 1);
-  const rows = await page.getMany();
+  const metadata = query.expressionMap.mainAlias?.metadata;
+  const raw = (await page.getRawMany()) as Record<string, unknown>[];
+  const rows = metadata
+    ? raw.map((row) => hydrate(query.connection, metadata.target as EntityTarget<T>, row, alias))
+    : await page.getMany();
   const nodes = rows.slice(0, request.first);
   return {
     nodes,

@@ -11,6 +11,7 @@ import { InboxResolver } from '../resolvers/inbox/inbox.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
 import { authChecker } from './auth';
 import { DateTimeScalar } from './scalars';
+import { validateArguments } from './validate-arguments';
 
 export const RESOLVERS = [
   AuthResolver,
@@ -34,7 +35,7 @@ export function getSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker,
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    validateFn: validateArguments,
     container: ({ context }) => (context as Context).container,
     // Every subscription brings its own `subscribe` (access check, replay, then the event hub),
     // so type-graphql's topic-based PubSub is never used; it still insists on one.
