@@ -1,33 +1,13 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-} from 'typeorm';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index } from 'typeorm';
 import { Role } from './enums';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'An organization-scoped key for partners. The secret is shown once.' })
 @Entity('api_key')
 @Index('idx_api_key_organization_id', ['organizationId'])
 @Index('uq_api_key_secret_hash', ['secretHash'], { unique: true })
-export class ApiKey {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class ApiKey extends OrganizationRecord {
   @Field()
   @Column('text')
   name: string;

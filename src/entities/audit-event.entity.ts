@@ -1,30 +1,11 @@
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-} from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index } from 'typeorm';
 import { AuthorKind } from './enums';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 /** Who did what to which record: kept for supervisors and security reviews. */
 @Entity('audit_event')
 @Index('idx_audit_event_organization_id_at', ['organizationId', 'at'])
-export class AuditEvent {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class AuditEvent extends OrganizationRecord {
   @Column('varchar', { length: 16 })
   actorKind: AuthorKind;
 

@@ -5,10 +5,9 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 import { Staff } from './staff.entity';
 
 export enum ClientSessionKind {
@@ -26,17 +25,7 @@ export enum ClientSessionKind {
 @Index('uq_client_session_token_hash', ['tokenHash'], { unique: true })
 @Index('idx_client_session_staff_id', ['staffId'])
 @Index('idx_client_session_parent_id', ['parentId'])
-export class ClientSession {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class ClientSession extends OrganizationRecord {
   @Column('uuid')
   staffId: string;
 

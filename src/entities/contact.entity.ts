@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import {
   Column,
   CreateDateColumn,
@@ -6,12 +6,11 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { ContactKind } from './enums';
 import { Customer } from './customer.entity';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({
   description: 'One way to reach a customer: a phone number, an email, a messaging id.',
@@ -19,18 +18,7 @@ import { Organization } from './organization.entity';
 @Entity('contact')
 @Index('uq_contact_value', ['organizationId', 'kind', 'value'], { unique: true })
 @Index('idx_contact_customer_id', ['customerId'])
-export class Contact {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class Contact extends OrganizationRecord {
   @Column('uuid')
   customerId: string;
 

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import {
   Column,
   CreateDateColumn,
@@ -6,7 +6,6 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
@@ -14,7 +13,7 @@ import { Channel, ConversationStatus, Direction } from './enums';
 import { Contact } from './contact.entity';
 import { Customer } from './customer.entity';
 import { Inbox } from './inbox.entity';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 import { Staff } from './staff.entity';
 
 /** A conversation is also the "ticket" of co-working and the "interaction" of campaigns. */
@@ -24,18 +23,7 @@ import { Staff } from './staff.entity';
 @Index('idx_conversation_customer_id', ['customerId', 'createdAt'])
 @Index('idx_conversation_inbox_id', ['inboxId', 'status'])
 @Index('idx_conversation_assignee_id', ['assigneeId', 'status'])
-export class Conversation {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class Conversation extends OrganizationRecord {
   @Column('uuid')
   customerId: string;
 

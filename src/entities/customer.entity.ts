@@ -1,16 +1,6 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-  UpdateDateColumn,
-} from 'typeorm';
-import { Organization } from './organization.entity';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, UpdateDateColumn } from 'typeorm';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'An end user of the organization, reachable through their contacts.' })
 @Entity('customer')
@@ -19,18 +9,7 @@ import { Organization } from './organization.entity';
   unique: true,
   where: 'username IS NOT NULL',
 })
-export class Customer {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class Customer extends OrganizationRecord {
   @Field()
   @Column('text')
   name: string;

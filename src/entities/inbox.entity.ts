@@ -1,34 +1,13 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import {
-  Column,
-  CreateDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-  type Relation,
-  UpdateDateColumn,
-} from 'typeorm';
+import { Field, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, Index, UpdateDateColumn } from 'typeorm';
 import { Channel } from './enums';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'A queue of conversations worked by its members.' })
 @Entity('inbox')
 @Index('uq_inbox_organization_id_name', ['organizationId', 'name'], { unique: true })
 @Index('uq_inbox_default_voice', ['organizationId'], { unique: true, where: 'is_default_voice' })
-export class Inbox {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class Inbox extends OrganizationRecord {
   @Field()
   @Column('text')
   name: string;

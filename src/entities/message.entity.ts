@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import {
   Column,
   CreateDateColumn,
@@ -7,33 +7,21 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
   type Relation,
 } from 'typeorm';
 import { AuthorKind, DeliveryState, Direction } from './enums';
 import { Conversation } from './conversation.entity';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'One message of a conversation, in either direction.' })
 @Entity('message')
 @Index('idx_message_conversation_id_position', ['conversationId', 'position'])
 @Index('uq_message_position', ['position'], { unique: true })
-export class Message {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
+export class Message extends OrganizationRecord {
   /** Global insertion order: "newer than the message I saw" is `position >`. */
   @Column('bigint')
   @Generated('increment')
   position: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
 
   @Column('uuid')
   conversationId: string;

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import {
   Column,
   CreateDateColumn,
@@ -6,30 +6,18 @@ import {
   Index,
   JoinColumn,
   ManyToOne,
-  PrimaryGeneratedColumn,
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
 import { Role, StaffStatus } from './enums';
 import { Inbox } from './inbox.entity';
-import { Organization } from './organization.entity';
+import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'A person who signs in: agent, dispatcher, supervisor or admin.' })
 @Entity('staff')
 @Index('uq_staff_email', ['email'], { unique: true })
 @Index('idx_staff_organization_id', ['organizationId'])
-export class Staff {
-  @Field(() => ID)
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
-  @Column('uuid')
-  organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
-
+export class Staff extends OrganizationRecord {
   @Field()
   @Column('text')
   name: string;
