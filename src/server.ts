@@ -25,6 +25,7 @@ import { getSchema } from './schema/build-schema';
 import { depthLimit } from './schema/limits';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
+import { LockSweeper } from './services/lock/lock-sweeper';
 import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader } from './subscriptions/event-log';
 import { createPubSub, type PubSubEngine } from './subscriptions/pubsub';
@@ -76,6 +77,12 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
+  const sweeper = new LockSweeper(
+    services.locks,
+    logger,
+    Math.min(1000, (config.lockTtlSeconds * 1000) / 4),
+  );
+  sweeper.start();
   const schema = await getSchema();
 
   const buildContext = (auth: Auth | null): Context => {
@@ -122,7 +129,15 @@ export async function startServer({
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const token = bearerToken(req.headers.authorization);
-        return buildContext(token ? await services.auth.authenticate(token) : null);
+        const window = req.headers['x-client-session'];
+        return buildContext(
+          token
+            ? await services.auth.authenticate(
+                token,
+                typeof window === 'string' ? window : undefined,
+              )
+            : null,
+        );
       },
     }),
   );
@@ -157,6 +172,7 @@ export async function startServer({
   const stop = () => {
     stopping ??= (async () => {
       logger.debug('stop: sessions');
+      await sweeper.stop();
       await sessions.stop();
       logger.debug('stop: sockets');
       for (const client of wss.clients) client.close(CloseCodes.GoingAway, 'Server shutting down');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { types } from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { ENTITIES } from '../entities';
@@ -10,6 +11,9 @@ import type { Logger } from '../logger';
  * increment per statement.
  */
 export class StatementCounter implements TypeOrmLogger {
+  /** Set while a background job (sweeper, session check) runs: its statements are not counted. */
+  static readonly background = new AsyncLocalStorage<true>();
+
   count = 0;
   /** When set, every statement is also recorded (tests that want to see which). */
   recorded: string[] | undefined;
@@ -17,6 +21,7 @@ export class StatementCounter implements TypeOrmLogger {
   constructor(private readonly logger?: Logger) {}
 
   logQuery(query: string): void {
+    if (StatementCounter.background.getStore()) return;
     this.count += 1;
     this.recorded?.push(query);
   }
@@ -49,6 +54,11 @@ function parseTimestamptz(value: string): Date {
   return parseTimestamptzSlowly(value);
 }
 types.setTypeParser(TIMESTAMPTZ, parseTimestamptz);
+
+/** Runs a background job whose statements the counter leaves out (they are not any request's). */
+export function inBackground<T>(job: () => Promise<T>): Promise<T> {
+  return StatementCounter.background.run(true, job);
+}
 
 export interface DataSourceOptions {
   url: string;

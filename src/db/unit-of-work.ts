@@ -25,6 +25,11 @@ export class Tx {
     return event;
   }
 
+  /** Events a SQL function logged in this transaction, to be published after commit too. */
+  adopt(events: EventEnvelope[]): void {
+    this.events.push(...events);
+  }
+
   /** A message for other instances that is not part of any stream (e.g. "close these sockets"). */
   broadcast(topic: string, message: unknown): void {
     this.broadcasts.push({ topic, message });
@@ -49,7 +54,15 @@ export class UnitOfWork {
     return result;
   }
 
-  private async publish(tx: Tx): Promise<void> {
+  /**
+   * Publishes events a statement logged and committed on its own (a single-statement SQL
+   * function run outside any transaction).
+   */
+  publishEvents(events: EventEnvelope[]): Promise<void> {
+    return this.publish({ events, broadcasts: [] });
+  }
+
+  private async publish(tx: Pick<Tx, 'events' | 'broadcasts'>): Promise<void> {
     // Issued in order on one connection, so one instance's events of a stream stay in order.
     const sends = [
       ...tx.events.map((event) => this.pubsub.publish(event.stream, event)),

@@ -7,6 +7,7 @@ import {
   ManyToOne,
   type Relation,
 } from 'typeorm';
+import { Inbox } from './inbox.entity';
 import { OrganizationRecord } from './organization-record';
 import { Staff } from './staff.entity';
 
@@ -58,6 +59,14 @@ export class ClientSession extends OrganizationRecord {
 
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   revokedAt: Date | null;
+
+  /** The inbox this window is in (co-working): leaving it or switching releases its lock. */
+  @Column('uuid', { nullable: true })
+  inboxId: string | null;
+
+  @ManyToOne(() => Inbox, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'inbox_id' })
+  inbox?: Relation<Inbox> | null;
 
   @Column('text', { nullable: true })
   revokedReason: string | null;

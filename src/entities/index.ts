@@ -11,6 +11,7 @@ import { Message } from './message.entity';
 import { Organization } from './organization.entity';
 import { SignInThrottle } from './sign-in-throttle.entity';
 import { Staff } from './staff.entity';
+import { TicketLock } from './ticket-lock.entity';
 
 export const ENTITIES = [
   Organization,
@@ -27,4 +28,5 @@ export const ENTITIES = [
   StreamSeq,
   SignInThrottle,
   AuditEvent,
+  TicketLock,
 ];

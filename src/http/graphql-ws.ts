@@ -43,19 +43,25 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-/** Ends a subscription's loaders cache between events, so that each event reads fresh rows. */
-async function* withFreshLoaders<T>(events: AsyncIterable<T>, context: Context): AsyncGenerator<T> {
+/**
+ * Gives each event of a subscription fresh loaders (the context lives as long as the
+ * subscription). A plain iterator, not an async generator: a generator would queue `return()`
+ * behind a pending `next()`, and a socket closing while it waits for an event would never finish
+ * closing.
+ */
+function withFreshLoaders<T>(events: AsyncIterable<T>, context: Context): AsyncIterableIterator<T> {
   const iterator = events[Symbol.asyncIterator]();
-  try {
-    for (;;) {
+  return {
+    next: () => {
       context.renewLoaders();
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await iterator.return?.();
-  }
+      return iterator.next();
+    },
+    return: (value?: T) => iterator.return?.(value) ?? Promise.resolve({ value, done: true }),
+    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 export interface GraphqlWsOptions {
@@ -103,11 +109,11 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
         return { sessionId: window.clientSessionId };
       },
       onClose: async (ctx) => {
-        const windowId = ctx.extra.auth?.staffId ? ctx.extra.auth.clientSessionId : null;
-        if (!windowId) return;
-        sessions.remove(windowId);
+        const window = ctx.extra.auth;
+        if (!window?.staffId || !window.clientSessionId) return;
+        sessions.remove(window.clientSessionId);
         await services.clientSessions
-          .closeWindow(windowId, 'socket closed')
+          .closeWindow(window, 'window closed')
           .catch((error: unknown) => {
             logger.error('closing a window session failed', error);
           });

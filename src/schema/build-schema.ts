@@ -3,6 +3,8 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import type { Context } from '../context/context';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
+import { SessionResolver } from '../resolvers/auth/session.resolver';
+import { LockResolver } from '../resolvers/lock/lock.resolver';
 import { ActorResolver } from '../resolvers/common/actor.type';
 import { ConversationResolver } from '../resolvers/conversation/conversation.resolver';
 import { MessageResolver } from '../resolvers/conversation/message.resolver';
@@ -15,12 +17,14 @@ import { validateArguments } from './validate-arguments';
 
 export const RESOLVERS = [
   AuthResolver,
+  SessionResolver,
   StaffResolver,
   InboxResolver,
   CustomerResolver,
   ContactResolver,
   ConversationResolver,
   MessageResolver,
+  LockResolver,
   ActorResolver,
 ] as const;
 

@@ -10,6 +10,7 @@ import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
 import { CustomerService } from './customer/customer.service';
 import { InboxService } from './inbox/inbox.service';
+import { LockService } from './lock/lock.service';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StaffService } from './staff/staff.service';
@@ -24,20 +25,22 @@ export interface ServiceDeps {
 export function createServices({ uow, config, hub }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService();
-  const auth = new AuthService(uow, config);
+  const locks = new LockService(uow, access, hub, config);
+  const auth = new AuthService(uow, config, locks);
   const messages = new MessageService(uow, access);
   return {
     access,
     audit,
     auth,
     apiKeys: new ApiKeyService(uow, audit),
-    clientSessions: new ClientSessionService(uow),
+    clientSessions: new ClientSessionService(uow, locks),
+    locks,
     organizations: new OrganizationService(uow),
     staff: new StaffService(uow, access, auth, audit),
     inboxes: new InboxService(uow, access),
     customers: new CustomerService(uow, access, config),
     messages,
-    conversations: new ConversationService(uow, access, messages),
+    conversations: new ConversationService(uow, access, messages, locks),
     conversationEvents: new ConversationEventsService(uow, access, hub),
   };
 }

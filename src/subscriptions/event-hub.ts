@@ -16,9 +16,20 @@ class StreamChannel {
   subscriptionId: Promise<number> | undefined;
 }
 
+export interface StreamSnapshot {
+  /** The last event the state includes. */
+  seq: number;
+  payload: Record<string, unknown>;
+}
+
 export interface StreamOptions {
   /** Replay events after this seq first; when absent, start from the stream's current position. */
   after?: number;
+  /**
+   * For streams that mirror state: the state and the seq it is current at (read in one
+   * statement). It is delivered first, then every event after that seq.
+   */
+  snapshot?: () => Promise<StreamSnapshot>;
 }
 
 /**
@@ -78,7 +89,16 @@ export class EventHub {
         this.leave(stream, listener, false); // the client left while we were joining
         return;
       }
-      if (options.after === undefined) {
+      if (options.snapshot) {
+        const snapshot = await options.snapshot();
+        queue.push({
+          stream,
+          seq: snapshot.seq,
+          at: new Date().toISOString(),
+          payload: snapshot.payload,
+        });
+        last = snapshot.seq;
+      } else if (options.after === undefined) {
         last = await this.log.lastSeq(stream);
       } else {
         for (const event of await this.log.readAll(stream, options.after)) deliver(event);

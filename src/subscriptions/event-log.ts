@@ -18,8 +18,9 @@ const toEnvelope = (stream: string, row: EventRow): EventEnvelope => ({
 export const MAX_REPLAY = 1000;
 
 /**
- * Appends an event and hands out its stream sequence in one statement. The upsert's row lock on
- * `stream_seq` orders concurrent writers of one stream until they commit.
+ * Appends an event and hands out its stream sequence (SQL function `tandem_append_event`, shared
+ * with the lock functions): the upsert's row lock on `stream_seq` orders concurrent writers of
+ * one stream until they commit.
  */
 export async function appendEvent(
   manager: EntityManager,
@@ -27,17 +28,12 @@ export async function appendEvent(
   organizationId: string,
   payload: Record<string, unknown>,
 ): Promise<EventEnvelope> {
-  const [row] = (await manager.query(
-    `WITH next AS (
-       INSERT INTO stream_seq (stream, last_seq) VALUES ($1, 1)
-       ON CONFLICT (stream) DO UPDATE SET last_seq = stream_seq.last_seq + 1
-       RETURNING last_seq)
-     INSERT INTO event_log (stream, seq, organization_id, payload, at)
-     SELECT $1, last_seq, $2, $3, clock_timestamp() FROM next
-     RETURNING seq, payload, at`,
-    [stream, organizationId, payload],
-  )) as EventRow[];
-  return toEnvelope(stream, row as EventRow);
+  const [row] = (await manager.query('SELECT tandem_append_event($1, $2, $3) AS event', [
+    stream,
+    organizationId,
+    payload,
+  ])) as Array<{ event: EventEnvelope }>;
+  return (row as { event: EventEnvelope }).event;
 }
 
 export class EventLogReader {

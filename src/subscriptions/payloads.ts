@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import type { ActorRef } from '../context/auth';
 import type { Conversation } from '../entities/conversation.entity';
 import type { Message } from '../entities/message.entity';
+import type { Staff } from '../entities/staff.entity';
 import type { Snapshot } from './snapshot';
 
 export enum ConversationEventKind {
@@ -18,6 +19,43 @@ registerEnumType(ConversationEventKind, {
   name: 'ConversationEventKind',
   description: 'What happened to a conversation of the inbox.',
 });
+
+export enum TicketLockEventKind {
+  /** First event of a subscription: every current lock of the inbox (`locks`). */
+  SNAPSHOT = 'SNAPSHOT',
+  LOCKED = 'LOCKED',
+  RELEASED = 'RELEASED',
+  /** Someone took the ticket from its holder (`actor` says who). */
+  FORCED_RELEASE = 'FORCED_RELEASE',
+  /** The ticket was closed, archived, deleted or reassigned (`note` says what). */
+  MOVED = 'MOVED',
+}
+
+registerEnumType(TicketLockEventKind, {
+  name: 'TicketLockEventKind',
+  description: 'What happened to the co-working locks of an inbox.',
+});
+
+/** A lock as the SQL functions write it (tandem_lock_json). */
+export interface TicketLockSnapshot {
+  conversationId: string;
+  inboxId: string;
+  sessionId: string | null;
+  token: number;
+  acquiredAt: string | null;
+  holder: Snapshot<Staff> | null;
+}
+
+/** Payload of the `inboxLocks` stream. */
+export interface TicketLockEventPayload {
+  kind: TicketLockEventKind;
+  conversationId?: string;
+  lock?: TicketLockSnapshot | null;
+  /** SNAPSHOT only. */
+  locks?: TicketLockSnapshot[];
+  actor?: ActorRef;
+  note?: string | null;
+}
 
 /** Payload of the `inboxConversations` stream: the conversation as it was right after the change. */
 export interface ConversationEventPayload {

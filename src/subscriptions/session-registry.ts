@@ -1,4 +1,5 @@
 import type WebSocket from 'ws';
+import { inBackground } from '../db/data-source';
 import type { Logger } from '../logger';
 import type { AuthService } from '../services/auth/auth.service';
 import type { ClientSessionService } from '../services/session/client-session.service';
@@ -44,7 +45,9 @@ export class SessionRegistry {
     });
     await this.subscriptionId;
     this.timer = setInterval(() => {
-      this.check().catch((error: unknown) => this.logger.error('session check failed', error));
+      inBackground(() => this.check()).catch((error: unknown) =>
+        this.logger.error('session check failed', error),
+      );
     }, this.checkEveryMs);
     this.timer.unref();
   }

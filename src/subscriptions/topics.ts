@@ -6,6 +6,9 @@ export const Streams = {
   /** Conversation events of one inbox (`conversationEvents(inboxId)`). */
   inboxConversations: (organizationId: string, inboxId: string) =>
     `org:${organizationId}:inbox:${inboxId}:conversations`,
+  /** Ticket lock events of one inbox (`ticketLockEvents(inboxId)`); SQL's tandem_lock_stream. */
+  inboxLocks: (organizationId: string, inboxId: string) =>
+    `org:${organizationId}:inbox:${inboxId}:locks`,
 } as const;
 
 /** Instance-to-instance messages that are not streams (no sequence, not logged). */

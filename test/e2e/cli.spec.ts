@@ -11,7 +11,7 @@ import { GraphQLClient } from '../support/client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { testPostgresUrl } from '../support/env';
 import { startTestServer, type TestServer } from '../support/server';
-import { childEnv, fromSource, run } from './child-process';
+import { childEnv, fromSource, run } from '../support/child-process';
 
 const PASSWORD = 'operator chose this';
 

@@ -7,7 +7,7 @@ import { MeDocument, SignInDocument } from '../generated/graphql';
 import { GraphQLClient } from '../support/client';
 import { eventually } from '../support/factories';
 import { connect } from '../support/ws';
-import { childEnv, fromSource, NodeProcess } from './child-process';
+import { childEnv, fromSource, NodeProcess } from '../support/child-process';
 
 const READY = /GraphQL \(and playground\):\s+(http:\/\/\S+)[\s\S]*Authorization: Bearer/;
 const PASSWORD_LINE = /password:\s+(\S+)\s+<- shown once/;

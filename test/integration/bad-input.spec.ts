@@ -14,11 +14,13 @@ import {
 } from '../../src/resolvers/auth/auth.inputs';
 import {
   AssignConversationInput,
+  CloseConversationInput,
   ConversationInput,
   PostCustomerMessageInput,
   SendMessageInput,
   StartConversationInput,
 } from '../../src/resolvers/conversation/conversation.inputs';
+import { EnterInboxInput, TicketInput } from '../../src/resolvers/lock/lock.inputs';
 import {
   AddContactInput,
   CreateCustomerInput,
@@ -63,6 +65,10 @@ import {
   UpdateCustomerDocument,
   UpdateInboxDocument,
   UpdateStaffDocument,
+  EnterInboxDocument,
+  ForceReleaseTicketDocument,
+  OpenTicketDocument,
+  ReleaseTicketDocument,
 } from '../generated/graphql';
 import type { GraphQLErrorShape } from '../support/client';
 import {
@@ -212,19 +218,43 @@ describe('bad input: a clear code, and nothing written', () => {
       valid: () => ({ conversationId: conversation.id, staffId: otherAgent.staff.id }),
       malformed: [],
     },
-    ...(['closeConversation', 'archiveConversation', 'deleteConversation'] as const).map(
-      (mutation): MutationCase => ({
-        mutation,
-        document: {
-          closeConversation: loose(CloseConversationDocument),
-          archiveConversation: loose(ArchiveConversationDocument),
-          deleteConversation: loose(DeleteConversationDocument),
-        }[mutation],
-        inputClass: ConversationInput,
-        valid: () => ({ conversationId: conversation.id }),
-        malformed: [],
-      }),
-    ),
+    {
+      mutation: 'closeConversation',
+      document: loose(CloseConversationDocument),
+      inputClass: CloseConversationInput,
+      valid: () => ({ conversationId: conversation.id }),
+      malformed: [bad('lockToken', 'negative', -1)],
+    },
+    ...(['archiveConversation', 'deleteConversation'] as const).map((mutation): MutationCase => ({
+      mutation,
+      document: {
+        archiveConversation: loose(ArchiveConversationDocument),
+        deleteConversation: loose(DeleteConversationDocument),
+      }[mutation],
+      inputClass: ConversationInput,
+      valid: () => ({ conversationId: conversation.id }),
+      malformed: [],
+    })),
+    ...(
+      [
+        ['openTicket', OpenTicketDocument],
+        ['releaseTicket', ReleaseTicketDocument],
+        ['forceReleaseTicket', ForceReleaseTicketDocument],
+      ] as const
+    ).map(([mutation, document]): MutationCase => ({
+      mutation,
+      document: loose(document as typeof OpenTicketDocument),
+      inputClass: TicketInput,
+      valid: () => ({ conversationId: conversation.id }),
+      malformed: [],
+    })),
+    {
+      mutation: 'enterInbox',
+      document: loose(EnterInboxDocument),
+      inputClass: EnterInboxInput,
+      valid: () => ({ inboxId: inbox.id }),
+      malformed: [],
+    },
     {
       mutation: 'postCustomerMessage',
       document: loose(PostCustomerMessageDocument),
@@ -383,7 +413,7 @@ describe('bad input: a clear code, and nothing written', () => {
     },
   ];
   /** Mutations without an input, so with nothing to get wrong. */
-  const withoutInput = ['signOut'];
+  const withoutInput = ['signOut', 'leaveInbox', 'heartbeat'];
 
   /** Mutations that take ids, with the paths of those ids in their input. */
   const withIds = cases
@@ -765,6 +795,10 @@ describe('bad input: a clear code, and nothing written', () => {
       'signIn',
       'createApiKey',
       'startConversation',
+      'enterInbox',
+      'openTicket',
+      'releaseTicket',
+      'forceReleaseTicket',
       'assignConversation',
       'postCustomerMessage',
       'sendMessage',

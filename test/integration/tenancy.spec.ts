@@ -33,6 +33,12 @@ import {
   UpdateCustomerDocument,
   UpdateInboxDocument,
   UpdateStaffDocument,
+  EnterInboxDocument,
+  ForceReleaseTicketDocument,
+  OpenTicketDocument,
+  ReleaseTicketDocument,
+  TicketLockEventsDocument,
+  TicketLocksDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
@@ -58,6 +64,8 @@ interface Tenant {
   contact: Contact;
   /** In General, assigned to `agent`, with a message. */
   conversation: Conversation;
+  /** The message of `conversation`. */
+  messageId: string;
   apiKeyId: string;
   /** An INTEGRATION key of the organization. */
   integration: Caller;
@@ -93,6 +101,10 @@ async function newTenant(server: TestServer): Promise<Tenant> {
     started.id,
     agent.staff.id,
   );
+  const [{ id: messageId }] = (await server.dataSource.query(
+    'SELECT id FROM message WHERE conversation_id = $1',
+    [conversation.id],
+  )) as Array<{ id: string }>;
   const { apiKey, key } = await services.apiKeys.create(
     org.admin.auth,
     'Partner',
@@ -105,6 +117,7 @@ async function newTenant(server: TestServer): Promise<Tenant> {
     customer,
     contact,
     conversation,
+    messageId: messageId as string,
     apiKeyId: apiKey.id,
     integration: { api: new GraphQLClient(server.url, key), token: key },
   };
@@ -437,6 +450,96 @@ describe('tenancy: two organizations on one server', () => {
       foreignId: () => b.agent.staff.id,
       call: async ({ api }, id) =>
         outcomeOf(await api.request(DeactivateStaffDocument, { input: { staffId: id } })),
+    },
+    // Co-working locks (L11) and write guards (L12)
+    {
+      argument: 'ticketLocks inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: true,
+      foreignId: () => b.org.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(TicketLocksDocument, { inboxId: id })),
+    },
+    ...(
+      [
+        ['openTicket', OpenTicketDocument],
+        ['releaseTicket', ReleaseTicketDocument],
+        ['forceReleaseTicket', ForceReleaseTicketDocument],
+      ] as const
+    ).map(([mutation, document]): ForeignIdCase => ({
+      argument: `${mutation} input.conversationId`,
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(document as typeof OpenTicketDocument, {
+            input: { conversationId: id },
+          }),
+        ),
+    })),
+    {
+      argument: 'enterInbox input.inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(EnterInboxDocument, { input: { inboxId: id } })),
+    },
+    {
+      argument: 'sendMessage input.lastSeenMessageId',
+      expect: { notFound: 'Message' },
+      integrationMay: false,
+      foreignId: () => b.messageId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SendMessageDocument, {
+            input: { conversationId: a.conversation.id, body: 'reply', lastSeenMessageId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'closeConversation input.lastSeenMessageId',
+      expect: { notFound: 'Message' },
+      integrationMay: false,
+      foreignId: () => b.messageId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(CloseConversationDocument, {
+            input: { conversationId: a.conversation.id, lastSeenMessageId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'assignConversation input.lastSeenMessageId',
+      expect: { notFound: 'Message' },
+      integrationMay: false,
+      foreignId: () => b.messageId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AssignConversationDocument, {
+            input: {
+              conversationId: a.conversation.id,
+              staffId: a.agent.staff.id,
+              lastSeenMessageId: id,
+            },
+          }),
+        ),
+    },
+    {
+      argument: 'ticketLockEvents inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: true,
+      foreignId: () => b.org.inbox.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, TicketLockEventsDocument, { inboxId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
     },
     // Subscriptions
     {

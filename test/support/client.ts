@@ -18,10 +18,20 @@ export class GraphQLClient {
   constructor(
     readonly url: string,
     readonly token?: string,
+    /** Sent with every request, e.g. `x-client-session` to act as one window. */
+    readonly headers: Record<string, string> = {},
   ) {}
 
   as(token: string | undefined): GraphQLClient {
     return new GraphQLClient(this.url, token);
+  }
+
+  /** The same caller acting as one of its windows (the X-Client-Session header). */
+  asWindow(sessionId: string): GraphQLClient {
+    return new GraphQLClient(this.url, this.token, {
+      ...this.headers,
+      'x-client-session': sessionId,
+    });
   }
 
   async request<TData, TVariables>(
@@ -35,6 +45,7 @@ export class GraphQLClient {
         'content-type': 'application/json',
         accept: 'application/json',
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...this.headers,
         ...headers,
       },
       body: JSON.stringify({

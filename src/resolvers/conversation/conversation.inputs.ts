@@ -70,12 +70,35 @@ export class PostCustomerMessageInput {
   body: string;
 }
 
-@InputType()
-export class SendMessageInput {
+/** A write on a ticket, with what the writer relies on (co-working, L10 and L12). */
+@InputType({ description: 'A write on a ticket and the view it relies on.' })
+export class GuardedTicketInput {
   @Field(() => ID)
   @IsUUID('all')
   conversationId: string;
 
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The token of your lock on the ticket: refused with LOCK_LOST if a newer lock exists.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  lockToken?: number | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The last message you saw: refused with CONFLICT, listing what you missed, if newer ones exist.',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  lastSeenMessageId?: string | null;
+}
+
+@InputType()
+export class SendMessageInput extends GuardedTicketInput {
   @Field()
   @IsString()
   @MinLength(1)
@@ -84,15 +107,14 @@ export class SendMessageInput {
 }
 
 @InputType()
-export class AssignConversationInput {
-  @Field(() => ID)
-  @IsUUID('all')
-  conversationId: string;
-
+export class AssignConversationInput extends GuardedTicketInput {
   @Field(() => ID, { description: 'Agents may only name themselves.' })
   @IsUUID('all')
   staffId: string;
 }
+
+@InputType()
+export class CloseConversationInput extends GuardedTicketInput {}
 
 @InputType({ description: 'Names one conversation.' })
 export class ConversationInput {

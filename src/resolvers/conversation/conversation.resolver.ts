@@ -28,6 +28,7 @@ import { IdArgs } from '../common/id.args';
 import { ConversationEvent, toConversationEvent } from './conversation-event.type';
 import {
   AssignConversationInput,
+  CloseConversationInput,
   ConversationConnection,
   ConversationEventsArgs,
   ConversationInput,
@@ -71,14 +72,10 @@ export class ConversationResolver {
   @Mutation(() => ConversationPayload)
   async assignConversation(
     @CurrentAuth() auth: Auth,
-    @Arg('input') input: AssignConversationInput,
+    @Arg('input') { conversationId, staffId, ...guard }: AssignConversationInput,
   ): Promise<ConversationPayload> {
     return {
-      conversation: await this.conversationService.assign(
-        auth,
-        input.conversationId,
-        input.staffId,
-      ),
+      conversation: await this.conversationService.assign(auth, conversationId, staffId, guard),
     };
   }
 
@@ -86,9 +83,9 @@ export class ConversationResolver {
   @Mutation(() => ConversationPayload)
   async closeConversation(
     @CurrentAuth() auth: Auth,
-    @Arg('input') input: ConversationInput,
+    @Arg('input') { conversationId, ...guard }: CloseConversationInput,
   ): Promise<ConversationPayload> {
-    return { conversation: await this.conversationService.close(auth, input.conversationId) };
+    return { conversation: await this.conversationService.close(auth, conversationId, guard) };
   }
 
   @Authorized(Permission.WorkConversations)

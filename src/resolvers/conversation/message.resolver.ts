@@ -34,9 +34,9 @@ export class MessageResolver {
   @Mutation(() => MessagePayload, { description: 'A reply from staff to the customer.' })
   async sendMessage(
     @CurrentAuth() auth: Auth,
-    @Arg('input') input: SendMessageInput,
+    @Arg('input') { conversationId, body, ...guard }: SendMessageInput,
   ): Promise<MessagePayload> {
-    return { message: await this.messageService.send(auth, input.conversationId, input.body) };
+    return { message: await this.messageService.send(auth, conversationId, body, guard) };
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: 'The staff member who wrote it.' })

@@ -1,6 +1,8 @@
 import { IsNull } from 'typeorm';
+import { isUuid } from '../../authz/access-policy';
 import type { Config } from '../../config';
-import { type Auth } from '../../context/auth';
+import { type ActorRef, type Auth, actorOf } from '../../context/auth';
+import type { LockService } from '../lock/lock.service';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { ApiKey } from '../../entities/api-key.entity';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
@@ -32,7 +34,7 @@ export interface SignInResult {
 
 interface SessionRow {
   session_id: string;
-  parent_id: string | null;
+  window_id: string | null;
   organization_id: string;
   staff_id: string;
   role: Auth['role'];
@@ -43,6 +45,7 @@ export class AuthService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly config: Config,
+    private readonly locks: LockService,
   ) {}
 
   private get dataSource() {
@@ -85,7 +88,9 @@ export class AuthService {
   async signOut(auth: Auth): Promise<void> {
     if (!auth.signInSessionId) return;
     const sessionId = auth.signInSessionId;
-    await this.uow.run((tx) => this.revokeSessions(tx, { ids: [sessionId] }, 'signed out'));
+    await this.uow.run((tx) =>
+      this.revokeSessions(tx, { ids: [sessionId] }, 'signed out', actorOf(auth)),
+    );
   }
 
   /**
@@ -96,6 +101,7 @@ export class AuthService {
     tx: Tx,
     which: { ids?: string[]; staffId?: string },
     reason: string,
+    actor: ActorRef,
   ): Promise<string[]> {
     const query = tx.manager
       .createQueryBuilder()
@@ -112,28 +118,37 @@ export class AuthService {
       reason,
     };
     if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
+    await this.locks.releaseSessions(tx, revoked, actor, reason);
     return revoked;
   }
 
-  /** Resolves a bearer token (sign-in token or API key) to the caller; null when it is not valid. */
+  /**
+   * Resolves a bearer token (sign-in token or API key) to the caller; null when it is not valid.
+   * `windowSessionId` (the X-Client-Session header) names the window an HTTP request acts for:
+   * the sign-in session itself or one of its WebSocket windows, still open.
+   */
   async authenticate(token: string, windowSessionId?: string): Promise<Auth | null> {
-    if (token.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(token);
+    if (token.startsWith(API_KEY_PREFIX))
+      return windowSessionId ? null : this.authenticateApiKey(token);
     if (!token.startsWith(TOKEN_PREFIX)) return null;
+    if (windowSessionId !== undefined && !isUuid(windowSessionId)) return null;
     const rows = (await this.dataSource.query(
-      `SELECT s.id AS session_id, s.parent_id, s.organization_id, st.id AS staff_id, st.role, st.name
-         FROM client_session s JOIN staff st ON st.id = s.staff_id
+      `SELECT s.id AS session_id, s.organization_id, st.id AS staff_id, st.role, st.name, w.id AS window_id
+         FROM client_session s
+         JOIN staff st ON st.id = s.staff_id
+         LEFT JOIN client_session w ON w.id = $2 AND (w.id = s.id OR w.parent_id = s.id) AND w.revoked_at IS NULL
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active`,
-      [hashSecret(token)],
+      [hashSecret(token), windowSessionId ?? null],
     )) as SessionRow[];
     const row = rows[0];
-    if (!row) return null;
+    if (!row || (windowSessionId && !row.window_id)) return null;
     return {
       organizationId: row.organization_id,
       role: row.role,
       staffId: row.staff_id,
       apiKeyId: null,
       signInSessionId: row.session_id,
-      clientSessionId: windowSessionId ?? row.session_id,
+      clientSessionId: row.window_id ?? row.session_id,
       name: row.name,
     };
   }

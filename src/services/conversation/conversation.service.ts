@@ -18,6 +18,8 @@ import {
 import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
+import type { LockService } from '../lock/lock.service';
+import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
 import type { MessageService } from './message.service';
 
 export interface NewConversation {
@@ -43,6 +45,7 @@ export class ConversationService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly messages: MessageService,
+    private readonly locks: LockService,
   ) {}
 
   async start(auth: Auth, input: NewConversation): Promise<Conversation> {
@@ -86,35 +89,52 @@ export class ConversationService {
     });
   }
 
-  async assign(auth: Auth, conversationId: string, staffId: string): Promise<Conversation> {
+  async assign(
+    auth: Auth,
+    conversationId: string,
+    staffId: string,
+    guard: WriteGuard = {},
+  ): Promise<Conversation> {
     if (staffId !== auth.staffId && !can(auth, Permission.AssignConversationsToAnyone)) {
       throw new ForbiddenError('Agents assign conversations only to themselves');
     }
     return this.uow.run(async (tx) => {
       const conversation = await this.requireOpen(tx, auth, conversationId);
+      await requireCurrentView(tx, conversation, guard);
       const assignee = await this.access.requireStaff(tx.manager, auth, staffId);
       if (!assignee.active) throw new BadInputError('staffId', `${assignee.name} is deactivated`);
       if (conversation.assigneeId === assignee.id) return conversation;
       conversation.assigneeId = assignee.id;
       conversation.routingReason = 'MANUAL';
       await tx.manager.save(conversation);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.ASSIGNED, actorOf(auth));
+      const actor = actorOf(auth);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.ASSIGNED, actor);
+      await this.locks.ticketMoved(
+        tx,
+        conversation,
+        actor,
+        `${actor.name} assigned it to ${assignee.name}`,
+        assignee.id,
+      );
       return conversation;
     });
   }
 
   /** Closing a closed conversation changes nothing; an archived one can no longer change. */
-  async close(auth: Auth, conversationId: string): Promise<Conversation> {
+  async close(auth: Auth, conversationId: string, guard: WriteGuard = {}): Promise<Conversation> {
     return this.uow.run(async (tx) => {
       const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
         forUpdate: true,
       });
       if (conversation.status === ConversationStatus.CLOSED) return conversation;
       requireNotArchived(conversation);
+      await requireCurrentView(tx, conversation, guard);
       conversation.status = ConversationStatus.CLOSED;
       conversation.closedAt = new Date();
       await tx.manager.save(conversation);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actorOf(auth));
+      const actor = actorOf(auth);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actor);
+      await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} closed it`);
       return conversation;
     });
   }
@@ -129,7 +149,9 @@ export class ConversationService {
       conversation.archivedAt = new Date();
       conversation.closedAt ??= conversation.archivedAt;
       await tx.manager.save(conversation);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actorOf(auth));
+      const actor = actorOf(auth);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actor);
+      await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} archived it`);
       return conversation;
     });
   }
@@ -142,7 +164,9 @@ export class ConversationService {
       });
       conversation.deletedAt = new Date();
       await tx.manager.save(conversation);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actorOf(auth));
+      const actor = actorOf(auth);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actor);
+      await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} deleted it`);
       return conversation;
     });
   }

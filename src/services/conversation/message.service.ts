@@ -9,6 +9,7 @@ import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
+import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
 
 /** Longest message body accepted. */
 export const MAX_BODY_LENGTH = 10_000;
@@ -42,7 +43,12 @@ export class MessageService {
   }
 
   /** A reply from staff. Closed and archived conversations take no replies. */
-  async send(auth: Auth, conversationId: string, body: string): Promise<Message> {
+  async send(
+    auth: Auth,
+    conversationId: string,
+    body: string,
+    guard: WriteGuard = {},
+  ): Promise<Message> {
     return this.uow.run(async (tx) => {
       const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
         forUpdate: true,
@@ -55,6 +61,7 @@ export class MessageService {
           },
         );
       }
+      await requireCurrentView(tx, conversation, guard);
       return this.append(tx, auth, conversation, body, 'staff');
     });
   }

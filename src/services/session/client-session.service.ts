@@ -1,11 +1,15 @@
-import type { Auth } from '../../context/auth';
+import { type Auth, actorOf } from '../../context/auth';
+import type { LockService } from '../lock/lock.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { UnauthenticatedError } from '../../errors/domain-error';
 
 /** Console windows: each WebSocket connection is a client session of its own (DESIGN §2). */
 export class ClientSessionService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly locks: LockService,
+  ) {}
 
   /** Opens a window session under the caller's sign-in and returns the caller as that window. */
   async openWindow(auth: Auth): Promise<Auth> {
@@ -22,16 +26,35 @@ export class ClientSessionService {
     return { ...auth, clientSessionId: row.id };
   }
 
-  /** A window closed: its session ends (and, from the co-working issue on, its locks). */
-  async closeWindow(windowSessionId: string, reason: string): Promise<void> {
+  /** A window closed: its session ends, and its ticket lock with it (L3). */
+  async closeWindow(auth: Auth, reason: string): Promise<void> {
+    const windowId = auth.clientSessionId;
+    if (!windowId) return;
     await this.uow.run(async (tx) => {
       await tx.manager
         .createQueryBuilder()
         .update(ClientSession)
         .set({ revokedAt: () => 'now()', revokedReason: reason })
-        .where('id = :id AND revoked_at IS NULL', { id: windowSessionId })
+        .where('id = :id AND revoked_at IS NULL', { id: windowId })
         .execute();
+      await this.locks.releaseSessions(tx, [windowId], actorOf(auth), reason);
     });
+  }
+
+  /** An HTTP-only window says it is still there (WebSocket windows are kept alive by their instance). */
+  async heartbeat(auth: Auth): Promise<string> {
+    const windowId = auth.clientSessionId;
+    const touched = windowId
+      ? await this.uow.dataSource
+          .createQueryBuilder()
+          .update(ClientSession)
+          .set({ lastSeenAt: () => 'now()' })
+          .where('id = :id AND revoked_at IS NULL AND expires_at > now()', { id: windowId })
+          .execute()
+      : undefined;
+    if (!windowId || !touched?.affected)
+      throw new UnauthenticatedError('This window has ended: sign in again');
+    return windowId;
   }
 
   /** The instance holding these windows' sockets says they are alive. */

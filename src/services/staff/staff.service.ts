@@ -108,7 +108,12 @@ export class StaffService {
       Object.assign(staff, values);
       await this.save(tx, staff);
       if (values.passwordHash)
-        await this.auth.revokeSessions(tx, { staffId: staff.id }, 'password changed');
+        await this.auth.revokeSessions(
+          tx,
+          { staffId: staff.id },
+          'password changed',
+          actorOf(auth),
+        );
       await this.audit.record(
         tx,
         auth.organizationId,
@@ -134,7 +139,7 @@ export class StaffService {
       staff.active = false;
       staff.status = StaffStatus.OFFLINE;
       await tx.manager.save(staff);
-      await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated');
+      await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated', actorOf(auth));
       await this.audit.record(
         tx,
         auth.organizationId,

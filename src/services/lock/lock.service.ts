@@ -1,0 +1,232 @@
+import type { AccessPolicy } from '../../authz/access-policy';
+import { isUuid } from '../../authz/access-policy';
+import { seesAllInboxes } from '../../authz/permissions';
+import type { Config } from '../../config';
+import { type ActorRef, type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import type { Conversation } from '../../entities/conversation.entity';
+import {
+  DomainError,
+  ErrorCode,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../../errors/domain-error';
+import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
+import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
+import type { EventEnvelope } from '../../subscriptions/pubsub';
+import { Streams } from '../../subscriptions/topics';
+
+/** What the lock functions of migration CoWorkingLocks answer. */
+interface LockOutcome {
+  outcome:
+    | 'ACQUIRED'
+    | 'LOCKED_BY_OTHER'
+    | 'NOT_FOUND'
+    | 'SESSION_ENDED'
+    | 'NOT_HELD'
+    | 'RELEASED'
+    | 'ENTERED';
+  lock?: TicketLockSnapshot;
+  events?: EventEnvelope[];
+}
+
+export type OpenTicketResult =
+  { acquired: true; lock: TicketLockSnapshot } | { acquired: false; lock: TicketLockSnapshot };
+
+export class LockedError extends DomainError {
+  constructor(lock: TicketLockSnapshot) {
+    super(
+      ErrorCode.LOCKED,
+      `${lock.holder?.name ?? 'Someone'} holds this ticket: force-release it to take it`,
+      {
+        holderId: lock.holder?.id,
+      },
+    );
+  }
+}
+
+/**
+ * Co-working ticket locks (L1–L11). The decisions are made by SQL functions, one statement per
+ * operation, so that they hold across server instances; this service picks the caller's
+ * window, runs them, and publishes the events they logged once the statement has committed.
+ */
+export class LockService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessPolicy,
+    private readonly hub: EventHub,
+    private readonly config: Config,
+  ) {}
+
+  private get ttl(): string {
+    return `${this.config.lockTtlSeconds} seconds`;
+  }
+
+  async open(auth: Auth, conversationId: string): Promise<OpenTicketResult> {
+    const window = requireWindow(auth);
+    const result = await this.call('tandem_open_ticket', [
+      ...this.ticketArgs(auth, conversationId),
+      window,
+      auth.staffId,
+      seesAllInboxes(auth),
+      this.ttl,
+      actorOf(auth),
+    ]);
+    const lock = result.lock as TicketLockSnapshot;
+    return result.outcome === 'ACQUIRED' ? { acquired: true, lock } : { acquired: false, lock };
+  }
+
+  /** Releases the caller's lock on the ticket; a ticket that is not held is not an error. */
+  async release(auth: Auth, conversationId: string): Promise<TicketLockSnapshot | null> {
+    const result = await this.call('tandem_release_ticket', [
+      ...this.ticketArgs(auth, conversationId),
+      requireWindow(auth),
+      auth.staffId,
+      seesAllInboxes(auth),
+      this.ttl,
+      actorOf(auth),
+    ]);
+    if (result.outcome === 'LOCKED_BY_OTHER')
+      throw new LockedError(result.lock as TicketLockSnapshot);
+    return result.outcome === 'RELEASED' ? (result.lock ?? null) : null;
+  }
+
+  /** Takes the ticket from whoever holds it (L5); an API key only frees it. */
+  async forceRelease(auth: Auth, conversationId: string): Promise<TicketLockSnapshot | null> {
+    const result = await this.call('tandem_force_release_ticket', [
+      ...this.ticketArgs(auth, conversationId),
+      auth.staffId ? requireWindow(auth) : null,
+      auth.staffId,
+      seesAllInboxes(auth),
+      this.ttl,
+      actorOf(auth),
+    ]);
+    return result.outcome === 'ACQUIRED' ? (result.lock ?? null) : null;
+  }
+
+  /** The window works in this inbox now; a lock it held elsewhere is released (L3). */
+  async enterInbox(auth: Auth, inboxId: string): Promise<void> {
+    const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
+    await this.call('tandem_enter_inbox', [
+      requireWindow(auth),
+      inbox.id,
+      actorOf(auth),
+      'switched inbox',
+    ]);
+  }
+
+  async leaveInbox(auth: Auth): Promise<void> {
+    await this.call('tandem_enter_inbox', [
+      requireWindow(auth),
+      null,
+      actorOf(auth),
+      'left the inbox',
+    ]);
+  }
+
+  /** Every live lock of the inbox. */
+  async locks(auth: Auth, inboxId: string): Promise<TicketLockSnapshot[]> {
+    const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
+    const snapshot = await this.snapshot(auth.organizationId, inbox.id);
+    return snapshot.payload.locks as TicketLockSnapshot[];
+  }
+
+  /** A SNAPSHOT of the inbox's locks, then every change after it, in sequence (L7). */
+  async subscribe(auth: Auth, inboxId: string): Promise<AsyncIterableIterator<EventEnvelope>> {
+    const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
+    return this.hub.subscribe(Streams.inboxLocks(auth.organizationId, inbox.id), {
+      snapshot: () => this.snapshot(auth.organizationId, inbox.id),
+    });
+  }
+
+  /** Windows that closed, signed out or were revoked give up their ticket (in the caller's transaction). */
+  async releaseSessions(
+    tx: Tx,
+    sessionIds: string[],
+    actor: ActorRef,
+    note: string,
+  ): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const [row] = (await tx.manager.query(
+      'SELECT tandem_release_session_locks($1, $2, $3) AS events',
+      [sessionIds, actor, note],
+    )) as Array<{ events: EventEnvelope[] }>;
+    tx.adopt(row?.events ?? []);
+  }
+
+  /**
+   * The ticket was closed, archived, deleted or reassigned (L6): its lock is released (unless
+   * held by `keepHolder`, the new assignee) and the inbox's watchers get a note.
+   */
+  async ticketMoved(
+    tx: Tx,
+    conversation: Conversation,
+    actor: ActorRef,
+    note: string,
+    keepHolder?: string,
+  ): Promise<void> {
+    const [row] = (await tx.manager.query(
+      'SELECT tandem_ticket_moved($1, $2, $3, $4, $5, $6) AS events',
+      [
+        conversation.organizationId,
+        conversation.id,
+        conversation.inboxId,
+        actor,
+        note,
+        keepHolder ?? null,
+      ],
+    )) as Array<{ events: EventEnvelope[] }>;
+    tx.adopt(row?.events ?? []);
+  }
+
+  /** Releases the locks of windows not seen within the TTL (L4); safe on every instance at once. */
+  async sweep(): Promise<number> {
+    const [row] = (await this.uow.dataSource.query(
+      'SELECT tandem_sweep_dead_locks($1, $2) AS events',
+      [this.ttl, SYSTEM_ACTOR],
+    )) as Array<{ events: EventEnvelope[] }>;
+    const events = row?.events ?? [];
+    if (events.length) await this.uow.publishEvents(events);
+    return events.length;
+  }
+
+  private async snapshot(organizationId: string, inboxId: string): Promise<StreamSnapshot> {
+    const [row] = (await this.uow.dataSource.query(
+      'SELECT tandem_lock_snapshot($1, $2, $3) AS snapshot',
+      [organizationId, inboxId, this.ttl],
+    )) as Array<{ snapshot: { seq: number; locks: TicketLockSnapshot[] } }>;
+    const { seq, locks } = row?.snapshot ?? { seq: 0, locks: [] };
+    return { seq, payload: { kind: TicketLockEventKind.SNAPSHOT, locks } };
+  }
+
+  private ticketArgs(auth: Auth, conversationId: string): [string, string] {
+    if (!isUuid(conversationId)) throw new NotFoundError('Conversation', conversationId);
+    return [auth.organizationId, conversationId];
+  }
+
+  /** Runs one lock function (it commits on its own) and publishes what it logged. */
+  private async call(fn: string, args: unknown[]): Promise<LockOutcome> {
+    const placeholders = args.map((_, index) => `$${index + 1}`).join(', ');
+    const [row] = (await this.uow.dataSource.query(
+      `SELECT ${fn}(${placeholders}) AS result`,
+      args,
+    )) as Array<{
+      result: LockOutcome;
+    }>;
+    const result = row?.result as LockOutcome;
+    if (result.events?.length) await this.uow.publishEvents(result.events);
+    if (result.outcome === 'NOT_FOUND') throw new NotFoundError('Conversation', args[1] as string);
+    if (result.outcome === 'SESSION_ENDED')
+      throw new UnauthenticatedError('This window has ended: reconnect');
+    return result;
+  }
+}
+
+/** Locks belong to windows (L8): a staff member's WebSocket, or the session an HTTP client names. */
+function requireWindow(auth: Auth): string {
+  if (!auth.staffId || !auth.clientSessionId) {
+    throw new ForbiddenError('Co-working locks belong to the windows of signed-in staff');
+  }
+  return auth.clientSessionId;
+}
