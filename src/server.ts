@@ -30,6 +30,7 @@ import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader } from './subscriptions/event-log';
 import { createPubSub, type PubSubEngine } from './subscriptions/pubsub';
 import { CloseCodes, SessionRegistry } from './subscriptions/session-registry';
+import { SharedExecution } from './subscriptions/shared-execution';
 
 export interface TandemServer {
   url: string;
@@ -85,18 +86,15 @@ export async function startServer({
   sweeper.start();
   const schema = await getSchema();
 
-  const buildContext = (auth: Auth | null): Context => {
-    const context: Context = {
-      auth,
-      services,
-      container,
-      loaders: new Loaders(dataSource, auth, services.access),
-      renewLoaders: () => {
-        context.loaders = new Loaders(dataSource, auth, services.access);
-      },
-    };
-    return context;
-  };
+  const buildContext = (auth: Auth | null): Context => ({
+    auth,
+    services,
+    container,
+    loaders: new Loaders(dataSource, auth, services.access),
+  });
+
+  // Subscription events are executed once per cohort of identical subscriptions.
+  const shared = new SharedExecution(buildContext);
 
   const app = express();
   app.disable('x-powered-by');
@@ -152,9 +150,19 @@ export async function startServer({
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      if (wss.clients.size > config.maxSockets)
+      if (wss.clients.size > config.maxSockets) {
         ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
-      else wss.emit('connection', ws, request);
+        return;
+      }
+      // A subscription result shared by a cohort is serialized once; the message graphql-ws
+      // builds for this socket carries a marker that is swapped for those bytes here.
+      const send = ws.send.bind(ws);
+      ws.send = ((data: unknown, ...rest: unknown[]) =>
+        (send as (...args: unknown[]) => void)(
+          typeof data === 'string' ? shared.expand(data) : data,
+          ...rest,
+        )) as typeof ws.send;
+      wss.emit('connection', ws, request);
     });
   });
   const wsServer = serveGraphqlWs({
@@ -166,6 +174,7 @@ export async function startServer({
     logger,
     validationRules,
     buildContext,
+    shared,
   });
 
   let stopping: Promise<void> | undefined;

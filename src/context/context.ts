@@ -11,6 +11,4 @@ export interface Context {
   services: Services;
   /** Resolves resolver classes to this server instance's instances (type-graphql container). */
   container: ContainerType;
-  /** A new set of loaders: each subscription event must read fresh rows. */
-  renewLoaders(): void;
 }

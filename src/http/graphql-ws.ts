@@ -4,13 +4,13 @@ import {
   type GraphQLSchema,
   parse,
   specifiedRules,
-  subscribe,
   validate,
   type ValidationRule,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Config } from '../config';
+import { inBackground } from '../db/data-source';
 import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
@@ -18,6 +18,7 @@ import type { Logger } from '../logger';
 import { coerceVariables, requireWithinCost } from '../schema/limits';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
+import type { SharedExecution } from '../subscriptions/shared-execution';
 
 type SocketExtra = Record<PropertyKey, unknown> & { auth?: Auth };
 
@@ -43,27 +44,6 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-/**
- * Gives each event of a subscription fresh loaders (the context lives as long as the
- * subscription). A plain iterator, not an async generator: a generator would queue `return()`
- * behind a pending `next()`, and a socket closing while it waits for an event would never finish
- * closing.
- */
-function withFreshLoaders<T>(events: AsyncIterable<T>, context: Context): AsyncIterableIterator<T> {
-  const iterator = events[Symbol.asyncIterator]();
-  return {
-    next: () => {
-      context.renewLoaders();
-      return iterator.next();
-    },
-    return: (value?: T) => iterator.return?.(value) ?? Promise.resolve({ value, done: true }),
-    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
   wss: WebSocketServer;
@@ -72,6 +52,7 @@ export interface GraphqlWsOptions {
   sessions: SessionRegistry;
   logger: Logger;
   validationRules: ValidationRule[];
+  shared: SharedExecution;
   buildContext(auth: Auth): Context;
 }
 
@@ -80,17 +61,12 @@ export interface GraphqlWsOptions {
  * `connection_init`, and becomes a window session of its own (its id is in the ack payload).
  */
 export function serveGraphqlWs(options: GraphqlWsOptions) {
-  const { schema, wss, config, services, sessions, logger } = options;
+  const { schema, wss, config, services, sessions, logger, shared } = options;
   const rules = [...specifiedRules, ...options.validationRules];
   return useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      subscribe: async (args: ExecutionArgs) => {
-        const result = await subscribe(args);
-        return Symbol.asyncIterator in result
-          ? withFreshLoaders(result, args.contextValue as Context)
-          : result;
-      },
+      subscribe: (args: ExecutionArgs) => shared.subscribe(args),
       onConnect: async (ctx) => {
         const token = tokenFrom(ctx.connectionParams);
         const auth = token ? await services.auth.authenticate(token) : null;
@@ -112,11 +88,10 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
         const window = ctx.extra.auth;
         if (!window?.staffId || !window.clientSessionId) return;
         sessions.remove(window.clientSessionId);
-        await services.clientSessions
-          .closeWindow(window, 'window closed')
-          .catch((error: unknown) => {
-            logger.error('closing a window session failed', error);
-          });
+        // Not any request's work: left out of request statement counts, like other background jobs.
+        await inBackground(() =>
+          services.clientSessions.closeWindow(window, 'window closed'),
+        ).catch((error: unknown) => logger.error('closing a window session failed', error));
       },
       onSubscribe: (ctx, _id, payload) => {
         let document;

@@ -1,5 +1,6 @@
 import {
   Arg,
+  Extensions,
   Args,
   Authorized,
   Ctx,
@@ -94,6 +95,8 @@ export class CustomerResolver {
     return loaders.contactsOfCustomer.load(customer.id);
   }
 
+  // Agents see only some conversations: who asks changes the answer.
+  @Extensions({ viewerDependent: true })
   @FieldResolver(() => ConversationConnection, { description: 'Newest first.' })
   async conversations(
     @Root() customer: Customer,

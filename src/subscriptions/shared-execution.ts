@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+  print,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
+import type { Auth } from '../context/auth';
+import type { Context } from '../context/context';
+
+/**
+ * Fields whose value depends on who asks (beyond organization and role), marked with
+ * `@Extensions({ viewerDependent: true })`: a subscription selecting one is grouped per person.
+ */
+function dependsOnViewer(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let dependent = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        if (typeInfo.getFieldDef()?.extensions?.viewerDependent) dependent = true;
+      },
+    }),
+  );
+  return dependent;
+}
+
+/** Stands for a shared result in an outgoing message, until `expand` puts its bytes there. */
+const MARKER_PREFIX = `@@tandem-shared:${randomBytes(6).toString('hex')}:`;
+const MARKER_SUFFIX = '@@';
+
+/** The serialized result; it lives as long as the shared result object holding it. */
+interface SharedBytes {
+  json: string;
+}
+
+/**
+ * Subscription events executed once per cohort: the subscribers that sent the same document
+ * with the same variables, in the same access scope (organization, role, and the person when
+ * the document selects a viewer-dependent field). An event reaching 5,000 watchers of an inbox
+ * is executed once per cohort instead of once per socket, and serialized once: the message each
+ * socket sends carries a marker that `expand` swaps for the shared bytes.
+ */
+export class SharedExecution {
+  private readonly results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  private readonly bytes = new Map<string, WeakRef<SharedBytes>>();
+  private readonly forget = new FinalizationRegistry<string>((marker) => this.bytes.delete(marker));
+  private readonly viewerDependent = new Map<string, boolean>();
+  private nextMarker = 1;
+
+  constructor(private readonly buildContext: (auth: Auth | null) => Context) {}
+
+  /** graphql-ws's `subscribe`: graphql-js' source stream, each event executed once per cohort. */
+  async subscribe(
+    args: ExecutionArgs,
+  ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    const iterator = source[Symbol.asyncIterator]();
+    const cohort = this.cohortOf(args);
+    const auth = (args.contextValue as Context).auth;
+    const stream: AsyncIterableIterator<ExecutionResult> = {
+      next: async () => {
+        const event = await iterator.next();
+        if (event.done) return { value: undefined, done: true };
+        return { value: await this.executeShared(event.value, cohort, args, auth), done: false };
+      },
+      return: (value?: unknown) =>
+        (iterator.return?.(value) ?? Promise.resolve({ value, done: true })) as Promise<
+          IteratorResult<ExecutionResult>
+        >,
+      throw: (error?: unknown) =>
+        (iterator.throw?.(error) ?? Promise.reject(error)) as Promise<
+          IteratorResult<ExecutionResult>
+        >,
+      [Symbol.asyncIterator]() {
+        return stream;
+      },
+    };
+    return stream;
+  }
+
+  /** Swaps the marker of a shared result in an outgoing message for the result's bytes. */
+  expand(message: string): string {
+    const start = message.indexOf(MARKER_PREFIX);
+    if (start < 0) return message;
+    const end = message.indexOf(MARKER_SUFFIX, start + MARKER_PREFIX.length);
+    const shared = this.bytes.get(message.slice(start, end + MARKER_SUFFIX.length))?.deref();
+    if (!shared) return message;
+    // The marker stands in the message as a JSON string: quotes included.
+    return `${message.slice(0, start - 1)}${shared.json}${message.slice(end + MARKER_SUFFIX.length + 1)}`;
+  }
+
+  private cohortOf(args: ExecutionArgs): string {
+    const query = print(args.document);
+    let dependent = this.viewerDependent.get(query);
+    if (dependent === undefined) {
+      dependent = dependsOnViewer(args.schema, args.document);
+      this.viewerDependent.set(query, dependent);
+    }
+    const auth = (args.contextValue as Context).auth;
+    const scope = `${auth?.organizationId}:${auth?.role}:${dependent ? auth?.staffId : ''}`;
+    return `${scope}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${query}`;
+  }
+
+  /**
+   * Live events reach every local subscriber of a stream as one object, so the object is the
+   * event's identity here; snapshots and replays are objects of their own and run alone.
+   */
+  private executeShared(
+    event: unknown,
+    cohort: string,
+    args: ExecutionArgs,
+    auth: Auth | null,
+  ): Promise<ExecutionResult> {
+    if (typeof event !== 'object' || event === null) return this.run(event, args, auth);
+    let byCohort = this.results.get(event);
+    if (!byCohort) this.results.set(event, (byCohort = new Map()));
+    let result = byCohort.get(cohort);
+    if (!result) {
+      result = this.run(event, args, auth).then((executed) => this.share(executed));
+      byCohort.set(cohort, result);
+    }
+    return result;
+  }
+
+  /** One execution with loaders of its own, as the cohort's first member would see it. */
+  private async run(
+    event: unknown,
+    args: ExecutionArgs,
+    auth: Auth | null,
+  ): Promise<ExecutionResult> {
+    return execute({ ...args, rootValue: event, contextValue: this.buildContext(auth) });
+  }
+
+  /**
+   * Results without errors are serialized once and stand in each socket's message as a marker;
+   * results with errors take the per-socket path (their errors are formatted per socket).
+   */
+  private share(result: ExecutionResult): ExecutionResult {
+    if (result.errors?.length) return result;
+    const marker = `${MARKER_PREFIX}${this.nextMarker++}${MARKER_SUFFIX}`;
+    const bytes: SharedBytes = { json: JSON.stringify(result) };
+    this.bytes.set(marker, new WeakRef(bytes));
+    this.forget.register(bytes, marker);
+    return Object.defineProperties(
+      { ...result },
+      { toJSON: { value: () => marker }, bytes: { value: bytes } },
+    ) as ExecutionResult;
+  }
+}
