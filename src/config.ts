@@ -15,6 +15,8 @@ export interface Config {
   sessionTtlHours: number;
   /** A client session not seen for this long is dead and loses its ticket lock. */
   lockTtlSeconds: number;
+  /** Events (and so resume cursors) are kept this long. */
+  eventRetentionHours: number;
   maxQueryDepth: number;
   maxQueryCost: number;
   maxBodyBytes: number;
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: optional(env, 'ADMIN_PASSWORD'),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 12, 1),
     lockTtlSeconds: integer(env, 'LOCK_TTL_SECONDS', 30, 1),
+    eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 72, 1),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),

@@ -25,9 +25,9 @@ import { getSchema } from './schema/build-schema';
 import { depthLimit } from './schema/limits';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
-import { LockSweeper } from './services/lock/lock-sweeper';
+import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
-import { EventLogReader } from './subscriptions/event-log';
+import { EventLogReader, pruneEventLog } from './subscriptions/event-log';
 import { createPubSub, type PubSubEngine } from './subscriptions/pubsub';
 import { CloseCodes, SessionRegistry } from './subscriptions/session-registry';
 import { SharedExecution } from './subscriptions/shared-execution';
@@ -78,12 +78,21 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
-  const sweeper = new LockSweeper(
-    services.locks,
-    logger,
-    Math.min(1000, (config.lockTtlSeconds * 1000) / 4),
-  );
-  sweeper.start();
+  const jobs = [
+    // L4: a window not seen within the TTL loses its lock shortly after.
+    new PeriodicJob(
+      'lock sweep',
+      Math.min(1000, (config.lockTtlSeconds * 1000) / 4),
+      () => services.locks.sweep(),
+      logger,
+    ),
+    new PeriodicJob(
+      'event log pruning',
+      10 * 60_000,
+      () => pruneEventLog(dataSource, config.eventRetentionHours),
+      logger,
+    ),
+  ].map((job) => job.start());
   const schema = await getSchema();
 
   const buildContext = (auth: Auth | null): Context => ({
@@ -181,7 +190,7 @@ export async function startServer({
   const stop = () => {
     stopping ??= (async () => {
       logger.debug('stop: sessions');
-      await sweeper.stop();
+      await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
       logger.debug('stop: sockets');
       for (const client of wss.clients) client.close(CloseCodes.GoingAway, 'Server shutting down');

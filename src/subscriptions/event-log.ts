@@ -69,3 +69,27 @@ export class EventLogReader {
     return rows.length ? Number(rows[0]?.last_seq) : 0;
   }
 }
+
+/**
+ * Deletes events older than the retention (in batches, so no long lock). Resume cursors older
+ * than that replay only what is left; state streams (locks) start from a snapshot anyway.
+ */
+export async function pruneEventLog(
+  dataSource: DataSource,
+  retentionHours: number,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const [row] = (await dataSource.query(
+      `WITH gone AS (
+         DELETE FROM event_log WHERE ctid IN (
+           SELECT ctid FROM event_log WHERE at < now() - $1 * interval '1 hour' LIMIT 5000)
+         RETURNING 1)
+       SELECT count(*)::int AS count FROM gone`,
+      [retentionHours],
+    )) as Array<{ count: number }>;
+    const count = row?.count ?? 0;
+    deleted += count;
+    if (count < 5000) return deleted;
+  }
+}

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { inBackground } from '../db/data-source';
+import { PeriodicJob } from '../jobs/periodic-job';
 import type { Logger } from '../logger';
 import type { AuthService } from '../services/auth/auth.service';
 import type { ClientSessionService } from '../services/session/client-session.service';
@@ -27,7 +27,7 @@ interface LiveSocket {
  */
 export class SessionRegistry {
   private readonly windows = new Map<string, LiveSocket>();
-  private timer: NodeJS.Timeout | undefined;
+  private job: PeriodicJob | undefined;
   private subscriptionId: Promise<number> | undefined;
 
   constructor(
@@ -44,12 +44,12 @@ export class SessionRegistry {
       this.closeSessions(new Set(sessionIds), `Session ended: ${reason}`);
     });
     await this.subscriptionId;
-    this.timer = setInterval(() => {
-      inBackground(() => this.check()).catch((error: unknown) =>
-        this.logger.error('session check failed', error),
-      );
-    }, this.checkEveryMs);
-    this.timer.unref();
+    this.job = new PeriodicJob(
+      'session check',
+      this.checkEveryMs,
+      () => this.check(),
+      this.logger,
+    ).start();
   }
 
   get size(): number {
@@ -78,7 +78,7 @@ export class SessionRegistry {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    await this.job?.stop();
     if (this.subscriptionId) this.pubsub.unsubscribe(await this.subscriptionId);
   }
 
