@@ -86,6 +86,8 @@ export async function startServer({
       () => services.locks.sweep(),
       logger,
     ),
+    // H3: helper assignments end by themselves at their `until`, also after a restart.
+    new PeriodicJob('helper expiry', 1000, () => services.helpers.expireDue(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,

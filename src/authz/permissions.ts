@@ -21,6 +21,10 @@ export enum Permission {
   WorkConversations = 'conversations:work',
   AssignConversationsToAnyone = 'conversations:assign-any',
   DeleteConversations = 'conversations:delete',
+  /** Helpers: add or end one's own assignment (H2). */
+  HelpCustomers = 'helpers:own',
+  /** Helpers: add or end anyone's assignment (H2). */
+  AssignHelpersToAnyone = 'helpers:assign-any',
   /** Sign-in sessions of staff: sign out, my status. */
   OwnSession = 'session:own',
 }
@@ -39,6 +43,8 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.WorkConversations]: STAFF,
   [Permission.AssignConversationsToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
   [Permission.DeleteConversations]: [ADMIN, SUPERVISOR],
+  [Permission.HelpCustomers]: STAFF,
+  [Permission.AssignHelpersToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
   [Permission.OwnSession]: STAFF,
 };
 

@@ -12,6 +12,8 @@ import { hydrate } from '../db/rows';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Customer } from '../entities/customer.entity';
+import { HelperAssignment } from '../entities/helper-assignment.entity';
+import { activeHelper } from '../services/helper/helper-sql';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
 import { InboxMember } from '../entities/inbox-member.entity';
@@ -30,6 +32,20 @@ function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** One page of children per parent: rows of the entity (alias `t`), keyed by `parent`. */
+interface ChildPageSpec<T> {
+  /** SQL for the parent key, e.g. `t.customer_id`. */
+  parent: string;
+  /** FROM clause when the rows come through a join (the entity aliased `t`); default its table. */
+  from?: string;
+  order: string;
+  orderProperty: keyof T & string;
+  direction: 'ASC' | 'DESC';
+  where: string[];
+  params: Record<string, unknown>;
+  args: ChildPageArgs;
 }
 
 export interface ChildPageArgs {
@@ -75,6 +91,37 @@ export class Loaders {
     return inboxIds.map((id) => byInbox.get(id) ?? []);
   });
 
+  /** The current helpers of each customer (H1). */
+  readonly helpersOfCustomer = new DataLoader<string, HelperAssignment[]>(async (customerIds) => {
+    const assignments = await this.rows(
+      HelperAssignment,
+      `customer_id = ANY($1) AND organization_id = $2 AND ${activeHelper('helper_assignment')}
+        ORDER BY assigned_at, id`,
+      [customerIds],
+    );
+    const byCustomer = groupBy(assignments, (a) => a.customerId);
+    return customerIds.map((id) => byCustomer.get(id) ?? []);
+  });
+
+  /** Each customer's newest conversation the caller may see. */
+  readonly lastConversationOfCustomer = new DataLoader<string, Conversation | null>(
+    async (customerIds) => {
+      const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
+      const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
+        `SELECT DISTINCT ON (t.customer_id) t.* FROM conversation t
+        WHERE t.customer_id IN (:...customerIds) AND t.organization_id = :org AND t.deleted_at IS NULL
+          ${scope ? `AND ${scope}` : ''}
+        ORDER BY t.customer_id, t.created_at DESC, t.id DESC`,
+        { customerIds, org: this.organizationId, viewerId: this.auth?.staffId ?? null },
+      );
+      const rows = (await this.dataSource.query(sql, values)) as Record<string, unknown>[];
+      const byCustomer = new Map(
+        rows.map((row) => [row.customer_id as string, hydrate(this.dataSource, Conversation, row)]),
+      );
+      return customerIds.map((id) => byCustomer.get(id) ?? null);
+    },
+  );
+
   private readonly childPages = new Map<string, DataLoader<string, Page<unknown>>>();
 
   constructor(
@@ -94,7 +141,7 @@ export class Loaders {
   ): DataLoader<string, Page<Conversation>> {
     const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
     return this.childPage(`conversations:${JSON.stringify(args)}`, Conversation, {
-      parent: 'customer_id',
+      parent: 't.customer_id',
       order: 'created_at',
       orderProperty: 'createdAt',
       direction: 'DESC',
@@ -108,10 +155,37 @@ export class Loaders {
     });
   }
 
+  /** A customer's helper assignments, current and past, newest first (H8). */
+  helperHistoryOfCustomer(args: ChildPageArgs): DataLoader<string, Page<HelperAssignment>> {
+    return this.childPage(`helper-history:${JSON.stringify(args)}`, HelperAssignment, {
+      parent: 't.customer_id',
+      order: 'assigned_at',
+      orderProperty: 'assignedAt',
+      direction: 'DESC',
+      where: [],
+      params: {},
+      args,
+    });
+  }
+
+  /** The customers a staff member helps now, most recent activity first (H6, H7). */
+  customersHelpedBy(args: ChildPageArgs): DataLoader<string, Page<Customer>> {
+    return this.childPage(`helping:${JSON.stringify(args)}`, Customer, {
+      parent: 'a.staff_id',
+      from: 'helper_assignment a JOIN customer t ON t.id = a.customer_id',
+      order: 'last_activity_at',
+      orderProperty: 'lastActivityAt',
+      direction: 'DESC',
+      where: [activeHelper('a')],
+      params: {},
+      args,
+    });
+  }
+
   /** A conversation's messages, oldest first. */
   messagesOfConversation(args: ChildPageArgs): DataLoader<string, Page<Message>> {
     return this.childPage(`messages:${JSON.stringify(args)}`, Message, {
-      parent: 'conversation_id',
+      parent: 't.conversation_id',
       order: 'position',
       orderProperty: 'position',
       direction: 'ASC',
@@ -153,15 +227,7 @@ export class Loaders {
   private childPage<T extends { id: string }>(
     key: string,
     target: EntityTarget<T>,
-    spec: {
-      parent: string;
-      order: string;
-      orderProperty: keyof T & string;
-      direction: 'ASC' | 'DESC';
-      where: string[];
-      params: Record<string, unknown>;
-      args: ChildPageArgs;
-    },
+    spec: ChildPageSpec<T>,
   ): DataLoader<string, Page<T>> {
     const existing = this.childPages.get(key);
     if (existing) return existing as DataLoader<string, Page<T>>;
@@ -178,17 +244,17 @@ export class Loaders {
       afterCondition = `(t.${spec.order}, t.id) ${spec.direction === 'ASC' ? '>' : '<'} (:cursorValue, :cursorId)`;
       Object.assign(params, { cursorValue: value, cursorId: id });
     }
-    const table = this.dataSource.getMetadata(target).tableName;
+    const from = this.fromOf(target, spec);
     const loader = new DataLoader<string, Page<T>>(async (parentIds) => {
       const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
         `SELECT * FROM (
-           SELECT t.*,
-                  count(*) OVER (PARTITION BY t.${spec.parent}) AS total,
+           SELECT t.*, ${spec.parent} AS parent_key,
+                  count(*) OVER (PARTITION BY ${spec.parent}) AS total,
                   (${afterCondition}) AS after_cursor,
-                  row_number() OVER (PARTITION BY t.${spec.parent}, (${afterCondition})
+                  row_number() OVER (PARTITION BY ${spec.parent}, (${afterCondition})
                                      ORDER BY t.${spec.order} ${spec.direction}, t.id ${spec.direction}) AS rn
-             FROM ${table} t
-            WHERE t.${spec.parent} IN (:...parentIds) AND t.organization_id = :org
+             FROM ${from}
+            WHERE ${spec.parent} IN (:...parentIds) AND t.organization_id = :org
               ${spec.where.map((w) => `AND ${w}`).join(' ')}
          ) paged
          WHERE after_cursor AND rn <= :limit
@@ -196,7 +262,7 @@ export class Loaders {
         { ...params, parentIds },
       );
       const rows = (await this.dataSource.query(sql, values)) as Row[];
-      const byParent = groupBy(rows, (row) => row[spec.parent] as string);
+      const byParent = groupBy(rows, (row) => row.parent_key as string);
       return parentIds.map((parentId) => {
         const parentRows = byParent.get(parentId) ?? [];
         const nodes = parentRows
@@ -215,7 +281,7 @@ export class Loaders {
           hasNextPage: parentRows.length > spec.args.first,
           // Without rows after the cursor the window count is unknown; count it then.
           totalCount: async () =>
-            parentRows.length ? total : this.countChildren(table, spec, parentId),
+            parentRows.length ? total : this.countChildren(from, spec, parentId),
         };
       });
     });
@@ -223,13 +289,17 @@ export class Loaders {
     return loader;
   }
 
-  private async countChildren(
-    table: string,
-    spec: { parent: string; where: string[]; params: Record<string, unknown> },
+  private fromOf<T>(target: EntityTarget<T>, spec: ChildPageSpec<T>): string {
+    return spec.from ?? `${this.dataSource.getMetadata(target).tableName} t`;
+  }
+
+  private async countChildren<T>(
+    from: string,
+    spec: ChildPageSpec<T>,
     parentId: string,
   ): Promise<number> {
     const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
-      `SELECT count(*) AS n FROM ${table} t WHERE t.${spec.parent} = :parentId AND t.organization_id = :org
+      `SELECT count(*) AS n FROM ${from} WHERE ${spec.parent} = :parentId AND t.organization_id = :org
         ${spec.where.map((w) => `AND ${w}`).join(' ')}`,
       { ...spec.params, parentId, org: this.organizationId },
     );

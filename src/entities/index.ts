@@ -5,6 +5,7 @@ import { Contact } from './contact.entity';
 import { Conversation } from './conversation.entity';
 import { Customer } from './customer.entity';
 import { EventLog, StreamSeq } from './event-log.entity';
+import { HelperAssignment } from './helper-assignment.entity';
 import { Inbox } from './inbox.entity';
 import { InboxMember } from './inbox-member.entity';
 import { Message } from './message.entity';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   SignInThrottle,
   AuditEvent,
   TicketLock,
+  HelperAssignment,
 ];

@@ -9,6 +9,14 @@ import { ActorResolver } from '../resolvers/common/actor.type';
 import { ConversationResolver } from '../resolvers/conversation/conversation.resolver';
 import { MessageResolver } from '../resolvers/conversation/message.resolver';
 import { ContactResolver, CustomerResolver } from '../resolvers/customer/customer.resolver';
+import {
+  ConversationHelpersResolver,
+  CustomerHelpersResolver,
+  HelperAssignmentResolver,
+  HelperResolver,
+  NotificationEventResolver,
+  StaffHelpingResolver,
+} from '../resolvers/helper/helper.resolver';
 import { InboxResolver } from '../resolvers/inbox/inbox.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
 import { authChecker } from './auth';
@@ -25,6 +33,12 @@ export const RESOLVERS = [
   ConversationResolver,
   MessageResolver,
   LockResolver,
+  HelperResolver,
+  HelperAssignmentResolver,
+  CustomerHelpersResolver,
+  ConversationHelpersResolver,
+  StaffHelpingResolver,
+  NotificationEventResolver,
   ActorResolver,
 ] as const;
 

@@ -7,11 +7,9 @@ function parse(value: unknown): Date {
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }
+  // No code of its own: graphql-js wraps it in the variable's error, which names the field.
   throw new GraphQLError(
     'DateTime must be an ISO-8601 date-time with a time zone, e.g. 2026-11-24T09:30:00Z',
-    {
-      extensions: { code: 'BAD_USER_INPUT' },
-    },
   );
 }
 

@@ -9,6 +9,7 @@ import { ConversationEventsService } from './conversation/conversation-events.se
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
 import { CustomerService } from './customer/customer.service';
+import { HelperService } from './helper/helper.service';
 import { InboxService } from './inbox/inbox.service';
 import { LockService } from './lock/lock.service';
 import { OrganizationService } from './organization/organization.service';
@@ -27,7 +28,8 @@ export function createServices({ uow, config, hub }: ServiceDeps) {
   const audit = new AuditService();
   const locks = new LockService(uow, access, hub, config);
   const auth = new AuthService(uow, config, locks);
-  const messages = new MessageService(uow, access);
+  const helpers = new HelperService(uow, access, hub);
+  const messages = new MessageService(uow, access, helpers);
   return {
     access,
     audit,
@@ -36,11 +38,12 @@ export function createServices({ uow, config, hub }: ServiceDeps) {
     clientSessions: new ClientSessionService(uow, locks),
     locks,
     organizations: new OrganizationService(uow),
-    staff: new StaffService(uow, access, auth, audit),
+    staff: new StaffService(uow, access, auth, audit, helpers),
+    helpers,
     inboxes: new InboxService(uow, access),
     customers: new CustomerService(uow, access, config),
     messages,
-    conversations: new ConversationService(uow, access, messages, locks),
+    conversations: new ConversationService(uow, access, messages, locks, helpers),
     conversationEvents: new ConversationEventsService(uow, access, hub),
   };
 }

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import type { ActorRef } from '../context/auth';
 import type { Conversation } from '../entities/conversation.entity';
+import type { HelperAssignment } from '../entities/helper-assignment.entity';
 import type { Message } from '../entities/message.entity';
 import type { Staff } from '../entities/staff.entity';
 import type { Snapshot } from './snapshot';
@@ -61,6 +62,41 @@ export interface TicketLockEventPayload {
 export interface ConversationEventPayload {
   kind: ConversationEventKind;
   actor: ActorRef;
+  conversation: Snapshot<Conversation>;
+  message?: Snapshot<Message>;
+}
+
+export enum HelperChangeKind {
+  /** First event: every current helper assignment in view. */
+  SNAPSHOT = 'SNAPSHOT',
+  ADDED = 'ADDED',
+  ENDED = 'ENDED',
+}
+
+registerEnumType(HelperChangeKind, { name: 'HelperChangeKind' });
+
+/** Payload of the `customerHelpers` and `staffHelping` streams. */
+export interface HelperChangePayload {
+  kind: HelperChangeKind;
+  assignment?: Snapshot<HelperAssignment>;
+  /** SNAPSHOT only. */
+  assignments?: Snapshot<HelperAssignment>[];
+  actor?: ActorRef;
+}
+
+export enum NotificationKind {
+  /** A customer you help started a conversation (its first message, if any, is `message`). */
+  CONVERSATION_STARTED = 'CONVERSATION_STARTED',
+  /** A customer you help wrote. */
+  CUSTOMER_MESSAGE = 'CUSTOMER_MESSAGE',
+}
+
+registerEnumType(NotificationKind, { name: 'NotificationKind' });
+
+/** Payload of the `staffNotifications` stream. */
+export interface NotificationPayload {
+  kind: NotificationKind;
+  customerId: string;
   conversation: Snapshot<Conversation>;
   message?: Snapshot<Message>;
 }

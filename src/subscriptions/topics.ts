@@ -9,6 +9,15 @@ export const Streams = {
   /** Ticket lock events of one inbox (`ticketLockEvents(inboxId)`); SQL's tandem_lock_stream. */
   inboxLocks: (organizationId: string, inboxId: string) =>
     `org:${organizationId}:inbox:${inboxId}:locks`,
+  /** Helper changes of one customer (`helperChanges(customerId)`, H10). */
+  customerHelpers: (organizationId: string, customerId: string) =>
+    `org:${organizationId}:customer:${customerId}:helpers`,
+  /** Changes to whom one staff member helps (`helperChanges` without a customer). */
+  staffHelping: (organizationId: string, staffId: string) =>
+    `org:${organizationId}:staff:${staffId}:helping`,
+  /** What a helper is told about the customers they help (`notifications`, H9). */
+  staffNotifications: (organizationId: string, staffId: string) =>
+    `org:${organizationId}:staff:${staffId}:notifications`,
 } as const;
 
 /** Instance-to-instance messages that are not streams (no sequence, not logged). */

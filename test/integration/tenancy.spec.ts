@@ -39,6 +39,9 @@ import {
   ReleaseTicketDocument,
   TicketLockEventsDocument,
   TicketLocksDocument,
+  AddHelperDocument,
+  EndHelperDocument,
+  HelperChangesDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
@@ -535,6 +538,70 @@ describe('tenancy: two organizations on one server', () => {
         const window = await connect(server.wsUrl, token);
         try {
           const events = subscribe(window, TicketLockEventsDocument, { inboxId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    },
+    // Helpers
+    {
+      argument: 'addHelper input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: false,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AddHelperDocument, {
+            input: { customerId: id, staffId: a.agent.staff.id },
+          }),
+        ),
+    },
+    {
+      argument: 'addHelper input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AddHelperDocument, {
+            input: { customerId: a.customer.id, staffId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'endHelper input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: false,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(EndHelperDocument, {
+            input: { customerId: id, staffId: a.agent.staff.id },
+          }),
+        ),
+    },
+    {
+      argument: 'endHelper input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(EndHelperDocument, {
+            input: { customerId: a.customer.id, staffId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'helperChanges customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, HelperChangesDocument, { customerId: id });
           return outcomeOf(await events.next());
         } finally {
           await window.dispose();

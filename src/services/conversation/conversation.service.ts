@@ -15,7 +15,8 @@ import {
   ForbiddenError,
   NotFoundError,
 } from '../../errors/domain-error';
-import { ConversationEventKind } from '../../subscriptions/payloads';
+import { ConversationEventKind, NotificationKind } from '../../subscriptions/payloads';
+import type { HelperService } from '../helper/helper.service';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
 import type { LockService } from '../lock/lock.service';
@@ -46,6 +47,7 @@ export class ConversationService {
     private readonly access: AccessPolicy,
     private readonly messages: MessageService,
     private readonly locks: LockService,
+    private readonly helpers: HelperService,
   ) {}
 
   async start(auth: Auth, input: NewConversation): Promise<Conversation> {
@@ -74,16 +76,23 @@ export class ConversationService {
         }),
       );
       await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actorOf(auth));
-      if (input.body) {
-        await this.messages.append(
+      const first = input.body
+        ? await this.messages.append(
+            tx,
+            auth,
+            conversation,
+            input.body,
+            direction === Direction.INCOMING ? 'customer' : 'staff',
+          )
+        : undefined;
+      if (!first) await this.messages.touchCustomer(tx, conversation);
+      if (direction === Direction.INCOMING) {
+        await this.helpers.notifyHelpers(
           tx,
-          auth,
           conversation,
-          input.body,
-          direction === Direction.INCOMING ? 'customer' : 'staff',
+          NotificationKind.CONVERSATION_STARTED,
+          first,
         );
-      } else {
-        await this.messages.touchCustomer(tx, conversation);
       }
       return conversation;
     });

@@ -6,7 +6,8 @@ import { Customer } from '../../entities/customer.entity';
 import { AuthorKind, ConversationStatus, DeliveryState, Direction } from '../../entities/enums';
 import { Message } from '../../entities/message.entity';
 import { BadInputError, ConflictError } from '../../errors/domain-error';
-import { ConversationEventKind } from '../../subscriptions/payloads';
+import { ConversationEventKind, NotificationKind } from '../../subscriptions/payloads';
+import type { HelperService } from '../helper/helper.service';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
 import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
@@ -18,6 +19,7 @@ export class MessageService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
+    private readonly helpers: HelperService,
   ) {}
 
   /** What the customer wrote (integrations, or staff recording it). Reopens a closed conversation. */
@@ -38,7 +40,14 @@ export class MessageService {
           actorOf(auth),
         );
       }
-      return this.append(tx, auth, conversation, body, 'customer');
+      const message = await this.append(tx, auth, conversation, body, 'customer');
+      await this.helpers.notifyHelpers(
+        tx,
+        conversation,
+        NotificationKind.CUSTOMER_MESSAGE,
+        message,
+      );
+      return message;
     });
   }
 

@@ -10,6 +10,7 @@ import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
 import type { AuditService } from '../audit/audit.service';
 import type { AuthService } from '../auth/auth.service';
+import type { HelperService } from '../helper/helper.service';
 import { hashPassword } from '../auth/secrets';
 import { normalizeEmail } from '../customer/contact-value';
 import { requirePassword } from '../organization/organization.service';
@@ -41,6 +42,7 @@ export class StaffService {
     private readonly access: AccessPolicy,
     private readonly auth: AuthService,
     private readonly audit: AuditService,
+    private readonly helpers: HelperService,
   ) {}
 
   async create(auth: Auth, input: NewStaff): Promise<Staff> {
@@ -140,6 +142,7 @@ export class StaffService {
       staff.status = StaffStatus.OFFLINE;
       await tx.manager.save(staff);
       await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated', actorOf(auth));
+      await this.helpers.endAllOf(tx, staff.id, actorOf(auth));
       await this.audit.record(
         tx,
         auth.organizationId,

@@ -1,0 +1,247 @@
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  Extensions,
+  FieldResolver,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
+import { Permission } from '../../authz/permissions';
+import type { Auth } from '../../context/auth';
+import type { Context } from '../../context/context';
+import { Conversation } from '../../entities/conversation.entity';
+import { Customer } from '../../entities/customer.entity';
+import { HelperAssignment } from '../../entities/helper-assignment.entity';
+import { Staff } from '../../entities/staff.entity';
+import { ConnectionArgs, type ConnectionShape, toConnection } from '../../schema/connection';
+import { authOf, CurrentAuth } from '../../schema/decorators';
+import { HelperService } from '../../services/helper/helper.service';
+import type { HelperChangePayload, NotificationPayload } from '../../subscriptions/payloads';
+import type { EventEnvelope } from '../../subscriptions/pubsub';
+import { Actor } from '../common/actor.type';
+import { CustomerConnection } from '../customer/customer.inputs';
+import {
+  AddHelperInput,
+  EndHelperInput,
+  HelperChangesArgs,
+  NotificationsArgs,
+} from './helper.inputs';
+import {
+  EndHelperPayload,
+  HelperAssignmentConnection,
+  HelperChangeEvent,
+  HelperPayload,
+  HelperTag,
+  helperTagOf,
+  NotificationEvent,
+  toHelperChangeEvent,
+  toNotificationEvent,
+} from './helper.types';
+
+@Resolver()
+export class HelperResolver {
+  constructor(private readonly helpers: HelperService) {}
+
+  @Authorized(Permission.HelpCustomers)
+  @Mutation(() => HelperPayload, {
+    description: 'Agents add only themselves. Adding someone who already helps changes nothing.',
+  })
+  async addHelper(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: AddHelperInput,
+  ): Promise<HelperPayload> {
+    return this.helpers.add(auth, input.customerId, input.staffId, input.until);
+  }
+
+  @Authorized(Permission.HelpCustomers)
+  @Mutation(() => EndHelperPayload, {
+    description: 'Agents end only their own. NOT_FOUND when there is none.',
+  })
+  async endHelper(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: EndHelperInput,
+  ): Promise<EndHelperPayload> {
+    return { assignment: await this.helpers.end(auth, input.customerId, input.staffId) };
+  }
+
+  @Authorized(Permission.HelpCustomers)
+  @Query(() => CustomerConnection, {
+    description: 'The customers you help, most recent activity first.',
+  })
+  async myCustomers(
+    @CurrentAuth() auth: Auth,
+    @Args() page: ConnectionArgs,
+  ): Promise<ConnectionShape<Customer>> {
+    return toConnection(await this.helpers.myCustomers(auth, page));
+  }
+
+  @Authorized(Permission.ReadCustomers)
+  @Subscription(() => HelperChangeEvent, {
+    description: "A SNAPSHOT of the customer's helpers (or of whom you help), then each change.",
+    subscribe: ({ args, context }) =>
+      (context as Context).services.helpers.subscribeChanges(
+        authOf(context),
+        (args as HelperChangesArgs).customerId,
+      ),
+  })
+  helperChanges(
+    @Root() envelope: EventEnvelope<HelperChangePayload>,
+    @Args({ validate: false }) _args: HelperChangesArgs,
+  ): HelperChangeEvent {
+    return toHelperChangeEvent(envelope);
+  }
+
+  @Authorized(Permission.HelpCustomers)
+  @Subscription(() => NotificationEvent, {
+    description: 'When a customer you help starts a conversation or writes. Resume with `after`.',
+    subscribe: ({ args, context }) =>
+      (context as Context).services.helpers.subscribeNotifications(
+        authOf(context),
+        (args as NotificationsArgs).after ?? undefined,
+      ),
+  })
+  notifications(
+    @Root() envelope: EventEnvelope<NotificationPayload>,
+    @Args({ validate: false }) _args: NotificationsArgs,
+  ): NotificationEvent {
+    return toNotificationEvent(envelope);
+  }
+}
+
+@Resolver(() => HelperAssignment)
+export class HelperAssignmentResolver {
+  @FieldResolver(() => Staff)
+  async staff(
+    @Root() assignment: HelperAssignment,
+    @Ctx() { loaders }: Context,
+  ): Promise<Staff | null> {
+    return loaders.staff.load(assignment.staffId);
+  }
+
+  @FieldResolver(() => Customer)
+  async customer(
+    @Root() assignment: HelperAssignment,
+    @Ctx() { loaders }: Context,
+  ): Promise<Customer | null> {
+    return loaders.customer.load(assignment.customerId);
+  }
+
+  @FieldResolver(() => Actor, { description: 'Who assigned it.' })
+  assignedBy(@Root() a: HelperAssignment): Actor {
+    return { kind: a.assignedByKind, id: a.assignedById, name: a.assignedByName };
+  }
+
+  @FieldResolver(() => Actor, {
+    nullable: true,
+    description: 'Who ended it (Tandem itself when it expired).',
+  })
+  endedBy(@Root() a: HelperAssignment): Actor | null {
+    return a.endedByKind
+      ? { kind: a.endedByKind, id: a.endedById, name: a.endedByName ?? '' }
+      : null;
+  }
+}
+
+/** Helper fields of customers, conversations and staff. */
+@Resolver(() => Customer)
+export class CustomerHelpersResolver {
+  @FieldResolver(() => [HelperAssignment], { description: 'Who helps this customer now (H1).' })
+  helpers(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<HelperAssignment[]> {
+    return loaders.helpersOfCustomer.load(customer.id);
+  }
+
+  @FieldResolver(() => Int)
+  async helperCount(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<number> {
+    return (await loaders.helpersOfCustomer.load(customer.id)).length;
+  }
+
+  @Extensions({ viewerDependent: true })
+  @FieldResolver(() => HelperTag, { description: 'NONE, ME or OTHERS: relative to you (H5).' })
+  async helperTag(
+    @Root() customer: Customer,
+    @Ctx() { loaders, auth }: Context,
+  ): Promise<HelperTag> {
+    return helperTagOf(await loaders.helpersOfCustomer.load(customer.id), auth?.staffId ?? null);
+  }
+
+  @FieldResolver(() => HelperAssignmentConnection, {
+    description: 'Every assignment, ended ones too, newest first (H8).',
+  })
+  async helperHistory(
+    @Root() customer: Customer,
+    @Args() args: ConnectionArgs,
+    @Ctx() { loaders }: Context,
+  ): Promise<ConnectionShape<HelperAssignment>> {
+    return toConnection(await loaders.helperHistoryOfCustomer(args).load(customer.id));
+  }
+
+  @Extensions({ viewerDependent: true })
+  @FieldResolver(() => Conversation, {
+    nullable: true,
+    description: 'The newest conversation you may see.',
+  })
+  lastConversation(
+    @Root() customer: Customer,
+    @Ctx() { loaders }: Context,
+  ): Promise<Conversation | null> {
+    return loaders.lastConversationOfCustomer.load(customer.id);
+  }
+}
+
+@Resolver(() => Conversation)
+export class ConversationHelpersResolver {
+  @FieldResolver(() => [HelperAssignment], {
+    description: "The customer's helpers: they cover all its contacts (H1).",
+  })
+  helpers(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders }: Context,
+  ): Promise<HelperAssignment[]> {
+    return loaders.helpersOfCustomer.load(conversation.customerId);
+  }
+
+  @Extensions({ viewerDependent: true })
+  @FieldResolver(() => HelperTag, {
+    description: "NONE, ME or OTHERS for the customer's helpers (H5).",
+  })
+  async helperTag(
+    @Root() conversation: Conversation,
+    @Ctx() { loaders, auth }: Context,
+  ): Promise<HelperTag> {
+    return helperTagOf(
+      await loaders.helpersOfCustomer.load(conversation.customerId),
+      auth?.staffId ?? null,
+    );
+  }
+}
+
+@Resolver(() => Staff)
+export class StaffHelpingResolver {
+  @FieldResolver(() => CustomerConnection, {
+    description: 'The customers this staff member helps now (H7).',
+  })
+  async helping(
+    @Root() staff: Staff,
+    @Args() args: ConnectionArgs,
+    @Ctx() { loaders }: Context,
+  ): Promise<ConnectionShape<Customer>> {
+    return toConnection(await loaders.customersHelpedBy(args).load(staff.id));
+  }
+}
+
+@Resolver(() => NotificationEvent)
+export class NotificationEventResolver {
+  @FieldResolver(() => Customer)
+  async customer(
+    @Root() event: NotificationEvent,
+    @Ctx() { loaders }: Context,
+  ): Promise<Customer | null> {
+    return loaders.customer.load(event.customerId);
+  }
+}
