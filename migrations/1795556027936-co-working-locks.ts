@@ -252,9 +252,10 @@ BEGIN
 END $$;
 
 -- L6: a ticket was closed, archived, deleted or reassigned: its lock goes (unless its holder is
--- p_keep_staff, the new assignee), and every watcher of the inbox gets a note of what happened.
+-- p_keep_staff, the new assignee), and every watcher of the inbox gets a note of what happened
+-- (with p_only_if_held, only when a lock was released: a first assignment moves nothing).
 CREATE FUNCTION tandem_ticket_moved(p_org uuid, p_conversation uuid, p_inbox uuid, p_actor jsonb, p_note text,
-                                    p_keep_staff uuid) RETURNS jsonb
+                                    p_keep_staff uuid, p_only_if_held boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
@@ -267,6 +268,8 @@ BEGIN
   IF FOUND THEN
     PERFORM tandem_free_lock(p_conversation);
     v_released := tandem_lock_json(v_lock);
+  ELSIF p_only_if_held THEN
+    RETURN '[]'::jsonb; -- nobody had it open: no note worth sending
   END IF;
   RETURN tandem_append_lock_events(jsonb_build_array(
     tandem_lock_event('MOVED', p_org, p_inbox, p_conversation, v_released, p_actor, p_note)));
@@ -286,7 +289,7 @@ $$;
 
 const DROP_FUNCTIONS = [
   'tandem_lock_snapshot(uuid, uuid, interval)',
-  'tandem_ticket_moved(uuid, uuid, uuid, jsonb, text, uuid)',
+  'tandem_ticket_moved(uuid, uuid, uuid, jsonb, text, uuid, boolean)',
   'tandem_sweep_dead_locks(interval, jsonb)',
   'tandem_release_session_locks(uuid[], jsonb, text)',
   'tandem_enter_inbox(uuid, uuid, jsonb, text)',

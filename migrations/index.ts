@@ -1,10 +1,12 @@
 import { CoWorkingLocks1795556027936 } from './1795556027936-co-working-locks';
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
+import { Routing1795558393636 } from './1795558393636-routing';
 
 /** Every migration, in order. Listed by hand so that no glob decides what runs in production. */
 export const MIGRATIONS: Function[] = [
   Initial1795553834378,
   CoWorkingLocks1795556027936,
   Helpers1795557694566,
+  Routing1795558393636,
 ];

@@ -68,7 +68,7 @@ export async function startServer({
   const pubsub = createPubSub(config.redisUrl);
   const uow = new UnitOfWork(dataSource, pubsub, logger);
   const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
-  const services = createServices({ uow, config, hub });
+  const services = createServices({ uow, config, hub, logger });
   const container = new ResolverContainer(services);
   const sessions = new SessionRegistry(
     pubsub,
@@ -86,6 +86,9 @@ export async function startServer({
       () => services.locks.sweep(),
       logger,
     ),
+    // R9's safety net: a queue whose capacity appeared without a trigger here (a window that
+    // came alive on another instance, say) is routed within seconds.
+    new PeriodicJob('queue routing', 3000, () => services.routing.drainAll(), logger),
     // H3: helper assignments end by themselves at their `until`, also after a restart.
     new PeriodicJob('helper expiry', 1000, () => services.helpers.expireDue(), logger),
     new PeriodicJob(

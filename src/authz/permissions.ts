@@ -25,6 +25,8 @@ export enum Permission {
   HelpCustomers = 'helpers:own',
   /** Helpers: add or end anyone's assignment (H2). */
   AssignHelpersToAnyone = 'helpers:assign-any',
+  /** Heroes: make anyone (or any inbox) a customer's dedicated hero; agents only themselves. */
+  AssignHeroesToAnyone = 'heroes:assign-any',
   /** Sign-in sessions of staff: sign out, my status. */
   OwnSession = 'session:own',
 }
@@ -45,6 +47,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.DeleteConversations]: [ADMIN, SUPERVISOR],
   [Permission.HelpCustomers]: STAFF,
   [Permission.AssignHelpersToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
+  [Permission.AssignHeroesToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
   [Permission.OwnSession]: STAFF,
 };
 

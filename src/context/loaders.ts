@@ -12,6 +12,8 @@ import { hydrate } from '../db/rows';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Customer } from '../entities/customer.entity';
+import { DedicatedHero } from '../entities/dedicated-hero.entity';
+import { RoutingDecision } from '../entities/routing-decision.entity';
 import { HelperAssignment } from '../entities/helper-assignment.entity';
 import { activeHelper } from '../services/helper/helper-sql';
 import type { ConversationStatus } from '../entities/enums';
@@ -119,6 +121,30 @@ export class Loaders {
         rows.map((row) => [row.customer_id as string, hydrate(this.dataSource, Conversation, row)]),
       );
       return customerIds.map((id) => byCustomer.get(id) ?? null);
+    },
+  );
+
+  /** Each customer's dedicated hero, if any. */
+  readonly heroOfCustomer = new DataLoader<string, DedicatedHero | null>(async (customerIds) => {
+    const heroes = await this.rows(
+      DedicatedHero,
+      'customer_id = ANY($1) AND organization_id = $2',
+      [customerIds],
+    );
+    const byCustomer = new Map(heroes.map((hero) => [hero.customerId, hero]));
+    return customerIds.map((id) => byCustomer.get(id) ?? null);
+  });
+
+  /** Every routing decision of each conversation, oldest first (R10). */
+  readonly routingHistoryOfConversation = new DataLoader<string, RoutingDecision[]>(
+    async (conversationIds) => {
+      const decisions = await this.rows(
+        RoutingDecision,
+        'conversation_id = ANY($1) AND organization_id = $2 ORDER BY at, id',
+        [conversationIds],
+      );
+      const byConversation = groupBy(decisions, (d) => d.conversationId);
+      return conversationIds.map((id) => byConversation.get(id) ?? []);
     },
   );
 

@@ -7,6 +7,7 @@ import type { EventEnvelope, PubSubEngine } from '../subscriptions/pubsub';
 export class Tx {
   readonly events: EventEnvelope[] = [];
   readonly broadcasts: Array<{ topic: string; message: unknown }> = [];
+  readonly afterCommitTasks: Array<() => Promise<unknown>> = [];
 
   constructor(readonly manager: EntityManager) {}
 
@@ -30,6 +31,15 @@ export class Tx {
     this.events.push(...events);
   }
 
+  /**
+   * Work that must see this transaction committed (e.g. routing the queue into capacity it
+   * freed). It runs after the events are published; its failures are logged, not thrown: the
+   * change itself is done.
+   */
+  afterCommit(task: () => Promise<unknown>): void {
+    this.afterCommitTasks.push(task);
+  }
+
   /** A message for other instances that is not part of any stream (e.g. "close these sockets"). */
   broadcast(topic: string, message: unknown): void {
     this.broadcasts.push({ topic, message });
@@ -50,7 +60,14 @@ export class UnitOfWork {
       tx = new Tx(manager);
       return work(tx);
     });
-    if (tx) await this.publish(tx);
+    if (tx) {
+      await this.publish(tx);
+      for (const task of tx.afterCommitTasks) {
+        await task().catch((error: unknown) =>
+          this.logger.error('after-commit work failed', error),
+        );
+      }
+    }
     return result;
   }
 

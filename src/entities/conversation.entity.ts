@@ -9,7 +9,7 @@ import {
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
-import { Channel, ConversationStatus, Direction } from './enums';
+import { Channel, ConversationStatus, Direction, RoutingReason } from './enums';
 import { Contact } from './contact.entity';
 import { Customer } from './customer.entity';
 import { Inbox } from './inbox.entity';
@@ -23,6 +23,9 @@ import { Staff } from './staff.entity';
 @Index('idx_conversation_customer_id', ['customerId', 'createdAt'])
 @Index('idx_conversation_inbox_id', ['inboxId', 'status'])
 @Index('idx_conversation_assignee_id', ['assigneeId', 'status'])
+@Index('idx_conversation_queue', ['inboxId', 'queuedAt', 'id'], {
+  where: "status = 'OPEN' AND assignee_id IS NULL AND queued_at IS NOT NULL AND deleted_at IS NULL",
+})
 export class Conversation extends OrganizationRecord {
   @Column('uuid')
   customerId: string;
@@ -68,12 +71,12 @@ export class Conversation extends OrganizationRecord {
   @Column('text', { nullable: true })
   subject: string | null;
 
-  @Field(() => String, {
+  @Field(() => RoutingReason, {
     nullable: true,
-    description: 'Why the conversation went where it is (HERO, QUEUE, MANUAL, ...).',
+    description: 'Why the conversation went where it is; `routingHistory` has every decision.',
   })
   @Column('varchar', { length: 48, nullable: true })
-  routingReason: string | null;
+  routingReason: RoutingReason | null;
 
   @Field()
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
@@ -90,6 +93,13 @@ export class Conversation extends OrganizationRecord {
   @Field(() => Date, { nullable: true })
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   closedAt: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "Set while it waits in its inbox's queue (R9): first in, first routed.",
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  queuedAt: Date | null;
 
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   archivedAt: Date | null;

@@ -62,6 +62,36 @@ export enum AuthorKind {
   SYSTEM = 'SYSTEM',
 }
 
+/** Why a conversation went where it went (R10). */
+export enum RoutingReason {
+  /** To the customer's dedicated hero, available (R2). */
+  HERO = 'HERO',
+  /** Voice, hero unavailable: an agent of the default voice inbox (R5). */
+  HERO_UNAVAILABLE_VOICE_INBOX = 'HERO_UNAVAILABLE_VOICE_INBOX',
+  /** Messaging, hero unavailable: the next agent of the hero's inbox (R5). */
+  HERO_UNAVAILABLE_HERO_INBOX = 'HERO_UNAVAILABLE_HERO_INBOX',
+  /** Email or voicemail: the hero, available or not (R5). */
+  HERO_REGARDLESS = 'HERO_REGARDLESS',
+  /** The hero is an inbox: its next available agent (R6). */
+  HERO_INBOX = 'HERO_INBOX',
+  /** No hero: the next available agent of the conversation's inbox (R8). */
+  NEXT_AVAILABLE = 'NEXT_AVAILABLE',
+  /** Nobody could take it: it waits in its inbox's queue (R9). */
+  QUEUE = 'QUEUE',
+  /** Routed from the queue when an agent became available or freed capacity (R9). */
+  FROM_QUEUE = 'FROM_QUEUE',
+  /** A new hero replaced the old one: the old hero's open conversations moved (R3). */
+  HERO_CHANGED = 'HERO_CHANGED',
+  /** reassignToHero. */
+  REASSIGNED_TO_HERO = 'REASSIGNED_TO_HERO',
+  /** The assignee was deactivated: reassigned within the inbox, or queued (R7). */
+  ASSIGNEE_DEACTIVATED = 'ASSIGNEE_DEACTIVATED',
+  /** A staff member started it outgoing: theirs. */
+  OUTGOING = 'OUTGOING',
+  /** assignConversation. */
+  MANUAL = 'MANUAL',
+}
+
 registerEnumType(Role, {
   name: 'Role',
   description: 'What a staff member or API key may do (DESIGN §2).',
@@ -84,4 +114,8 @@ registerEnumType(DeliveryState, { name: 'DeliveryState' });
 registerEnumType(AuthorKind, {
   name: 'AuthorKind',
   description: 'Who wrote a message or caused an event.',
+});
+registerEnumType(RoutingReason, {
+  name: 'RoutingReason',
+  description: 'Why a conversation went where it went (R10).',
 });

@@ -4,12 +4,14 @@ import { ClientSession } from './client-session.entity';
 import { Contact } from './contact.entity';
 import { Conversation } from './conversation.entity';
 import { Customer } from './customer.entity';
+import { DedicatedHero } from './dedicated-hero.entity';
 import { EventLog, StreamSeq } from './event-log.entity';
 import { HelperAssignment } from './helper-assignment.entity';
 import { Inbox } from './inbox.entity';
 import { InboxMember } from './inbox-member.entity';
 import { Message } from './message.entity';
 import { Organization } from './organization.entity';
+import { RoutingDecision } from './routing-decision.entity';
 import { SignInThrottle } from './sign-in-throttle.entity';
 import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
@@ -31,4 +33,6 @@ export const ENTITIES = [
   AuditEvent,
   TicketLock,
   HelperAssignment,
+  DedicatedHero,
+  RoutingDecision,
 ];

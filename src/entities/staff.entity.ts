@@ -49,6 +49,21 @@ export class Staff extends OrganizationRecord {
   @JoinColumn({ name: 'default_inbox_id' })
   defaultInbox?: Relation<Inbox> | null;
 
+  /** Set by a supervisor (pauseAgent): a paused agent is offered and takes no new work. */
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Set while a supervisor has paused the agent.',
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  pausedAt: Date | null;
+
+  @Column('text', { nullable: true })
+  pauseReason: string | null;
+
+  /** R8's last tie-break: the longest since their last assignment goes first. */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  lastAssignedAt: Date | null;
+
   @Field()
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -18,6 +18,13 @@ import {
   StaffHelpingResolver,
 } from '../resolvers/helper/helper.resolver';
 import { InboxResolver } from '../resolvers/inbox/inbox.resolver';
+import {
+  ConversationRoutingResolver,
+  CustomerHeroResolver,
+  DedicatedHeroResolver,
+  RoutingDecisionResolver,
+  RoutingResolver,
+} from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
 import { authChecker } from './auth';
 import { DateTimeScalar } from './scalars';
@@ -39,6 +46,11 @@ export const RESOLVERS = [
   ConversationHelpersResolver,
   StaffHelpingResolver,
   NotificationEventResolver,
+  RoutingResolver,
+  CustomerHeroResolver,
+  DedicatedHeroResolver,
+  ConversationRoutingResolver,
+  RoutingDecisionResolver,
   ActorResolver,
 ] as const;
 

@@ -2,6 +2,7 @@ import { AccessPolicy } from '../authz/access-policy';
 import type { Config } from '../config';
 import type { UnitOfWork } from '../db/unit-of-work';
 import type { EventHub } from '../subscriptions/event-hub';
+import type { Logger } from '../logger';
 import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
@@ -10,6 +11,9 @@ import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
 import { CustomerService } from './customer/customer.service';
 import { HelperService } from './helper/helper.service';
+import { Assignments } from './routing/assignments';
+import { HeroService } from './routing/hero.service';
+import { RoutingService } from './routing/routing.service';
 import { InboxService } from './inbox/inbox.service';
 import { LockService } from './lock/lock.service';
 import { OrganizationService } from './organization/organization.service';
@@ -20,30 +24,43 @@ export interface ServiceDeps {
   uow: UnitOfWork;
   config: Config;
   hub: EventHub;
+  logger: Logger;
 }
 
 /** The domain layer of one server instance, wired once at start-up. */
-export function createServices({ uow, config, hub }: ServiceDeps) {
+export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService();
   const locks = new LockService(uow, access, hub, config);
   const auth = new AuthService(uow, config, locks);
   const helpers = new HelperService(uow, access, hub);
+  const assignments = new Assignments(locks);
+  const routing = new RoutingService(uow, access, assignments, config, logger, hub);
   const messages = new MessageService(uow, access, helpers);
   return {
     access,
     audit,
     auth,
     apiKeys: new ApiKeyService(uow, audit),
-    clientSessions: new ClientSessionService(uow, locks),
+    clientSessions: new ClientSessionService(uow, locks, routing),
     locks,
     organizations: new OrganizationService(uow),
-    staff: new StaffService(uow, access, auth, audit, helpers),
+    staff: new StaffService(uow, access, auth, audit, helpers, routing),
     helpers,
-    inboxes: new InboxService(uow, access),
+    inboxes: new InboxService(uow, access, routing),
     customers: new CustomerService(uow, access, config),
     messages,
-    conversations: new ConversationService(uow, access, messages, locks, helpers),
+    conversations: new ConversationService(
+      uow,
+      access,
+      messages,
+      helpers,
+      routing,
+      assignments,
+      locks,
+    ),
+    routing,
+    heroes: new HeroService(uow, access, routing, assignments),
     conversationEvents: new ConversationEventsService(uow, access, hub),
   };
 }

@@ -14,6 +14,10 @@ export enum ConversationEventKind {
   REOPENED = 'REOPENED',
   ARCHIVED = 'ARCHIVED',
   DELETED = 'DELETED',
+  /** Nobody could take it: it waits in the inbox's queue (R9). */
+  QUEUED = 'QUEUED',
+  /** Routing gave it to an agent (or moved it to this inbox); `conversation.routingReason` says why. */
+  ROUTED = 'ROUTED',
 }
 
 registerEnumType(ConversationEventKind, {
@@ -99,4 +103,20 @@ export interface NotificationPayload {
   customerId: string;
   conversation: Snapshot<Conversation>;
   message?: Snapshot<Message>;
+}
+
+export enum AssignmentEventKind {
+  /** A conversation is yours now. */
+  ASSIGNED = 'ASSIGNED',
+  /** A conversation was given to someone else (or back to the queue). */
+  UNASSIGNED = 'UNASSIGNED',
+}
+
+registerEnumType(AssignmentEventKind, { name: 'AssignmentEventKind' });
+
+/** Payload of the `staffAssignments` stream (`myAssignments`). */
+export interface AssignmentEventPayload {
+  kind: AssignmentEventKind;
+  conversation: Snapshot<Conversation>;
+  actor: ActorRef;
 }

@@ -15,6 +15,9 @@ export const Streams = {
   /** Changes to whom one staff member helps (`helperChanges` without a customer). */
   staffHelping: (organizationId: string, staffId: string) =>
     `org:${organizationId}:staff:${staffId}:helping`,
+  /** Conversations given to or taken from one staff member (`myAssignments`). */
+  staffAssignments: (organizationId: string, staffId: string) =>
+    `org:${organizationId}:staff:${staffId}:assignments`,
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
     `org:${organizationId}:staff:${staffId}:notifications`,

@@ -27,6 +27,10 @@ export type AssignConversationInput = {
   staffId: string;
 };
 
+export type AssignmentEventKind =
+  | 'ASSIGNED'
+  | 'UNASSIGNED';
+
 /** Who wrote a message or caused an event. */
 export type AuthorKind =
   | 'API_KEY'
@@ -42,6 +46,10 @@ export type Channel =
   | 'VOICE'
   | 'VOICEMAIL'
   | 'WHATSAPP';
+
+export type ClearDedicatedHeroInput = {
+  customerId: string;
+};
 
 export type CloseConversationInput = {
   conversationId: string;
@@ -64,7 +72,9 @@ export type ConversationEventKind =
   | 'CREATED'
   | 'DELETED'
   | 'MESSAGE'
-  | 'REOPENED';
+  | 'QUEUED'
+  | 'REOPENED'
+  | 'ROUTED';
 
 export type ConversationFilterInput = {
   assigneeId?: string | null | undefined;
@@ -186,6 +196,22 @@ export type Role =
   | 'INTEGRATION'
   | 'SUPERVISOR';
 
+/** Why a conversation went where it went (R10). */
+export type RoutingReason =
+  | 'ASSIGNEE_DEACTIVATED'
+  | 'FROM_QUEUE'
+  | 'HERO'
+  | 'HERO_CHANGED'
+  | 'HERO_INBOX'
+  | 'HERO_REGARDLESS'
+  | 'HERO_UNAVAILABLE_HERO_INBOX'
+  | 'HERO_UNAVAILABLE_VOICE_INBOX'
+  | 'MANUAL'
+  | 'NEXT_AVAILABLE'
+  | 'OUTGOING'
+  | 'QUEUE'
+  | 'REASSIGNED_TO_HERO';
+
 export type SendMessageInput = {
   body: string;
   conversationId: string;
@@ -193,6 +219,15 @@ export type SendMessageInput = {
   lastSeenMessageId?: string | null | undefined;
   /** The token of your lock on the ticket: refused with LOCK_LOST if a newer lock exists. */
   lockToken?: number | null | undefined;
+};
+
+/** Exactly one of agentId and inboxId. */
+export type SetDedicatedHeroInput = {
+  /** An active agent (agents may name only themselves). */
+  agentId?: string | null | undefined;
+  customerId: string;
+  /** An inbox: a hero team. */
+  inboxId?: string | null | undefined;
 };
 
 export type SetInboxMembersInput = {
@@ -257,6 +292,8 @@ export type UpdateCustomerInput = {
 };
 
 export type UpdateInboxInput = {
+  /** Raising it routes waiting conversations at once. */
+  agentCapacity?: number | null | undefined;
   channels?: Array<Channel> | null | undefined;
   inboxId: string;
   isDefaultVoice?: boolean | null | undefined;
@@ -327,14 +364,14 @@ export type BadInputConversationMessagesQueryVariables = Exact<{
 
 export type BadInputConversationMessagesQuery = { conversation: { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string } }> } } };
 
-export type ConversationFieldsFragment = { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null };
+export type ConversationFieldsFragment = { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null };
 
 export type StartConversationMutationVariables = Exact<{
   input: StartConversationInput;
 }>;
 
 
-export type StartConversationMutation = { startConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
+export type StartConversationMutation = { startConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
 
 export type PostCustomerMessageMutationVariables = Exact<{
   input: PostCustomerMessageInput;
@@ -355,21 +392,21 @@ export type AssignConversationMutationVariables = Exact<{
 }>;
 
 
-export type AssignConversationMutation = { assignConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
+export type AssignConversationMutation = { assignConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
 
 export type CloseConversationMutationVariables = Exact<{
   input: CloseConversationInput;
 }>;
 
 
-export type CloseConversationMutation = { closeConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
+export type CloseConversationMutation = { closeConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
 
 export type ArchiveConversationMutationVariables = Exact<{
   input: ConversationInput;
 }>;
 
 
-export type ArchiveConversationMutation = { archiveConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
+export type ArchiveConversationMutation = { archiveConversation: { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
 
 export type DeleteConversationMutationVariables = Exact<{
   input: ConversationInput;
@@ -383,7 +420,7 @@ export type ConversationQueryVariables = Exact<{
 }>;
 
 
-export type ConversationQuery = { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: string | null, closedAt: string | null, lastMessageAt: string | null, messages: { totalCount: number, edges: Array<{ node: { id: string, body: string, direction: Direction } }> }, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } };
+export type ConversationQuery = { conversation: { id: string, status: ConversationStatus, channel: Channel, direction: Direction, subject: string | null, routingReason: RoutingReason | null, closedAt: string | null, lastMessageAt: string | null, messages: { totalCount: number, edges: Array<{ node: { id: string, body: string, direction: Direction } }> }, customer: { id: string }, contact: { id: string, value: string } | null, inbox: { id: string }, assignee: { id: string, name: string } | null } };
 
 export type ConversationsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -626,6 +663,50 @@ export type GuardedAssignMutationVariables = Exact<{
 
 export type GuardedAssignMutation = { assignConversation: { conversation: { id: string, assignee: { id: string } | null } } };
 
+export type RoutedConversationFragment = { id: string, status: ConversationStatus, channel: Channel, routingReason: RoutingReason | null, queuedAt: string | null, inbox: { id: string }, assignee: { id: string, name: string } | null };
+
+export type SetDedicatedHeroMutationVariables = Exact<{
+  input: SetDedicatedHeroInput;
+}>;
+
+
+export type SetDedicatedHeroMutation = { setDedicatedHero: { customer: { id: string }, dedicatedHero: { setAt: string, agent: { id: string } | null, inbox: { id: string } | null, setBy: { name: string } } | null } };
+
+export type ClearDedicatedHeroMutationVariables = Exact<{
+  input: ClearDedicatedHeroInput;
+}>;
+
+
+export type ClearDedicatedHeroMutation = { clearDedicatedHero: { dedicatedHero: { setAt: string } | null } };
+
+export type ReassignToHeroMutationVariables = Exact<{
+  input: ConversationInput;
+}>;
+
+
+export type ReassignToHeroMutation = { reassignToHero: { conversation: { id: string, status: ConversationStatus, channel: Channel, routingReason: RoutingReason | null, queuedAt: string | null, inbox: { id: string }, assignee: { id: string, name: string } | null } } };
+
+export type CustomerHeroQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CustomerHeroQuery = { customer: { id: string, dedicatedHero: { agent: { id: string } | null, inbox: { id: string } | null } | null } };
+
+export type RoutedConversationQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RoutedConversationQuery = { conversation: { id: string, status: ConversationStatus, channel: Channel, routingReason: RoutingReason | null, queuedAt: string | null, routingHistory: Array<{ at: string, reason: RoutingReason, note: string | null, assignee: { id: string } | null, inbox: { id: string }, decidedBy: { kind: AuthorKind, name: string } }>, inbox: { id: string }, assignee: { id: string, name: string } | null } };
+
+export type MyAssignmentsSubscriptionVariables = Exact<{
+  after?: number | null | undefined;
+}>;
+
+
+export type MyAssignmentsSubscription = { myAssignments: { seq: number, kind: AssignmentEventKind, at: string, conversation: { id: string, routingReason: RoutingReason | null }, actor: { kind: AuthorKind } } };
+
 export type CreateStaffMutationVariables = Exact<{
   input: CreateStaffInput;
 }>;
@@ -692,6 +773,7 @@ export type TenancyEverythingVisibleQuery = { staffMembers: { edges: Array<{ nod
 export const ConversationFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ConversationFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Conversation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"direction"}},{"kind":"Field","name":{"kind":"Name","value":"subject"}},{"kind":"Field","name":{"kind":"Name","value":"routingReason"}},{"kind":"Field","name":{"kind":"Name","value":"closedAt"}},{"kind":"Field","name":{"kind":"Name","value":"lastMessageAt"}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"contact"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ConversationFieldsFragment, unknown>;
 export const AssignmentFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"AssignmentFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"HelperAssignment"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"assignedAt"}},{"kind":"Field","name":{"kind":"Name","value":"until"}},{"kind":"Field","name":{"kind":"Name","value":"endedAt"}},{"kind":"Field","name":{"kind":"Name","value":"endReason"}},{"kind":"Field","name":{"kind":"Name","value":"staff"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"endedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<AssignmentFieldsFragment, unknown>;
 export const LockFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LockFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"TicketLock"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"conversationId"}},{"kind":"Field","name":{"kind":"Name","value":"inboxId"}},{"kind":"Field","name":{"kind":"Name","value":"sessionId"}},{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"acquiredAt"}},{"kind":"Field","name":{"kind":"Name","value":"holder"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<LockFieldsFragment, unknown>;
+export const RoutedConversationFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RoutedConversation"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Conversation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"routingReason"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<RoutedConversationFragment, unknown>;
 export const SignInDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SignIn"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SignInInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"signIn"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"sessionId"}},{"kind":"Field","name":{"kind":"Name","value":"staff"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}}]}}]} as unknown as DocumentNode<SignInMutation, SignInMutationVariables>;
 export const SignOutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SignOut"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"signOut"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"signedOut"}}]}}]}}]} as unknown as DocumentNode<SignOutMutation, SignOutMutationVariables>;
 export const MeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"me"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<MeQuery, MeQueryVariables>;
@@ -741,6 +823,12 @@ export const TicketLockEventsDocument = {"kind":"Document","definitions":[{"kind
 export const GuardedSendMessageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GuardedSendMessage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SendMessageInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sendMessage"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]} as unknown as DocumentNode<GuardedSendMessageMutation, GuardedSendMessageMutationVariables>;
 export const GuardedCloseDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GuardedClose"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CloseConversationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"closeConversation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"conversation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]} as unknown as DocumentNode<GuardedCloseMutation, GuardedCloseMutationVariables>;
 export const GuardedAssignDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"GuardedAssign"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AssignConversationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"assignConversation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"conversation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]} as unknown as DocumentNode<GuardedAssignMutation, GuardedAssignMutationVariables>;
+export const SetDedicatedHeroDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SetDedicatedHero"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SetDedicatedHeroInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setDedicatedHero"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"dedicatedHero"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setAt"}},{"kind":"Field","name":{"kind":"Name","value":"agent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"setBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}}]} as unknown as DocumentNode<SetDedicatedHeroMutation, SetDedicatedHeroMutationVariables>;
+export const ClearDedicatedHeroDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ClearDedicatedHero"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ClearDedicatedHeroInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"clearDedicatedHero"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"dedicatedHero"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"setAt"}}]}}]}}]}}]} as unknown as DocumentNode<ClearDedicatedHeroMutation, ClearDedicatedHeroMutationVariables>;
+export const ReassignToHeroDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReassignToHero"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ConversationInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reassignToHero"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"conversation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RoutedConversation"}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RoutedConversation"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Conversation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"routingReason"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<ReassignToHeroMutation, ReassignToHeroMutationVariables>;
+export const CustomerHeroDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CustomerHero"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"customer"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"dedicatedHero"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]} as unknown as DocumentNode<CustomerHeroQuery, CustomerHeroQueryVariables>;
+export const RoutedConversationDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RoutedConversation"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"conversation"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RoutedConversation"}},{"kind":"Field","name":{"kind":"Name","value":"routingHistory"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"reason"}},{"kind":"Field","name":{"kind":"Name","value":"note"}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"decidedBy"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RoutedConversation"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Conversation"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"channel"}},{"kind":"Field","name":{"kind":"Name","value":"routingReason"}},{"kind":"Field","name":{"kind":"Name","value":"queuedAt"}},{"kind":"Field","name":{"kind":"Name","value":"inbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"assignee"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}}]}}]} as unknown as DocumentNode<RoutedConversationQuery, RoutedConversationQueryVariables>;
+export const MyAssignmentsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"MyAssignments"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"myAssignments"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"conversation"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"routingReason"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actor"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}}]}}]}}]}}]} as unknown as DocumentNode<MyAssignmentsSubscription, MyAssignmentsSubscriptionVariables>;
 export const CreateStaffDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateStaff"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateStaffInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createStaff"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"staff"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"role"}},{"kind":"Field","name":{"kind":"Name","value":"active"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"defaultInbox"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]}}]} as unknown as DocumentNode<CreateStaffMutation, CreateStaffMutationVariables>;
 export const UpdateStaffDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateStaff"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateStaffInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateStaff"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"staff"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"email"}},{"kind":"Field","name":{"kind":"Name","value":"role"}}]}}]}}]}}]} as unknown as DocumentNode<UpdateStaffMutation, UpdateStaffMutationVariables>;
 export const DeactivateStaffDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"DeactivateStaff"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DeactivateStaffInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deactivateStaff"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"staff"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"active"}}]}}]}}]}}]} as unknown as DocumentNode<DeactivateStaffMutation, DeactivateStaffMutationVariables>;

@@ -21,6 +21,10 @@ import {
   StartConversationInput,
 } from '../../src/resolvers/conversation/conversation.inputs';
 import { AddHelperInput, EndHelperInput } from '../../src/resolvers/helper/helper.inputs';
+import {
+  ClearDedicatedHeroInput,
+  SetDedicatedHeroInput,
+} from '../../src/resolvers/routing/routing.types';
 import { EnterInboxInput, TicketInput } from '../../src/resolvers/lock/lock.inputs';
 import {
   AddContactInput,
@@ -72,6 +76,9 @@ import {
   ReleaseTicketDocument,
   AddHelperDocument,
   EndHelperDocument,
+  ClearDedicatedHeroDocument,
+  ReassignToHeroDocument,
+  SetDedicatedHeroDocument,
 } from '../generated/graphql';
 import type { GraphQLErrorShape } from '../support/client';
 import {
@@ -117,6 +124,8 @@ interface MutationCase {
   inputClass: Function;
   /** An input that is valid in every field, naming existing rows. */
   valid(): Input;
+  /** For inputs with alternatives (an agent or an inbox): a valid input that uses `field`. */
+  validUsing?(field: string): Input;
   malformed: Malformed[];
 }
 
@@ -251,6 +260,34 @@ describe('bad input: a clear code, and nothing written', () => {
       valid: () => ({ conversationId: conversation.id }),
       malformed: [],
     })),
+    {
+      mutation: 'setDedicatedHero',
+      document: loose(SetDedicatedHeroDocument),
+      inputClass: SetDedicatedHeroInput,
+      valid: () => ({ customerId: customer.id, agentId: agent.staff.id }),
+      validUsing: (field) =>
+        field === 'inboxId'
+          ? { customerId: customer.id, inboxId: inbox.id }
+          : { customerId: customer.id, agentId: agent.staff.id },
+      malformed: [
+        bad('inboxId', 'given beside an agent (a hero is one or the other)', randomUUID()),
+        bad('agentId', 'missing, and no inbox either', null),
+      ],
+    },
+    {
+      mutation: 'reassignToHero',
+      document: loose(ReassignToHeroDocument),
+      inputClass: ConversationInput,
+      valid: () => ({ conversationId: conversation.id }),
+      malformed: [],
+    },
+    {
+      mutation: 'clearDedicatedHero',
+      document: loose(ClearDedicatedHeroDocument),
+      inputClass: ClearDedicatedHeroInput,
+      valid: () => ({ customerId: customer.id }),
+      malformed: [],
+    },
     {
       mutation: 'addHelper',
       document: loose(AddHelperDocument),
@@ -592,8 +629,9 @@ describe('bad input: a clear code, and nothing written', () => {
       const c = caseOf(mutation);
       for (const path of paths) {
         const unknown = randomUUID();
-        const value = Array.isArray(c.valid()[path]) ? [unknown] : unknown;
-        const error = await expectNothingWritten(() => refusal(c, { ...c.valid(), [path]: value }));
+        const base = c.validUsing?.(path) ?? c.valid();
+        const value = Array.isArray(base[path]) ? [unknown] : unknown;
+        const error = await expectNothingWritten(() => refusal(c, { ...base, [path]: value }));
         expect([path, error.extensions]).toEqual([
           path,
           expect.objectContaining({ code: 'NOT_FOUND', id: unknown }),
@@ -815,6 +853,9 @@ describe('bad input: a clear code, and nothing written', () => {
       'signIn',
       'createApiKey',
       'startConversation',
+      'setDedicatedHero',
+      'reassignToHero',
+      'clearDedicatedHero',
       'addHelper',
       'endHelper',
       'enterInbox',

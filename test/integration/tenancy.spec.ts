@@ -42,6 +42,9 @@ import {
   AddHelperDocument,
   EndHelperDocument,
   HelperChangesDocument,
+  ClearDedicatedHeroDocument,
+  ReassignToHeroDocument,
+  SetDedicatedHeroDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
@@ -543,6 +546,59 @@ describe('tenancy: two organizations on one server', () => {
           await window.dispose();
         }
       },
+    },
+    // Heroes
+    {
+      argument: 'setDedicatedHero input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: false,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetDedicatedHeroDocument, {
+            input: { customerId: id, agentId: a.agent.staff.id },
+          }),
+        ),
+    },
+    {
+      argument: 'setDedicatedHero input.agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetDedicatedHeroDocument, {
+            input: { customerId: a.customer.id, agentId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'setDedicatedHero input.inboxId',
+      expect: { notFound: 'Inbox' },
+      integrationMay: false,
+      foreignId: () => b.inbox.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetDedicatedHeroDocument, {
+            input: { customerId: a.customer.id, inboxId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'clearDedicatedHero input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: false,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(ClearDedicatedHeroDocument, { input: { customerId: id } })),
+    },
+    {
+      argument: 'reassignToHero input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(ReassignToHeroDocument, { input: { conversationId: id } })),
     },
     // Helpers
     {

@@ -58,22 +58,24 @@ describe('conversationEvents(inboxId)', () => {
     await server.services.conversations.archive(agent.auth, conversation.id);
     await server.services.conversations.delete(org.admin.auth, conversation.id);
 
-    const received = await events(subscription, 6);
+    // Nobody of the inbox is online: the new conversation waits in the queue (R9).
+    const received = await events(subscription, 7);
     expect(received.map((e) => e.kind)).toEqual([
       'CREATED',
       'MESSAGE',
+      'QUEUED',
       'ASSIGNED',
       'CLOSED',
       'ARCHIVED',
       'DELETED',
     ]);
-    expect(received.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(received.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(received[1]?.message?.body).toBe('Hi');
-    expect(received[2]).toMatchObject({
+    expect(received[3]).toMatchObject({
       actor: { kind: 'STAFF', staff: { id: agent.staff.id } },
       conversation: { id: conversation.id, assignee: { id: agent.staff.id } },
     });
-    expect(received[3]?.conversation.status).toBe('CLOSED');
+    expect(received[4]?.conversation.status).toBe('CLOSED');
     for (const event of received) expect(Date.parse(event.at)).not.toBeNaN();
     subscription.close();
     await window.dispose();
@@ -81,19 +83,21 @@ describe('conversationEvents(inboxId)', () => {
 
   it('resumes from a cursor: replays what the client missed, then goes live, with no gap or duplicate', async () => {
     const inbox = await newInbox(org);
-    const first = await newConversation(org, { inbox }); // seq 1
-    await server.services.conversations.close(org.admin.auth, first.id); // seq 2
+    const first = await newConversation(org, { inbox }); // seq 1 CREATED, 2 QUEUED
+    await server.services.conversations.close(org.admin.auth, first.id); // seq 3
     const window = await connect(server.wsUrl, org.admin.token);
     const subscription = subscribe(window, ConversationEventsDocument, {
       inboxId: inbox.id,
       after: 1,
     });
     await live(server, org, inbox.id);
-    await newConversation(org, { inbox }); // seq 3
-    const received = await events(subscription, 2);
+    await newConversation(org, { inbox }); // seq 4 CREATED, 5 QUEUED
+    const received = await events(subscription, 4);
     expect(received.map((e) => [e.seq, e.kind])).toEqual([
-      [2, 'CLOSED'],
-      [3, 'CREATED'],
+      [2, 'QUEUED'],
+      [3, 'CLOSED'],
+      [4, 'CREATED'],
+      [5, 'QUEUED'],
     ]);
     await subscription.expectSilence(200);
     await window.dispose();
@@ -105,8 +109,8 @@ describe('conversationEvents(inboxId)', () => {
     const subscription = subscribe(window, ConversationEventsDocument, { inboxId: inbox.id });
     await live(server, org, inbox.id);
     // Two committed events published in the wrong order, as two instances racing through Redis can.
-    const conversation = await newConversation(org, { inbox }); // seq 1, published normally
-    await subscription.nextData();
+    const conversation = await newConversation(org, { inbox }); // seq 1 and 2, published normally
+    await events(subscription, 2);
     const stream = Streams.inboxConversations(org.id, inbox.id);
     const payload = (kind: string) => ({
       kind,
@@ -124,8 +128,8 @@ describe('conversationEvents(inboxId)', () => {
     await server.pubsub.publish(stream, third);
     const received = await events(subscription, 2);
     expect(received.map((e) => [e.seq, e.kind])).toEqual([
-      [2, 'CLOSED'],
-      [3, 'REOPENED'],
+      [3, 'CLOSED'],
+      [4, 'REOPENED'],
     ]);
     await server.pubsub.publish(stream, second); // arrives late: already delivered, dropped
     await subscription.expectSilence(200);
@@ -159,10 +163,11 @@ describe('conversationEvents across two server instances', () => {
       await agent.api.ok(AssignConversationDocument, {
         input: { conversationId: conversation.id, staffId: agent.staff.id },
       }); // through A's HTTP endpoint
-      const received = await events(subscription, 2);
+      const received = await events(subscription, 3);
       expect(received.map((e) => [e.seq, e.kind])).toEqual([
         [1, 'CREATED'],
-        [2, 'ASSIGNED'],
+        [2, 'QUEUED'],
+        [3, 'ASSIGNED'],
       ]);
       expect(agent.api.url).toBe(a.url);
       await window.dispose();

@@ -1,13 +1,16 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsBoolean,
   IsEnum,
+  IsInt,
   IsOptional,
   IsString,
   IsUUID,
+  Max,
   MaxLength,
+  Min,
   MinLength,
 } from 'class-validator';
 import { Channel } from '../../entities/enums';
@@ -63,6 +66,16 @@ export class UpdateInboxInput {
   @IsOptional()
   @IsBoolean()
   isDefaultVoice?: boolean;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Raising it routes waiting conversations at once.',
+  })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  agentCapacity?: number;
 }
 
 @InputType()

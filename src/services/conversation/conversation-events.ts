@@ -9,13 +9,17 @@ import {
 import { snapshotOf } from '../../subscriptions/snapshot';
 import { Streams } from '../../subscriptions/topics';
 
-/** Logs a conversation event on its inbox's stream, to be published when the transaction commits. */
+/**
+ * Logs a conversation event on its inbox's stream (or `inboxId`'s: the inbox it just left), to
+ * be published when the transaction commits.
+ */
 export function emitConversationEvent(
   tx: Tx,
   conversation: Conversation,
   kind: ConversationEventKind,
   actor: ActorRef,
   message?: Message,
+  inboxId = conversation.inboxId,
 ): Promise<unknown> {
   const payload: ConversationEventPayload = {
     kind,
@@ -24,7 +28,7 @@ export function emitConversationEvent(
     ...(message ? { message: snapshotOf(message) } : {}),
   };
   return tx.emit(
-    Streams.inboxConversations(conversation.organizationId, conversation.inboxId),
+    Streams.inboxConversations(conversation.organizationId, inboxId),
     conversation.organizationId,
     payload,
   );

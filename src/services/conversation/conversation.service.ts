@@ -6,12 +6,14 @@ import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
-import { Channel, ConversationStatus, Direction } from '../../entities/enums';
+import { Channel, ConversationStatus, Direction, RoutingReason } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { Organization } from '../../entities/organization.entity';
 import {
   BadInputError,
   ConflictError,
+  DomainError,
+  ErrorCode,
   ForbiddenError,
   NotFoundError,
 } from '../../errors/domain-error';
@@ -20,6 +22,8 @@ import type { HelperService } from '../helper/helper.service';
 import { emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
 import type { LockService } from '../lock/lock.service';
+import type { Assignments } from '../routing/assignments';
+import type { RoutingService } from '../routing/routing.service';
 import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
 import type { MessageService } from './message.service';
 
@@ -46,10 +50,16 @@ export class ConversationService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly messages: MessageService,
-    private readonly locks: LockService,
     private readonly helpers: HelperService,
+    private readonly routing: RoutingService,
+    private readonly assignments: Assignments,
+    private readonly locks: LockService,
   ) {}
 
+  /**
+   * A new conversation, routed at once (R1–R10): to the customer's hero, the next available
+   * agent, or the queue. One started OUTGOING by a staff member is theirs.
+   */
   async start(auth: Auth, input: NewConversation): Promise<Conversation> {
     const direction = input.direction ?? Direction.INCOMING;
     return this.uow.run(async (tx) => {
@@ -61,13 +71,17 @@ export class ConversationService {
       if (!inbox.channels.includes(input.channel)) {
         throw new BadInputError('channel', `Inbox "${inbox.name}" does not take ${input.channel}`);
       }
+      const startedByStaff = direction === Direction.OUTGOING && auth.staffId !== null;
+      const plan = startedByStaff
+        ? undefined
+        : await this.routing.plan(tx, customer.id, input.channel, inbox.id);
       const conversation = await tx.manager.save(
         tx.manager.create(Conversation, {
           organizationId: auth.organizationId,
           customerId: customer.id,
           contactId: contact?.id ?? null,
           channel: input.channel,
-          inboxId: inbox.id,
+          inboxId: plan?.inboxId ?? inbox.id,
           assigneeId: null,
           status: ConversationStatus.OPEN,
           direction,
@@ -75,7 +89,8 @@ export class ConversationService {
           routingReason: null,
         }),
       );
-      await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actorOf(auth));
+      const actor = actorOf(auth);
+      await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actor);
       const first = input.body
         ? await this.messages.append(
             tx,
@@ -86,6 +101,16 @@ export class ConversationService {
           )
         : undefined;
       if (!first) await this.messages.touchCustomer(tx, conversation);
+      if (plan) {
+        await this.routing.apply(tx, conversation, plan, actor);
+      } else {
+        await this.assignments.change(tx, conversation, {
+          assigneeId: auth.staffId,
+          reason: RoutingReason.OUTGOING,
+          actor,
+          note: `${actor.name} started it`,
+        });
+      }
       if (direction === Direction.INCOMING) {
         await this.helpers.notifyHelpers(
           tx,
@@ -98,13 +123,18 @@ export class ConversationService {
     });
   }
 
+  /**
+   * Gives a conversation to someone by hand (MANUAL; the hero stays, R4). Agents take only for
+   * themselves, and not past the inbox's capacity (CAPACITY_REACHED); dispatchers may override.
+   */
   async assign(
     auth: Auth,
     conversationId: string,
     staffId: string,
     guard: WriteGuard = {},
   ): Promise<Conversation> {
-    if (staffId !== auth.staffId && !can(auth, Permission.AssignConversationsToAnyone)) {
+    const taking = staffId === auth.staffId;
+    if (!taking && !can(auth, Permission.AssignConversationsToAnyone)) {
       throw new ForbiddenError('Agents assign conversations only to themselves');
     }
     return this.uow.run(async (tx) => {
@@ -113,18 +143,19 @@ export class ConversationService {
       const assignee = await this.access.requireStaff(tx.manager, auth, staffId);
       if (!assignee.active) throw new BadInputError('staffId', `${assignee.name} is deactivated`);
       if (conversation.assigneeId === assignee.id) return conversation;
-      conversation.assigneeId = assignee.id;
-      conversation.routingReason = 'MANUAL';
-      await tx.manager.save(conversation);
+      if (taking && !can(auth, Permission.AssignConversationsToAnyone)) {
+        await this.requireUnderCapacity(tx, assignee.id, conversation.inboxId);
+      }
+      const previousAssignee = conversation.assigneeId;
       const actor = actorOf(auth);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.ASSIGNED, actor);
-      await this.locks.ticketMoved(
-        tx,
-        conversation,
+      await this.assignments.change(tx, conversation, {
+        assigneeId: assignee.id,
+        reason: RoutingReason.MANUAL,
         actor,
-        `${actor.name} assigned it to ${assignee.name}`,
-        assignee.id,
-      );
+        note: `${actor.name} assigned it to ${assignee.name}`,
+      });
+      if (previousAssignee)
+        this.routing.drainAfterCommit(tx, conversation.organizationId, conversation.inboxId);
       return conversation;
     });
   }
@@ -143,6 +174,7 @@ export class ConversationService {
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
       await emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actor);
+      this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} closed it`);
       return conversation;
     });
@@ -160,6 +192,7 @@ export class ConversationService {
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
       await emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actor);
+      this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} archived it`);
       return conversation;
     });
@@ -175,6 +208,7 @@ export class ConversationService {
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
       await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actor);
+      this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} deleted it`);
       return conversation;
     });
@@ -205,6 +239,30 @@ export class ConversationService {
       if (value) query.andWhere(`conversation.${column} = :${key}`, { [key]: value });
     }
     return paginate(query, page, { property: 'createdAt', direction: 'DESC' });
+  }
+
+  /** An open conversation leaving someone's hands makes room for the queue (R9). */
+  private freedCapacity(tx: Tx, conversation: Conversation): void {
+    if (conversation.assigneeId)
+      this.routing.drainAfterCommit(tx, conversation.organizationId, conversation.inboxId);
+  }
+
+  private async requireUnderCapacity(tx: Tx, staffId: string, inboxId: string): Promise<void> {
+    // The agent's row lock orders this against routing, which fills agents under the same lock.
+    await tx.manager.query('SELECT 1 FROM staff WHERE id = $1 FOR UPDATE', [staffId]);
+    const [row] = (await tx.manager.query(
+      'SELECT tandem_open_count($1, $2)::int AS open, agent_capacity AS capacity FROM inbox WHERE id = $2',
+      [staffId, inboxId],
+    )) as Array<{ open: number; capacity: number }>;
+    if (row && row.open >= row.capacity) {
+      throw new DomainError(
+        ErrorCode.CAPACITY_REACHED,
+        `You already hold ${row.open} open conversations of this inbox, its maximum`,
+        {
+          capacity: row.capacity,
+        },
+      );
+    }
   }
 
   private async requireOpen(tx: Tx, auth: Auth, conversationId: string): Promise<Conversation> {

@@ -11,17 +11,20 @@ import { InboxMember } from '../../entities/inbox-member.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
+import type { RoutingService } from '../routing/routing.service';
 
 export interface InboxFields {
   name?: string;
   channels?: Channel[];
   isDefaultVoice?: boolean;
+  agentCapacity?: number;
 }
 
 export class InboxService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
+    private readonly routing: RoutingService,
   ) {}
 
   async create(auth: Auth, fields: InboxFields & { name: string }): Promise<Inbox> {
@@ -31,6 +34,7 @@ export class InboxService {
         name: fields.name.trim(),
         channels: uniqueChannels(fields.channels ?? Object.values(Channel)),
         isDefaultVoice: false,
+        ...(fields.agentCapacity ? { agentCapacity: fields.agentCapacity } : {}),
       });
       await this.save(tx, inbox);
       if (fields.isDefaultVoice) await this.makeDefaultVoice(tx, inbox);
@@ -52,6 +56,12 @@ export class InboxService {
       }
       if (values.name !== undefined) inbox.name = values.name.trim();
       if (values.channels !== undefined) inbox.channels = uniqueChannels(values.channels);
+      if (values.agentCapacity !== undefined) {
+        // More room per agent: the queue may flow now (R9).
+        if (values.agentCapacity > inbox.agentCapacity)
+          this.routing.drainAfterCommit(tx, inbox.organizationId, inbox.id);
+        inbox.agentCapacity = values.agentCapacity;
+      }
       await this.save(tx, inbox);
       if (isDefaultVoice === true) await this.makeDefaultVoice(tx, inbox);
       return inbox;
@@ -80,6 +90,7 @@ export class InboxService {
           })),
         );
       }
+      this.routing.drainAfterCommit(tx, inbox.organizationId, inbox.id); // new members may take the queue
       return inbox;
     });
   }

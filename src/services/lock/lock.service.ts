@@ -157,24 +157,26 @@ export class LockService {
 
   /**
    * The ticket was closed, archived, deleted or reassigned (L6): its lock is released (unless
-   * held by `keepHolder`, the new assignee) and the inbox's watchers get a note.
+   * held by `keepHolder`, the new assignee) and the inbox's watchers get a note (with
+   * `onlyIfHeld`, only when a lock was released).
    */
   async ticketMoved(
     tx: Tx,
     conversation: Conversation,
     actor: ActorRef,
     note: string,
-    keepHolder?: string,
+    options: { keepHolder?: string; onlyIfHeld?: boolean } = {},
   ): Promise<void> {
     const [row] = (await tx.manager.query(
-      'SELECT tandem_ticket_moved($1, $2, $3, $4, $5, $6) AS events',
+      'SELECT tandem_ticket_moved($1, $2, $3, $4, $5, $6, $7) AS events',
       [
         conversation.organizationId,
         conversation.id,
         conversation.inboxId,
         actor,
         note,
-        keepHolder ?? null,
+        options.keepHolder ?? null,
+        options.onlyIfHeld ?? false,
       ],
     )) as Array<{ events: EventEnvelope[] }>;
     tx.adopt(row?.events ?? []);

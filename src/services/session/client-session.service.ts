@@ -1,5 +1,6 @@
 import { type Auth, actorOf } from '../../context/auth';
 import type { LockService } from '../lock/lock.service';
+import type { RoutingService } from '../routing/routing.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { UnauthenticatedError } from '../../errors/domain-error';
@@ -9,6 +10,7 @@ export class ClientSessionService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly locks: LockService,
+    private readonly routing: RoutingService,
   ) {}
 
   /** Opens a window session under the caller's sign-in and returns the caller as that window. */
@@ -23,6 +25,10 @@ export class ClientSessionService {
       [signInSessionId, ClientSessionKind.WINDOW],
     )) as Array<{ id: string }>;
     if (!row) throw new UnauthenticatedError('Your session has ended: sign in again');
+    // A live window can make an ONLINE agent available again (R9).
+    await this.routing.drainQuietly(() =>
+      this.routing.drainForAgent(auth.organizationId, auth.staffId as string),
+    );
     return { ...auth, clientSessionId: row.id };
   }
 

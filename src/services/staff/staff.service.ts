@@ -11,6 +11,7 @@ import { definedOnly } from '../../util/defined-only';
 import type { AuditService } from '../audit/audit.service';
 import type { AuthService } from '../auth/auth.service';
 import type { HelperService } from '../helper/helper.service';
+import type { RoutingService } from '../routing/routing.service';
 import { hashPassword } from '../auth/secrets';
 import { normalizeEmail } from '../customer/contact-value';
 import { requirePassword } from '../organization/organization.service';
@@ -43,6 +44,7 @@ export class StaffService {
     private readonly auth: AuthService,
     private readonly audit: AuditService,
     private readonly helpers: HelperService,
+    private readonly routing: RoutingService,
   ) {}
 
   async create(auth: Auth, input: NewStaff): Promise<Staff> {
@@ -143,6 +145,7 @@ export class StaffService {
       await tx.manager.save(staff);
       await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated', actorOf(auth));
       await this.helpers.endAllOf(tx, staff.id, actorOf(auth));
+      await this.routing.onDeactivated(tx, staff, actorOf(auth));
       await this.audit.record(
         tx,
         auth.organizationId,
@@ -161,7 +164,11 @@ export class StaffService {
         forUpdate: true,
       });
       staff.status = status;
-      return tx.manager.save(staff);
+      await tx.manager.save(staff);
+      // R9: an agent coming online takes what waits in their inboxes.
+      if (status === StaffStatus.ONLINE)
+        tx.afterCommit(() => this.routing.drainForAgent(staff.organizationId, staff.id));
+      return staff;
     });
   }
 
