@@ -25,8 +25,9 @@ export function machineBusyUs(): number {
 
 /**
  * CPU time (user + system) of a process and all its descendants, in microseconds, read from
- * /proc (e.g. a postmaster and its backends). Descendants that ended count when the root reaped
- * them (its cutime/cstime), which a postmaster does for its backends.
+ * /proc (e.g. a postmaster and its backends). Descendants that ended count once reaped by a
+ * process of the tree (its cutime/cstime), as a postmaster does for its backends: so the total
+ * never drops when a backend exits, wherever the postmaster sits in the tree.
  */
 export function processTreeCpuUs(rootPid: number): number {
   const parents = new Map<number, number>();
@@ -43,8 +44,9 @@ export function processTreeCpuUs(rootPid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const pid = Number(entry);
     parents.set(pid, Number(fields[1]));
-    // utime, stime; for the root also cutime, cstime (children it has waited for)
-    const reaped = pid === rootPid ? Number(fields[13]) + Number(fields[14]) : 0;
+    // utime, stime, and cutime, cstime: children it has waited for (ended ones only, so that
+    // with every process of the tree summed, each ended descendant counts once)
+    const reaped = Number(fields[13]) + Number(fields[14]);
     ticks.set(pid, Number(fields[11]) + Number(fields[12]) + reaped);
   }
   const inTree = (pid: number): boolean => {

@@ -14,6 +14,7 @@ function send(
   spec: LoadSpec,
   headers: http.OutgoingHttpHeaders,
   body: Buffer | undefined,
+  failures: string[],
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const request = http.request(
@@ -30,7 +31,7 @@ function send(
               ok: false,
               error: `HTTP ${response.statusCode}: ${text.toString('utf8', 0, 300)}`,
             });
-          } else if (spec.failIfBodyIncludes && text.includes(spec.failIfBodyIncludes)) {
+          } else if (failures.some((failure) => text.includes(failure))) {
             resolve({ ok: false, error: text.toString('utf8', 0, 300) });
           } else {
             resolve({ ok: true, bytes: text.length });
@@ -43,11 +44,24 @@ function send(
   });
 }
 
+/** What one client sends in turn: each request's headers and body. */
+function scriptOf(
+  spec: LoadSpec,
+  index: number,
+): Array<{ headers: http.OutgoingHttpHeaders; body?: Buffer }> {
+  const script = spec.clients?.length ? spec.clients[index % spec.clients.length] : undefined;
+  const bodies = script ? script.bodies : [spec.body];
+  return bodies.map((text) => {
+    const body = text === undefined ? undefined : Buffer.from(text);
+    const headers: http.OutgoingHttpHeaders = { ...spec.headers, ...script?.headers };
+    if (body) headers['content-length'] = body.length;
+    return { headers, body };
+  });
+}
+
 async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const url = new URL(spec.url);
-  const body = spec.body === undefined ? undefined : Buffer.from(spec.body);
-  const headers: http.OutgoingHttpHeaders = { ...spec.headers };
-  if (body) headers['content-length'] = body.length;
+  const failures = [spec.failIfBodyIncludes ?? []].flat();
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -57,10 +71,12 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(Math.round(spec.durationMs * 1e6));
-  const client = async () => {
-    while (process.hrtime.bigint() < deadline) {
+  const client = async (index: number) => {
+    const script = scriptOf(spec, index);
+    for (let turn = 0; process.hrtime.bigint() < deadline; turn++) {
+      const { headers, body } = script[turn % script.length] as (typeof script)[number];
       const sent = process.hrtime.bigint();
-      const outcome = await send(agent, url, spec, headers, body);
+      const outcome = await send(agent, url, spec, headers, body, failures);
       if (outcome.ok) {
         latencies.push(msSince(sent));
         responseBytes = outcome.bytes;
@@ -70,7 +86,7 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, client));
+  await Promise.all(Array.from({ length: spec.concurrency }, (_, index) => client(index)));
   const elapsedMs = msSince(start);
   const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();

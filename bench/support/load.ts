@@ -2,16 +2,30 @@ import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import type { LatencySummary } from './stats';
 
+/**
+ * What one client of a load run sends, when clients differ: its own headers (e.g. the window it
+ * acts as) and the bodies it sends in turn, over and over (e.g. acquire, release, acquire...).
+ */
+export interface ClientScript {
+  headers?: Record<string, string>;
+  bodies: string[];
+}
+
 /** One closed-loop load run: `concurrency` clients, each sending its next request on a reply. */
 export interface LoadSpec {
   url: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Client `i` follows `clients[i % clients.length]` instead of sending `body` (its headers are
+   * added to `headers`).
+   */
+  clients?: ClientScript[];
   concurrency: number;
   durationMs: number;
-  /** A 200 whose body contains this still counts as an error (e.g. `"errors"` for GraphQL). */
-  failIfBodyIncludes?: string;
+  /** A 200 whose body contains this (or any of these) still counts as an error (e.g. `"errors"`). */
+  failIfBodyIncludes?: string | string[];
 }
 
 export interface LoadResult extends LatencySummary {

@@ -1,0 +1,371 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Streams } from '../../src/subscriptions/topics';
+import type { BenchContext } from '../support/benchmark';
+import { machineBusyUs, processTreeCpuUs, waitForQuietMachine } from '../support/cpu';
+import { formatMs } from '../support/format';
+import { BENCH_DATA_DIR } from '../support/postgres';
+import { percentile } from '../support/stats';
+import { GraphqlHttp } from './http';
+import {
+  BASELINE_EVENTS,
+  OPEN_TICKET,
+  RELEASE_TICKET,
+  TICKET_LOCK_EVENTS,
+  ticketBody,
+} from './operations';
+import type { ServerProcess, WatcherProcess } from './processes';
+import type { ProfileSummary } from './profile';
+import type { LocksData } from './seed';
+import type { Operation } from './watcher-worker';
+
+export type FanoutKey = 'baseline' | 'inProcess' | 'redis';
+
+export const VARIANT_NAMES: Record<FanoutKey, string> = {
+  baseline: 'baseline (plain graphql-ws)',
+  inProcess: 'ours, in-process PubSub',
+  redis: 'ours, Redis',
+};
+
+/** What starts one event and when (hrtime, ms); ours also has the mutation's answer. */
+interface Action {
+  start: number;
+  kind: string;
+  /** ours: when the openTicket/releaseTicket answer arrived. */
+  answered?: Promise<number>;
+}
+
+export interface FanoutVariant {
+  key: FanoutKey;
+  server: ServerProcess;
+  watchers: WatcherProcess;
+  /** Streams (ours) or channels (baseline) whose live subscribers show the watchers are ready. */
+  streams: string[];
+  operation: Operation;
+  tokens: string[];
+  act(): Promise<Action>;
+  close(): void;
+}
+
+export interface Sample {
+  /** Start → the last watcher. */
+  lastMs: number;
+  /** Start → the first watcher. */
+  firstMs: number;
+  /** ours: start → the mutation's answer. */
+  answerMs?: number;
+}
+
+export interface RoundFigures {
+  round: number;
+  key: FanoutKey;
+  samples: Sample[];
+  serverCpuUs: number;
+  serverGcUs: number;
+  /** The server's longest garbage-collection pause during the round. */
+  longestGcMs: number;
+  clientCpuUs: number;
+  /** The share of the machine that processes this benchmark did not start kept busy meanwhile. */
+  othersShare: number;
+}
+
+export interface FanoutStep {
+  watchers: number;
+  /** Measured events per round and variant. */
+  eventsPerRound: number;
+  /** Seconds to open the sockets added for this step, per variant. */
+  connectSeconds: Partial<Record<FanoutKey, number>>;
+  rounds: RoundFigures[];
+  /** Rounds measured again because other processes kept the machine busy during them. */
+  remeasured: number;
+  profiles: Array<{ key: FanoutKey; events: number; summary: ProfileSummary }>;
+}
+
+export interface FanoutResult {
+  steps: FanoutStep[];
+  bytes: Partial<Record<FanoutKey, number>>;
+}
+
+export interface FanoutOptions {
+  watchers: number[];
+  /** Measured events per step and variant; by default `defaultEvents(watchers)`. */
+  events: number | undefined;
+  rounds: number;
+  warmup: number;
+  profile: 'auto' | 'on' | 'off';
+  profileEvents: number;
+}
+
+const CHANNEL = 'inbox';
+/** A round during which other processes used more of the machine is measured again (once). */
+export const BUSY_MACHINE = 0.1;
+
+/** Events are quick up to 1,000 watchers: more of them make a steadier p99 there. */
+export const defaultEvents = (watchers: number) => (watchers <= 1000 ? 120 : 60);
+const EVENT_TIMEOUT_MS = 60_000;
+
+/** The variant of ours: a window of the fan-out inbox opens, then releases, its ticket. */
+export function oursVariant(
+  key: 'inProcess' | 'redis',
+  server: ServerProcess,
+  watchers: WatcherProcess,
+  data: LocksData,
+): FanoutVariant {
+  const { inboxId, driver } = data.fanout[key];
+  const client = new GraphqlHttp(server.url, {
+    authorization: `Bearer ${driver.token}`,
+    'x-client-session': driver.sessionId,
+  });
+  const open = ticketBody(OPEN_TICKET, driver.ticketId);
+  const release = ticketBody(RELEASE_TICKET, driver.ticketId);
+  let opening = true;
+  return {
+    key,
+    server,
+    watchers,
+    streams: [Streams.inboxLocks(data.organizationId, inboxId)],
+    operation: { query: TICKET_LOCK_EVENTS, variables: { inboxId } },
+    tokens: data.watcherTokens,
+    act: async () => {
+      const kind = opening ? 'LOCKED' : 'RELEASED';
+      const body = opening ? open : release;
+      opening = !opening;
+      const start = nowMs();
+      const answered = client.ok(body).then((answer) => {
+        const at = nowMs();
+        const acquired = (answer.openTicket as { __typename?: string } | undefined)?.__typename;
+        const released = (answer.releaseTicket as { released?: boolean } | undefined)?.released;
+        if (kind === 'LOCKED' && acquired !== 'TicketLockAcquired')
+          throw new Error(`openTicket did not acquire: ${JSON.stringify(answer)}`);
+        if (kind === 'RELEASED' && released !== true)
+          throw new Error(`releaseTicket did not release: ${JSON.stringify(answer)}`);
+        return at;
+      });
+      return { start, kind, answered };
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The baseline: the bare graphql-ws server publishes a payload as large as our event. */
+export function baselineVariant(
+  server: ServerProcess,
+  watchers: WatcherProcess,
+  tokens: string[],
+  bodyLength: () => number,
+): FanoutVariant {
+  let seq = 0;
+  return {
+    key: 'baseline',
+    server,
+    watchers,
+    streams: [CHANNEL],
+    operation: { query: BASELINE_EVENTS, variables: { channel: CHANNEL } },
+    tokens,
+    act: async () => {
+      seq += 1;
+      const kind = seq % 2 ? 'LOCKED' : 'RELEASED';
+      const event = { seq, kind, at: new Date().toISOString(), body: 'x'.repeat(bodyLength()) };
+      return { start: await server.publish(CHANNEL, event), kind };
+    },
+    close: () => {},
+  };
+}
+
+/** The body length that makes the baseline's `data` JSON as long as ours (`targetBytes`). */
+export function baselineBodyLength(targetBytes: number): number {
+  const empty = JSON.stringify({
+    events: { seq: 1000, kind: 'RELEASED', at: new Date().toISOString(), body: '' },
+  });
+  return Math.max(0, targetBytes - empty.length);
+}
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** One event through a variant: start it, wait until every watcher has it. */
+async function measureOne(variant: FanoutVariant): Promise<Sample & { bytes: number }> {
+  const action = await variant.act();
+  const receipt = await variant.watchers.nextReceipt(EVENT_TIMEOUT_MS);
+  const answeredAt = await action.answered;
+  if (receipt.kind !== action.kind) {
+    throw new Error(`${variant.key}: expected a ${action.kind} event, got ${receipt.kind}`);
+  }
+  return {
+    lastMs: receipt.last - action.start,
+    firstMs: receipt.first - action.start,
+    ...(answeredAt === undefined ? {} : { answerMs: answeredAt - action.start }),
+    bytes: receipt.bytes,
+  };
+}
+
+async function measureRound(
+  context: BenchContext,
+  variant: FanoutVariant,
+  round: number,
+  events: number,
+): Promise<RoundFigures> {
+  // The machine may be shared (someone's tests): start each round on a quiet one.
+  await waitForQuietMachine(context.log, { maxWaitMs: 30_000 });
+  variant.watchers.discardReceipts();
+  const [serverBefore, clientBefore] = await Promise.all([
+    variant.server.cpu(),
+    variant.watchers.cpuUs(),
+  ]);
+  // Everything this benchmark started (servers, watchers, Postgres, Redis) descends from it.
+  const machineBefore = { busy: machineBusyUs(), ours: processTreeCpuUs(process.pid), at: nowMs() };
+  const samples: Sample[] = [];
+  for (let n = 0; n < events; n++) samples.push(await measureOne(variant));
+  const others =
+    machineBusyUs() - machineBefore.busy - (processTreeCpuUs(process.pid) - machineBefore.ours);
+  const elapsedUs = (nowMs() - machineBefore.at) * 1000;
+  const [serverAfter, clientAfter] = await Promise.all([
+    variant.server.cpu(),
+    variant.watchers.cpuUs(),
+  ]);
+  return {
+    round,
+    key: variant.key,
+    samples,
+    serverCpuUs: serverAfter.cpuUs - serverBefore.cpuUs,
+    serverGcUs: serverAfter.gcUs - serverBefore.gcUs,
+    longestGcMs: serverAfter.longestGcMs,
+    clientCpuUs: clientAfter - clientBefore,
+    othersShare: Math.max(0, others / (elapsedUs * os.cpus().length)),
+  };
+}
+
+/** Brings a variant to `count` watchers (adding sockets); answers the seconds it took. */
+async function growTo(variant: FanoutVariant, count: number, current: number): Promise<number> {
+  const add = count - current;
+  if (add <= 0) return 0;
+  const outcome = await variant.watchers.connect(
+    variant.server.wsUrl,
+    variant.tokens,
+    add,
+    [variant.operation],
+    100,
+  );
+  if (outcome.connected !== add) {
+    throw new Error(
+      `${variant.key}: ${outcome.connected} of ${add} watchers connected; refused: ` +
+        `${JSON.stringify(outcome.refused)} ${outcome.refusedReasons.join('; ')}`,
+    );
+  }
+  await variant.server.waitForLive(variant.streams, count);
+  return outcome.elapsedMs / 1000;
+}
+
+export const p50 = (values: number[]) => percentile(Float64Array.from(values).sort(), 50);
+export const p99 = (values: number[]) => percentile(Float64Array.from(values).sort(), 99);
+
+/**
+ * Part 1. The variants' watchers grow step by step (100, then 1,000, ...); at each step every
+ * variant is warmed up, then measured in rounds, alternating, while all sockets stay open. The
+ * first event of ours gives the payload size the baseline then publishes. A step's figures are
+ * added to `result` once the step is complete.
+ */
+export async function runFanout(
+  context: BenchContext,
+  variants: FanoutVariant[],
+  options: FanoutOptions,
+  setBaselineBytes: (bytes: number) => void,
+  /** Filled step by step: what was measured stays there should a later step fail. */
+  result: FanoutResult,
+): Promise<void> {
+  // Even, so that ours' window ends each round without its ticket.
+  const perRound = (watchers: number) =>
+    Math.max(2, 2 * Math.ceil((options.events ?? defaultEvents(watchers)) / options.rounds / 2));
+  const connected = new Map<FanoutKey, number>();
+  const ours = variants.filter((variant) => variant.key !== 'baseline');
+  // Baseline last, once ours told it the size.
+  const ordered = [...ours, ...variants.filter((variant) => variant.key === 'baseline')];
+  for (const [index, watchers] of options.watchers.entries()) {
+    const step: FanoutStep = {
+      watchers,
+      eventsPerRound: perRound(watchers),
+      connectSeconds: {},
+      rounds: [],
+      remeasured: 0,
+      profiles: [],
+    };
+    for (const variant of ordered) {
+      context.log(`fan-out: ${VARIANT_NAMES[variant.key]}: connecting up to ${watchers} watchers`);
+      const seconds = await growTo(variant, watchers, connected.get(variant.key) ?? 0);
+      connected.set(variant.key, watchers);
+      step.connectSeconds[variant.key] = seconds;
+      variant.watchers.discardReceipts();
+      const warmup = index === 0 ? Math.max(options.warmup, 2) : options.warmup;
+      for (let n = 0; n < warmup + (warmup % 2); n++) {
+        const { bytes } = await measureOne(variant);
+        if (result.bytes[variant.key] === undefined) {
+          result.bytes[variant.key] = bytes;
+          if (variant.key === 'inProcess' || (variant.key === 'redis' && !result.bytes.inProcess))
+            setBaselineBytes(bytes);
+        }
+      }
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const variant of variants) {
+        let figures = await measureRound(context, variant, round, step.eventsPerRound);
+        if (figures.othersShare > BUSY_MACHINE) {
+          context.log(
+            `fan-out: other processes used ${Math.round(figures.othersShare * 100)}% of the ` +
+              `machine during that round: measuring it again`,
+          );
+          step.remeasured += 1;
+          figures = await measureRound(context, variant, round, step.eventsPerRound);
+        }
+        step.rounds.push(figures);
+        const last = figures.samples.map((sample) => sample.lastMs);
+        context.log(
+          `fan-out ${watchers} watchers, round ${round}/${options.rounds}, ` +
+            `${VARIANT_NAMES[variant.key]}: p50 ${formatMs(p50(last))}, p99 ${formatMs(p99(last))}`,
+        );
+      }
+    }
+    const largest = index === options.watchers.length - 1;
+    if (largest && options.profile !== 'off')
+      step.profiles = await profileIfSlower(context, variants, step, options);
+    result.steps.push(step);
+  }
+}
+
+/**
+ * Profiles the server of each variant of ours slower (p50 or p99) than the baseline, and the
+ * baseline beside it, over a few more events (`--profile on`: always).
+ */
+async function profileIfSlower(
+  context: BenchContext,
+  variants: FanoutVariant[],
+  step: FanoutStep,
+  options: FanoutOptions,
+): Promise<FanoutStep['profiles']> {
+  const latencies = (key: FanoutKey) =>
+    step.rounds
+      .filter((round) => round.key === key)
+      .flatMap((round) => round.samples.map((sample) => sample.lastMs));
+  const baseline = latencies('baseline');
+  const slower = variants.filter((variant) => {
+    if (variant.key === 'baseline') return false;
+    const ours = latencies(variant.key);
+    return options.profile === 'on' || p50(ours) > p50(baseline) || p99(ours) > p99(baseline);
+  });
+  if (slower.length === 0) return [];
+  const profiled = [...variants.filter((variant) => variant.key === 'baseline'), ...slower];
+  const profiles: FanoutStep['profiles'] = [];
+  for (const variant of profiled) {
+    const file = path.join(BENCH_DATA_DIR, `locks-${variant.key}-${step.watchers}.cpuprofile`);
+    context.log(
+      `fan-out: profiling ${VARIANT_NAMES[variant.key]} (${options.profileEvents} events)`,
+    );
+    variant.watchers.discardReceipts();
+    await variant.server.profileStart();
+    for (let n = 0; n < options.profileEvents; n++) await measureOne(variant);
+    profiles.push({
+      key: variant.key,
+      events: options.profileEvents,
+      summary: await variant.server.profileStop(file),
+    });
+  }
+  return profiles;
+}
