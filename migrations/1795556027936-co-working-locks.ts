@@ -97,6 +97,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
   v_previous ticket_lock;
+  v_json jsonb;
   v_pending jsonb := '[]'::jsonb;
 BEGIN
   SELECT * INTO v_previous FROM ticket_lock WHERE session_id = p_session;
@@ -117,8 +118,9 @@ BEGIN
    WHERE l.session_id IS NULL OR l.staff_id = EXCLUDED.staff_id OR NOT tandem_session_live(l.session_id, p_ttl)
   RETURNING * INTO v_lock;
   IF FOUND THEN
-    v_pending := v_pending || tandem_lock_event('LOCKED', p_org, p_inbox, p_conversation, tandem_lock_json(v_lock), p_actor, NULL);
-    RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', tandem_lock_json(v_lock), 'pending', v_pending);
+    v_json := tandem_lock_json(v_lock);
+    v_pending := v_pending || tandem_lock_event('LOCKED', p_org, p_inbox, p_conversation, v_json, p_actor, NULL);
+    RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', v_json, 'pending', v_pending);
   END IF;
   SELECT * INTO v_lock FROM ticket_lock WHERE conversation_id = p_conversation;
   RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', tandem_lock_json(v_lock), 'pending', v_pending);
@@ -152,21 +154,24 @@ END $$;
 CREATE FUNCTION tandem_release_ticket(p_org uuid, p_conversation uuid, p_session uuid, p_staff uuid,
                                       p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
-DECLARE v_lock ticket_lock;
+DECLARE
+  v_lock ticket_lock;
+  v_json jsonb;
 BEGIN
   IF tandem_visible_ticket(p_org, p_conversation, p_staff, p_sees_all) IS NULL THEN
     RETURN jsonb_build_object('outcome', 'NOT_FOUND');
   END IF;
   SELECT * INTO v_lock FROM ticket_lock WHERE conversation_id = p_conversation AND session_id IS NOT NULL FOR UPDATE;
   IF NOT FOUND THEN RETURN jsonb_build_object('outcome', 'NOT_HELD', 'events', '[]'::jsonb); END IF;
+  v_json := tandem_lock_json(v_lock);
   IF v_lock.session_id <> p_session AND v_lock.staff_id IS DISTINCT FROM p_staff
      AND tandem_session_live(v_lock.session_id, p_ttl) THEN
-    RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', tandem_lock_json(v_lock));
+    RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', v_json);
   END IF;
   PERFORM tandem_free_lock(p_conversation);
-  RETURN jsonb_build_object('outcome', 'RELEASED', 'lock', tandem_lock_json(v_lock), 'events',
-    tandem_append_lock_events(jsonb_build_array(tandem_lock_event('RELEASED', p_org, v_lock.inbox_id,
-      p_conversation, tandem_lock_json(v_lock), p_actor, NULL))));
+  RETURN jsonb_build_object('outcome', 'RELEASED', 'lock', v_json, 'events',
+    tandem_append_lock_events(jsonb_build_array(
+      tandem_lock_event('RELEASED', p_org, v_lock.inbox_id, p_conversation, v_json, p_actor, NULL))));
 END $$;
 
 -- L5: anyone who sees the ticket takes it from its holder; the holder's watchers are told who.

@@ -100,18 +100,27 @@ export async function startServer({
   ].map((job) => job.start());
   const schema = await getSchema();
 
-  const buildContext = (auth: Auth | null): Context => ({
-    auth,
-    services,
-    container,
-    loaders: new Loaders(dataSource, auth, services.access),
-  });
+  // Loaders are made on first use: a subscription's own context (one per subscription of
+  // every console) mostly never loads anything, since its events run in a cohort's context.
+  const buildContext = (auth: Auth | null): Context => {
+    let loaders: Loaders | undefined;
+    return {
+      auth,
+      services,
+      container,
+      get loaders() {
+        return (loaders ??= new Loaders(dataSource, auth, services.access));
+      },
+    };
+  };
 
   // Subscription events are executed once per cohort of identical subscriptions.
   const shared = new SharedExecution(buildContext);
 
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers are per caller and per moment: hashing every body for an ETag buys nothing.
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   const validationRules = [depthLimit(config.maxQueryDepth)];
 
@@ -198,8 +207,7 @@ export async function startServer({
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
       logger.debug('stop: sockets');
-      for (const client of wss.clients) client.close(CloseCodes.GoingAway, 'Server shutting down');
-      await wsServer.dispose();
+      await wsServer.shutDown();
       // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).
       logger.debug('stop: http');
       await apollo.stop();

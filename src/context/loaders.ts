@@ -8,6 +8,7 @@ import {
   type Page,
   requirePageSize,
 } from '../db/pagination';
+import { preparedQuery } from '../db/prepared';
 import { hydrate } from '../db/rows';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
@@ -18,7 +19,6 @@ import { HelperAssignment } from '../entities/helper-assignment.entity';
 import { activeHelper } from '../services/helper/helper-sql';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
-import { InboxMember } from '../entities/inbox-member.entity';
 import { Message } from '../entities/message.entity';
 import { Staff } from '../entities/staff.entity';
 import type { Auth } from './auth';
@@ -76,21 +76,16 @@ export class Loaders {
   });
 
   readonly membersOfInbox = new DataLoader<string, Staff[]>(async (inboxIds) => {
-    const members = await this.dataSource
-      .getRepository(Staff)
-      .createQueryBuilder('staff')
-      .innerJoin(InboxMember, 'member', 'member.staff_id = staff.id')
-      .addSelect('member.inbox_id', 'member_inbox_id')
-      .where('member.inbox_id IN (:...inboxIds)', { inboxIds })
-      .andWhere('staff.organization_id = :org', { org: this.organizationId })
-      .orderBy('staff.name')
-      .getRawAndEntities();
-    const byInbox = new Map<string, Staff[]>();
-    members.entities.forEach((staff, index) => {
-      const inboxId = members.raw[index]?.member_inbox_id as string;
-      byInbox.set(inboxId, [...(byInbox.get(inboxId) ?? []), staff]);
-    });
-    return inboxIds.map((id) => byInbox.get(id) ?? []);
+    const rows = await preparedQuery(
+      this.dataSource,
+      `SELECT s.*, m.inbox_id AS member_inbox_id FROM staff s JOIN inbox_member m ON m.staff_id = s.id
+        WHERE m.inbox_id = ANY($1) AND s.organization_id = $2 ORDER BY s.name, s.id`,
+      [inboxIds, this.organizationId],
+    );
+    const byInbox = groupBy(rows, (row) => row.member_inbox_id as string);
+    return inboxIds.map((id) =>
+      (byInbox.get(id) ?? []).map((row) => hydrate(this.dataSource, Staff, row)),
+    );
   });
 
   /** The current helpers of each customer (H1). */
@@ -111,12 +106,12 @@ export class Loaders {
       const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
       const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
         `SELECT DISTINCT ON (t.customer_id) t.* FROM conversation t
-        WHERE t.customer_id IN (:...customerIds) AND t.organization_id = :org AND t.deleted_at IS NULL
+        WHERE t.customer_id = ANY(:customerIds) AND t.organization_id = :org AND t.deleted_at IS NULL
           ${scope ? `AND ${scope}` : ''}
         ORDER BY t.customer_id, t.created_at DESC, t.id DESC`,
         { customerIds, org: this.organizationId, viewerId: this.auth?.staffId ?? null },
       );
-      const rows = (await this.dataSource.query(sql, values)) as Record<string, unknown>[];
+      const rows = await preparedQuery(this.dataSource, sql, values);
       const byCustomer = new Map(
         rows.map((row) => [row.customer_id as string, hydrate(this.dataSource, Conversation, row)]),
       );
@@ -238,11 +233,11 @@ export class Loaders {
     parameters: unknown[],
   ): Promise<T[]> {
     const table = this.dataSource.getMetadata(target).tableName;
-    const rows = (await this.dataSource.query(`SELECT * FROM ${table} WHERE ${where}`, [
+    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${table} WHERE ${where}`, [
       ...parameters.slice(0, 1),
       this.organizationId,
       ...parameters.slice(1),
-    ])) as Record<string, unknown>[];
+    ]);
     return rows.map((row) => hydrate(this.dataSource, target, row));
   }
 
@@ -280,14 +275,14 @@ export class Loaders {
                   row_number() OVER (PARTITION BY ${spec.parent}, (${afterCondition})
                                      ORDER BY t.${spec.order} ${spec.direction}, t.id ${spec.direction}) AS rn
              FROM ${from}
-            WHERE ${spec.parent} IN (:...parentIds) AND t.organization_id = :org
+            WHERE ${spec.parent} = ANY(:parentIds) AND t.organization_id = :org
               ${spec.where.map((w) => `AND ${w}`).join(' ')}
          ) paged
          WHERE after_cursor AND rn <= :limit
          ORDER BY rn`,
         { ...params, parentIds },
       );
-      const rows = (await this.dataSource.query(sql, values)) as Row[];
+      const rows = await preparedQuery<Row>(this.dataSource, sql, values);
       const byParent = groupBy(rows, (row) => row.parent_key as string);
       return parentIds.map((parentId) => {
         const parentRows = byParent.get(parentId) ?? [];
@@ -329,7 +324,7 @@ export class Loaders {
         ${spec.where.map((w) => `AND ${w}`).join(' ')}`,
       { ...spec.params, parentId, org: this.organizationId },
     );
-    const [row] = (await this.dataSource.query(sql, values)) as Array<{ n: string }>;
+    const [row] = await preparedQuery<{ n: string }>(this.dataSource, sql, values);
     return Number(row?.n ?? 0);
   }
 }

@@ -1,5 +1,6 @@
 import { isUUID } from 'class-validator';
 import type { EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { preparedQuery } from './prepared';
 import { hydrate } from './rows';
 import { BadInputError } from '../errors/domain-error';
 
@@ -124,13 +125,15 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   }
   page
     .orderBy(`${alias}.${order.property}`, order.direction)
-    .addOrderBy(`${alias}.id`, order.direction)
-    .limit(request.first + 1);
-  const metadata = query.expressionMap.mainAlias?.metadata;
-  const raw = (await page.getRawMany()) as Record<string, unknown>[];
-  const rows = metadata
-    ? raw.map((row) => hydrate(query.connection, metadata.target as EntityTarget<T>, row, alias))
-    : await page.getMany();
+    .addOrderBy(`${alias}.id`, order.direction);
+  // The limit as a parameter, so that every page size shares one prepared statement.
+  const [sql, parameters] = page.getQueryAndParameters();
+  const raw = await preparedQuery(query.connection, `${sql} LIMIT $${parameters.length + 1}`, [
+    ...parameters,
+    request.first + 1,
+  ]);
+  const target = query.expressionMap.mainAlias?.target as EntityTarget<T>;
+  const rows = raw.map((row) => hydrate(query.connection, target, row, alias));
   const nodes = rows.slice(0, request.first);
   return {
     nodes,

@@ -1,12 +1,4 @@
-import {
-  type ExecutionArgs,
-  GraphQLError,
-  type GraphQLSchema,
-  parse,
-  specifiedRules,
-  validate,
-  type ValidationRule,
-} from 'graphql';
+import type { ExecutionArgs, GraphQLSchema, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Config } from '../config';
@@ -15,7 +7,8 @@ import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
 import type { Logger } from '../logger';
-import { coerceVariables, requireWithinCost } from '../schema/limits';
+import { DocumentCache } from '../schema/document-cache';
+import { refusalsOf } from '../schema/limits';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
 import type { SharedExecution } from '../subscriptions/shared-execution';
@@ -37,13 +30,6 @@ export function tokenFrom(
   return raw?.replace(/^Bearer\s+/i, '');
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    extensions: { ...error.extensions, code },
-  });
-}
-
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
   wss: WebSocketServer;
@@ -56,14 +42,25 @@ export interface GraphqlWsOptions {
   buildContext(auth: Auth): Context;
 }
 
+export interface GraphqlWsServer {
+  /**
+   * Closes every socket with 1001 and ends the windows they were in one transaction (their
+   * locks' watchers are told at once); resolves once windows closed before are ended too.
+   */
+  shutDown(): Promise<void>;
+}
+
 /**
  * graphql-ws on the HTTP server's port and path. A connection is authenticated once, in
  * `connection_init`, and becomes a window session of its own (its id is in the ack payload).
  */
-export function serveGraphqlWs(options: GraphqlWsOptions) {
+export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   const { schema, wss, config, services, sessions, logger, shared } = options;
-  const rules = [...specifiedRules, ...options.validationRules];
-  return useServer<Record<string, unknown>, SocketExtra>(
+  const documents = new DocumentCache(schema, options.validationRules);
+  /** Windows being ended after their socket closed. */
+  const ending = new Set<Promise<void>>();
+  let shuttingDown = false;
+  const server = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       subscribe: (args: ExecutionArgs) => shared.subscribe(args),
@@ -88,40 +85,29 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
         const window = ctx.extra.auth;
         if (!window?.staffId || !window.clientSessionId) return;
         sessions.remove(window.clientSessionId);
+        if (shuttingDown) return; // ended with all the others by shutDown
         // Not any request's work: left out of request statement counts, like other background jobs.
-        await inBackground(() =>
+        const ended = inBackground(() =>
           services.clientSessions.closeWindow(window, 'window closed'),
-        ).catch((error: unknown) => logger.error('closing a window session failed', error));
+        )
+          .catch((error: unknown) => logger.error('closing a window session failed', error))
+          .finally(() => ending.delete(ended));
+        ending.add(ended);
+        await ended;
       },
       onSubscribe: (ctx, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-        }
-        const errors = validate(schema, document, rules);
-        if (errors.length)
-          return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const checked = documents.check(payload.query);
+        if (checked.errors) return [...checked.errors];
+        const { document } = checked;
         const variables = payload.variables ?? undefined;
-        const coercion = coerceVariables(
+        const refusals = refusalsOf(
           schema,
           document,
           payload.operationName ?? undefined,
           variables,
+          config.maxQueryCost,
         );
-        if (coercion.errors) return coercion.errors;
-        try {
-          requireWithinCost(
-            schema,
-            document,
-            payload.operationName ?? undefined,
-            variables,
-            config.maxQueryCost,
-          );
-        } catch (error) {
-          return [error as GraphQLError];
-        }
+        if (refusals.length) return [...refusals];
         return {
           schema,
           document,
@@ -143,4 +129,17 @@ export function serveGraphqlWs(options: GraphqlWsOptions) {
     wss,
     12_000,
   );
+
+  return {
+    async shutDown() {
+      shuttingDown = true;
+      const windows = sessions.windowIds();
+      for (const socket of wss.clients) socket.close(CloseCodes.GoingAway, 'Server shutting down');
+      await server.dispose();
+      await Promise.all(ending);
+      await inBackground(() =>
+        services.clientSessions.closeWindows(windows, 'the server shut down'),
+      ).catch((error: unknown) => logger.error('ending the windows failed', error));
+    },
+  };
 }

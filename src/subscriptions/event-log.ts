@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from './pubsub';
+import { preparedQuery } from '../db/prepared';
 
 interface EventRow {
   seq: string;
@@ -28,11 +29,11 @@ export async function appendEvent(
   organizationId: string,
   payload: Record<string, unknown>,
 ): Promise<EventEnvelope> {
-  const [row] = (await manager.query('SELECT tandem_append_event($1, $2, $3) AS event', [
-    stream,
-    organizationId,
-    payload,
-  ])) as Array<{ event: EventEnvelope }>;
+  const [row] = await preparedQuery<{ event: EventEnvelope }>(
+    manager,
+    'SELECT tandem_append_event($1, $2, $3) AS event',
+    [stream, organizationId, payload],
+  );
   return (row as { event: EventEnvelope }).event;
 }
 
@@ -41,12 +42,13 @@ export class EventLogReader {
 
   /** Events with `after < seq <= upTo`, in order. */
   async read(stream: string, after: number, upTo?: number): Promise<EventEnvelope[]> {
-    const rows = (await this.dataSource.query(
+    const rows = await preparedQuery<EventRow>(
+      this.dataSource,
       `SELECT seq, payload, at FROM event_log
         WHERE stream = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3)
         ORDER BY seq LIMIT ${MAX_REPLAY}`,
       [stream, after, upTo ?? null],
-    )) as EventRow[];
+    );
     return rows.map((row) => toEnvelope(stream, row));
   }
 
@@ -63,9 +65,11 @@ export class EventLogReader {
 
   /** The last sequence handed out on a stream (0 when it has none). */
   async lastSeq(stream: string): Promise<number> {
-    const rows = (await this.dataSource.query('SELECT last_seq FROM stream_seq WHERE stream = $1', [
-      stream,
-    ])) as Array<{ last_seq: string }>;
+    const rows = await preparedQuery<{ last_seq: string }>(
+      this.dataSource,
+      'SELECT last_seq FROM stream_seq WHERE stream = $1',
+      [stream],
+    );
     return rows.length ? Number(rows[0]?.last_seq) : 0;
   }
 }

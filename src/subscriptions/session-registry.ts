@@ -56,6 +56,11 @@ export class SessionRegistry {
     return this.windows.size;
   }
 
+  /** The windows this instance holds now. */
+  windowIds(): string[] {
+    return [...this.windows.keys()];
+  }
+
   add(windowSessionId: string, signInSessionId: string | null, socket: WebSocket): void {
     this.windows.set(windowSessionId, { socket, signInSessionId });
   }

@@ -6,7 +6,6 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
-  print,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -52,7 +51,12 @@ export class SharedExecution {
   private readonly results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
   private readonly bytes = new Map<string, WeakRef<SharedBytes>>();
   private readonly forget = new FinalizationRegistry<string>((marker) => this.bytes.delete(marker));
-  private readonly viewerDependent = new Map<string, boolean>();
+  /** Per parsed document (the socket layer shares one per query text): a short id, and whether it depends on the viewer. */
+  private readonly documents = new WeakMap<
+    DocumentNode,
+    { id: number; viewerDependent: boolean }
+  >();
+  private nextDocument = 1;
   private nextMarker = 1;
 
   constructor(private readonly buildContext: (auth: Auth | null) => Context) {}
@@ -99,15 +103,17 @@ export class SharedExecution {
   }
 
   private cohortOf(args: ExecutionArgs): string {
-    const query = print(args.document);
-    let dependent = this.viewerDependent.get(query);
-    if (dependent === undefined) {
-      dependent = dependsOnViewer(args.schema, args.document);
-      this.viewerDependent.set(query, dependent);
+    let document = this.documents.get(args.document);
+    if (!document) {
+      document = {
+        id: this.nextDocument++,
+        viewerDependent: dependsOnViewer(args.schema, args.document),
+      };
+      this.documents.set(args.document, document);
     }
     const auth = (args.contextValue as Context).auth;
-    const scope = `${auth?.organizationId}:${auth?.role}:${dependent ? auth?.staffId : ''}`;
-    return `${scope}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${query}`;
+    const scope = `${auth?.organizationId}:${auth?.role}:${document.viewerDependent ? auth?.staffId : ''}`;
+    return `${scope}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${document.id}`;
   }
 
   /**

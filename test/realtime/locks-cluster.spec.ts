@@ -132,4 +132,32 @@ describe('co-working locks across server instances', () => {
       await doomed.exited;
     }
   }, 60_000);
+
+  // Last: it stops instance B.
+  it('L3: an instance shutting down ends its windows at once: watchers elsewhere get RELEASED without waiting for the TTL', async () => {
+    const inbox = await newInbox(org);
+    const [bianca, hanna] = await Promise.all([
+      newAgent(org, { inboxes: [inbox] }),
+      newAgent(org, { inboxes: [inbox] }),
+    ]);
+    const leaving = await openWindow(b, bianca);
+    const watch = await watchLocks(await openWindow(a, hanna), inbox.id);
+    const ticket = await newConversation(org, { inbox });
+    await leaving.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
+    expect(await watch.next()).toMatchObject({ kind: 'LOCKED', conversationId: ticket.id });
+
+    await b.stop();
+    // Told by the instance itself, not found dead by a sweeper: a TTL sweep says "the holder went away".
+    expect(await watch.next(1500)).toMatchObject({
+      kind: 'RELEASED',
+      conversationId: ticket.id,
+      actor: { kind: 'SYSTEM' },
+      note: 'the server shut down',
+    });
+    const [{ revoked }] = await a.dataSource.query(
+      'SELECT revoked_at IS NOT NULL AS revoked FROM client_session WHERE id = $1',
+      [leaving.sessionId],
+    );
+    expect(revoked).toBe(true);
+  });
 });

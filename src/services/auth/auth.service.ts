@@ -1,8 +1,9 @@
-import { IsNull } from 'typeorm';
 import { isUuid } from '../../authz/access-policy';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, actorOf } from '../../context/auth';
 import type { LockService } from '../lock/lock.service';
+import { preparedQuery } from '../../db/prepared';
+import { hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { ApiKey } from '../../entities/api-key.entity';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
@@ -132,15 +133,15 @@ export class AuthService {
       return windowSessionId ? null : this.authenticateApiKey(token);
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     if (windowSessionId !== undefined && !isUuid(windowSessionId)) return null;
-    const rows = (await this.dataSource.query(
+    const [row] = await preparedQuery<SessionRow>(
+      this.dataSource,
       `SELECT s.id AS session_id, s.organization_id, st.id AS staff_id, st.role, st.name, w.id AS window_id
          FROM client_session s
          JOIN staff st ON st.id = s.staff_id
          LEFT JOIN client_session w ON w.id = $2 AND (w.id = s.id OR w.parent_id = s.id) AND w.revoked_at IS NULL
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active`,
       [hashSecret(token), windowSessionId ?? null],
-    )) as SessionRow[];
-    const row = rows[0];
+    );
     if (!row || (windowSessionId && !row.window_id)) return null;
     return {
       organizationId: row.organization_id,
@@ -168,10 +169,13 @@ export class AuthService {
   }
 
   private async authenticateApiKey(key: string): Promise<Auth | null> {
-    const apiKey = await this.dataSource
-      .getRepository(ApiKey)
-      .findOneBy({ secretHash: hashSecret(key), revokedAt: IsNull() });
-    if (!apiKey) return null;
+    const [row] = await preparedQuery(
+      this.dataSource,
+      'SELECT * FROM api_key WHERE secret_hash = $1 AND revoked_at IS NULL',
+      [hashSecret(key)],
+    );
+    if (!row) return null;
+    const apiKey = hydrate(this.dataSource, ApiKey, row);
     return {
       organizationId: apiKey.organizationId,
       role: apiKey.role,

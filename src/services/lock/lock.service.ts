@@ -3,6 +3,7 @@ import { isUuid } from '../../authz/access-policy';
 import { seesAllInboxes } from '../../authz/permissions';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
+import { preparedQuery } from '../../db/prepared';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import type { Conversation } from '../../entities/conversation.entity';
 import {
@@ -194,10 +195,11 @@ export class LockService {
   }
 
   private async snapshot(organizationId: string, inboxId: string): Promise<StreamSnapshot> {
-    const [row] = (await this.uow.dataSource.query(
+    const [row] = await preparedQuery<{ snapshot: { seq: number; locks: TicketLockSnapshot[] } }>(
+      this.uow.dataSource,
       'SELECT tandem_lock_snapshot($1, $2, $3) AS snapshot',
       [organizationId, inboxId, this.ttl],
-    )) as Array<{ snapshot: { seq: number; locks: TicketLockSnapshot[] } }>;
+    );
     const { seq, locks } = row?.snapshot ?? { seq: 0, locks: [] };
     return { seq, payload: { kind: TicketLockEventKind.SNAPSHOT, locks } };
   }
@@ -210,12 +212,11 @@ export class LockService {
   /** Runs one lock function (it commits on its own) and publishes what it logged. */
   private async call(fn: string, args: unknown[]): Promise<LockOutcome> {
     const placeholders = args.map((_, index) => `$${index + 1}`).join(', ');
-    const [row] = (await this.uow.dataSource.query(
+    const [row] = await preparedQuery<{ result: LockOutcome }>(
+      this.uow.dataSource,
       `SELECT ${fn}(${placeholders}) AS result`,
       args,
-    )) as Array<{
-      result: LockOutcome;
-    }>;
+    );
     const result = row?.result as LockOutcome;
     if (result.events?.length) await this.uow.publishEvents(result.events);
     if (result.outcome === 'NOT_FOUND') throw new NotFoundError('Conversation', args[1] as string);

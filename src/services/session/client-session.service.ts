@@ -1,4 +1,4 @@
-import { type Auth, actorOf } from '../../context/auth';
+import { type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
 import type { LockService } from '../lock/lock.service';
 import type { RoutingService } from '../routing/routing.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
@@ -44,6 +44,23 @@ export class ClientSessionService {
         .where('id = :id AND revoked_at IS NULL', { id: windowId })
         .execute();
       await this.locks.releaseSessions(tx, [windowId], actorOf(auth), reason);
+    });
+  }
+
+  /**
+   * A server instance shutting down ends the windows it held in one transaction, so their
+   * tickets' watchers learn at once that the locks went (instead of after the TTL).
+   */
+  async closeWindows(windowIds: string[], reason: string): Promise<void> {
+    if (windowIds.length === 0) return;
+    await this.uow.run(async (tx) => {
+      await tx.manager
+        .createQueryBuilder()
+        .update(ClientSession)
+        .set({ revokedAt: () => 'now()', revokedReason: reason })
+        .where('id = ANY(:ids) AND revoked_at IS NULL', { ids: windowIds })
+        .execute();
+      await this.locks.releaseSessions(tx, windowIds, SYSTEM_ACTOR, reason);
     });
   }
 
