@@ -6,7 +6,7 @@ import { machineBusyUs, processTreeCpuUs, waitForQuietMachine } from '../support
 import { formatMs } from '../support/format';
 import { BENCH_DATA_DIR } from '../support/postgres';
 import { percentile } from '../support/stats';
-import { GraphqlHttp } from './http';
+import { GraphqlHttp } from '../support/graphql-http';
 import {
   BASELINE_EVENTS,
   OPEN_TICKET,
@@ -15,7 +15,7 @@ import {
   ticketBody,
 } from './operations';
 import type { ServerProcess, WatcherProcess } from './processes';
-import type { ProfileSummary } from './profile';
+import type { ProfileSummary } from '../support/profile';
 import type { LocksData } from './seed';
 import type { Operation } from './watcher-worker';
 

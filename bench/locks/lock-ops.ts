@@ -4,7 +4,7 @@ import type { BenchContext, LoadOptions } from '../support/benchmark';
 import { type Comparison, compareAlternately } from '../support/compare';
 import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import type { LoadGenerator } from '../support/load';
-import { GraphqlHttp } from './http';
+import { GraphqlHttp } from '../support/graphql-http';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
 import type { ServerProcess } from './processes';
 import type { Worker } from './seed';

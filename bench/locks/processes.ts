@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
 import { ChildWorker } from '../support/ipc';
 import type { BaselineEvent } from './baseline-ws';
-import type { ProfileSummary } from './profile';
+import type { ProfileSummary } from '../support/profile';
 import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 import type {
   ConnectArgs,

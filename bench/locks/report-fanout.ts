@@ -18,7 +18,7 @@ import {
   p99,
 } from './fanout';
 import type { LocksOptions } from './options';
-import { type Block, ratioBeside, table, verdict, words } from './report-blocks';
+import { type Block, ratioBeside, table, verdict, words } from '../support/report-blocks';
 
 /** PERF.md: lock-change fan-out p99 at most 1.0x plain graphql-ws, at 1,000 and 5,000 watchers. */
 const FANOUT_GOAL = 1.0;

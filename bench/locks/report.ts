@@ -5,7 +5,7 @@ import { formatMs, formatRate, formatRatio, formatUs, markdownTable } from '../s
 import { type FanoutKey, type FanoutResult, VARIANT_NAMES } from './fanout';
 import type { StatementFigure } from './lock-ops';
 import type { LocksOptions } from './options';
-import { type Block, kb, mb, table, verdict, words } from './report-blocks';
+import { type Block, kb, mb, table, verdict, words } from '../support/report-blocks';
 import { fanoutPart } from './report-fanout';
 import type { CapFigure, MemoryFigure } from './sockets';
 import type { WatcherStats } from './watcher-worker';

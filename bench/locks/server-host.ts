@@ -12,7 +12,7 @@ import { startServer, type TandemServer } from '../../src/server';
 import { serveParent } from '../support/ipc';
 import { ownCpuUs, startGcClock } from '../support/cpu';
 import { type BaselineEvent, type BaselineWsServer, startBaselineWsServer } from './baseline-ws';
-import { CpuProfiler, type ProfileSummary } from './profile';
+import { CpuProfiler, type ProfileSummary } from '../support/profile';
 
 export type ServerKind = 'ours' | 'baseline-ws' | 'apollo';
 

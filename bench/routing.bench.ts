@@ -1,0 +1,259 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '../src/config';
+import { startServer } from '../src/server';
+import { Streams } from '../src/subscriptions/topics';
+import type { BenchContext, Benchmark } from './support/benchmark';
+import { codeState } from './support/code-state';
+import { BENCH_DATA_DIR, openBenchDatabase } from './support/postgres';
+import { openBenchRedis } from './support/redis';
+import { finalInvariants, functionStats, installCapacityWatch } from './routing/checks';
+import { dropClaimQueue, prepareClaimQueue, runClaimLoop } from './routing/claim-baseline';
+import { parseRoutingOptions } from './routing/options';
+import {
+  type BaselineFigures,
+  type Cluster,
+  type DrainFigures,
+  type Env,
+  type LatencyFigures,
+  type ProfileFigures,
+  baselineRound,
+  drain,
+  fillQueue,
+  measureLatency,
+  statementShape,
+  stepAway,
+} from './routing/phases';
+import { AgentsProcess, RoutingServer } from './routing/processes';
+import { type RoutingReport, renderRoutingReport } from './routing/report';
+import { seedRouting } from './routing/seed';
+
+/** A sign-in keeps its agent reachable this long: longer than any run. */
+const LOCK_TTL_SECONDS = 3600;
+const CUSTOMERS = 500;
+/** Routings made before each configuration's measured drain (code paths compiled), not measured. */
+const WARMUP_ROUTINGS = 300;
+const INSTANCE_NAMES = ['instance A', 'instance B'];
+
+async function startCluster(env: Env, servers: RoutingServer[]): Promise<Cluster> {
+  const { context, data } = env;
+  const agents = await AgentsProcess.start(context, `agents (${servers.length} instance(s))`);
+  const specs = data.agents.map((agent, index) => {
+    const server = servers[index % servers.length] as RoutingServer;
+    return { ...agent, url: server.url, wsUrl: server.wsUrl };
+  });
+  context.log(`connecting ${specs.length} agents' consoles to ${servers.length} instance(s)`);
+  await agents.connect(specs);
+  // Their myAssignments subscriptions are live on the instance each socket is on.
+  const deadline = Date.now() + 30_000;
+  for (const [index, server] of servers.entries()) {
+    const streams = specs
+      .filter((_, n) => n % servers.length === index)
+      .map((agent) => Streams.staffAssignments(data.organizationId, agent.staffId));
+    while ((await server.liveSubscribers(streams)).some((live) => live < 1)) {
+      if (Date.now() > deadline) throw new Error(`${server.name}: subscriptions not live`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return {
+    servers,
+    agents,
+    dispatcher: {
+      urls: servers.map((server) => server.url),
+      token: data.dispatcherToken,
+      inboxId: data.inboxId,
+      customerIds: data.customerIds,
+    },
+  };
+}
+
+async function fillAndDrain(env: Env, cluster: Cluster, count: number): Promise<DrainFigures> {
+  const fillSeconds = await fillQueue(env, cluster, count);
+  env.context.log(
+    `${cluster.servers.length} instance(s): ${count} conversations wait (filled in ${fillSeconds.toFixed(1)} s); agents coming online`,
+  );
+  const figures = await drain(env, cluster, count, fillSeconds);
+  await stepAway(env, cluster);
+  return figures;
+}
+
+async function profileDrain(env: Env, cluster: Cluster): Promise<ProfileFigures> {
+  const count = env.options.profileRoutings;
+  const [server] = cluster.servers as [RoutingServer];
+  const fillSeconds = await fillQueue(env, cluster, count);
+  env.context.log(`profiling ${server.name} over a drain of ${count}`);
+  await server.recordStatements(true);
+  await server.profileStart();
+  let statements: string[] = [];
+  let summary: ProfileFigures['summary'] | undefined;
+  const figures = await drain(env, cluster, count, fillSeconds, async () => {
+    summary = await server.profileStop(path.join(BENCH_DATA_DIR, 'routing-instance-A.cpuprofile'));
+    statements = await server.recordStatements(false);
+  });
+  await stepAway(env, cluster);
+  const shapes = new Map<string, number>();
+  for (const sql of statements) {
+    const shape = statementShape(sql);
+    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+  }
+  return {
+    routings: figures.span.count,
+    summary: summary as ProfileFigures['summary'],
+    statements: [...shapes].sort((a, b) => b[1] - a[1]).map(([shape, n]) => ({ shape, count: n })),
+    statementTotal: statements.length,
+    drain: figures,
+  };
+}
+
+async function soak(env: Env, cluster: Cluster, report: RoutingReport): Promise<void> {
+  const { routings, queue } = env.options;
+  const started = Date.now();
+  for (;;) {
+    const done = (await finalInvariants(env.db, env.data.inboxId)).routings;
+    if (done >= routings) break;
+    const count = Math.min(queue, routings - done);
+    const figures = await fillAndDrain(env, cluster, count);
+    report.soak.push(figures);
+    env.context.log(
+      `soak: ${(done + figures.span.count).toLocaleString('en-US')} of ` +
+        `${routings.toLocaleString('en-US')} routings, this drain ${Math.round(figures.rate)}/s`,
+    );
+  }
+  report.soakSeconds = (Date.now() - started) / 1000;
+}
+
+export const benchmark: Benchmark = {
+  summary:
+    'routing: conversations routed/s on 1 and 2 instances vs a plain-pg SKIP LOCKED claim loop; latency to myAssignments; 0 violations',
+
+  async run(context: BenchContext) {
+    const options = parseRoutingOptions(context.args);
+    const database = await openBenchDatabase(context);
+    const redis = await openBenchRedis(context);
+
+    // Seeding through the services, in this process; stopped before anything is measured (its
+    // queue-routing job would otherwise be one more router).
+    const config = {
+      ...loadConfig({}),
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent' as const,
+      lockTtlSeconds: LOCK_TTL_SECONDS,
+    };
+    const local = await startServer({ config, databaseUrl: database.url });
+    context.log('seeding through the services');
+    let data;
+    try {
+      data = await seedRouting(local, {
+        agents: options.agents,
+        capacity: options.capacity,
+        customers: CUSTOMERS,
+      });
+    } finally {
+      await local.stop();
+    }
+
+    const db = new Client({ connectionString: database.url });
+    await db.connect();
+    context.defer(() => db.end());
+    const sampler = new Client({ connectionString: database.url });
+    await sampler.connect();
+    context.defer(() => sampler.end());
+    await installCapacityWatch(db);
+    await db.query('ANALYZE');
+    // Calls and time of the SQL functions, for the report (connections opened from now on).
+    await db.query(
+      `ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET track_functions = 'all'`,
+    );
+    const env: Env = {
+      context,
+      options,
+      databaseUrl: database.url,
+      databaseName: new URL(database.url).pathname.slice(1),
+      db,
+      sampler,
+      data,
+      postmasterPid: database.postmasterPid,
+      redisPid: redis.pid,
+    };
+    const report: RoutingReport = {
+      options,
+      code: codeState(),
+      database: database.description,
+      redis: redis.description,
+      lockTtlSeconds: LOCK_TTL_SECONDS,
+      customers: CUSTOMERS,
+      warmupRoutings: WARMUP_ROUTINGS,
+      baseline: [],
+      drains: [],
+      latency: [],
+      soak: [],
+      soakSeconds: 0,
+      events: [],
+      routingsByInstances: {},
+    };
+
+    const baseline = async () => {
+      context.log(`baseline: ${options.baselineWorkers} workers claiming with plain pg`);
+      if (report.baseline.length === 0) {
+        // Unmeasured: connections, plans and caches warm.
+        await prepareClaimQueue(database.url, 50_000);
+        await runClaimLoop(database.url, { workers: options.baselineWorkers, durationMs: 1000 });
+      }
+      const round: BaselineFigures = await baselineRound(env);
+      report.baseline.push(round);
+      await dropClaimQueue(database.url);
+    };
+
+    await baseline();
+    const servers: RoutingServer[] = [];
+    for (const [index, instances] of options.instances.entries()) {
+      while (servers.length < instances) {
+        const name = INSTANCE_NAMES[servers.length] as string;
+        context.log(`starting ${name}`);
+        servers.push(
+          await RoutingServer.start(context, name, {
+            databaseUrl: database.url,
+            redisUrl: redis.url,
+            lockTtlSeconds: LOCK_TTL_SECONDS,
+          }),
+        );
+      }
+      const routingsBefore = (await finalInvariants(db, data.inboxId)).routings;
+      const cluster = await startCluster(env, servers);
+      context.log(`${instances} instance(s): warming up with ${WARMUP_ROUTINGS} routings`);
+      await fillAndDrain(env, cluster, WARMUP_ROUTINGS);
+      const figures = await fillAndDrain(env, cluster, options.queue);
+      report.drains.push(figures);
+      context.log(
+        `${instances} instance(s): ${figures.span.count} routed at ${Math.round(figures.rate)}/s`,
+      );
+      await cluster.agents.setStatus('ONLINE');
+      const latency: LatencyFigures = await measureLatency(env, cluster);
+      report.latency.push(latency);
+      context.log(
+        `${instances} instance(s): latency p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
+      );
+      await stepAway(env, cluster);
+      if (instances === 1 && options.profileRoutings > 0)
+        report.profile = await profileDrain(env, cluster);
+      await baseline();
+      const lastConfiguration = index === options.instances.length - 1;
+      if (lastConfiguration && options.routings > 0) await soak(env, cluster, report);
+      report.events.push({ instances, stats: await cluster.agents.stats() });
+      report.routingsByInstances[instances] =
+        (await finalInvariants(db, data.inboxId)).routings - routingsBefore;
+      await cluster.agents.stop();
+    }
+    while (report.baseline.length < options.baselineRounds) await baseline();
+    for (const server of servers) await server.stop();
+    // Backends report their statistics as they exit.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    report.functions = await functionStats(db);
+
+    report.invariants = await finalInvariants(db, data.inboxId);
+    const { text, markdown } = renderRoutingReport(report);
+    console.log(`\n${text}`);
+    return { markdown };
+  },
+};

@@ -1,0 +1,357 @@
+import os from 'node:os';
+import type { Client } from 'pg';
+import type { BenchContext } from '../support/benchmark';
+import {
+  machineBusyUs,
+  ownCpuUs,
+  processTreeCpuByKind,
+  processTreeCpuUs,
+  waitForQuietMachine,
+} from '../support/cpu';
+import { formatRate } from '../support/format';
+import type { ProfileSummary } from '../support/profile';
+import { percentile } from '../support/stats';
+import type { Dispatcher } from './agents-worker';
+import {
+  type QueueState,
+  type RoutedSpan,
+  type WaitSamples,
+  postgresKind,
+  queueState,
+  routedSince,
+  sampleWaits,
+} from './checks';
+import { type ClaimRound, prepareClaimQueue, runClaimLoop } from './claim-baseline';
+import type { RoutingOptions } from './options';
+import type { AgentsProcess, RoutingServer } from './processes';
+import type { RoutingData } from './seed';
+
+/** What every phase works with. */
+export interface Env {
+  context: BenchContext;
+  options: RoutingOptions;
+  databaseUrl: string;
+  databaseName: string;
+  /** A connection of the benchmark's own to the database, for its checks. */
+  db: Client;
+  /** Another, for sampling pg_stat_activity while the checks run. */
+  sampler: Client;
+  data: RoutingData;
+  postmasterPid: number | undefined;
+  redisPid: number | undefined;
+}
+
+/** One configuration: its instances, the agents' consoles spread over them, the dispatcher. */
+export interface Cluster {
+  servers: RoutingServer[];
+  agents: AgentsProcess;
+  dispatcher: Dispatcher;
+}
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** No routing for this long while conversations wait: the drain is stuck (a lost event...). */
+const STALL_MS = 30_000;
+/** How often the drain looks at the inbox (and checks capacity between commits). */
+const POLL_MS = 200;
+
+interface Snapshot {
+  at: number;
+  serverCpuUs: number;
+  serverGcUs: number;
+  statements: number;
+  postgresCpuUs: number;
+  /** The same by kind of Postgres process (backends, WAL writer, autovacuum...). */
+  postgresKinds: Record<string, number>;
+  agentsCpuUs: number;
+  redisCpuUs: number;
+  machineBusyUs: number;
+  /** Everything this benchmark started descends from its process (Postgres, Redis included). */
+  benchTreeUs: number;
+  assigned: number;
+  duplicates: number;
+}
+
+async function snapshot(env: Env, cluster: Cluster): Promise<Snapshot> {
+  const [counters, agents] = await Promise.all([
+    Promise.all(cluster.servers.map((server) => server.counters())),
+    cluster.agents.stats(),
+  ]);
+  return {
+    at: nowMs(),
+    serverCpuUs: counters.reduce((sum, c) => sum + c.cpuUs, 0),
+    serverGcUs: counters.reduce((sum, c) => sum + c.gcUs, 0),
+    statements: counters.reduce((sum, c) => sum + c.statements, 0),
+    postgresCpuUs: env.postmasterPid ? processTreeCpuUs(env.postmasterPid) : Number.NaN,
+    postgresKinds: env.postmasterPid
+      ? processTreeCpuByKind(env.postmasterPid, postgresKind(env.databaseName))
+      : {},
+    agentsCpuUs: agents.cpuUs,
+    redisCpuUs: env.redisPid ? processTreeCpuUs(env.redisPid) : Number.NaN,
+    machineBusyUs: machineBusyUs(),
+    benchTreeUs: processTreeCpuUs(process.pid),
+    assigned: agents.assigned,
+    duplicates: agents.duplicates,
+  };
+}
+
+export interface PerRouting {
+  serverCpuUs: number;
+  serverGcUs: number;
+  statements: number;
+  postgresCpuUs: number;
+  agentsCpuUs: number;
+  redisCpuUs: number;
+}
+
+export interface DrainFigures {
+  instances: number;
+  queued: number;
+  fillSeconds: number;
+  span: RoutedSpan;
+  /** Routings per second, from the first routing decision's time to the last one's. */
+  rate: number;
+  /** From the agents' ONLINE requests to the last routing seen (polled), seconds. */
+  wallSeconds: number;
+  perRouting: PerRouting;
+  /** Postgres CPU per routing by kind of process. */
+  postgresKinds: Record<string, number>;
+  /** The most open conversations one agent held at any poll (the capacity, at most). */
+  mostHeld: number;
+  polls: number;
+  /** ASSIGNED events the agents received during the drain, and duplicates among them. */
+  events: number;
+  duplicateEvents: number;
+  waits: WaitSamples;
+  /** The share of the machine other processes used during the drain. */
+  othersShare: number;
+  cpus: number;
+}
+
+/** Starts `count` conversations while every agent is AWAY: they all wait in the queue. */
+export async function fillQueue(env: Env, cluster: Cluster, count: number): Promise<number> {
+  const { inboxId } = env.data;
+  const before = await queueState(env.db, inboxId);
+  const { elapsedMs } = await cluster.agents.startMany(
+    cluster.dispatcher,
+    count,
+    env.options.fillConcurrency,
+  );
+  const after = await queueState(env.db, inboxId);
+  if (after.waiting - before.waiting !== count)
+    throw new Error(
+      `filling the queue: ${after.waiting - before.waiting} of ${count} conversations wait ` +
+        `(the agents should all be AWAY): ${JSON.stringify(after)}`,
+    );
+  return elapsedMs / 1000;
+}
+
+async function dbNow(db: Client): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>('SELECT now() AS now');
+  return (rows[0] as { now: Date }).now;
+}
+
+/** Waits until no conversation is held and no close is on its way. */
+async function settle(env: Env, cluster: Cluster): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [state, agents] = await Promise.all([
+      queueState(env.db, env.data.inboxId),
+      cluster.agents.stats(),
+    ]);
+    if (state.held === 0 && agents.closesInFlight === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `conversations still held after the drain: ${JSON.stringify(state)} ${JSON.stringify(agents)}`,
+      );
+    await pause(100);
+  }
+}
+
+/**
+ * The measured drain: `expected` conversations wait; the agents come ONLINE (all at once, each
+ * with its console's HTTP request) and close every conversation as its event arrives, which frees
+ * capacity the servers route the next one into. Polls the inbox meanwhile (per-step capacity
+ * check) and samples what Postgres' backends do. Ends with every conversation closed and the
+ * agents ONLINE.
+ */
+export async function drain(
+  env: Env,
+  cluster: Cluster,
+  expected: number,
+  fillSeconds: number,
+  onRouted?: () => Promise<void>,
+): Promise<DrainFigures> {
+  const { inboxId } = env.data;
+  await waitForQuietMachine(env.context.log, { maxWaitMs: 30_000 });
+  const since = await dbNow(env.db);
+  const sampler = sampleWaits(env.sampler, env.databaseName, statementShape);
+  const before = await snapshot(env, cluster);
+  await cluster.agents.setClosing(true);
+  const started = nowMs();
+  const online = cluster.agents.setStatus('ONLINE');
+  let mostHeld = 0;
+  let polls = 0;
+  let lastWaiting = Number.POSITIVE_INFINITY;
+  let progressAt = Date.now();
+  // Every conversation waiting now was queued for this drain: routed = expected - waiting.
+  for (;;) {
+    const state: QueueState = await queueState(env.db, inboxId);
+    polls += 1;
+    mostHeld = Math.max(mostHeld, state.mostHeld);
+    if (state.waiting === 0) break;
+    if (state.waiting < lastWaiting) progressAt = Date.now();
+    lastWaiting = state.waiting;
+    if (Date.now() - progressAt > STALL_MS) {
+      const agents = await cluster.agents.stats();
+      throw new Error(
+        `the drain is stuck: ${JSON.stringify(state)}; agents: ${JSON.stringify(agents)}`,
+      );
+    }
+    await pause(POLL_MS);
+  }
+  const ended = nowMs();
+  const after = await snapshot(env, cluster);
+  const waits = await sampler.stop();
+  await onRouted?.();
+  await online;
+  await settle(env, cluster);
+  const span = await routedSince(env.db, inboxId, since);
+  const n = span.count;
+  const per = (key: keyof PerRouting & keyof Snapshot) => (after[key] - before[key]) / n;
+  const elapsedUs = (after.at - before.at) * 1000;
+  const others =
+    after.machineBusyUs - before.machineBusyUs - (after.benchTreeUs - before.benchTreeUs);
+  const cpus = os.cpus().length;
+  const seconds =
+    span.first && span.last ? (span.last.getTime() - span.first.getTime()) / 1000 : Number.NaN;
+  return {
+    instances: cluster.servers.length,
+    queued: expected,
+    fillSeconds,
+    span,
+    rate: n > 1 ? (n - 1) / seconds : Number.NaN,
+    wallSeconds: (ended - started) / 1000,
+    perRouting: {
+      serverCpuUs: per('serverCpuUs'),
+      serverGcUs: per('serverGcUs'),
+      statements: per('statements'),
+      postgresCpuUs: per('postgresCpuUs'),
+      agentsCpuUs: per('agentsCpuUs'),
+      redisCpuUs: per('redisCpuUs'),
+    },
+    postgresKinds: Object.fromEntries(
+      Object.entries(after.postgresKinds).map(([kind, us]) => [
+        kind,
+        (us - (before.postgresKinds[kind] ?? 0)) / n,
+      ]),
+    ),
+    mostHeld,
+    polls,
+    events: after.assigned - before.assigned,
+    duplicateEvents: after.duplicates - before.duplicates,
+    waits,
+    othersShare: Math.max(0, others / (elapsedUs * cpus)),
+    cpus,
+  };
+}
+
+/** Every agent AWAY (so that the next conversations queue), nothing held. */
+export async function stepAway(env: Env, cluster: Cluster): Promise<void> {
+  await cluster.agents.setStatus('AWAY');
+  await settle(env, cluster);
+}
+
+export interface LatencyFigures {
+  instances: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+  answerP50: number;
+  answerP99: number;
+  crossInstance: number;
+}
+
+/**
+ * With the agents ONLINE and nothing waiting: one conversation at a time, from the dispatcher's
+ * startConversation request to the ASSIGNED event at the socket of the agent it was routed to
+ * (who then closes it, before the next one starts).
+ */
+export async function measureLatency(env: Env, cluster: Cluster): Promise<LatencyFigures> {
+  const { latencyWarmup, latencySamples } = env.options;
+  await cluster.agents.setClosing(true);
+  const state = await queueState(env.db, env.data.inboxId);
+  if (state.waiting || state.held)
+    throw new Error(`latency: the inbox should be empty: ${JSON.stringify(state)}`);
+  await waitForQuietMachine(env.context.log, { maxWaitMs: 30_000 });
+  const result = await cluster.agents.latency(cluster.dispatcher, latencyWarmup + latencySamples);
+  await cluster.agents.forgetArrivals();
+  const events = Float64Array.from(result.eventMs.slice(latencyWarmup)).sort();
+  const answers = Float64Array.from(result.answerMs.slice(latencyWarmup)).sort();
+  return {
+    instances: cluster.servers.length,
+    samples: events.length,
+    p50: percentile(events, 50),
+    p99: percentile(events, 99),
+    max: events[events.length - 1] ?? Number.NaN,
+    answerP50: percentile(answers, 50),
+    answerP99: percentile(answers, 99),
+    crossInstance: result.crossInstance,
+  };
+}
+
+export interface BaselineFigures extends ClaimRound {
+  postgresCpuUsPerClaim: number;
+  clientCpuUsPerClaim: number;
+}
+
+/** One round of the plain-pg claim loop on a fresh queue table (in the benchmark's database). */
+export async function baselineRound(env: Env): Promise<BaselineFigures> {
+  const { baselineSeconds, baselineWorkers } = env.options;
+  // Enough rows for a fast machine: the loop stops early if they run out.
+  await prepareClaimQueue(env.databaseUrl, Math.max(100_000, baselineSeconds * 30_000));
+  await waitForQuietMachine(env.context.log, { maxWaitMs: 30_000 });
+  const pgBefore = env.postmasterPid ? processTreeCpuUs(env.postmasterPid) : Number.NaN;
+  const ownBefore = ownCpuUs();
+  const round = await runClaimLoop(env.databaseUrl, {
+    workers: baselineWorkers,
+    durationMs: baselineSeconds * 1000,
+  });
+  const pgAfter = env.postmasterPid ? processTreeCpuUs(env.postmasterPid) : Number.NaN;
+  env.context.log(
+    `baseline: ${formatRate(round.rate)} claims (${round.claims.toLocaleString('en-US')}, ` +
+      `${round.doubleClaims} double claims)`,
+  );
+  return {
+    ...round,
+    postgresCpuUsPerClaim: (pgAfter - pgBefore) / round.claims,
+    clientCpuUsPerClaim: (ownCpuUs() - ownBefore) / round.claims,
+  };
+}
+
+export interface ProfileFigures {
+  routings: number;
+  summary: ProfileSummary;
+  /** Statement shapes the instance sent during the profiled drain, with their counts. */
+  statements: Array<{ shape: string; count: number }>;
+  statementTotal: number;
+  drain: DrainFigures;
+}
+
+/** Groups SQL statements by what they do (their verb and table, or the function they call). */
+export function statementShape(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  const fn = flat.match(/\b(tandem_\w+)\(/);
+  if (fn) return `SELECT ${fn[1]}(...)`;
+  if (/token_hash/.test(flat)) return 'SELECT client_session (bearer token)';
+  const verb = (flat.match(/^\w+/)?.[0] ?? flat.slice(0, 20)).toUpperCase();
+  if (['START', 'BEGIN', 'COMMIT', 'ROLLBACK'].includes(verb)) return flat.slice(0, 40);
+  const table = flat.match(/\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?/i)?.[1] ?? '';
+  const lock = /FOR UPDATE SKIP LOCKED/i.test(flat)
+    ? ' FOR UPDATE SKIP LOCKED'
+    : /FOR (NO KEY )?UPDATE/i.test(flat)
+      ? ' FOR UPDATE'
+      : '';
+  return `${verb} ${table}${lock}`.trim();
+}

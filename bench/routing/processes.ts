@@ -1,0 +1,110 @@
+import path from 'node:path';
+import type { BenchContext } from '../support/benchmark';
+import { ChildWorker } from '../support/ipc';
+import type { ProfileSummary } from '../support/profile';
+import type { AgentSpec, AgentsStats, Dispatcher, LatencyResult } from './agents-worker';
+import type { HostCounters, HostStartArgs, HostStarted } from './server-host';
+
+/** One instance of our server in its own process (bench/routing/server-host.ts). */
+export class RoutingServer {
+  private constructor(
+    private readonly worker: ChildWorker,
+    readonly started: HostStarted,
+  ) {}
+
+  static async start(
+    context: BenchContext,
+    name: string,
+    args: HostStartArgs,
+  ): Promise<RoutingServer> {
+    const worker = await ChildWorker.fork(name, path.join(__dirname, 'server-host.ts'));
+    context.defer(() => worker.stop());
+    try {
+      return new RoutingServer(worker, await worker.call<HostStarted>('start', args));
+    } catch (error) {
+      await worker.stop();
+      throw error;
+    }
+  }
+
+  get name(): string {
+    return this.worker.name;
+  }
+  get pid(): number {
+    return this.worker.pid;
+  }
+  get url(): string {
+    return this.started.url;
+  }
+  get wsUrl(): string {
+    return this.started.wsUrl;
+  }
+  get running(): boolean {
+    return this.worker.running;
+  }
+
+  counters(): Promise<HostCounters> {
+    return this.worker.call('counters');
+  }
+  recordStatements(on: boolean): Promise<string[]> {
+    return this.worker.call('recordStatements', { on });
+  }
+  liveSubscribers(streams: string[]): Promise<number[]> {
+    return this.worker.call('liveSubscribers', { streams });
+  }
+  profileStart(): Promise<void> {
+    return this.worker.call('profileStart');
+  }
+  profileStop(file: string): Promise<ProfileSummary> {
+    return this.worker.call('profileStop', { file });
+  }
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+}
+
+/** The agents' consoles and the dispatcher, in their own process (bench/routing/agents-worker.ts). */
+export class AgentsProcess {
+  private constructor(private readonly worker: ChildWorker) {}
+
+  static async start(context: BenchContext, name: string): Promise<AgentsProcess> {
+    const worker = await ChildWorker.fork(name, path.join(__dirname, 'agents-worker.ts'));
+    context.defer(() => worker.stop());
+    return new AgentsProcess(worker);
+  }
+
+  get pid(): number {
+    return this.worker.pid;
+  }
+
+  connect(agents: AgentSpec[]): Promise<void> {
+    return this.worker.call('connect', { agents });
+  }
+  /** Every agent sets its status over HTTP; answers the milliseconds it took. */
+  setStatus(status: 'ONLINE' | 'AWAY'): Promise<number> {
+    return this.worker.call('setStatus', { status });
+  }
+  /** While on, agents close each conversation as soon as its ASSIGNED event arrives. */
+  setClosing(on: boolean): Promise<void> {
+    return this.worker.call('setClosing', { on });
+  }
+  startMany(
+    dispatcher: Dispatcher,
+    count: number,
+    concurrency: number,
+  ): Promise<{ elapsedMs: number }> {
+    return this.worker.call('startMany', { dispatcher, count, concurrency });
+  }
+  latency(dispatcher: Dispatcher, samples: number): Promise<LatencyResult> {
+    return this.worker.call('latency', { dispatcher, samples });
+  }
+  forgetArrivals(): Promise<void> {
+    return this.worker.call('forgetArrivals');
+  }
+  stats(): Promise<AgentsStats> {
+    return this.worker.call('stats');
+  }
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+}
