@@ -1,2 +1,0 @@
-/** The profiler moved to bench/support/profile.ts, shared by every benchmark. */
-export * from '../support/profile';
