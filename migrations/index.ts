@@ -1,4 +1,5 @@
 import { CoWorkingLocks1795556027936 } from './1795556027936-co-working-locks';
+import { EventsLoggedAtCommit1795560000000 } from './1795560000000-events-logged-at-commit';
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
 import { Routing1795558393636 } from './1795558393636-routing';
@@ -9,4 +10,5 @@ export const MIGRATIONS: Function[] = [
   CoWorkingLocks1795556027936,
   Helpers1795557694566,
   Routing1795558393636,
+  EventsLoggedAtCommit1795560000000,
 ];

@@ -1,34 +1,37 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
-import { appendEvent } from '../subscriptions/event-log';
+import { appendEvents, type PendingEvent } from '../subscriptions/event-log';
 import type { EventEnvelope, PubSubEngine } from '../subscriptions/pubsub';
 
 /** A transaction in progress, and what it will announce once committed. */
 export class Tx {
+  /** Logged, to be published after commit. */
   readonly events: EventEnvelope[] = [];
   readonly broadcasts: Array<{ topic: string; message: unknown }> = [];
   readonly afterCommitTasks: Array<() => Promise<unknown>> = [];
+  private readonly pending: PendingEvent[] = [];
 
   constructor(readonly manager: EntityManager) {}
 
   /**
-   * Logs an event on a stream (its seq is decided here, by Postgres) to be published after
-   * commit. A rolled-back transaction publishes nothing.
+   * An event on a stream, to be published after commit. It is logged (and its seq decided, by
+   * Postgres) with the transaction's other events in its last statement: a stream's writers
+   * queue on its sequence row, so it is taken as late as possible, just before the commit.
+   * A rolled-back transaction logs and publishes nothing.
    */
-  async emit(stream: string, organizationId: string, payload: object): Promise<EventEnvelope> {
-    const event = await appendEvent(
-      this.manager,
-      stream,
-      organizationId,
-      payload as Record<string, unknown>,
-    );
-    this.events.push(event);
-    return event;
+  emit(stream: string, organizationId: string, payload: object): void {
+    this.pending.push({ stream, org: organizationId, payload: payload as Record<string, unknown> });
   }
 
-  /** Events a SQL function logged in this transaction, to be published after commit too. */
-  adopt(events: EventEnvelope[]): void {
-    this.events.push(...events);
+  /** Events a SQL function returned unlogged, to be logged with the transaction's own. */
+  enqueue(events: PendingEvent[]): void {
+    this.pending.push(...events);
+  }
+
+  /** Logs the pending events: the transaction's last statement. */
+  async logPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    this.events.push(...(await appendEvents(this.manager, this.pending.splice(0))));
   }
 
   /**
@@ -58,7 +61,9 @@ export class UnitOfWork {
     let tx: Tx | undefined;
     const result = await this.dataSource.transaction(async (manager) => {
       tx = new Tx(manager);
-      return work(tx);
+      const value = await work(tx);
+      await tx.logPending();
+      return value;
     });
     if (tx) {
       await this.publish(tx);

@@ -18,23 +18,28 @@ const toEnvelope = (stream: string, row: EventRow): EventEnvelope => ({
 /** Events read per statement when replaying. */
 export const MAX_REPLAY = 1000;
 
+/** An event not logged yet: its stream and organization, and what it says. */
+export interface PendingEvent {
+  stream: string;
+  org: string;
+  payload: Record<string, unknown>;
+}
+
 /**
- * Appends an event and hands out its stream sequence (SQL function `tandem_append_event`, shared
- * with the lock functions): the upsert's row lock on `stream_seq` orders concurrent writers of
- * one stream until they commit.
+ * Logs events and hands out their stream sequences (SQL function `tandem_append_events`, shared
+ * with the lock functions), in stream order; each stream's `stream_seq` row stays locked until
+ * the transaction ends, which orders a stream's writers. Answers the envelopes to publish.
  */
-export async function appendEvent(
+export async function appendEvents(
   manager: EntityManager,
-  stream: string,
-  organizationId: string,
-  payload: Record<string, unknown>,
-): Promise<EventEnvelope> {
-  const [row] = await preparedQuery<{ event: EventEnvelope }>(
+  events: PendingEvent[],
+): Promise<EventEnvelope[]> {
+  const [row] = await preparedQuery<{ events: EventEnvelope[] }>(
     manager,
-    'SELECT tandem_append_event($1, $2, $3) AS event',
-    [stream, organizationId, payload],
+    'SELECT tandem_append_events($1) AS events',
+    [JSON.stringify(events)],
   );
-  return (row as { event: EventEnvelope }).event;
+  return row?.events ?? [];
 }
 
 export class EventLogReader {

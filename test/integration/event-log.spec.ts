@@ -1,4 +1,7 @@
-import { appendEvent, pruneEventLog } from '../../src/subscriptions/event-log';
+import { Client } from 'pg';
+import { UnitOfWork } from '../../src/db/unit-of-work';
+import { createLogger } from '../../src/logger';
+import { appendEvents, pruneEventLog } from '../../src/subscriptions/event-log';
 import { newOrg } from '../support/factories';
 import { startTestServer, type TestServer } from '../support/server';
 
@@ -10,26 +13,67 @@ describe('the event log', () => {
   });
   afterAll(() => server.stop());
 
-  it('hands out consecutive sequence numbers per stream', async () => {
+  it('hands out consecutive sequence numbers per stream, in the order the events happened', async () => {
     const org = await newOrg(server);
-    const events = await server.dataSource.transaction(async (manager) => [
-      await appendEvent(manager, 'test:a', org.id, { n: 1 }),
-      await appendEvent(manager, 'test:b', org.id, { n: 2 }),
-      await appendEvent(manager, 'test:a', org.id, { n: 3 }),
+    const events = await server.dataSource.transaction((manager) =>
+      appendEvents(manager, [
+        { stream: 'test:b', org: org.id, payload: { n: 1 } },
+        { stream: 'test:a', org: org.id, payload: { n: 2 } },
+        { stream: 'test:b', org: org.id, payload: { n: 3 } },
+      ]),
+    );
+    expect(events.map((e) => [e.stream, e.seq, e.payload.n])).toEqual([
+      ['test:a', 1, 2],
+      ['test:b', 1, 1],
+      ['test:b', 2, 3],
     ]);
-    expect(events.map((e) => [e.stream, e.seq])).toEqual([
-      ['test:a', 1],
-      ['test:b', 1],
-      ['test:a', 2],
-    ]);
+  });
+
+  it("logs a transaction's events in its last statement: its streams are not held while it works", async () => {
+    const org = await newOrg(server);
+    const stream = `test:late:${org.id}`;
+    await server.dataSource.transaction((manager) =>
+      appendEvents(manager, [{ stream, org: org.id, payload: {} }]),
+    );
+    let emitted!: () => void;
+    let finish!: () => void;
+    const emittedNow = new Promise<void>((resolve) => (emitted = resolve));
+    const uow = new UnitOfWork(server.dataSource, server.pubsub, createLogger('silent'));
+    const working = uow.run(async (tx) => {
+      tx.emit(stream, org.id, { n: 2 });
+      emitted();
+      await new Promise<void>((resolve) => (finish = resolve));
+    });
+    await emittedNow;
+    // Another writer of the stream is not kept waiting by a transaction still at work.
+    const other = new Client({ connectionString: server.database.url });
+    await other.connect();
+    try {
+      const { rows } = await other.query(
+        'SELECT last_seq FROM stream_seq WHERE stream = $1 FOR UPDATE NOWAIT',
+        [stream],
+      );
+      expect(rows).toEqual([{ last_seq: '1' }]);
+    } finally {
+      await other.end();
+    }
+    finish();
+    await working;
+    const [{ last_seq }] = await server.dataSource.query(
+      'SELECT last_seq FROM stream_seq WHERE stream = $1',
+      [stream],
+    );
+    expect(last_seq).toBe('2');
   });
 
   it('forgets events older than the retention, keeps the rest and the sequence', async () => {
     const org = await newOrg(server);
-    const [old, recent] = await server.dataSource.transaction(async (manager) => [
-      await appendEvent(manager, 'test:prune', org.id, { n: 1 }),
-      await appendEvent(manager, 'test:prune', org.id, { n: 2 }),
-    ]);
+    const [old, recent] = await server.dataSource.transaction((manager) =>
+      appendEvents(manager, [
+        { stream: 'test:prune', org: org.id, payload: { n: 1 } },
+        { stream: 'test:prune', org: org.id, payload: { n: 2 } },
+      ]),
+    );
     await server.dataSource.query(
       `UPDATE event_log SET at = now() - interval '4 days' WHERE stream = $1 AND seq = $2`,
       ['test:prune', old!.seq],
@@ -39,9 +83,9 @@ describe('the event log', () => {
       'test:prune',
     ]);
     expect(left.map((row: { seq: string }) => Number(row.seq))).toEqual([recent!.seq]);
-    const next = await server.dataSource.transaction((manager) =>
-      appendEvent(manager, 'test:prune', org.id, {}),
+    const [next] = await server.dataSource.transaction((manager) =>
+      appendEvents(manager, [{ stream: 'test:prune', org: org.id, payload: {} }]),
     );
-    expect(next.seq).toBe(3);
+    expect(next?.seq).toBe(3);
   });
 });

@@ -4,7 +4,7 @@ import {
   type ConversationEventsSubscription,
 } from '../generated/graphql';
 import { Streams } from '../../src/subscriptions/topics';
-import { appendEvent } from '../../src/subscriptions/event-log';
+import { appendEvents } from '../../src/subscriptions/event-log';
 import {
   eventually,
   newAgent,
@@ -121,10 +121,12 @@ describe('conversationEvents(inboxId)', () => {
         updatedAt: conversation.updatedAt.toISOString(),
       },
     });
-    const [second, third] = await server.dataSource.transaction(async (manager) => [
-      await appendEvent(manager, stream, org.id, payload('CLOSED')),
-      await appendEvent(manager, stream, org.id, payload('REOPENED')),
-    ]);
+    const [second, third] = await server.dataSource.transaction((manager) =>
+      appendEvents(manager, [
+        { stream, org: org.id, payload: payload('CLOSED') },
+        { stream, org: org.id, payload: payload('REOPENED') },
+      ]),
+    );
     await server.pubsub.publish(stream, third);
     const received = await events(subscription, 2);
     expect(received.map((e) => [e.seq, e.kind])).toEqual([

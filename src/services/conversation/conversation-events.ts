@@ -20,14 +20,14 @@ export function emitConversationEvent(
   actor: ActorRef,
   message?: Message,
   inboxId = conversation.inboxId,
-): Promise<unknown> {
+): void {
   const payload: ConversationEventPayload = {
     kind,
     actor,
     conversation: snapshotOf(conversation),
     ...(message ? { message: snapshotOf(message) } : {}),
   };
-  return tx.emit(
+  tx.emit(
     Streams.inboxConversations(conversation.organizationId, inboxId),
     conversation.organizationId,
     payload,

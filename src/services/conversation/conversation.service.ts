@@ -90,7 +90,7 @@ export class ConversationService {
         }),
       );
       const actor = actorOf(auth);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actor);
+      emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, actor);
       const first = input.body
         ? await this.messages.append(
             tx,
@@ -173,7 +173,7 @@ export class ConversationService {
       conversation.closedAt = new Date();
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actor);
+      emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actor);
       this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} closed it`);
       return conversation;
@@ -191,7 +191,7 @@ export class ConversationService {
       conversation.closedAt ??= conversation.archivedAt;
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actor);
+      emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actor);
       this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} archived it`);
       return conversation;
@@ -207,7 +207,7 @@ export class ConversationService {
       conversation.deletedAt = new Date();
       await tx.manager.save(conversation);
       const actor = actorOf(auth);
-      await emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actor);
+      emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actor);
       this.freedCapacity(tx, conversation);
       await this.locks.ticketMoved(tx, conversation, actor, `${actor.name} deleted it`);
       return conversation;

@@ -33,12 +33,7 @@ export class MessageService {
         conversation.status = ConversationStatus.OPEN;
         conversation.closedAt = null;
         await tx.manager.save(conversation);
-        await emitConversationEvent(
-          tx,
-          conversation,
-          ConversationEventKind.REOPENED,
-          actorOf(auth),
-        );
+        emitConversationEvent(tx, conversation, ConversationEventKind.REOPENED, actorOf(auth));
       }
       const message = await this.append(tx, auth, conversation, body, 'customer');
       await this.helpers.notifyHelpers(
@@ -108,7 +103,7 @@ export class MessageService {
       { lastMessageAt: message.createdAt },
     );
     await this.touchCustomer(tx, conversation);
-    await emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, actor, message);
+    emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, actor, message);
     return message;
   }
 

@@ -187,7 +187,7 @@ export class HelperService {
       ...(message ? { message: snapshotOf(message) } : {}),
     };
     for (const { staff_id } of helpers) {
-      await tx.emit(
+      tx.emit(
         Streams.staffNotifications(conversation.organizationId, staff_id),
         conversation.organizationId,
         payload,
@@ -263,8 +263,8 @@ export class HelperService {
   ): Promise<void> {
     const payload: HelperChangePayload = { kind, assignment: snapshotOf(assignment), actor };
     const org = assignment.organizationId;
-    await tx.emit(Streams.customerHelpers(org, assignment.customerId), org, payload);
-    await tx.emit(Streams.staffHelping(org, assignment.staffId), org, payload);
+    tx.emit(Streams.customerHelpers(org, assignment.customerId), org, payload);
+    tx.emit(Streams.staffHelping(org, assignment.staffId), org, payload);
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
+import type { PendingEvent } from '../../subscriptions/event-log';
 import { Streams } from '../../subscriptions/topics';
 
 /** What the lock functions of migration CoWorkingLocks answer. */
@@ -152,8 +153,8 @@ export class LockService {
     const [row] = (await tx.manager.query(
       'SELECT tandem_release_session_locks($1, $2, $3) AS events',
       [sessionIds, actor, note],
-    )) as Array<{ events: EventEnvelope[] }>;
-    tx.adopt(row?.events ?? []);
+    )) as Array<{ events: PendingEvent[] }>;
+    tx.enqueue(row?.events ?? []);
   }
 
   /**
@@ -179,8 +180,8 @@ export class LockService {
         options.keepHolder ?? null,
         options.onlyIfHeld ?? false,
       ],
-    )) as Array<{ events: EventEnvelope[] }>;
-    tx.adopt(row?.events ?? []);
+    )) as Array<{ events: PendingEvent[] }>;
+    tx.enqueue(row?.events ?? []);
   }
 
   /** Releases the locks of windows not seen within the TTL (L4); safe on every instance at once. */

@@ -73,10 +73,10 @@ export class Assignments {
       : change.reason === RoutingReason.MANUAL
         ? ConversationEventKind.ASSIGNED
         : ConversationEventKind.ROUTED;
-    await emitConversationEvent(tx, conversation, kind, change.actor);
+    emitConversationEvent(tx, conversation, kind, change.actor);
     if (previousInbox !== conversation.inboxId) {
       // Watchers of the inbox it left see it go.
-      await emitConversationEvent(tx, conversation, kind, change.actor, undefined, previousInbox);
+      emitConversationEvent(tx, conversation, kind, change.actor, undefined, previousInbox);
     }
     if (previousAssignee !== change.assigneeId) {
       // L6: a ticket given to someone else is moved; a first assignment only frees a lock that
@@ -120,7 +120,7 @@ export class Assignments {
     actor: ActorRef,
   ): Promise<void> {
     const payload: AssignmentEventPayload = { kind, conversation: snapshotOf(conversation), actor };
-    await tx.emit(
+    tx.emit(
       Streams.staffAssignments(conversation.organizationId, staffId),
       conversation.organizationId,
       payload,
