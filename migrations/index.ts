@@ -3,6 +3,7 @@ import { EventsLoggedAtCommit1795560000000 } from './1795560000000-events-logged
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
 import { Routing1795558393636 } from './1795558393636-routing';
+import { RoutingClaimRanked1795560100000 } from './1795560100000-routing-claim-ranked';
 
 /** Every migration, in order. Listed by hand so that no glob decides what runs in production. */
 export const MIGRATIONS: Function[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: Function[] = [
   Helpers1795557694566,
   Routing1795558393636,
   EventsLoggedAtCommit1795560000000,
+  RoutingClaimRanked1795560100000,
 ];

@@ -26,6 +26,10 @@ import { Staff } from './staff.entity';
 @Index('idx_conversation_queue', ['inboxId', 'queuedAt', 'id'], {
   where: "status = 'OPEN' AND assignee_id IS NULL AND queued_at IS NOT NULL AND deleted_at IS NULL",
 })
+// What an agent holds in an inbox, counted against its capacity (R8).
+@Index('idx_conversation_open_by_agent', ['inboxId', 'assigneeId'], {
+  where: "status = 'OPEN' AND assignee_id IS NOT NULL AND deleted_at IS NULL",
+})
 export class Conversation extends OrganizationRecord {
   @Column('uuid')
   customerId: string;
