@@ -68,6 +68,35 @@ describe('dedicated heroes and routing', () => {
     return (await org.admin.api.ok(RoutedConversationDocument, { id })).conversation;
   }
 
+  it('R1: a customer has at most one dedicated hero, an agent or an inbox: setting one replaces the other, also when two are set at once', async () => {
+    const { org, support, agent } = await contactCenter();
+    const [first, second] = [await agent('First', [support]), await agent('Second', [support])];
+    const customer = await newCustomer(org);
+    const setHero = (target: { agentId?: string; inboxId?: string }) =>
+      org.admin.api.ok(SetDedicatedHeroDocument, {
+        input: { customerId: customer.id, ...target },
+      });
+    const heroOf = async () =>
+      (await org.admin.api.ok(CustomerHeroDocument, { id: customer.id })).customer?.dedicatedHero;
+
+    await setHero({ agentId: first.staff.id });
+    await setHero({ inboxId: support.id });
+    expect(await heroOf()).toEqual({ agent: null, inbox: { id: support.id } });
+
+    await Promise.all([
+      setHero({ agentId: first.staff.id }),
+      setHero({ agentId: second.staff.id }),
+    ]);
+    const rows: Array<{ agent_id: string; inbox_id: string | null }> =
+      await server.dataSource.query(
+        'SELECT agent_id, inbox_id FROM dedicated_hero WHERE customer_id = $1',
+        [customer.id],
+      );
+    expect(rows).toHaveLength(1);
+    expect([first.staff.id, second.staff.id]).toContain(rows[0]?.agent_id);
+    expect(await heroOf()).toEqual({ agent: { id: rows[0]?.agent_id }, inbox: null });
+  });
+
   describe('agent scenarios', () => {
     it('"I assigned myself as the Dedicated Hero but the Conversation remained assigned to another Agent. Why?" (R2)', async () => {
       const { org, support, agent } = await contactCenter();
