@@ -9,7 +9,6 @@ import { type Benchmark, parseLoadOptions } from './support/benchmark';
 import { type VariantSummary, compareAlternately, otherCpuShare } from './support/compare';
 import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from './support/cpu';
 import {
-  formatCount,
   formatMs,
   formatRate,
   formatRatio,
@@ -17,6 +16,7 @@ import {
   markdownTable,
   textTable,
 } from './support/format';
+import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
 import { LoadGenerator } from './support/load';
 import { openBenchDatabase } from './support/postgres';
 
@@ -97,49 +97,6 @@ async function statementsPerRequest(
     fewest = Math.min(fewest, counter.count - before);
   }
   return fewest;
-}
-
-const COLUMNS = [
-  '',
-  'p50',
-  'p99',
-  'throughput',
-  'SQL / request',
-  'server CPU / request',
-  'of which GC',
-  'Postgres CPU / request',
-  'load generator CPU / request',
-];
-
-function row(summary: VariantSummary): string[] {
-  const { perRequest: per } = summary;
-  return [
-    summary.variant,
-    formatMs(summary.p50),
-    formatMs(summary.p99),
-    formatRate(summary.throughput),
-    formatCount(per.statements ?? Number.NaN),
-    formatUs(per.serverCpuUs ?? Number.NaN),
-    formatUs(per.serverGcUs ?? Number.NaN),
-    formatUs(per.postgresCpuUs ?? Number.NaN),
-    formatUs(per.clientCpuUs ?? Number.NaN),
-  ];
-}
-
-function ratioRow(ours: VariantSummary, base: VariantSummary): string[] {
-  const ratio = (key: string) =>
-    formatRatio((ours.perRequest[key] ?? Number.NaN) / (base.perRequest[key] ?? Number.NaN));
-  return [
-    'ours / baseline',
-    formatRatio(ours.p50 / base.p50),
-    formatRatio(ours.p99 / base.p99),
-    formatRatio(ours.throughput / base.throughput),
-    ratio('statements'),
-    ratio('serverCpuUs'),
-    ratio('serverGcUs'),
-    ratio('postgresCpuUs'),
-    ratio('clientCpuUs'),
-  ];
 }
 
 /** The figures in plain words, including when they are poor. */
@@ -278,7 +235,11 @@ export const benchmark: Benchmark = {
     });
 
     const [base, ours] = comparison.summaries as [VariantSummary, VariantSummary];
-    const summaryRows = [row(base), row(ours), ratioRow(ours, base)];
+    const summaryRows = [
+      requestRow(base.variant, base),
+      requestRow(ours.variant, ours),
+      requestRatioRow(ours, base),
+    ];
     const cpus = os.cpus().length;
     const otherShares = comparison.rounds.map((result) =>
       otherCpuShare(result, ['serverCpuUs', 'postgresCpuUs'], cpus),
@@ -312,7 +273,9 @@ export const benchmark: Benchmark = {
         : []),
       ...reading(ours, base, statements),
     ];
-    console.log(`\n${textTable(COLUMNS, summaryRows)}\n\n${textTable(roundColumns, roundRows)}`);
+    console.log(
+      `\n${textTable(REQUEST_COLUMNS, summaryRows)}\n\n${textTable(roundColumns, roundRows)}`,
+    );
     console.log(`\n${words.join('\n\n').replace(/\*\*/g, '')}`);
 
     const { rounds, durationMs, warmupMs, concurrency } = options;
@@ -343,7 +306,7 @@ ${POOL_SIZE} connections on each side) and serialized with \`JSON.stringify\` by
   "of which GC": its garbage-collection pauses), of the Postgres cluster (from /proc) and of the
   load generator.`,
       '',
-      markdownTable(COLUMNS, summaryRows),
+      markdownTable(REQUEST_COLUMNS, summaryRows),
       '',
       words.join('\n\n'),
       '',

@@ -24,6 +24,7 @@ import {
   markdownTable,
   textTable,
 } from './support/format';
+import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
 import { LoadGenerator, type LoadSpec } from './support/load';
 import { BENCH_DATA_DIR, openBenchDatabase } from './support/postgres';
 import { CpuProfiler, type ProfileSummary } from './support/profile';
@@ -149,49 +150,6 @@ async function statementsPerRequest(
     fewest = Math.min(fewest, counter.count - before);
   }
   return fewest;
-}
-
-const COLUMNS = [
-  '',
-  'p50',
-  'p99',
-  'throughput',
-  'SQL / request',
-  'server CPU / request',
-  'of which GC',
-  'Postgres CPU / request',
-  'load generator CPU / request',
-];
-
-function row(name: string, summary: VariantSummary): string[] {
-  const { perRequest: per } = summary;
-  return [
-    name,
-    formatMs(summary.p50),
-    formatMs(summary.p99),
-    formatRate(summary.throughput),
-    formatCount(per.statements ?? Number.NaN),
-    formatUs(per.serverCpuUs ?? Number.NaN),
-    formatUs(per.serverGcUs ?? Number.NaN),
-    formatUs(per.postgresCpuUs ?? Number.NaN),
-    formatUs(per.clientCpuUs ?? Number.NaN),
-  ];
-}
-
-function ratioRow(ours: VariantSummary, base: VariantSummary): string[] {
-  const ratio = (key: string) =>
-    formatRatio((ours.perRequest[key] ?? Number.NaN) / (base.perRequest[key] ?? Number.NaN));
-  return [
-    'ours / baseline',
-    formatRatio(ours.p50 / base.p50),
-    formatRatio(ours.p99 / base.p99),
-    formatRatio(ours.throughput / base.throughput),
-    ratio('statements'),
-    ratio('serverCpuUs'),
-    ratio('serverGcUs'),
-    ratio('postgresCpuUs'),
-    ratio('clientCpuUs'),
-  ];
 }
 
 interface StatementFigure {
@@ -402,7 +360,11 @@ export const benchmark: Benchmark = {
     for (const key of KEYS) {
       const base = summaryOf(`baseline ${key}`);
       const ours = summaryOf(`ours ${key}`);
-      const rows = [row('baseline', base), row('ours', ours), ratioRow(ours, base)];
+      const rows = [
+        requestRow('baseline', base),
+        requestRow('ours', ours),
+        requestRatioRow(ours, base),
+      ];
       sections.push(
         `**${QUERIES[key].label}**`,
         '',
@@ -410,10 +372,10 @@ export const benchmark: Benchmark = {
         '',
         `The page: ${described[key]}.`,
         '',
-        markdownTable(COLUMNS, rows),
+        markdownTable(REQUEST_COLUMNS, rows),
         '',
       );
-      terminal.push(`${QUERIES[key].label}\n${textTable(COLUMNS, rows)}`);
+      terminal.push(`${QUERIES[key].label}\n${textTable(REQUEST_COLUMNS, rows)}`);
       words.push(...reading(key, ours, base, statements[key] as StatementFigure));
     }
     const goal = APOLLO_TRIVIAL_REFERENCE * LIST_GOAL_SHARE;
