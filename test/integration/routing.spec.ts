@@ -98,7 +98,7 @@ describe('dedicated heroes and routing', () => {
   });
 
   describe('agent scenarios', () => {
-    it('"I assigned myself as the Dedicated Hero but the Conversation remained assigned to another Agent. Why?" (R2)', async () => {
+    it('R2: "I assigned myself as the Dedicated Hero but the Conversation remained assigned to another Agent. Why?"None', async () => {
       const { org, support, agent } = await contactCenter();
       const [me, other] = [await agent('Me', [support]), await agent('Other', [support])];
       await online(other);
@@ -124,7 +124,7 @@ describe('dedicated heroes and routing', () => {
       expect(next).toMatchObject({ assignee: { id: me.staff.id }, routingReason: 'HERO' });
     });
 
-    it('"When a Customer has a Dedicated Hero, and another Agent is assigned as a new Dedicated Hero, then the Conversation will automatically be reassigned to the new Hero" (R3)', async () => {
+    it('R3: "When a Customer has a Dedicated Hero, and another Agent is assigned as a new Dedicated Hero, then the Conversation will automatically be reassigned to the new Hero"None', async () => {
       const { org, support, agent } = await contactCenter();
       const [first, second] = [await agent('First', [support]), await agent('Second', [support])];
       await online(first);
@@ -143,7 +143,7 @@ describe('dedicated heroes and routing', () => {
       });
     });
 
-    it('"I am the Dedicated Hero for a Customer, but I need to assign a Conversation to another Agent. Will I lose my status as the Dedicated Hero?" No (R4)', async () => {
+    it('R4: "I am the Dedicated Hero for a Customer, but I need to assign a Conversation to another Agent. Will I lose my status as the Dedicated Hero?" No', async () => {
       const { org, support, agent } = await contactCenter();
       const [hero, colleague] = [
         await agent('Hero', [support]),
@@ -170,7 +170,7 @@ describe('dedicated heroes and routing', () => {
       );
     });
 
-    describe('"What will happen if I am the Dedicated Hero for a Customer, but I am unavailable when my Customer reaches out?" (R5)', () => {
+    describe('R5: "What will happen if I am the Dedicated Hero for a Customer, but I am unavailable when my Customer reaches out?"None', () => {
       it.each([
         [
           'VOICE',
@@ -251,7 +251,7 @@ describe('dedicated heroes and routing', () => {
   });
 
   describe('team manager scenarios', () => {
-    it('"I deactivated an Agent that was assigned as the Dedicated Hero to a Customer. What will happen to an existing Conversation?" (R7)', async () => {
+    it('R7: "I deactivated an Agent that was assigned as the Dedicated Hero to a Customer. What will happen to an existing Conversation?"None', async () => {
       const { org, support, agent } = await contactCenter();
       const hero = await agent('Hero', [support], support);
       const colleague = await agent('Colleague', [support]);
@@ -303,7 +303,7 @@ describe('dedicated heroes and routing', () => {
       }
     });
 
-    describe('"I assigned an Agent as the Dedicated Hero for a Customer, however, they are not available, what will happen if their Customer contacts in?" (R5)', () => {
+    describe('R5: "I assigned an Agent as the Dedicated Hero for a Customer, however, they are not available, what will happen if their Customer contacts in?"None', () => {
       it.each([
         ['VOICE', 'voice'],
         ['SMS', 'team'],
