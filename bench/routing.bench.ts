@@ -21,6 +21,7 @@ import {
   drain,
   fillQueue,
   measureLatency,
+  setCapacity,
   statementShape,
   stepAway,
 } from './routing/phases';
@@ -72,7 +73,28 @@ async function fillAndDrain(env: Env, cluster: Cluster, count: number): Promise<
   env.context.log(
     `${cluster.servers.length} instance(s): ${count} conversations wait (filled in ${fillSeconds.toFixed(1)} s); agents coming online`,
   );
-  const figures = await drain(env, cluster, count, fillSeconds);
+  const figures = await drain(env, cluster, count, fillSeconds, {
+    kind: 'closes',
+    capacity: env.options.capacity,
+  });
+  await stepAway(env, cluster);
+  return figures;
+}
+
+/**
+ * The routing engine alone: the queue waits while the agents are AWAY and the inbox's capacity
+ * is raised so that all of it fits; the agents come ONLINE and keep what they get, so no close
+ * shares the machine with the routings. Then they close it all and the capacity goes back.
+ */
+async function fillAndBurst(env: Env, cluster: Cluster, count: number): Promise<DrainFigures> {
+  const fillSeconds = await fillQueue(env, cluster, count);
+  const capacity = Math.ceil(count / env.options.agents);
+  await setCapacity(env, cluster, capacity);
+  env.context.log(
+    `${cluster.servers.length} instance(s): ${count} conversations wait, capacity ${capacity}; agents coming online`,
+  );
+  const figures = await drain(env, cluster, count, fillSeconds, { kind: 'capacity', capacity });
+  await setCapacity(env, cluster, env.options.capacity);
   await stepAway(env, cluster);
   return figures;
 }
@@ -86,7 +108,8 @@ async function profileDrain(env: Env, cluster: Cluster): Promise<ProfileFigures>
   await server.profileStart();
   let statements: string[] = [];
   let summary: ProfileFigures['summary'] | undefined;
-  const figures = await drain(env, cluster, count, fillSeconds, async () => {
+  const mode = { kind: 'closes', capacity: env.options.capacity } as const;
+  const figures = await drain(env, cluster, count, fillSeconds, mode, async () => {
     summary = await server.profileStop(path.join(BENCH_DATA_DIR, 'routing-instance-A.cpuprofile'));
     statements = await server.recordStatements(false);
   });
@@ -227,6 +250,11 @@ export const benchmark: Benchmark = {
       report.drains.push(figures);
       context.log(
         `${instances} instance(s): ${figures.span.count} routed at ${Math.round(figures.rate)}/s`,
+      );
+      const burst = await fillAndBurst(env, cluster, options.queue);
+      report.drains.push(burst);
+      context.log(
+        `${instances} instance(s), capacity at once: ${burst.span.count} routed at ${Math.round(burst.rate)}/s`,
       );
       await cluster.agents.setStatus('ONLINE');
       const latency: LatencyFigures = await measureLatency(env, cluster);

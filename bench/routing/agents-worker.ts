@@ -107,6 +107,8 @@ const arrivalUrl = new Map<string, string>();
 const waiters = new Map<string, (at: number) => void>();
 const arrivals = new Map<string, number>();
 const closes = new Map<string, Promise<void>>();
+/** Conversations assigned while `closing` was off: kept open until `closeHeld`. */
+const held = new Map<string, Agent>();
 const stats = {
   assigned: 0,
   duplicates: 0,
@@ -165,6 +167,22 @@ function received(agent: Agent, result: FormattedExecutionResult<AssignmentEvent
     waiter(at);
   } else arrivals.set(conversation.id, at);
   if (closing) closes.set(conversation.id, close(agent, conversation.id));
+  else held.set(conversation.id, agent);
+}
+
+/** Closes every conversation kept open, `concurrency` at a time; answers how many. */
+async function closeHeld({ concurrency }: { concurrency: number }): Promise<number> {
+  const work = [...held];
+  held.clear();
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) {
+      const [conversationId, agent] = work[next++] as [string, Agent];
+      await close(agent, conversationId);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return work.length;
 }
 
 function connectOne(agent: Agent): Promise<void> {
@@ -324,6 +342,7 @@ serveParent(
     setClosing: ({ on }: { on: boolean }) => {
       closing = on;
     },
+    closeHeld,
     startMany,
     latency,
     forgetArrivals: () => {

@@ -9,6 +9,7 @@ import {
   waitForQuietMachine,
 } from '../support/cpu';
 import { formatRate } from '../support/format';
+import { GraphqlHttp } from '../support/graphql-http';
 import type { ProfileSummary } from '../support/profile';
 import { percentile } from '../support/stats';
 import type { Dispatcher } from './agents-worker';
@@ -54,6 +55,16 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const STALL_MS = 30_000;
 /** How often the drain looks at the inbox (and checks capacity between commits). */
 const POLL_MS = 200;
+/** Closes at once when the agents close what they kept. */
+const CLOSE_CONCURRENCY = 16;
+
+const UPDATE_INBOX = `mutation UpdateInbox($input: UpdateInboxInput!) {
+  updateInbox(input: $input) {
+    inbox {
+      id
+    }
+  }
+}`;
 
 interface Snapshot {
   at: number;
@@ -104,8 +115,20 @@ export interface PerRouting {
   redisCpuUs: number;
 }
 
+/**
+ * What frees the capacity a drain routes into: the agents closing each conversation as it
+ * arrives (capacity frees one at a time, a close per routing), or the inbox's capacity raised
+ * beforehand so that the whole queue fits at once (the agents keep what they get).
+ */
+export interface DrainMode {
+  kind: 'closes' | 'capacity';
+  /** The inbox's agent capacity during the drain. */
+  capacity: number;
+}
+
 export interface DrainFigures {
   instances: number;
+  mode: DrainMode;
   queued: number;
   fillSeconds: number;
   span: RoutedSpan;
@@ -180,6 +203,7 @@ export async function drain(
   cluster: Cluster,
   expected: number,
   fillSeconds: number,
+  mode: DrainMode,
   onRouted?: () => Promise<void>,
 ): Promise<DrainFigures> {
   const { inboxId } = env.data;
@@ -187,7 +211,7 @@ export async function drain(
   const since = await dbNow(env.db);
   const sampler = sampleWaits(env.sampler, env.databaseName, statementShape);
   const before = await snapshot(env, cluster);
-  await cluster.agents.setClosing(true);
+  await cluster.agents.setClosing(mode.kind === 'closes');
   const started = nowMs();
   const online = cluster.agents.setStatus('ONLINE');
   let mostHeld = 0;
@@ -215,6 +239,7 @@ export async function drain(
   const waits = await sampler.stop();
   await onRouted?.();
   await online;
+  if (mode.kind === 'capacity') await closeHeld(env, cluster);
   await settle(env, cluster);
   const span = await routedSince(env.db, inboxId, since);
   const n = span.count;
@@ -227,6 +252,7 @@ export async function drain(
     span.first && span.last ? (span.last.getTime() - span.first.getTime()) / 1000 : Number.NaN;
   return {
     instances: cluster.servers.length,
+    mode,
     queued: expected,
     fillSeconds,
     span,
@@ -254,6 +280,36 @@ export async function drain(
     othersShare: Math.max(0, others / (elapsedUs * cpus)),
     cpus,
   };
+}
+
+/** The agents close what they kept (their last events may still be on their way). */
+async function closeHeld(env: Env, cluster: Cluster): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await cluster.agents.closeHeld(CLOSE_CONCURRENCY);
+    const state = await queueState(env.db, env.data.inboxId);
+    if (state.held === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`conversations still held after closing: ${JSON.stringify(state)}`);
+    await pause(100);
+  }
+}
+
+/** The inbox's agent capacity, set over the API by the dispatcher (an admin). */
+export async function setCapacity(env: Env, cluster: Cluster, capacity: number): Promise<void> {
+  const admin = new GraphqlHttp(cluster.dispatcher.urls[0] as string, {
+    authorization: `Bearer ${env.data.dispatcherToken}`,
+  });
+  try {
+    await admin.ok(
+      JSON.stringify({
+        query: UPDATE_INBOX,
+        variables: { input: { inboxId: env.data.inboxId, agentCapacity: capacity } },
+      }),
+    );
+  } finally {
+    admin.close();
+  }
 }
 
 /** Every agent AWAY (so that the next conversations queue), nothing held. */

@@ -88,6 +88,11 @@ export class AgentsProcess {
   setClosing(on: boolean): Promise<void> {
     return this.worker.call('setClosing', { on });
   }
+
+  /** Closes the conversations assigned while closing was off. */
+  closeHeld(concurrency: number): Promise<number> {
+    return this.worker.call('closeHeld', { concurrency });
+  }
   startMany(
     dispatcher: Dispatcher,
     count: number,

@@ -9,6 +9,8 @@ import {
   StartConversationDocument,
   type StartConversationMutationVariables,
 } from '../generated/graphql';
+import { SYSTEM_ACTOR } from '../../src/context/auth';
+import { Conversation } from '../../src/entities/conversation.entity';
 import type { Inbox } from '../../src/entities/inbox.entity';
 import { Channel } from '../../src/entities/enums';
 import {
@@ -21,6 +23,8 @@ import {
   type Org,
 } from '../support/factories';
 import { startTestServer, type TestServer } from '../support/server';
+import { snapshotOf } from '../../src/subscriptions/snapshot';
+import { Streams } from '../../src/subscriptions/topics';
 
 type ChannelName = StartConversationMutationVariables['input']['channel'];
 
@@ -458,6 +462,38 @@ describe('dedicated heroes and routing', () => {
       await server.services.inboxes.update(org.admin.auth, support.id, { agentCapacity: 3 });
       const states = await Promise.all(waiting.map((c) => routed(org, c.id)));
       expect(states.every((s) => s.assignee?.id === solo.staff.id)).toBe(true);
+    });
+
+    it('R9: a routing from the queue announces the conversation as the server shows it, to the inbox (ROUTED) and to the agent (ASSIGNED)', async () => {
+      const { org, support, agent } = await contactCenter();
+      const solo = await agent('Solo', [support]);
+      const waiting = await contact(org, (await newCustomer(org)).id, 'CHAT', support.id);
+      await online(solo);
+      expect((await routed(org, waiting.id)).assignee?.id).toBe(solo.staff.id);
+
+      const conversation = await server.dataSource.manager.findOneByOrFail(Conversation, {
+        id: waiting.id,
+      });
+      const announced = (await server.dataSource.query(
+        `SELECT stream, payload FROM event_log
+          WHERE payload -> 'conversation' ->> 'id' = $1 AND payload ->> 'kind' IN ('ROUTED', 'ASSIGNED')
+          ORDER BY stream`,
+        [waiting.id],
+      )) as Array<{ stream: string; payload: Record<string, unknown> }>;
+      expect(announced).toEqual([
+        {
+          stream: Streams.inboxConversations(org.id, support.id),
+          payload: { kind: 'ROUTED', actor: SYSTEM_ACTOR, conversation: snapshotOf(conversation) },
+        },
+        {
+          stream: Streams.staffAssignments(org.id, solo.staff.id),
+          payload: {
+            kind: 'ASSIGNED',
+            actor: SYSTEM_ACTOR,
+            conversation: snapshotOf(conversation),
+          },
+        },
+      ]);
     });
 
     it('R10: every routing decision is recorded and explains itself', async () => {

@@ -1,6 +1,7 @@
 import type { AccessPolicy } from '../../authz/access-policy';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
+import { preparedQuery } from '../../db/prepared';
 import { hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Conversation } from '../../entities/conversation.entity';
@@ -26,6 +27,14 @@ export interface RoutingPlan {
 
 /** Most conversations one drain routes before letting others have a turn. */
 const DRAIN_BATCH = 500;
+/**
+ * Most routings one statement makes: its events are appended together at its end, so the
+ * inbox's stream is held once per batch instead of once per routing; the first routing's
+ * event waits for the batch (~0.2 ms a routing).
+ */
+const ROUTE_BATCH = 16;
+
+const FROM_QUEUE_NOTE = 'an agent became available: the oldest waiting conversation';
 
 /**
  * The routing engine: heroes with their channel fallbacks, the next available agent under
@@ -143,8 +152,13 @@ export class RoutingService {
   /** R9: routes an inbox's waiting conversations, oldest first, while agents can take them. */
   async drainInbox(organizationId: string, inboxId: string): Promise<number> {
     let routed = 0;
-    while (routed < DRAIN_BATCH && (await this.routeQueueHead(organizationId, inboxId)))
-      routed += 1;
+    while (routed < DRAIN_BATCH) {
+      const max = Math.min(ROUTE_BATCH, DRAIN_BATCH - routed);
+      const batch = await this.routeQueue(organizationId, inboxId, max);
+      routed += batch;
+      // Fewer than asked: nothing waits, or nobody can take more (now).
+      if (batch < max) break;
+    }
     return routed;
   }
 
@@ -270,29 +284,19 @@ export class RoutingService {
     return row?.agent ?? null;
   }
 
-  /** One routing from the queue, in a transaction of its own; false when it could not. */
-  private routeQueueHead(organizationId: string, inboxId: string): Promise<boolean> {
-    return this.uow.run(async (tx) => {
-      const agentId = await this.claimAgent(tx, organizationId, inboxId);
-      if (!agentId) return false;
-      const [head] = (await tx.manager.query(
-        `SELECT * FROM conversation
-          WHERE inbox_id = $1 AND status = 'OPEN' AND assignee_id IS NULL AND queued_at IS NOT NULL AND deleted_at IS NULL
-          ORDER BY queued_at, id
-          FOR UPDATE SKIP LOCKED
-          LIMIT 1`,
-        [inboxId],
-      )) as Record<string, unknown>[];
-      if (!head) return false;
-      const conversation = hydrate(tx.manager.connection, Conversation, head);
-      await this.assignments.change(tx, conversation, {
-        assigneeId: agentId,
-        reason: RoutingReason.FROM_QUEUE,
-        actor: SYSTEM_ACTOR,
-        note: 'an agent became available: the oldest waiting conversation',
-      });
-      return true;
-    });
+  /**
+   * Up to `max` routings from the queue in one statement committed on its own
+   * (`tandem_route_queue`: the claims, the heads, the history, the events); answers how many.
+   */
+  private async routeQueue(organizationId: string, inboxId: string, max: number): Promise<number> {
+    const [row] = await preparedQuery<{ result: { routed: number; events: EventEnvelope[] } }>(
+      this.uow.dataSource,
+      'SELECT tandem_route_queue($1, $2, $3, $4, $5, $6) AS result',
+      [organizationId, inboxId, this.ttl, SYSTEM_ACTOR, FROM_QUEUE_NOTE, max],
+    );
+    const { routed = 0, events = [] } = row?.result ?? {};
+    if (events.length) await this.uow.publishEvents(events);
+    return routed;
   }
 
   private async defaultVoiceInbox(
