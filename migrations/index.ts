@@ -2,6 +2,7 @@ import { CoWorkingLocks1795556027936 } from './1795556027936-co-working-locks';
 import { EventsLoggedAtCommit1795560000000 } from './1795560000000-events-logged-at-commit';
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
+import { OpenCountPerMember1795560300000 } from './1795560300000-open-count-per-member';
 import { RouteQueue1795560200000 } from './1795560200000-route-queue';
 import { Routing1795558393636 } from './1795558393636-routing';
 import { RoutingClaimRanked1795560100000 } from './1795560100000-routing-claim-ranked';
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   EventsLoggedAtCommit1795560000000,
   RoutingClaimRanked1795560100000,
   RouteQueue1795560200000,
+  OpenCountPerMember1795560300000,
 ];

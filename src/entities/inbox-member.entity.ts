@@ -38,4 +38,11 @@ export class InboxMember {
 
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   addedAt: Date;
+
+  /**
+   * Open conversations the member holds in the inbox: what R8 ranks by. Kept by triggers on
+   * conversation and inbox_member (migration OpenCountPerMember), never written by the server.
+   */
+  @Column('integer', { default: 0 })
+  openCount: number;
 }

@@ -423,6 +423,55 @@ describe('dedicated heroes and routing', () => {
       expect(second).toMatchObject({ assignee: null, routingReason: 'QUEUE' }); // Busy is at capacity
     });
 
+    it('R8: the open conversations counted per member, which the ranking reads, follow every routing, reassignment, close and membership change', async () => {
+      const { org, support, agent } = await contactCenter();
+      const [ann, bob] = [await agent('Ann', [support]), await agent('Bob', [support])];
+      await Promise.all([online(ann), online(bob)]);
+      const counts = async () =>
+        (await server.dataSource.query(
+          `SELECT staff_id AS "staffId", open_count AS kept, tandem_open_count(staff_id, inbox_id)::int AS held
+             FROM inbox_member WHERE inbox_id = $1 ORDER BY staff_id`,
+          [support.id],
+        )) as Array<{ staffId: string; kept: number; held: number }>;
+      const expectCounts = async (held: Record<string, number>) => {
+        const rows = await counts();
+        expect(rows.map((row) => [row.staffId, row.kept])).toEqual(
+          rows.map((row) => [row.staffId, row.held]),
+        );
+        expect(Object.fromEntries(rows.map((row) => [row.staffId, row.held]))).toEqual(held);
+      };
+
+      const started = [];
+      for (let i = 0; i < 3; i++)
+        started.push(await contact(org, (await newCustomer(org)).id, 'CHAT', support.id));
+      const annHolds = started.filter((c) => c.assignee?.id === ann.staff.id).length;
+      await expectCounts({ [ann.staff.id]: annHolds, [bob.staff.id]: 3 - annHolds });
+
+      const dispatcher = await newDispatcher(org, { name: 'Dee' });
+      const [first, second] = started as [{ id: string }, { id: string }];
+      await dispatcher.api.ok(AssignConversationDocument, {
+        input: { conversationId: first.id, staffId: ann.staff.id },
+      });
+      await dispatcher.api.ok(AssignConversationDocument, {
+        input: { conversationId: second.id, staffId: ann.staff.id },
+      });
+      const byAnn = (await Promise.all(started.map((c) => routed(org, c.id)))).filter(
+        (c) => c.assignee?.id === ann.staff.id,
+      ).length;
+      await expectCounts({ [ann.staff.id]: byAnn, [bob.staff.id]: 3 - byAnn });
+
+      await ann.api.ok(CloseConversationDocument, { input: { conversationId: first.id } });
+      await expectCounts({ [ann.staff.id]: byAnn - 1, [bob.staff.id]: 3 - byAnn });
+
+      // Leaving and joining again: the count starts from what the member still holds.
+      await server.services.inboxes.setMembers(org.admin.auth, support.id, [bob.staff.id]);
+      await server.services.inboxes.setMembers(org.admin.auth, support.id, [
+        ann.staff.id,
+        bob.staff.id,
+      ]);
+      await expectCounts({ [ann.staff.id]: byAnn - 1, [bob.staff.id]: 3 - byAnn });
+    });
+
     it('R9: waiting conversations are routed first in, first out, as agents free capacity', async () => {
       const { org, support, agent } = await contactCenter();
       await server.services.inboxes.update(org.admin.auth, support.id, { agentCapacity: 1 });
