@@ -448,7 +448,7 @@ describe('dedicated heroes and routing', () => {
       await expectCounts({ [ann.staff.id]: annHolds, [bob.staff.id]: 3 - annHolds });
 
       const dispatcher = await newDispatcher(org, { name: 'Dee' });
-      const [first, second] = started as [{ id: string }, { id: string }];
+      const [first, second] = [started[0]!, started[1]!];
       await dispatcher.api.ok(AssignConversationDocument, {
         input: { conversationId: first.id, staffId: ann.staff.id },
       });
