@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config';
 import { startServer } from '../src/server';
 import { Streams } from '../src/subscriptions/topics';
 import type { BenchContext, Benchmark } from './support/benchmark';
+import { codeState } from './support/code-state';
 import { waitForQuietMachine } from './support/cpu';
 import { LoadGenerator } from './support/load';
 import { openBenchDatabase } from './support/postgres';
@@ -27,24 +28,6 @@ const CONSOLE_INBOXES = 3;
 const MEMORY_WARMUP_SOCKETS = 50;
 /** Servers with thousands of windows take long to close them all; they are not measured then. */
 const STOP_GRACE_MS = 5000;
-
-/** Which code ran: src/ may be changing in the working tree while benchmarks run. */
-function codeState(): string {
-  try {
-    const git = (...args: string[]) =>
-      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const changed = git('status', '--porcelain', '--', 'src', 'migrations')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.slice(3));
-    return changed.length
-      ? `commit ${commit} with uncommitted changes in ${changed.map((file) => `\`${file}\``).join(', ')}`
-      : `commit ${commit}, src/ unchanged`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
 
 /** Every socket is a file descriptor on each side; children inherit this shell's limit. */
 function checkFileLimit(context: BenchContext, options: LocksOptions): void {
