@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * liveness check) per member and per comparison. The agent's row is then locked and the count
  * taken again, as before: that recount is what keeps capacity exact under concurrent routers.
  */
-const CLAIM_AGENT = `
+export const CLAIM_AGENT = `
 CREATE OR REPLACE FUNCTION tandem_claim_agent(p_org uuid, p_inbox uuid, p_ttl interval) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE

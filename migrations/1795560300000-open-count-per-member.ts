@@ -1,4 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+// Before: the ranking counted the inbox's open conversations.
+import { CLAIM_AGENT as CLAIM_AGENT_BEFORE } from './1795560100000-routing-claim-ranked';
 
 /**
  * R8 ranks an inbox's members by the open conversations each holds there. Counting them took a
@@ -75,45 +77,6 @@ BEGIN
 END $$;
 `;
 
-/** Before: the ranking counted the inbox's open conversations (migration RoutingClaimRanked). */
-const CLAIM_AGENT_BEFORE = `
-CREATE OR REPLACE FUNCTION tandem_claim_agent(p_org uuid, p_inbox uuid, p_ttl interval) RETURNS uuid
-LANGUAGE plpgsql AS $$
-DECLARE
-  v_capacity integer;
-  v_candidate uuid;
-BEGIN
-  SELECT agent_capacity INTO v_capacity FROM inbox WHERE id = p_inbox AND organization_id = p_org;
-  IF NOT FOUND THEN RETURN NULL; END IF;
-  -- Available members under capacity: fewest open conversations first, then the longest since
-  -- their last assignment, then by id.
-  FOR v_candidate IN
-    SELECT s.id
-      FROM inbox_member m
-      JOIN staff s ON s.id = m.staff_id
-      LEFT JOIN (SELECT c.assignee_id, count(*) AS open FROM conversation c
-                  WHERE c.inbox_id = p_inbox AND c.status = 'OPEN' AND c.assignee_id IS NOT NULL
-                    AND c.deleted_at IS NULL
-                  GROUP BY c.assignee_id) o ON o.assignee_id = s.id
-     WHERE m.inbox_id = p_inbox AND s.organization_id = p_org
-       AND s.active AND s.status = 'ONLINE' AND s.paused_at IS NULL
-       AND coalesce(o.open, 0) < v_capacity
-       AND EXISTS (SELECT 1 FROM client_session w WHERE w.staff_id = s.id AND w.revoked_at IS NULL
-                      AND w.expires_at > now() AND w.last_seen_at >= now() - p_ttl)
-     ORDER BY coalesce(o.open, 0), s.last_assigned_at NULLS FIRST, s.id
-  LOOP
-    -- Another router holding this agent is about to give them work: try the next one. Once the
-    -- row is ours, the agent is checked and counted again: this statement sees every assignment
-    -- committed by whoever held the row before us.
-    PERFORM 1 FROM staff s
-      WHERE s.id = v_candidate AND s.active AND s.status = 'ONLINE' AND s.paused_at IS NULL
-      FOR UPDATE SKIP LOCKED;
-    IF FOUND AND tandem_open_count(v_candidate, p_inbox) < v_capacity THEN RETURN v_candidate; END IF;
-  END LOOP;
-  RETURN NULL;
-END $$;
-`;
-
 export class OpenCountPerMember1795560300000 implements MigrationInterface {
   name = 'OpenCountPerMember1795560300000';
 
@@ -121,7 +84,7 @@ export class OpenCountPerMember1795560300000 implements MigrationInterface {
     await runner.query(`ALTER TABLE "inbox_member" ADD "open_count" integer NOT NULL DEFAULT '0'`);
     await runner.query(TRIGGERS);
     await runner.query(
-      'UPDATE inbox_member SET open_count = tandem_open_count(staff_id, inbox_id) WHERE tandem_open_count(staff_id, inbox_id) > 0',
+      'UPDATE inbox_member SET open_count = tandem_open_count(staff_id, inbox_id)',
     );
     await runner.query(CLAIM_AGENT);
   }
