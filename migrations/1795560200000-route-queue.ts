@@ -7,7 +7,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Before, a transaction of nine statements per routing, each a round trip while the inbox's
  * stream waited behind it.
  */
-const ROUTE_QUEUE_HEAD = `
+export const ROUTE_QUEUE_HEAD = `
 -- A conversation as an event payload carries it: the entity's fields, timestamps as JavaScript's
 -- toISOString writes them (what snapshotOf makes of a Conversation on the server).
 CREATE FUNCTION tandem_conversation_json(c conversation) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$

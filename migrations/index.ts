@@ -4,6 +4,7 @@ import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
 import { OpenCountPerMember1795560300000 } from './1795560300000-open-count-per-member';
 import { RouteQueue1795560200000 } from './1795560200000-route-queue';
+import { RouteQueuePlanned1795560400000 } from './1795560400000-route-queue-planned';
 import { Routing1795558393636 } from './1795558393636-routing';
 import { RoutingClaimRanked1795560100000 } from './1795560100000-routing-claim-ranked';
 
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   RoutingClaimRanked1795560100000,
   RouteQueue1795560200000,
   OpenCountPerMember1795560300000,
+  RouteQueuePlanned1795560400000,
 ];

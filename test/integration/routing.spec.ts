@@ -513,6 +513,54 @@ describe('dedicated heroes and routing', () => {
       expect(states.every((s) => s.assignee?.id === solo.staff.id)).toBe(true);
     });
 
+    it('R8: a batch routed from the queue at once goes to the agents R8 would choose one conversation at a time', async () => {
+      const { org, support, agent } = await contactCenter();
+      await server.services.inboxes.update(org.admin.auth, support.id, { agentCapacity: 1 });
+      const team = {
+        A: await agent('A', [support]),
+        B: await agent('B', [support]),
+        C: await agent('C', [support]),
+        D: await agent('D', [support]),
+      };
+      await Promise.all(Object.values(team).map(online));
+      const start = async () => contact(org, (await newCustomer(org)).id, 'CHAT', support.id);
+      for (let i = 0; i < 4; i++) await start(); // one each: everyone at capacity
+      const dispatcher = await newDispatcher(org, { name: 'Dee' });
+      for (const member of [team.A, team.A, team.B])
+        await dispatcher.api.ok(AssignConversationDocument, {
+          input: { conversationId: (await start()).id, staffId: member.staff.id },
+        });
+      const waiting = [];
+      for (let i = 0; i < 6; i++) waiting.push(await start());
+      // Held: A 3, B 2, C 1, D 1. Last assigned: D longest ago, then A, B, C.
+      for (const [name, minutesAgo] of [['D', 4], ['A', 3], ['B', 2], ['C', 1]] as const)
+        await server.dataSource.query(
+          `UPDATE staff SET last_assigned_at = now() - make_interval(mins => $2) WHERE id = $1`,
+          [team[name].staff.id, minutesAgo],
+        );
+
+      await server.services.inboxes.update(org.admin.auth, support.id, { agentCapacity: 5 });
+
+      // One at a time: D and C (1 each, D waited longer), B (2; D and C now just assigned),
+      // D, C (2 each), then A (3, waited longest among the 3s).
+      const names = Object.fromEntries(Object.entries(team).map(([name, m]) => [m.staff.id, name]));
+      const states = await Promise.all(waiting.map((c) => routed(org, c.id)));
+      expect(states.map((s) => names[s.assignee?.id ?? ''] ?? null)).toEqual([
+        'D',
+        'C',
+        'B',
+        'D',
+        'C',
+        'A',
+      ]);
+      const decisions = (await server.dataSource.query(
+        `SELECT count(DISTINCT at)::int AS instants FROM routing_decision
+          WHERE conversation_id = ANY ($1) AND reason = 'FROM_QUEUE'`,
+        [waiting.map((c) => c.id)],
+      )) as Array<{ instants: number }>;
+      expect(decisions[0]?.instants).toBe(1); // one batch: one decision
+    });
+
     it('R9: a routing from the queue announces the conversation as the server shows it, to the inbox (ROUTED) and to the agent (ASSIGNED)', async () => {
       const { org, support, agent } = await contactCenter();
       const solo = await agent('Solo', [support]);

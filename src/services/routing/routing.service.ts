@@ -13,6 +13,7 @@ import type { Logger } from '../../logger';
 import type { EventHub } from '../../subscriptions/event-hub';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
+import { CoalescedRuns } from '../../util/coalesced-runs';
 import type { Assignments } from './assignments';
 
 /** Where a new conversation goes, and why (R2–R6, R8). */
@@ -25,12 +26,11 @@ export interface RoutingPlan {
   note: string;
 }
 
-/** Most conversations one drain routes before letting others have a turn. */
-const DRAIN_BATCH = 500;
 /**
- * Most routings one statement makes: its events are appended together at its end, so the
- * inbox's stream is held once per batch instead of once per routing; the first routing's
- * event waits for the batch (~0.2 ms a routing).
+ * Most routings one statement makes: the batch is planned once (the agents ranked and locked,
+ * their conversations counted) and its events appended together at its end, so the inbox's
+ * stream is held once per batch; the first routing's event waits for the batch (well under
+ * 0.1 ms a routing). Larger batches measured no faster.
  */
 const ROUTE_BATCH = 16;
 
@@ -43,6 +43,13 @@ const FROM_QUEUE_NOTE = 'an agent became available: the oldest waiting conversat
  * `FOR UPDATE SKIP LOCKED`), never read-then-write in Node.
  */
 export class RoutingService {
+  /**
+   * One drain per inbox at a time on this instance: a change that frees capacity while the
+   * inbox drains makes that drain go round once more instead of starting a rival beside it
+   * (drains of one inbox compete for the same agents and heads, and the stream's row).
+   */
+  private readonly drains = new CoalescedRuns<number>((earlier, later) => earlier + later);
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
@@ -150,16 +157,18 @@ export class RoutingService {
   }
 
   /** R9: routes an inbox's waiting conversations, oldest first, while agents can take them. */
-  async drainInbox(organizationId: string, inboxId: string): Promise<number> {
+  drainInbox(organizationId: string, inboxId: string): Promise<number> {
+    return this.drains.run(inboxId, () => this.drainOnce(organizationId, inboxId));
+  }
+
+  private async drainOnce(organizationId: string, inboxId: string): Promise<number> {
     let routed = 0;
-    while (routed < DRAIN_BATCH) {
-      const max = Math.min(ROUTE_BATCH, DRAIN_BATCH - routed);
-      const batch = await this.routeQueue(organizationId, inboxId, max);
+    for (;;) {
+      const batch = await this.routeQueue(organizationId, inboxId, ROUTE_BATCH);
       routed += batch;
       // Fewer than asked: nothing waits, or nobody can take more (now).
-      if (batch < max) break;
+      if (batch < ROUTE_BATCH) return routed;
     }
-    return routed;
   }
 
   /** Someone may have become available (online, a live window): drain the inboxes they work. */
