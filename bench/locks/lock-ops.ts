@@ -73,8 +73,9 @@ export async function countLockStatements(
 
 /**
  * Part 2's throughput: windows each looping openTicket then releaseTicket on a ticket of their
- * own (over HTTP, keep-alive), against bare Apollo's `{ hello }` at the same concurrency,
- * alternating rounds. Every request is one lock operation (an acquire or a release).
+ * own, over HTTP (keep-alive) and over a graphql-ws socket each, against bare Apollo's
+ * `{ hello }` at the same concurrency, alternating rounds. Every request is one lock operation
+ * (an acquire or a release).
  */
 export function compareLockThroughput({
   context,
@@ -123,6 +124,24 @@ export function compareLockThroughput({
               authorization: `Bearer ${worker.token}`,
               'x-client-session': worker.sessionId,
             },
+            bodies: [
+              ticketBody(OPEN_TICKET, worker.ticketId),
+              ticketBody(RELEASE_TICKET, worker.ticketId),
+            ],
+          })),
+          failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(ours.pid) }),
+      },
+      {
+        // What a console does: the same operations over the socket it already holds (the
+        // socket is its window; it authenticated once, when it connected).
+        name: 'ours over the socket',
+        request: {
+          transport: 'graphql-ws',
+          url: ours.wsUrl,
+          clients: workers.map((worker) => ({
+            connectionParams: { authorization: `Bearer ${worker.token}` },
             bodies: [
               ticketBody(OPEN_TICKET, worker.ticketId),
               ticketBody(RELEASE_TICKET, worker.ticketId),

@@ -59,11 +59,11 @@ function opsPart(report: LocksReport): Block {
   }
   const ops = report.ops;
   if (!ops) return block;
-  const [base, ours] = ops.summaries as [VariantSummary, VariantSummary];
+  const [base, ours, socket] = ops.summaries as [VariantSummary, VariantSummary, VariantSummary];
   const { rounds, durationMs, warmupMs, concurrency } = ops.options;
   words(
     block,
-    `Throughput: ${concurrency} windows (${concurrency} agents, an HTTP sign-in session each as \`x-client-session\`, one inbox, a ticket each), each looping openTicket then releaseTicket on its own ticket over a keep-alive connection; **every request is one lock operation** (an acquire or a release). Baseline: a bare \`@apollo/server\` 5 (\`startStandaloneServer\`, defaults) answering \`{ hello }\` at the same concurrency. Closed loop from a forked load generator; ${warmupMs / 1000} s warm-up per side, then ${rounds} rounds of ${durationMs / 1000} s per side, alternating; medians of the rounds. Each server in a process of its own.`,
+    `Throughput: ${concurrency} windows (${concurrency} agents, an HTTP sign-in session each as \`x-client-session\`, one inbox, a ticket each), each looping openTicket then releaseTicket on its own ticket over a keep-alive connection; **every request is one lock operation** (an acquire or a release). The same again over the console's socket: each window a graphql-ws socket (authenticated once, at connection; the socket is the window), each operation a mutation on it, done at its \`complete\`. Baseline: a bare \`@apollo/server\` 5 (\`startStandaloneServer\`, defaults) answering \`{ hello }\` at the same concurrency. Closed loop from a forked load generator; ${warmupMs / 1000} s warm-up per side, then ${rounds} rounds of ${durationMs / 1000} s per side, alternating; medians of the rounds. Each server in a process of its own.`,
   );
   const headers = [
     '',
@@ -83,24 +83,31 @@ function opsPart(report: LocksReport): Block {
     formatUs(summary.perRequest.postgresCpuUs ?? Number.NaN),
     formatUs(summary.perRequest.clientCpuUs ?? Number.NaN),
   ];
-  const ratio = (key: string) =>
-    formatRatio((ours.perRequest[key] ?? Number.NaN) / (base.perRequest[key] ?? Number.NaN));
-  table(block, headers, [
-    row(base, 'baseline: bare Apollo `{ hello }`'),
-    row(ours, 'ours: openTicket / releaseTicket'),
-    [
-      'ours / baseline',
-      formatRatio(ours.p50 / base.p50),
-      formatRatio(ours.p99 / base.p99),
-      formatRatio(ours.throughput / base.throughput),
+  const ratioRow = (summary: VariantSummary, name: string) => {
+    const ratio = (key: string) =>
+      formatRatio((summary.perRequest[key] ?? Number.NaN) / (base.perRequest[key] ?? Number.NaN));
+    return [
+      name,
+      formatRatio(summary.p50 / base.p50),
+      formatRatio(summary.p99 / base.p99),
+      formatRatio(summary.throughput / base.throughput),
       ratio('serverCpuUs'),
       ratio('postgresCpuUs'),
       ratio('clientCpuUs'),
-    ],
+    ];
+  };
+  table(block, headers, [
+    row(base, 'baseline: bare Apollo `{ hello }`'),
+    row(ours, 'ours over HTTP: openTicket / releaseTicket'),
+    row(socket, "ours over the console's socket (graphql-ws)"),
+    ratioRow(ours, 'ours over HTTP / baseline'),
+    ratioRow(socket, 'ours over the socket / baseline'),
   ]);
+  const figure = (summary: VariantSummary, how: string) =>
+    `${how}: **${formatRate(summary.throughput)} lock operations** (${formatRate(summary.throughput / 2)} acquire + release pairs), ${formatRatio(summary.throughput / base.throughput)} bare Apollo's trivial-query rate in the same run (${formatRate(base.throughput)}); PERF.md's goal of ≥ ${formatRate(OPS_GOAL)} acquire/release: ${verdict(summary.throughput / OPS_GOAL, 1, false)} (${formatRatio(summary.throughput / OPS_GOAL)} of it).`;
   words(
     block,
-    `Ours: **${formatRate(ours.throughput)} lock operations** (${formatRate(ours.throughput / 2)} acquire + release pairs), ${formatRatio(ours.throughput / base.throughput)} bare Apollo's trivial-query rate in the same run (${formatRate(base.throughput)}). PERF.md's goal of ≥ ${formatRate(OPS_GOAL)} acquire/release: ${verdict(ours.throughput / OPS_GOAL, 1, false)} (${formatRatio(ours.throughput / OPS_GOAL)} of it). All ${concurrency} windows append to the same inbox's lock stream, whose sequence row each statement holds until it commits.`,
+    `${figure(socket, "Ours over the console's socket")} ${figure(ours, 'Over HTTP')} All ${concurrency} windows append to the same inbox's lock stream, whose sequence row each statement holds until it commits.`,
   );
   const cpus = os.cpus().length;
   const roundRows = ops.rounds.map((result) => [

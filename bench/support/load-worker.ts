@@ -3,6 +3,8 @@
  * answers with its figures. Exits when the parent disconnects.
  */
 import http from 'node:http';
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import type { LoadResult, LoadSpec, WorkerReply, WorkerRequest } from './load';
 import { msSince, summarizeLatencies } from './stats';
 
@@ -59,10 +61,51 @@ function scriptOf(
   });
 }
 
+/** One GraphQL operation over a graphql-ws socket, settled at its `complete`. */
+function operate(socket: Client, body: string, failures: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.subscribe(JSON.parse(body) as { query: string }, {
+      next: (result) => {
+        text += JSON.stringify(result);
+      },
+      error: (error) => resolve({ ok: false, error: String(JSON.stringify(error)).slice(0, 300) }),
+      complete: () =>
+        resolve(
+          failures.some((failure) => text.includes(failure))
+            ? { ok: false, error: text.slice(0, 300) }
+            : { ok: true, bytes: text.length },
+        ),
+    });
+  });
+}
+
+/** The load's sockets, one per client, each connected (acknowledged) before the clock starts. */
+async function connectSockets(spec: LoadSpec): Promise<Client[]> {
+  return Promise.all(
+    Array.from({ length: spec.concurrency }, async (_, index) => {
+      const script = spec.clients?.length ? spec.clients[index % spec.clients.length] : undefined;
+      const socket = createClient({
+        url: spec.url,
+        webSocketImpl: WebSocket,
+        connectionParams: script?.connectionParams,
+        lazy: false,
+        retryAttempts: 0,
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.on('connected', () => resolve());
+        socket.on('closed', (event) => reject(new Error(`socket closed: ${JSON.stringify(event)}`)));
+      });
+      return socket;
+    }),
+  );
+}
+
 async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const url = new URL(spec.url);
   const failures = [spec.failIfBodyIncludes ?? []].flat();
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  const sockets = spec.transport === 'graphql-ws' ? await connectSockets(spec) : [];
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -76,7 +119,10 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     for (let turn = 0; process.hrtime.bigint() < deadline; turn++) {
       const { headers, body } = script[turn % script.length] as (typeof script)[number];
       const sent = process.hrtime.bigint();
-      const outcome = await send(agent, url, spec, headers, body, failures);
+      const socket = sockets[index];
+      const outcome = socket
+        ? await operate(socket, body?.toString() ?? '{}', failures)
+        : await send(agent, url, spec, headers, body, failures);
       if (outcome.ok) {
         latencies.push(msSince(sent));
         responseBytes = outcome.bytes;
@@ -90,6 +136,7 @@ async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const elapsedMs = msSince(start);
   const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
+  await Promise.all(sockets.map((socket) => socket.dispose()));
 
   return {
     ...summarizeLatencies(latencies),

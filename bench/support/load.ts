@@ -8,11 +8,19 @@ import type { LatencySummary } from './stats';
  */
 export interface ClientScript {
   headers?: Record<string, string>;
+  /** Over `graphql-ws`: the socket's `connectionParams` (how it authenticates). */
+  connectionParams?: Record<string, unknown>;
   bodies: string[];
 }
 
 /** One closed-loop load run: `concurrency` clients, each sending its next request on a reply. */
 export interface LoadSpec {
+  /**
+   * `http` (default): each body a POST over keep-alive connections. `graphql-ws`: each client a
+   * socket of its own to `url` (ws://), connected before the clock starts; each body a GraphQL
+   * request (`{ query, variables }`) run as one operation, done at its `complete`.
+   */
+  transport?: 'http' | 'graphql-ws';
   url: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
