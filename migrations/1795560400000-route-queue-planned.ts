@@ -164,7 +164,9 @@ export class RouteQueuePlanned1795560400000 implements MigrationInterface {
 
   async down(runner: QueryRunner): Promise<void> {
     // The earlier texts create these functions (and the helpers beside them) afresh.
-    await runner.query('DROP FUNCTION tandem_route_queue(uuid, uuid, interval, jsonb, text, integer)');
+    await runner.query(
+      'DROP FUNCTION tandem_route_queue(uuid, uuid, interval, jsonb, text, integer)',
+    );
     await runner.query('DROP FUNCTION tandem_conversation_json(conversation)');
     await runner.query(ROUTE_QUEUE_BEFORE);
     await runner.query('DROP FUNCTION tandem_append_events(jsonb)');

@@ -94,7 +94,9 @@ async function connectSockets(spec: LoadSpec): Promise<Client[]> {
       });
       await new Promise<void>((resolve, reject) => {
         socket.on('connected', () => resolve());
-        socket.on('closed', (event) => reject(new Error(`socket closed: ${JSON.stringify(event)}`)));
+        socket.on('closed', (event) =>
+          reject(new Error(`socket closed: ${JSON.stringify(event)}`)),
+        );
       });
       return socket;
     }),

@@ -533,7 +533,12 @@ describe('dedicated heroes and routing', () => {
       const waiting = [];
       for (let i = 0; i < 6; i++) waiting.push(await start());
       // Held: A 3, B 2, C 1, D 1. Last assigned: D longest ago, then A, B, C.
-      for (const [name, minutesAgo] of [['D', 4], ['A', 3], ['B', 2], ['C', 1]] as const)
+      for (const [name, minutesAgo] of [
+        ['D', 4],
+        ['A', 3],
+        ['B', 2],
+        ['C', 1],
+      ] as const)
         await server.dataSource.query(
           `UPDATE staff SET last_assigned_at = now() - make_interval(mins => $2) WHERE id = $1`,
           [team[name].staff.id, minutesAgo],
