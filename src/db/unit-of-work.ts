@@ -1,6 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { PoolClient, QueryResult } from 'pg';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
-import { appendEvents, type PendingEvent } from '../subscriptions/event-log';
+import type { PendingEvent } from '../subscriptions/event-log';
 import type { EventEnvelope, PubSubEngine } from '../subscriptions/pubsub';
 
 /** A transaction in progress, and what it will announce once committed. */
@@ -28,10 +29,9 @@ export class Tx {
     this.pending.push(...events);
   }
 
-  /** Logs the pending events: the transaction's last statement. */
-  async logPending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    this.events.push(...(await appendEvents(this.manager, this.pending.splice(0))));
+  /** The events to log as the transaction's last statement; none are pending afterwards. */
+  takePending(): PendingEvent[] {
+    return this.pending.splice(0);
   }
 
   /**
@@ -58,22 +58,49 @@ export class UnitOfWork {
   ) {}
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    let tx: Tx | undefined;
-    const result = await this.dataSource.transaction(async (manager) => {
-      tx = new Tx(manager);
-      const value = await work(tx);
-      await tx.logPending();
-      return value;
-    });
-    if (tx) {
-      await this.publish(tx);
-      for (const task of tx.afterCommitTasks) {
-        await task().catch((error: unknown) =>
-          this.logger.error('after-commit work failed', error),
-        );
-      }
+    const runner = this.dataSource.createQueryRunner();
+    let tx: Tx;
+    let result: T;
+    try {
+      await runner.startTransaction();
+      tx = new Tx(runner.manager);
+      result = await work(tx);
+      await this.commit(runner, tx);
+    } catch (error) {
+      // Also after a failed COMMIT (the transaction is already over: Postgres only warns).
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+    await this.publish(tx);
+    for (const task of tx.afterCommitTasks) {
+      await task().catch((error: unknown) => this.logger.error('after-commit work failed', error));
     }
     return result;
+  }
+
+  /**
+   * Logs the transaction's events and commits, in one message to Postgres (two statements of
+   * the simple protocol): the streams' sequence rows the append takes are held until the commit,
+   * so no round trip through this process may sit between the two. Otherwise every writer of a
+   * busy stream (an inbox's conversations) waits, in turn, for the one before it to be scheduled
+   * again here just to send COMMIT.
+   */
+  private async commit(runner: QueryRunner, tx: Tx): Promise<void> {
+    const pending = tx.takePending();
+    if (pending.length === 0) {
+      await runner.commitTransaction();
+      return;
+    }
+    const client = (await runner.connect()) as PoolClient;
+    const append = `SELECT tandem_append_events(${client.escapeLiteral(JSON.stringify(pending))}::jsonb) AS events`;
+    this.dataSource.logger.logQuery(append);
+    this.dataSource.logger.logQuery('COMMIT');
+    const [appended] = (await client.query(`${append}; COMMIT`)) as unknown as QueryResult[];
+    // TypeORM's runner did not send this COMMIT: tell it the transaction is over.
+    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
+    tx.events.push(...((appended?.rows[0] as { events: EventEnvelope[] }).events ?? []));
   }
 
   /**

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { UnitOfWork } from '../../src/db/unit-of-work';
 import { createLogger } from '../../src/logger';
 import { appendEvents, pruneEventLog } from '../../src/subscriptions/event-log';
-import { newOrg } from '../support/factories';
+import { eventually, newOrg } from '../support/factories';
 import { startTestServer, type TestServer } from '../support/server';
 
 describe('the event log', () => {
@@ -64,6 +64,54 @@ describe('the event log', () => {
       [stream],
     );
     expect(last_seq).toBe('2');
+  });
+
+  it('commits a transaction with its events logged in order, and publishes them once committed', async () => {
+    const org = await newOrg(server);
+    const stream = `test:commit:${org.id}`;
+    const uow = new UnitOfWork(server.dataSource, server.pubsub, createLogger('silent'));
+    const received: unknown[] = [];
+    const subscription = await server.pubsub.subscribe(stream, (event) => received.push(event));
+    try {
+      await uow.run(async (tx) => {
+        await tx.manager.query(`UPDATE organization SET name = 'Committed' WHERE id = $1`, [
+          org.id,
+        ]);
+        tx.emit(stream, org.id, { n: 1 });
+        tx.emit(stream, org.id, { n: 2 });
+      });
+      const [row] = await server.dataSource.query('SELECT name FROM organization WHERE id = $1', [
+        org.id,
+      ]);
+      expect(row.name).toBe('Committed');
+      await eventually(() => received.length === 2);
+      expect(received).toMatchObject([
+        { stream, seq: 1, payload: { n: 1 } },
+        { stream, seq: 2, payload: { n: 2 } },
+      ]);
+    } finally {
+      server.pubsub.unsubscribe(subscription);
+    }
+  });
+
+  it('rolls back everything when the append fails, and its connection goes back to the pool clean', async () => {
+    const org = await newOrg(server);
+    const uow = new UnitOfWork(server.dataSource, server.pubsub, createLogger('silent'));
+    const failing = uow.run(async (tx) => {
+      await tx.manager.query(`UPDATE organization SET name = 'Never' WHERE id = $1`, [org.id]);
+      tx.emit(`test:failing:${org.id}`, 'not an organization id', {});
+    });
+    await expect(failing).rejects.toThrow(/uuid/);
+    const [row] = await server.dataSource.query('SELECT name FROM organization WHERE id = $1', [
+      org.id,
+    ]);
+    expect(row.name).not.toBe('Never');
+    // Every pooled connection (10) serves a transaction of its own afterwards.
+    for (let i = 0; i < 12; i++)
+      await uow.run(async (tx) => {
+        const [state] = await tx.manager.query('SELECT now() = statement_timestamp() AS fresh');
+        expect(state.fresh).toBe(false); // inside a transaction begun before this statement
+      });
   });
 
   it('forgets events older than the retention, keeps the rest and the sequence', async () => {
