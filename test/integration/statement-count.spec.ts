@@ -65,3 +65,47 @@ describe('no N+1: per-request loaders', () => {
     expect(fifty.count).toBeLessThanOrEqual(5);
   });
 });
+
+describe('hot writes touch their row once', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('closing a conversation reads it once (locked) and writes it once (its update time read back), then logs its events, commits and drains the queue', async () => {
+    const org = await newOrg(server);
+    const agent = await newAgent(org);
+    const customer = await newCustomer(org);
+    const conversation = await server.services.conversations.start(org.admin.auth, {
+      customerId: customer.id,
+      channel: Channel.CHAT,
+    });
+    await server.services.conversations.assign(org.admin.auth, conversation.id, agent.staff.id);
+
+    const counter = statementCounter(server.dataSource);
+    counter.recorded = [];
+    const closed = await server.services.conversations.close(agent.auth, conversation.id);
+    const statements = counter.recorded;
+    counter.recorded = undefined;
+
+    expect(closed.status).toBe('CLOSED');
+    const [row] = await server.dataSource.query(
+      'SELECT status, updated_at FROM conversation WHERE id = $1',
+      [conversation.id],
+    );
+    expect(row).toEqual({ status: 'CLOSED', updated_at: closed.updatedAt });
+    const shape = (sql: string) =>
+      sql.replace(/"Conversation"\.[\s\S]*FROM "conversation"/, 'the conversation').slice(0, 40);
+    expect(statements.map(shape)).toEqual([
+      'START TRANSACTION',
+      expect.stringMatching(/^SELECT the conversation/), // read once, FOR UPDATE
+      expect.stringMatching(/^UPDATE "conversation" SET "status" = \$2/), // written once
+      expect.stringMatching(/^SELECT tandem_ticket_moved\(/), // L6
+      expect.stringMatching(/^SELECT tandem_append_events\(/), // sent with the COMMIT
+      'COMMIT',
+      expect.stringMatching(/^SELECT tandem_route_queue\(/), // the capacity it freed (R9)
+    ]);
+  });
+});

@@ -3,6 +3,7 @@ import { Permission, can } from '../../authz/permissions';
 import { type Auth, actorOf } from '../../context/auth';
 import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { writeChanges } from '../../db/write-changes';
 import { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
@@ -169,9 +170,10 @@ export class ConversationService {
       if (conversation.status === ConversationStatus.CLOSED) return conversation;
       requireNotArchived(conversation);
       await requireCurrentView(tx, conversation, guard);
-      conversation.status = ConversationStatus.CLOSED;
-      conversation.closedAt = new Date();
-      await tx.manager.save(conversation);
+      await writeChanges(tx.manager, Conversation, conversation, {
+        status: ConversationStatus.CLOSED,
+        closedAt: new Date(),
+      });
       const actor = actorOf(auth);
       emitConversationEvent(tx, conversation, ConversationEventKind.CLOSED, actor);
       this.freedCapacity(tx, conversation);
@@ -186,10 +188,12 @@ export class ConversationService {
         forUpdate: true,
       });
       if (conversation.status === ConversationStatus.ARCHIVED) return conversation;
-      conversation.status = ConversationStatus.ARCHIVED;
-      conversation.archivedAt = new Date();
-      conversation.closedAt ??= conversation.archivedAt;
-      await tx.manager.save(conversation);
+      const archivedAt = new Date();
+      await writeChanges(tx.manager, Conversation, conversation, {
+        status: ConversationStatus.ARCHIVED,
+        archivedAt,
+        closedAt: conversation.closedAt ?? archivedAt,
+      });
       const actor = actorOf(auth);
       emitConversationEvent(tx, conversation, ConversationEventKind.ARCHIVED, actor);
       this.freedCapacity(tx, conversation);
@@ -204,8 +208,7 @@ export class ConversationService {
       const conversation = await this.access.requireConversation(tx.manager, auth, conversationId, {
         forUpdate: true,
       });
-      conversation.deletedAt = new Date();
-      await tx.manager.save(conversation);
+      await writeChanges(tx.manager, Conversation, conversation, { deletedAt: new Date() });
       const actor = actorOf(auth);
       emitConversationEvent(tx, conversation, ConversationEventKind.DELETED, actor);
       this.freedCapacity(tx, conversation);

@@ -1,6 +1,7 @@
 import type { AccessPolicy } from '../../authz/access-policy';
 import { type Auth, actorOf } from '../../context/auth';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { writeChanges } from '../../db/write-changes';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { AuthorKind, ConversationStatus, DeliveryState, Direction } from '../../entities/enums';
@@ -30,9 +31,10 @@ export class MessageService {
       });
       requireNotArchived(conversation);
       if (conversation.status === ConversationStatus.CLOSED) {
-        conversation.status = ConversationStatus.OPEN;
-        conversation.closedAt = null;
-        await tx.manager.save(conversation);
+        await writeChanges(tx.manager, Conversation, conversation, {
+          status: ConversationStatus.OPEN,
+          closedAt: null,
+        });
         emitConversationEvent(tx, conversation, ConversationEventKind.REOPENED, actorOf(auth));
       }
       const message = await this.append(tx, auth, conversation, body, 'customer');

@@ -3,6 +3,7 @@ import { type Auth, actorOf } from '../../context/auth';
 import { isUniqueViolation } from '../../db/errors';
 import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { writeChanges } from '../../db/write-changes';
 import { Role, StaffStatus } from '../../entities/enums';
 import { InboxMember } from '../../entities/inbox-member.entity';
 import { Staff } from '../../entities/staff.entity';
@@ -163,8 +164,7 @@ export class StaffService {
       const staff = await this.access.requireStaff(tx.manager, auth, auth.staffId as string, {
         forUpdate: true,
       });
-      staff.status = status;
-      await tx.manager.save(staff);
+      await writeChanges(tx.manager, Staff, staff, { status });
       // R9: an agent coming online takes what waits in their inboxes.
       if (status === StaffStatus.ONLINE)
         tx.afterCommit(() => this.routing.drainForAgent(staff.organizationId, staff.id));
