@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-// Before: events appended one at a time, and a batch routed one claim at a time.
-import { APPEND_EVENTS as APPEND_EVENTS_BEFORE } from './1795560000000-events-logged-at-commit';
+// Before: a batch routed one claim at a time.
 import { ROUTE_QUEUE_HEAD as ROUTE_QUEUE_BEFORE } from './1795560200000-route-queue';
 
 /**
@@ -8,31 +7,20 @@ import { ROUTE_QUEUE_HEAD as ROUTE_QUEUE_BEFORE } from './1795560200000-route-qu
  * the inbox's 50 members and probed their windows for every routing; now the batch locks the
  * best-ranked available agents once, counts what they hold, and lays the waiting conversations
  * on them in the order R8's one-at-a-time choices would have taken. The batch's events are
- * appended per stream in one statement (a stream's sequence row is bumped once per batch).
+ * appended per stream in one statement (a stream's sequence row is raised once per batch).
  */
-const APPEND_EVENTS = `
--- Appends a transaction's events, as its last statement before commit: each stream's stream_seq
--- row is raised once by the number of its events (rows taken in stream order, so no two writers
--- deadlock), and the events numbered from it in the order they happened.
+const APPEND_EVENT_BATCH = `
+-- tandem_append_events for a batch of routings (dozens of events over a few streams), in one
+-- statement: each stream's stream_seq row is raised once by the number of its events (rows taken
+-- in stream order, so no two writers deadlock), and its events numbered from it in the order they
+-- happened. A transaction's few events (a lock operation's one or two) stay with
+-- tandem_append_events, one by one: for so few this statement costs more than it saves.
 -- p_pending: [{stream, org, payload}]. Returns the envelopes to publish after commit.
-CREATE OR REPLACE FUNCTION tandem_append_events(p_pending jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE FUNCTION tandem_append_event_batch(p_pending jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_at timestamptz := date_trunc('milliseconds', clock_timestamp());
-  v_appended jsonb := '[]'::jsonb;
-  v_event record;
+  v_appended jsonb;
 BEGIN
-  -- A lock operation's one or two events: one by one, as before (the statement below costs
-  -- more than it saves for so few).
-  IF jsonb_array_length(p_pending) < 3 THEN
-    FOR v_event IN
-      SELECT e ->> 'stream' AS stream, (e ->> 'org')::uuid AS org, e -> 'payload' AS payload
-        FROM jsonb_array_elements(p_pending) WITH ORDINALITY AS pending(e, n)
-       ORDER BY 1, n
-    LOOP
-      v_appended := v_appended || tandem_append_event(v_event.stream, v_event.org, v_event.payload);
-    END LOOP;
-    RETURN v_appended;
-  END IF;
   WITH pending AS (
     SELECT e ->> 'stream' AS stream, (e ->> 'org')::uuid AS org, e -> 'payload' AS payload, n
       FROM jsonb_array_elements(p_pending) WITH ORDINALITY AS pending(e, n)
@@ -163,7 +151,7 @@ BEGIN
   LOOP
     v_pending := v_pending || tandem_ticket_moved(p_org, v_moved.head, p_inbox, p_actor, p_note, v_moved.agent, true);
   END LOOP;
-  RETURN jsonb_build_object('routed', cardinality(v_heads), 'events', tandem_append_events(v_pending));
+  RETURN jsonb_build_object('routed', cardinality(v_heads), 'events', tandem_append_event_batch(v_pending));
 END $$;
 `;
 
@@ -171,19 +159,17 @@ export class RouteQueuePlanned1795560400000 implements MigrationInterface {
   name = 'RouteQueuePlanned1795560400000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(APPEND_EVENTS);
+    await runner.query(APPEND_EVENT_BATCH);
     await runner.query(ROUTE_QUEUE);
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    // The earlier texts create these functions (and the helpers beside them) afresh.
+    // The earlier text creates both functions afresh.
     await runner.query(
       'DROP FUNCTION tandem_route_queue(uuid, uuid, interval, jsonb, text, integer)',
     );
     await runner.query('DROP FUNCTION tandem_conversation_json(conversation)');
     await runner.query(ROUTE_QUEUE_BEFORE);
-    await runner.query('DROP FUNCTION tandem_append_events(jsonb)');
-    await runner.query('DROP FUNCTION tandem_lock_pending(jsonb)');
-    await runner.query(APPEND_EVENTS_BEFORE);
+    await runner.query('DROP FUNCTION tandem_append_event_batch(jsonb)');
   }
 }
