@@ -1,7 +1,7 @@
-import type { PoolClient, QueryResult } from 'pg';
+import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
-import type { PendingEvent } from '../subscriptions/event-log';
+import { appendEventsAndCommit, type PendingEvent } from '../subscriptions/event-log';
 import type { EventEnvelope, PubSubEngine } from '../subscriptions/pubsub';
 
 /** A transaction in progress, and what it will announce once committed. */
@@ -81,11 +81,9 @@ export class UnitOfWork {
   }
 
   /**
-   * Logs the transaction's events and commits, in one message to Postgres (two statements of
-   * the simple protocol): the streams' sequence rows the append takes are held until the commit,
-   * so no round trip through this process may sit between the two. Otherwise every writer of a
-   * busy stream (an inbox's conversations) waits, in turn, for the one before it to be scheduled
-   * again here just to send COMMIT.
+   * Logs the transaction's events and commits in one message to Postgres: otherwise every
+   * writer of a busy stream (an inbox's conversations) would wait, in turn, for the one before it
+   * to be scheduled again here just to send COMMIT.
    */
   private async commit(runner: QueryRunner, tx: Tx): Promise<void> {
     const pending = tx.takePending();
@@ -94,13 +92,12 @@ export class UnitOfWork {
       return;
     }
     const client = (await runner.connect()) as PoolClient;
-    const append = `SELECT tandem_append_events(${client.escapeLiteral(JSON.stringify(pending))}::jsonb) AS events`;
-    this.dataSource.logger.logQuery(append);
-    this.dataSource.logger.logQuery('COMMIT');
-    const [appended] = (await client.query(`${append}; COMMIT`)) as unknown as QueryResult[];
+    const logger = this.dataSource.logger;
+    tx.events.push(
+      ...(await appendEventsAndCommit(client, pending, (sql) => logger.logQuery(sql))),
+    );
     // TypeORM's runner did not send this COMMIT: tell it the transaction is over.
     Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
-    tx.events.push(...((appended?.rows[0] as { events: EventEnvelope[] }).events ?? []));
   }
 
   /**

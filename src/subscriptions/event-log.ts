@@ -1,3 +1,4 @@
+import type { PoolClient, QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventEnvelope } from './pubsub';
 import { preparedQuery } from '../db/prepared';
@@ -34,12 +35,31 @@ export async function appendEvents(
   manager: EntityManager,
   events: PendingEvent[],
 ): Promise<EventEnvelope[]> {
-  const [row] = await preparedQuery<{ events: EventEnvelope[] }>(
-    manager,
-    'SELECT tandem_append_events($1) AS events',
-    [JSON.stringify(events)],
-  );
+  const [row] = await preparedQuery<{ events: EventEnvelope[] }>(manager, appendStatement('$1'), [
+    JSON.stringify(events),
+  ]);
   return row?.events ?? [];
+}
+
+/**
+ * `appendEvents` as a transaction's last statement, sent in one message with its COMMIT (two
+ * statements of the simple protocol): the streams' rows the append takes are held until the
+ * commit, so no round trip through this process may sit between the two. `logQuery` sees both.
+ */
+export async function appendEventsAndCommit(
+  client: PoolClient,
+  events: PendingEvent[],
+  logQuery: (sql: string) => void,
+): Promise<EventEnvelope[]> {
+  const append = appendStatement(`${client.escapeLiteral(JSON.stringify(events))}::jsonb`);
+  logQuery(append);
+  logQuery('COMMIT');
+  const [appended] = (await client.query(`${append}; COMMIT`)) as unknown as QueryResult[];
+  return (appended?.rows[0] as { events: EventEnvelope[] } | undefined)?.events ?? [];
+}
+
+function appendStatement(events: string): string {
+  return `SELECT tandem_append_events(${events}) AS events`;
 }
 
 export class EventLogReader {
