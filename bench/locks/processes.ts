@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
+import { HostedServer } from '../support/hosted-server';
 import { ChildWorker } from '../support/ipc';
 import type { BaselineEvent } from './baseline-ws';
-import type { ProfileSummary } from '../support/profile';
 import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 import type {
   ConnectArgs,
@@ -13,39 +13,16 @@ import type {
 } from './watcher-worker';
 
 /** A server under test in its own process (bench/locks/server-host.ts). */
-export class ServerProcess {
-  private constructor(
-    private readonly worker: ChildWorker,
-    readonly started: Started,
-  ) {}
-
+export class ServerProcess extends HostedServer<Started> {
   static async start(context: BenchContext, name: string, args: StartArgs): Promise<ServerProcess> {
-    const worker = await ChildWorker.fork(name, path.join(__dirname, 'server-host.ts'), {
-      nodeOptions: ['--expose-gc'],
-    });
-    context.defer(() => worker.stop());
-    try {
-      return new ServerProcess(worker, await worker.call<Started>('start', args));
-    } catch (error) {
-      await worker.stop();
-      throw error;
-    }
-  }
-
-  get name(): string {
-    return this.worker.name;
-  }
-  get pid(): number {
-    return this.worker.pid;
-  }
-  get running(): boolean {
-    return this.worker.running;
-  }
-  get url(): string {
-    return this.started.url;
-  }
-  get wsUrl(): string {
-    return this.started.wsUrl;
+    const { worker, started } = await HostedServer.launch<Started>(
+      context,
+      name,
+      path.join(__dirname, 'server-host.ts'),
+      args,
+      ['--expose-gc'],
+    );
+    return new ServerProcess(worker, started);
   }
 
   stats(streams: string[] = []): Promise<ServerStats> {
@@ -60,12 +37,6 @@ export class ServerProcess {
   /** Baseline only: publishes and answers the hrtime (ms) of the publish. */
   publish(channel: string, event: BaselineEvent): Promise<number> {
     return this.worker.call('publish', { channel, event });
-  }
-  profileStart(): Promise<void> {
-    return this.worker.call('profileStart');
-  }
-  profileStop(file: string): Promise<ProfileSummary> {
-    return this.worker.call('profileStop', { file });
   }
 
   /** Waits until `streams` have at least `count` live subscribers each (and sockets as many). */
@@ -91,11 +62,6 @@ export class ServerProcess {
       if (Date.now() > deadline) throw new Error(`${this.name}: sockets did not close`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  }
-
-  /** Stops the server; killed when it takes longer than `graceMs` (e.g. closing many windows). */
-  stop(graceMs?: number): Promise<void> {
-    return this.worker.stop(graceMs);
   }
 }
 

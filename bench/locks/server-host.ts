@@ -12,7 +12,7 @@ import { startServer, type TandemServer } from '../../src/server';
 import { serveParent } from '../support/ipc';
 import { ownCpuUs, startGcClock } from '../support/cpu';
 import { type BaselineEvent, type BaselineWsServer, startBaselineWsServer } from './baseline-ws';
-import { CpuProfiler, type ProfileSummary } from '../support/profile';
+import { profileHandlers } from '../support/profile';
 
 export type ServerKind = 'ours' | 'baseline-ws' | 'apollo';
 
@@ -49,7 +49,6 @@ export interface ServerCpu {
 let ours: TandemServer | undefined;
 let baseline: BaselineWsServer | undefined;
 let stopApollo: (() => Promise<void>) | undefined;
-let profiler: CpuProfiler | undefined;
 const gc = startGcClock();
 let longestGcMs = 0;
 new PerformanceObserver((list) => {
@@ -130,16 +129,7 @@ serveParent(
       collectGarbage?.();
       return process.memoryUsage();
     },
-    profileStart: async (): Promise<void> => {
-      profiler = new CpuProfiler();
-      await profiler.start();
-    },
-    profileStop: async ({ file }: { file: string }): Promise<ProfileSummary> => {
-      if (!profiler) throw new Error('no profile running');
-      const summary = await profiler.stop(file);
-      profiler = undefined;
-      return summary;
-    },
+    ...profileHandlers(),
     stop,
   },
   stop,

@@ -1,46 +1,24 @@
 import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
+import { HostedServer } from '../support/hosted-server';
 import { ChildWorker } from '../support/ipc';
-import type { ProfileSummary } from '../support/profile';
 import type { AgentSpec, AgentsStats, Dispatcher, LatencyResult } from './agents-worker';
 import type { HostCounters, HostStartArgs, HostStarted } from './server-host';
 
 /** One instance of our server in its own process (bench/routing/server-host.ts). */
-export class RoutingServer {
-  private constructor(
-    private readonly worker: ChildWorker,
-    readonly started: HostStarted,
-  ) {}
-
+export class RoutingServer extends HostedServer<HostStarted> {
   static async start(
     context: BenchContext,
     name: string,
     args: HostStartArgs,
   ): Promise<RoutingServer> {
-    const worker = await ChildWorker.fork(name, path.join(__dirname, 'server-host.ts'));
-    context.defer(() => worker.stop());
-    try {
-      return new RoutingServer(worker, await worker.call<HostStarted>('start', args));
-    } catch (error) {
-      await worker.stop();
-      throw error;
-    }
-  }
-
-  get name(): string {
-    return this.worker.name;
-  }
-  get pid(): number {
-    return this.worker.pid;
-  }
-  get url(): string {
-    return this.started.url;
-  }
-  get wsUrl(): string {
-    return this.started.wsUrl;
-  }
-  get running(): boolean {
-    return this.worker.running;
+    const { worker, started } = await HostedServer.launch<HostStarted>(
+      context,
+      name,
+      path.join(__dirname, 'server-host.ts'),
+      args,
+    );
+    return new RoutingServer(worker, started);
   }
 
   counters(): Promise<HostCounters> {
@@ -51,15 +29,6 @@ export class RoutingServer {
   }
   liveSubscribers(streams: string[]): Promise<number[]> {
     return this.worker.call('liveSubscribers', { streams });
-  }
-  profileStart(): Promise<void> {
-    return this.worker.call('profileStart');
-  }
-  profileStop(file: string): Promise<ProfileSummary> {
-    return this.worker.call('profileStop', { file });
-  }
-  stop(): Promise<void> {
-    return this.worker.stop();
   }
 }
 

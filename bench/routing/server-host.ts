@@ -10,7 +10,7 @@ import { statementCounter } from '../../src/db/data-source';
 import { startServer, type TandemServer } from '../../src/server';
 import { ownCpuUs, startGcClock } from '../support/cpu';
 import { serveParent } from '../support/ipc';
-import { CpuProfiler, type ProfileSummary } from '../support/profile';
+import { profileHandlers } from '../support/profile';
 
 export interface HostStartArgs {
   databaseUrl: string;
@@ -32,7 +32,6 @@ export interface HostCounters {
 }
 
 let server: TandemServer | undefined;
-let profiler: CpuProfiler | undefined;
 const gc = startGcClock();
 
 async function start(args: HostStartArgs): Promise<HostStarted> {
@@ -73,16 +72,7 @@ serveParent(
     /** Live subscribers of each stream (e.g. the agents' assignment streams). */
     liveSubscribers: ({ streams }: { streams: string[] }): number[] =>
       streams.map((stream) => server?.hub.liveSubscribers(stream) ?? 0),
-    profileStart: async (): Promise<void> => {
-      profiler = new CpuProfiler();
-      await profiler.start();
-    },
-    profileStop: async ({ file }: { file: string }): Promise<ProfileSummary> => {
-      if (!profiler) throw new Error('no profile running');
-      const summary = await profiler.stop(file);
-      profiler = undefined;
-      return summary;
-    },
+    ...profileHandlers(),
     stop,
   },
   stop,

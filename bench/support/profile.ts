@@ -119,3 +119,20 @@ export class CpuProfiler {
     return summarizeProfile(profile, file);
   }
 }
+
+/** A host process's `profileStart` / `profileStop` calls (one profile at a time). */
+export function profileHandlers() {
+  let profiler: CpuProfiler | undefined;
+  return {
+    profileStart: async (): Promise<void> => {
+      profiler = new CpuProfiler();
+      await profiler.start();
+    },
+    profileStop: async ({ file }: { file: string }): Promise<ProfileSummary> => {
+      if (!profiler) throw new Error('no profile running');
+      const summary = await profiler.stop(file);
+      profiler = undefined;
+      return summary;
+    },
+  };
+}
