@@ -1,9 +1,8 @@
-import type { Auth } from '../../src/context/auth';
 import { Channel, Role } from '../../src/entities/enums';
 import type { Staff } from '../../src/entities/staff.entity';
 import type { TandemServer } from '../../src/server';
+import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
 
-const PASSWORD = 'bench password, not a secret';
 const AGENTS = ['Ada Moreau', 'Bilal Haddad', 'Chiara Rossi', 'Dmitri Volkov', 'Efua Mensah'];
 // prettier-ignore
 const FIRST_NAMES = [
@@ -38,29 +37,6 @@ export interface FoundationData {
   counts: { staff: number; customers: number; contacts: number; conversations: number };
 }
 
-/** Runs `work` over `items`, `concurrency` at a time. */
-async function forEachConcurrently<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-async function authOf(server: TandemServer, email: string): Promise<{ auth: Auth; token: string }> {
-  const { token } = await server.services.auth.signIn(email, PASSWORD);
-  const auth = await server.services.auth.authenticate(token);
-  if (!auth) throw new Error(`could not authenticate ${email}`);
-  return { auth, token };
-}
-
 /**
  * One organization as a contact center has it, created through the services like the API
  * would: an admin, a handful of agents in the General inbox, customers with an email and a
@@ -75,9 +51,9 @@ export async function seedFoundation(
   const { organization, inbox, admin } = await services.organizations.create({
     name: 'Bench Contact Center',
     adminEmail,
-    adminPassword: PASSWORD,
+    adminPassword: BENCH_PASSWORD,
   });
-  const { auth: adminAuth } = await authOf(server, adminEmail);
+  const { auth: adminAuth } = await signedIn(server, adminEmail);
 
   const agents: Staff[] = [];
   for (const [index, name] of AGENTS.entries()) {
@@ -85,7 +61,7 @@ export async function seedFoundation(
       await services.staff.create(adminAuth, {
         name,
         email: `agent-${index + 1}@bench.tandem.test`,
-        password: PASSWORD,
+        password: BENCH_PASSWORD,
         role: Role.AGENT,
       }),
     );
@@ -117,7 +93,7 @@ export async function seedFoundation(
     }
   });
 
-  const viewer = await authOf(server, 'agent-1@bench.tandem.test');
+  const viewer = await signedIn(server, 'agent-1@bench.tandem.test');
   const [counts] = (await server.dataSource.query(
     `SELECT (SELECT count(*)::int FROM staff WHERE organization_id = $1) AS staff,
             (SELECT count(*)::int FROM customer WHERE organization_id = $1) AS customers,

@@ -1,9 +1,8 @@
-import type { Auth } from '../../src/context/auth';
 import { Channel, Role } from '../../src/entities/enums';
 import type { Staff } from '../../src/entities/staff.entity';
 import type { TandemServer } from '../../src/server';
+import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
 
-const PASSWORD = 'bench password, not a secret';
 const VIEWER = 'Helena Brandt';
 const COLLEAGUES = [
   'Ada Moreau',
@@ -56,28 +55,6 @@ export interface HelpersData {
   };
 }
 
-async function forEachConcurrently<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-async function authOf(server: TandemServer, email: string): Promise<{ auth: Auth; token: string }> {
-  const { token } = await server.services.auth.signIn(email, PASSWORD);
-  const auth = await server.services.auth.authenticate(token);
-  if (!auth) throw new Error(`could not authenticate ${email}`);
-  return { auth, token };
-}
-
 /**
  * An organization whose customers have helpers, created through the services as the API would:
  * the viewer (an AGENT) helps `helpedByViewer` customers, colleagues help some of the same and
@@ -92,15 +69,15 @@ export async function seedHelpers(server: TandemServer, shape: HelpersShape): Pr
   const { organization, inbox, admin } = await services.organizations.create({
     name: 'Bench Helpers',
     adminEmail,
-    adminPassword: PASSWORD,
+    adminPassword: BENCH_PASSWORD,
   });
-  const { auth: adminAuth } = await authOf(server, adminEmail);
+  const { auth: adminAuth } = await signedIn(server, adminEmail);
 
   const newAgent = (name: string, index: number) =>
     services.staff.create(adminAuth, {
       name,
       email: `agent-${index}@helpers.bench.tandem.test`,
-      password: PASSWORD,
+      password: BENCH_PASSWORD,
       role: Role.AGENT,
     });
   const viewerStaff = await newAgent(VIEWER, 0);
@@ -160,7 +137,7 @@ export async function seedHelpers(server: TandemServer, shape: HelpersShape): Pr
     }
   });
 
-  const viewer = await authOf(server, 'agent-0@helpers.bench.tandem.test');
+  const viewer = await signedIn(server, 'agent-0@helpers.bench.tandem.test');
   const [counts] = (await server.dataSource.query(
     `SELECT (SELECT count(*)::int FROM staff WHERE organization_id = $1) AS staff,
             (SELECT count(*)::int FROM customer WHERE organization_id = $1) AS customers,

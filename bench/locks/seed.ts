@@ -1,8 +1,7 @@
 import type { Auth } from '../../src/context/auth';
 import { Channel, Role } from '../../src/entities/enums';
 import type { TandemServer } from '../../src/server';
-
-const PASSWORD = 'bench password, not a secret';
+import { BENCH_PASSWORD } from '../support/seeding';
 
 /** A staff member signed in once: the token, and the sign-in session an HTTP window acts as. */
 export interface SignedIn {
@@ -47,9 +46,9 @@ export async function seedLocks(server: TandemServer, shape: LocksSeedShape): Pr
   const { organization, admin } = await services.organizations.create({
     name: 'Bench Co-working Locks',
     adminEmail,
-    adminPassword: PASSWORD,
+    adminPassword: BENCH_PASSWORD,
   });
-  const adminToken = (await services.auth.signIn(adminEmail, PASSWORD)).token;
+  const adminToken = (await services.auth.signIn(adminEmail, BENCH_PASSWORD)).token;
   const adminAuth = (await services.auth.authenticate(adminToken)) as Auth;
 
   let staffCount = 1;
@@ -59,10 +58,10 @@ export async function seedLocks(server: TandemServer, shape: LocksSeedShape): Pr
     const staff = await services.staff.create(adminAuth, {
       name,
       email,
-      password: PASSWORD,
+      password: BENCH_PASSWORD,
       role: Role.AGENT,
     });
-    const { token, sessionId } = await services.auth.signIn(email, PASSWORD);
+    const { token, sessionId } = await services.auth.signIn(email, BENCH_PASSWORD);
     return { staffId: staff.id, token, sessionId };
   };
   const newInbox = (name: string) =>

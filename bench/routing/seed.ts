@@ -1,8 +1,7 @@
 import type { Auth } from '../../src/context/auth';
 import { Channel, Role, StaffStatus } from '../../src/entities/enums';
 import type { TandemServer } from '../../src/server';
-
-const PASSWORD = 'bench password, not a secret';
+import { BENCH_PASSWORD, forEachConcurrently } from '../support/seeding';
 
 export interface RoutingShape {
   agents: number;
@@ -22,21 +21,6 @@ export interface RoutingData {
   customerIds: string[];
 }
 
-async function forEachConcurrently<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 /**
  * One organization, created through the services as the API would: an inbox with a capacity of
  * `capacity` open conversations per agent, `agents` agents in it (signed in, AWAY), and customers
@@ -48,9 +32,9 @@ export async function seedRouting(server: TandemServer, shape: RoutingShape): Pr
   const { organization } = await services.organizations.create({
     name: 'Bench Routing',
     adminEmail,
-    adminPassword: PASSWORD,
+    adminPassword: BENCH_PASSWORD,
   });
-  const dispatcherToken = (await services.auth.signIn(adminEmail, PASSWORD)).token;
+  const dispatcherToken = (await services.auth.signIn(adminEmail, BENCH_PASSWORD)).token;
   const adminAuth = (await services.auth.authenticate(dispatcherToken)) as Auth;
   const inbox = await services.inboxes.create(adminAuth, {
     name: 'Support chat',
@@ -65,10 +49,10 @@ export async function seedRouting(server: TandemServer, shape: RoutingShape): Pr
     const staff = await services.staff.create(adminAuth, {
       name: `Agent ${index + 1}`,
       email,
-      password: PASSWORD,
+      password: BENCH_PASSWORD,
       role: Role.AGENT,
     });
-    const { token } = await services.auth.signIn(email, PASSWORD);
+    const { token } = await services.auth.signIn(email, BENCH_PASSWORD);
     const auth = (await services.auth.authenticate(token)) as Auth;
     await services.staff.setStatus(auth, StaffStatus.AWAY);
     agents[index] = { staffId: staff.id, token };
