@@ -56,6 +56,11 @@ async function runOps(
   data: LocksData,
 ): Promise<void> {
   const apollo = await ServerProcess.start(context, 'bare Apollo', { kind: 'apollo' });
+  const oneWrite = await ServerProcess.start(context, 'one-write server', {
+    kind: 'one-write',
+    databaseUrl: report.databaseUrl,
+    connections: options.ops.concurrency,
+  });
   const generator = await LoadGenerator.start();
   context.defer(() => generator.stop());
   report.ops = await compareLockThroughput({
@@ -64,10 +69,11 @@ async function runOps(
     options: options.ops,
     apollo,
     ours,
+    oneWrite,
     workers: data.ops.workers,
     postmasterPid,
   });
-  await Promise.all([generator.stop(), apollo.stop()]);
+  await Promise.all([generator.stop(), apollo.stop(), oneWrite.stop()]);
 }
 
 async function runFanoutPart(

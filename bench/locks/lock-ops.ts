@@ -5,6 +5,7 @@ import { type Comparison, compareAlternately } from '../support/compare';
 import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import type { LoadGenerator } from '../support/load';
 import { GraphqlHttp } from '../support/graphql-http';
+import { takeBody } from './one-write-server';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
 import type { ServerProcess } from './processes';
 import type { Worker } from './seed';
@@ -71,11 +72,22 @@ export async function countLockStatements(
   }
 }
 
+/** The variants of part 2's throughput, in the order they run and are reported. */
+export const OPS_VARIANTS = {
+  baseline: 'baseline',
+  ours: 'ours',
+  oursSocket: 'ours over the socket',
+  socketHello: 'graphql-ws { hello }',
+  oneWrite: 'one write',
+  oneWriteSocket: 'one write over the socket',
+} as const;
+
 /**
  * Part 2's throughput: windows each looping openTicket then releaseTicket on a ticket of their
  * own, over HTTP (keep-alive) and over a graphql-ws socket each, against bare Apollo's
  * `{ hello }` at the same concurrency, alternating rounds. Every request is one lock operation
- * (an acquire or a release).
+ * (an acquire or a release). Beside them, the floor: the same transports doing nothing
+ * (`{ hello }` over graphql-ws) and doing one durable write each (the one-write server).
  */
 export function compareLockThroughput({
   context,
@@ -83,6 +95,7 @@ export function compareLockThroughput({
   options,
   apollo,
   ours,
+  oneWrite,
   workers,
   postmasterPid,
 }: {
@@ -91,10 +104,13 @@ export function compareLockThroughput({
   options: LoadOptions;
   apollo: ServerProcess;
   ours: ServerProcess;
+  oneWrite: ServerProcess;
   workers: Worker[];
   postmasterPid: number | undefined;
 }): Promise<Comparison> {
   const json = { 'content-type': 'application/json', accept: 'application/json' };
+  // Each client its own row of the one-write server, as each window has its own ticket.
+  const takes = workers.map((_, index) => ({ bodies: [takeBody(index + 1)] }));
   return compareAlternately({
     context,
     generator,
@@ -105,7 +121,7 @@ export function compareLockThroughput({
     }),
     variants: [
       {
-        name: 'baseline',
+        name: OPS_VARIANTS.baseline,
         request: {
           url: apollo.url,
           headers: json,
@@ -115,7 +131,7 @@ export function compareLockThroughput({
         counters: () => ({ serverCpuUs: processTreeCpuUs(apollo.pid) }),
       },
       {
-        name: 'ours',
+        name: OPS_VARIANTS.ours,
         request: {
           url: ours.url,
           headers: json,
@@ -136,7 +152,7 @@ export function compareLockThroughput({
       {
         // What a console does: the same operations over the socket it already holds (the
         // socket is its window; it authenticated once, when it connected).
-        name: 'ours over the socket',
+        name: OPS_VARIANTS.oursSocket,
         request: {
           transport: 'graphql-ws',
           url: ours.wsUrl,
@@ -150,6 +166,36 @@ export function compareLockThroughput({
           failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
         },
         counters: () => ({ serverCpuUs: processTreeCpuUs(ours.pid) }),
+      },
+      {
+        name: OPS_VARIANTS.socketHello,
+        request: {
+          transport: 'graphql-ws',
+          url: oneWrite.wsUrl,
+          body: JSON.stringify({ query: HELLO }),
+          failIfBodyIncludes: '"errors"',
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
+      },
+      {
+        name: OPS_VARIANTS.oneWrite,
+        request: {
+          url: oneWrite.url,
+          headers: json,
+          clients: takes,
+          failIfBodyIncludes: '"errors"',
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
+      },
+      {
+        name: OPS_VARIANTS.oneWriteSocket,
+        request: {
+          transport: 'graphql-ws',
+          url: oneWrite.wsUrl,
+          clients: takes,
+          failIfBodyIncludes: '"errors"',
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
       },
     ],
   });

@@ -3,7 +3,7 @@ import type { Comparison, VariantSummary } from '../support/compare';
 import { otherCpuShare } from '../support/compare';
 import { formatMs, formatRate, formatRatio, formatUs, markdownTable } from '../support/format';
 import { type FanoutKey, type FanoutResult, VARIANT_NAMES } from './fanout';
-import type { StatementFigure } from './lock-ops';
+import { OPS_VARIANTS, type StatementFigure } from './lock-ops';
 import type { LocksOptions } from './options';
 import { type Block, kb, mb, table, verdict, words } from '../support/report-blocks';
 import { fanoutPart } from './report-fanout';
@@ -29,6 +29,8 @@ export interface LocksReport {
 
 /** PERF.md's goals: lock operations per second; memory per console as a ratio to graphql-ws. */
 const OPS_GOAL = 5000;
+/** Bare Apollo's `{ hello }` at 10 connections where PERF.md was measured. */
+const PERF_APOLLO_RATE = 17_000;
 const MEMORY_GOAL = 2;
 
 // ---------------------------------------------------------------- part 2
@@ -59,11 +61,18 @@ function opsPart(report: LocksReport): Block {
   }
   const ops = report.ops;
   if (!ops) return block;
-  const [base, ours, socket] = ops.summaries as [VariantSummary, VariantSummary, VariantSummary];
+  const summary = (name: string) =>
+    ops.summaries.find((candidate) => candidate.variant === name) as VariantSummary;
+  const base = summary(OPS_VARIANTS.baseline);
+  const ours = summary(OPS_VARIANTS.ours);
+  const socket = summary(OPS_VARIANTS.oursSocket);
+  const socketHello = summary(OPS_VARIANTS.socketHello);
+  const oneWrite = summary(OPS_VARIANTS.oneWrite);
+  const oneWriteSocket = summary(OPS_VARIANTS.oneWriteSocket);
   const { rounds, durationMs, warmupMs, concurrency } = ops.options;
   words(
     block,
-    `Throughput: ${concurrency} windows (${concurrency} agents, an HTTP sign-in session each as \`x-client-session\`, one inbox, a ticket each), each looping openTicket then releaseTicket on its own ticket over a keep-alive connection; **every request is one lock operation** (an acquire or a release). The same again over the console's socket: each window a graphql-ws socket (authenticated once, at connection; the socket is the window), each operation a mutation on it, done at its \`complete\`. Baseline: a bare \`@apollo/server\` 5 (\`startStandaloneServer\`, defaults) answering \`{ hello }\` at the same concurrency. Closed loop from a forked load generator; ${warmupMs / 1000} s warm-up per side, then ${rounds} rounds of ${durationMs / 1000} s per side, alternating; medians of the rounds. Each server in a process of its own.`,
+    `Throughput: ${concurrency} windows (${concurrency} agents, an HTTP sign-in session each as \`x-client-session\`, one inbox, a ticket each), each looping openTicket then releaseTicket on its own ticket over a keep-alive connection; **every request is one lock operation** (an acquire or a release). The same again over the console's socket: each window a graphql-ws socket (authenticated once, at connection; the socket is the window), each operation a mutation on it, done at its \`complete\`. Baseline: a bare \`@apollo/server\` 5 (\`startStandaloneServer\`, defaults) answering \`{ hello }\` at the same concurrency. The floor beside them (\`bench/locks/one-write-server.ts\`): a bare GraphQL server (graphql 16, no authentication, no rules, no events) whose one mutation makes one durable write, \`UPDATE ... RETURNING\` a counter on a row of its own per client (as a fencing token comes back from its statement), committed on its own, over HTTP (bare Apollo) and over graphql-ws; and graphql-ws answering \`{ hello }\` on a socket (what the socket transport costs with no work). Closed loop from a forked load generator; ${warmupMs / 1000} s warm-up per side, then ${rounds} rounds of ${durationMs / 1000} s per side, alternating; medians of the rounds. Each server in a process of its own.`,
   );
   const headers = [
     '',
@@ -83,14 +92,14 @@ function opsPart(report: LocksReport): Block {
     formatUs(summary.perRequest.postgresCpuUs ?? Number.NaN),
     formatUs(summary.perRequest.clientCpuUs ?? Number.NaN),
   ];
-  const ratioRow = (summary: VariantSummary, name: string) => {
+  const ratioRow = (summary: VariantSummary, name: string, to = base) => {
     const ratio = (key: string) =>
-      formatRatio((summary.perRequest[key] ?? Number.NaN) / (base.perRequest[key] ?? Number.NaN));
+      formatRatio((summary.perRequest[key] ?? Number.NaN) / (to.perRequest[key] ?? Number.NaN));
     return [
       name,
-      formatRatio(summary.p50 / base.p50),
-      formatRatio(summary.p99 / base.p99),
-      formatRatio(summary.throughput / base.throughput),
+      formatRatio(summary.p50 / to.p50),
+      formatRatio(summary.p99 / to.p99),
+      formatRatio(summary.throughput / to.throughput),
       ratio('serverCpuUs'),
       ratio('postgresCpuUs'),
       ratio('clientCpuUs'),
@@ -100,14 +109,25 @@ function opsPart(report: LocksReport): Block {
     row(base, 'baseline: bare Apollo `{ hello }`'),
     row(ours, 'ours over HTTP: openTicket / releaseTicket'),
     row(socket, "ours over the console's socket (graphql-ws)"),
+    row(socketHello, 'floor: bare graphql-ws `{ hello }` (no database)'),
+    row(oneWrite, 'floor: one durable write per mutation, bare Apollo (HTTP)'),
+    row(oneWriteSocket, 'floor: one durable write per mutation, bare graphql-ws'),
     ratioRow(ours, 'ours over HTTP / baseline'),
     ratioRow(socket, 'ours over the socket / baseline'),
+    ratioRow(ours, 'ours over HTTP / one write over HTTP', oneWrite),
+    ratioRow(socket, 'ours over the socket / one write over the socket', oneWriteSocket),
   ]);
   const figure = (summary: VariantSummary, how: string) =>
     `${how}: **${formatRate(summary.throughput)} lock operations** (${formatRate(summary.throughput / 2)} acquire + release pairs), ${formatRatio(summary.throughput / base.throughput)} bare Apollo's trivial-query rate in the same run (${formatRate(base.throughput)}); PERF.md's goal of ≥ ${formatRate(OPS_GOAL)} acquire/release: ${verdict(summary.throughput / OPS_GOAL, 1, false)} (${formatRatio(summary.throughput / OPS_GOAL)} of it).`;
   words(
     block,
     `${figure(socket, "Ours over the console's socket")} ${figure(ours, 'Over HTTP')} All ${concurrency} windows append to the same inbox's lock stream, whose sequence row each statement holds until it commits.`,
+  );
+  const floor = Math.max(oneWrite.throughput, oneWriteSocket.throughput);
+  const scaledGoal = (OPS_GOAL / PERF_APOLLO_RATE) * base.throughput;
+  words(
+    block,
+    `**The floor of this machine.** A server that does nothing but one durable write per mutation makes ${formatRate(oneWrite.throughput)} over HTTP and ${formatRate(oneWriteSocket.throughput)} over graphql-ws in this run, and graphql-ws answering \`{ hello }\` with no database at all ${formatRate(socketHello.throughput)}: ${floor < OPS_GOAL ? `${formatRate(OPS_GOAL)} is above what any GraphQL server with a durable write per operation reaches here (${formatRatio(floor / OPS_GOAL)} of it at best)` : `${formatRate(OPS_GOAL)} is within what a GraphQL server with a durable write per operation reaches here`}. Ours is ${formatRatio(socket.throughput / oneWriteSocket.throughput)} of that floor over the socket and ${formatRatio(ours.throughput / oneWrite.throughput)} over HTTP. Read as PERF.md asks its figures to be read, as a ratio (its goal was set where bare Apollo made ~${formatRate(PERF_APOLLO_RATE)}; ${formatRate(base.throughput)} here), the goal is ${formatRatio(OPS_GOAL / PERF_APOLLO_RATE)} bare Apollo's rate, ${formatRate(scaledGoal)} in this run: ours over the socket ${verdict(socket.throughput / scaledGoal, 1, false)} (${formatRatio(socket.throughput / scaledGoal)} of it), over HTTP ${verdict(ours.throughput / scaledGoal, 1, false)} (${formatRatio(ours.throughput / scaledGoal)} of it).`,
   );
   const cpus = os.cpus().length;
   const roundRows = ops.rounds.map((result) => [

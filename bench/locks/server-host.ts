@@ -1,6 +1,7 @@
 /**
  * A server under test, in a process of its own (forked by ServerProcess): ours (`startServer`),
- * the bare graphql-ws baseline, or a bare Apollo Server. Its CPU time, heap and RSS are its own,
+ * the bare graphql-ws baseline, a bare Apollo Server, or the one-write server (the floor of a
+ * lock operation). Its CPU time, heap and RSS are its own,
  * so the parent can read them per event and per socket.
  */
 import 'reflect-metadata';
@@ -12,15 +13,18 @@ import { startServer, type TandemServer } from '../../src/server';
 import { serveParent } from '../support/ipc';
 import { ownCpuUs, startGcClock } from '../support/cpu';
 import { type BaselineEvent, type BaselineWsServer, startBaselineWsServer } from './baseline-ws';
+import { type OneWriteServer, startOneWriteServer } from './one-write-server';
 import { profileHandlers } from '../support/profile';
 
-export type ServerKind = 'ours' | 'baseline-ws' | 'apollo';
+export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write';
 
 export interface StartArgs {
   kind: ServerKind;
   databaseUrl?: string;
   redisUrl?: string;
   maxSockets?: number;
+  /** one-write: its Postgres connections. */
+  connections?: number;
 }
 
 export interface Started {
@@ -49,6 +53,7 @@ export interface ServerCpu {
 let ours: TandemServer | undefined;
 let baseline: BaselineWsServer | undefined;
 let stopApollo: (() => Promise<void>) | undefined;
+let oneWrite: OneWriteServer | undefined;
 const gc = startGcClock();
 let longestGcMs = 0;
 new PerformanceObserver((list) => {
@@ -73,6 +78,11 @@ async function start(args: StartArgs): Promise<Started> {
   if (args.kind === 'baseline-ws') {
     baseline = await startBaselineWsServer();
     return { url: '', wsUrl: baseline.wsUrl };
+  }
+  if (args.kind === 'one-write') {
+    if (!args.databaseUrl) throw new Error('one-write needs a databaseUrl');
+    oneWrite = await startOneWriteServer(args.databaseUrl, args.connections ?? 10);
+    return { url: oneWrite.url, wsUrl: oneWrite.wsUrl };
   }
   const apollo = new ApolloServer({
     typeDefs: 'type Query { hello: String }',
@@ -105,8 +115,8 @@ function stats({ streams = [] }: { streams?: string[] }): ServerStats {
 }
 
 async function stop(): Promise<void> {
-  const stopping = [ours?.stop(), baseline?.stop(), stopApollo?.()];
-  ours = baseline = stopApollo = undefined;
+  const stopping = [ours?.stop(), baseline?.stop(), stopApollo?.(), oneWrite?.stop()];
+  ours = baseline = stopApollo = oneWrite = undefined;
   await Promise.allSettled(stopping);
 }
 
