@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * functions that run inside a larger transaction (a window closing, a ticket moving) now hand
  * their events back to it instead of logging them mid-way.
  */
-const APPEND_EVENTS = `
+export const APPEND_EVENTS = `
 -- Appends a transaction's events, as its last statement before commit, in stream order (within
 -- a stream, in the order they happened): each stream's stream_seq row is then held only from
 -- here to the commit, and every writer takes those rows in one order, so none can deadlock.

@@ -9,7 +9,7 @@ import { ROUTE_QUEUE_HEAD as ROUTE_QUEUE_BEFORE } from './1795560200000-route-qu
  * on them in the order R8's one-at-a-time choices would have taken. The batch's events are
  * appended per stream in one statement (a stream's sequence row is raised once per batch).
  */
-const APPEND_EVENT_BATCH = `
+export const APPEND_EVENT_BATCH = `
 -- tandem_append_events for a batch of routings (dozens of events over a few streams), in one
 -- statement: each stream's stream_seq row is raised once by the number of its events (rows taken
 -- in stream order, so no two writers deadlock), and its events numbered from it in the order they

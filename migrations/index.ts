@@ -2,6 +2,7 @@ import { CoWorkingLocks1795556027936 } from './1795556027936-co-working-locks';
 import { EventsLoggedAtCommit1795560000000 } from './1795560000000-events-logged-at-commit';
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
+import { LockEventsSequencedAfterCommit1795560500000 } from './1795560500000-lock-events-sequenced-after-commit';
 import { OpenCountPerMember1795560300000 } from './1795560300000-open-count-per-member';
 import { RouteQueue1795560200000 } from './1795560200000-route-queue';
 import { RouteQueuePlanned1795560400000 } from './1795560400000-route-queue-planned';
@@ -19,4 +20,5 @@ export const MIGRATIONS: Function[] = [
   RouteQueue1795560200000,
   OpenCountPerMember1795560300000,
   RouteQueuePlanned1795560400000,
+  LockEventsSequencedAfterCommit1795560500000,
 ];

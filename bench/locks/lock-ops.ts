@@ -15,6 +15,8 @@ export interface StatementFigure {
   total: number;
   authentication: number;
   lock: number;
+  /** Numbering its events once it has committed (one statement for all that committed meanwhile). */
+  numbering: number;
   other: number;
   /** The statements, shortened. */
   statements: string[];
@@ -28,7 +30,8 @@ const shorten = (sql: string) => {
 /**
  * SQL statements of one openTicket and one releaseTicket over HTTP, on the benchmark's own
  * (in-process) server, sorted into authentication (the bearer token and window), the lock
- * function, and anything else. Background jobs (sweeper, session checks) are not counted.
+ * function, numbering its events after commit, and anything else. Background jobs (sweeper,
+ * session checks) are not counted.
  */
 export async function countLockStatements(
   server: TandemServer,
@@ -56,12 +59,14 @@ export async function countLockStatements(
       counter.recorded = undefined;
       const authentication = statements.filter((sql) => sql.includes('token_hash')).length;
       const lock = statements.filter((sql) => /tandem_(open|release)_ticket/.test(sql)).length;
+      const numbering = statements.filter((sql) => sql.includes('tandem_sequence_stream')).length;
       figures.push({
         operation,
         total,
         authentication,
         lock,
-        other: total - authentication - lock,
+        numbering,
+        other: total - authentication - lock - numbering,
         statements: statements.map(shorten),
       });
     }

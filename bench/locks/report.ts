@@ -44,12 +44,13 @@ function opsPart(report: LocksReport): Block {
     );
     table(
       block,
-      ['operation', 'SQL statements', 'authentication', 'lock function', 'other'],
+      ['operation', 'SQL statements', 'authentication', 'lock function', 'numbering', 'other'],
       report.statements.map((figure) => [
         figure.operation,
         String(figure.total),
         String(figure.authentication),
         String(figure.lock),
+        String(figure.numbering),
         String(figure.other),
       ]),
     );
@@ -121,7 +122,7 @@ function opsPart(report: LocksReport): Block {
     `${how}: **${formatRate(summary.throughput)} lock operations** (${formatRate(summary.throughput / 2)} acquire + release pairs), ${formatRatio(summary.throughput / base.throughput)} bare Apollo's trivial-query rate in the same run (${formatRate(base.throughput)}); PERF.md's goal of ≥ ${formatRate(OPS_GOAL)} acquire/release: ${verdict(summary.throughput / OPS_GOAL, 1, false)} (${formatRatio(summary.throughput / OPS_GOAL)} of it).`;
   words(
     block,
-    `${figure(socket, "Ours over the console's socket")} ${figure(ours, 'Over HTTP')} All ${concurrency} windows append to the same inbox's lock stream, whose sequence row each statement holds until it commits.`,
+    `${figure(socket, "Ours over the console's socket")} ${figure(ours, 'Over HTTP')} All ${concurrency} windows log to the same inbox's lock stream; each operation commits on its own and its events are numbered after it, by one sequencer statement per stream at a time for all the operations that committed meanwhile (one on its own, when the inbox is idle).`,
   );
   const floor = Math.max(oneWrite.throughput, oneWriteSocket.throughput);
   const scaledGoal = (OPS_GOAL / PERF_APOLLO_RATE) * base.throughput;

@@ -17,6 +17,7 @@ import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import type { PendingEvent } from '../../subscriptions/event-log';
+import { StreamSequencer } from '../../subscriptions/stream-sequencer';
 import { Streams } from '../../subscriptions/topics';
 
 /** What the lock functions of migration CoWorkingLocks answer. */
@@ -30,7 +31,8 @@ interface LockOutcome {
     | 'RELEASED'
     | 'ENTERED';
   lock?: TicketLockSnapshot;
-  events?: EventEnvelope[];
+  /** The lock streams the function logged events to, unnumbered: to sequence now it has committed. */
+  events?: string[];
 }
 
 export type OpenTicketResult =
@@ -51,15 +53,20 @@ export class LockedError extends DomainError {
 /**
  * Co-working ticket locks (L1–L11). The decisions are made by SQL functions, one statement per
  * operation, so that they hold across server instances; this service picks the caller's
- * window, runs them, and publishes the events they logged once the statement has committed.
+ * window, runs them, and once the statement has committed has its events numbered and published
+ * (numbering them inside it would make an inbox's windows wait for each other's commits).
  */
 export class LockService {
+  private readonly sequencer: StreamSequencer;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly hub: EventHub,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.sequencer = new StreamSequencer(uow.dataSource, (events) => uow.publishEvents(events));
+  }
 
   private get ttl(): string {
     return `${this.config.lockTtlSeconds} seconds`;
@@ -184,25 +191,37 @@ export class LockService {
     tx.enqueue(row?.events ?? []);
   }
 
-  /** Releases the locks of windows not seen within the TTL (L4); safe on every instance at once. */
+  /**
+   * Releases the locks of windows not seen within the TTL (L4), and numbers lock events an
+   * instance that went away left unnumbered; safe on every instance at once. Answers how many
+   * streams it had events for.
+   */
   async sweep(): Promise<number> {
     const [row] = (await this.uow.dataSource.query(
-      'SELECT tandem_sweep_dead_locks($1, $2) AS events',
+      'SELECT tandem_sweep_dead_locks($1, $2) AS streams',
       [this.ttl, SYSTEM_ACTOR],
-    )) as Array<{ events: EventEnvelope[] }>;
-    const events = row?.events ?? [];
-    if (events.length) await this.uow.publishEvents(events);
-    return events.length;
+    )) as Array<{ streams: string[] }>;
+    const streams = row?.streams ?? [];
+    await this.sequence(streams);
+    return streams.length + (await this.sequencer.sequenceStale());
   }
 
   private async snapshot(organizationId: string, inboxId: string): Promise<StreamSnapshot> {
-    const [row] = await preparedQuery<{ snapshot: { seq: number; locks: TicketLockSnapshot[] } }>(
-      this.uow.dataSource,
-      'SELECT tandem_lock_snapshot($1, $2, $3) AS snapshot',
-      [organizationId, inboxId, this.ttl],
-    );
-    const { seq, locks } = row?.snapshot ?? { seq: 0, locks: [] };
+    const [row] = await preparedQuery<{
+      snapshot: { seq: number; locks: TicketLockSnapshot[]; events: EventEnvelope[] };
+    }>(this.uow.dataSource, 'SELECT tandem_lock_snapshot($1, $2, $3) AS snapshot', [
+      organizationId,
+      inboxId,
+      this.ttl,
+    ]);
+    const { seq, locks, events } = row?.snapshot ?? { seq: 0, locks: [], events: [] };
+    // Events it numbered on its way (their operations had committed, not yet been numbered).
+    if (events.length) await this.uow.publishEvents(events);
     return { seq, payload: { kind: TicketLockEventKind.SNAPSHOT, locks } };
+  }
+
+  private async sequence(streams: string[]): Promise<void> {
+    await Promise.all(streams.map((stream) => this.sequencer.sequence(stream)));
   }
 
   private ticketArgs(auth: Auth, conversationId: string): [string, string] {
@@ -210,7 +229,7 @@ export class LockService {
     return [auth.organizationId, conversationId];
   }
 
-  /** Runs one lock function (it commits on its own) and publishes what it logged. */
+  /** Runs one lock function (it commits on its own), then has what it logged numbered and published. */
   private async call(fn: string, args: unknown[]): Promise<LockOutcome> {
     const placeholders = args.map((_, index) => `$${index + 1}`).join(', ');
     const [row] = await preparedQuery<{ result: LockOutcome }>(
@@ -219,7 +238,7 @@ export class LockService {
       args,
     );
     const result = row?.result as LockOutcome;
-    if (result.events?.length) await this.uow.publishEvents(result.events);
+    await this.sequence(result.events ?? []);
     if (result.outcome === 'NOT_FOUND') throw new NotFoundError('Conversation', args[1] as string);
     if (result.outcome === 'SESSION_ENDED')
       throw new UnauthenticatedError('This window has ended: reconnect');
