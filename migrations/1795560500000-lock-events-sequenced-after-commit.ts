@@ -40,8 +40,13 @@ DECLARE
   v_last bigint;
   v_sequenced jsonb;
 BEGIN
-  INSERT INTO stream_seq (stream, last_seq) VALUES (p_stream, 0) ON CONFLICT (stream) DO NOTHING;
+  -- Nothing to do is answered without a write (and so without a commit to wait for).
+  IF NOT EXISTS (SELECT 1 FROM event_pending WHERE stream = p_stream) THEN RETURN '[]'::jsonb; END IF;
   SELECT last_seq INTO v_last FROM stream_seq WHERE stream = p_stream FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO stream_seq (stream, last_seq) VALUES (p_stream, 0) ON CONFLICT (stream) DO NOTHING;
+    SELECT last_seq INTO v_last FROM stream_seq WHERE stream = p_stream FOR UPDATE;
+  END IF;
   -- A new statement, so a new snapshot: every event committed before the row was ours is seen.
   WITH moved AS (
     DELETE FROM event_pending WHERE stream = p_stream RETURNING id, organization_id, payload, at

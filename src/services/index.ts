@@ -31,7 +31,7 @@ export interface ServiceDeps {
 export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService();
-  const locks = new LockService(uow, access, hub, config);
+  const locks = new LockService(uow, access, hub, config, logger);
   const auth = new AuthService(uow, config, locks);
   const helpers = new HelperService(uow, access, hub);
   const assignments = new Assignments(locks);

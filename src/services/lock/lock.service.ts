@@ -15,6 +15,7 @@ import {
 } from '../../errors/domain-error';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
+import type { Logger } from '../../logger';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import type { PendingEvent } from '../../subscriptions/event-log';
 import { StreamSequencer } from '../../subscriptions/stream-sequencer';
@@ -64,6 +65,7 @@ export class LockService {
     private readonly access: AccessPolicy,
     private readonly hub: EventHub,
     private readonly config: Config,
+    private readonly logger: Logger,
   ) {
     this.sequencer = new StreamSequencer(uow.dataSource, (events) => uow.publishEvents(events));
   }
@@ -238,7 +240,12 @@ export class LockService {
       args,
     );
     const result = row?.result as LockOutcome;
-    await this.sequence(result.events ?? []);
+    // Not awaited: the operation is done once committed, and its events reach every watcher
+    // (the caller's too) through the stream. Had they to be numbered before it answered, each
+    // window of a busy inbox would wait for a sequencer's commit as well as its own.
+    this.sequence(result.events ?? []).catch((error: unknown) =>
+      this.logger.error('numbering lock events failed (the sweeper will)', error),
+    );
     if (result.outcome === 'NOT_FOUND') throw new NotFoundError('Conversation', args[1] as string);
     if (result.outcome === 'SESSION_ENDED')
       throw new UnauthenticatedError('This window has ended: reconnect');
