@@ -66,6 +66,12 @@ class InProcessPubSub {
   }
 }
 
+/** The bare servers' one query, `{ hello }` (Apollo's trivial query). */
+export const HELLO_QUERY = new GraphQLObjectType({
+  name: 'Query',
+  fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
+});
+
 export interface BaselineWsServer {
   wsUrl: string;
   /** Publishes one event to every subscriber of `channel`; returns the hrtime (ms) it did so. */
@@ -94,10 +100,7 @@ export async function startBaselineWsServer(): Promise<BaselineWsServer> {
     },
   });
   const schema = new GraphQLSchema({
-    query: new GraphQLObjectType({
-      name: 'Query',
-      fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
-    }),
+    query: HELLO_QUERY,
     subscription: new GraphQLObjectType({
       name: 'Subscription',
       fields: {

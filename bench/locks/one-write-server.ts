@@ -2,16 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import {
-  GraphQLInt,
-  GraphQLNonNull,
-  GraphQLObjectType,
-  GraphQLSchema,
-  GraphQLString,
-} from 'graphql';
+import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
+import { HELLO_QUERY } from './baseline-ws';
 
 export interface OneWriteServer {
   /** Apollo over HTTP. */
@@ -41,10 +36,7 @@ export async function startOneWriteServer(
      INSERT INTO bench_one_write (id) SELECT generate_series(1, ${ROWS}) ON CONFLICT DO NOTHING`,
   );
   const schema = new GraphQLSchema({
-    query: new GraphQLObjectType({
-      name: 'Query',
-      fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
-    }),
+    query: HELLO_QUERY,
     mutation: new GraphQLObjectType({
       name: 'Mutation',
       fields: {
