@@ -225,6 +225,7 @@ export async function startServer({
       // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).
       logger.debug('stop: http');
       await apollo.stop();
+      await services.locks.settled();
       logger.debug('stop: pubsub');
       await pubsub.close();
       logger.debug('stop: database');

@@ -32,6 +32,11 @@ export class StreamSequencer {
     });
   }
 
+  /** Resolves once the runs under way have ended (before the database goes, when stopping). */
+  settled(): Promise<void> {
+    return this.runs.settled();
+  }
+
   /** Numbers what other instances logged and never numbered; answers how many streams had some. */
   async sequenceStale(): Promise<number> {
     const rows = await preparedQuery<{ stream: string }>(

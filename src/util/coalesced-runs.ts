@@ -26,6 +26,11 @@ export class CoalescedRuns<T> {
     return run.done;
   }
 
+  /** Resolves once every run under way (and the rounds asked of it) has ended, failed or not. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.runs.values()].map((run) => run.done));
+  }
+
   private async repeat(key: string, run: Run<T>, work: () => Promise<T>): Promise<T> {
     try {
       let result: T = await work();

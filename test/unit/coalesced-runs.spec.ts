@@ -52,4 +52,19 @@ describe('CoalescedRuns (one drain per inbox at a time)', () => {
     await expect(joined).rejects.toThrow('database gone');
     expect(await runs.run('inbox', () => Promise.resolve(7))).toBe(7);
   });
+
+  it('settles once every run under way has ended, failed ones too', async () => {
+    const runs = new CoalescedRuns<number>((a, b) => a + b);
+    const { work, releaseNext } = gatedWork();
+    const ok = runs.run('inbox', work);
+    const failed = runs.run('other', () => Promise.reject(new Error('down'))).catch(() => 'failed');
+    let settled = false;
+    const settling = runs.settled().then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await releaseNext();
+    await settling;
+    expect(await ok).toBe(1);
+    expect(await failed).toBe('failed');
+  });
 });

@@ -208,6 +208,14 @@ export class LockService {
     return streams.length + (await this.sequencer.sequenceStale());
   }
 
+  /**
+   * Waits for the numbering the last operations started (they answered without it): a stopping
+   * instance leaves nothing for another's sweeper to find a second later.
+   */
+  settled(): Promise<void> {
+    return this.sequencer.settled();
+  }
+
   private async snapshot(organizationId: string, inboxId: string): Promise<StreamSnapshot> {
     const [row] = await preparedQuery<{
       snapshot: { seq: number; locks: TicketLockSnapshot[]; events: EventEnvelope[] };
