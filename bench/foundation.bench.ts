@@ -16,6 +16,7 @@ import {
   markdownTable,
   textTable,
 } from './support/format';
+import { LIST_GOAL_SHARE, PERF_APOLLO_TRIVIAL_RATE } from './support/perf-reference';
 import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
 import { LoadGenerator } from './support/load';
 import { openBenchDatabase } from './support/postgres';
@@ -24,12 +25,6 @@ const ROWS = 50;
 const CONVERSATIONS = 3;
 /** Our server's Postgres pool (createDataSource's default); the baseline gets as many. */
 const POOL_SIZE = 10;
-/**
- * PERF.md: Apollo Server 5 answers a trivial `{ hello }` at ~17k req/s on this kind of machine,
- * and lists with nested fields should reach 0.2x that. Not measured in this run: a reference.
- */
-const APOLLO_TRIVIAL_REFERENCE = 17_000;
-const LIST_GOAL_SHARE = 0.2;
 /** Above this share of the machine used by other processes in a round, the figures get a caution. */
 const BUSY_MACHINE = 0.1;
 
@@ -143,10 +138,10 @@ function reading(
       `${statements.many} at ${ROWS} rows (${constant ? 'independent of the row count, as PERF.md requires' : 'GROWING with the row count: an N+1'}); ` +
       `ours counts the bearer-token lookup, the baseline has no auth.`,
   );
-  const goal = APOLLO_TRIVIAL_REFERENCE * LIST_GOAL_SHARE;
+  const goal = PERF_APOLLO_TRIVIAL_RATE * LIST_GOAL_SHARE;
   lines.push(
     `PERF.md's goal for lists with nested fields is ${LIST_GOAL_SHARE}x Apollo's trivial-query ` +
-      `throughput (~${formatRate(APOLLO_TRIVIAL_REFERENCE)} there, so ~${formatRate(goal)}; ` +
+      `throughput (~${formatRate(PERF_APOLLO_TRIVIAL_RATE)} there, so ~${formatRate(goal)}; ` +
       `PERF.md's figure, not measured in this run): at ${formatRate(ours.throughput)} ours is ` +
       `${ours.throughput >= goal ? 'within it' : `**${formatRatio(ours.throughput / goal)} of the goal**`}.`,
   );
