@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * each function checks, changes the lock, and logs its events (with their per-inbox sequence)
  * in the calling statement. Lock events go to the stream `org:{org}:inbox:{inbox}:locks`.
  */
-const FUNCTIONS = `
+export const FUNCTIONS = `
 CREATE FUNCTION tandem_iso(ts timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;

@@ -3,6 +3,7 @@ import { EventsLoggedAtCommit1795560000000 } from './1795560000000-events-logged
 import { Helpers1795557694566 } from './1795557694566-helpers';
 import { Initial1795553834378 } from './1795553834378-initial';
 import { LockEventsSequencedAfterCommit1795560500000 } from './1795560500000-lock-events-sequenced-after-commit';
+import { LockOperationsFlattened1795560600000 } from './1795560600000-lock-operations-flattened';
 import { OpenCountPerMember1795560300000 } from './1795560300000-open-count-per-member';
 import { RouteQueue1795560200000 } from './1795560200000-route-queue';
 import { RouteQueuePlanned1795560400000 } from './1795560400000-route-queue-planned';
@@ -21,4 +22,5 @@ export const MIGRATIONS: Function[] = [
   OpenCountPerMember1795560300000,
   RouteQueuePlanned1795560400000,
   LockEventsSequencedAfterCommit1795560500000,
+  LockOperationsFlattened1795560600000,
 ];
