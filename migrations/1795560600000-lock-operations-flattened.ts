@@ -3,15 +3,17 @@ import { FUNCTIONS as CO_WORKING_FUNCTIONS } from './1795556027936-co-working-lo
 import { functionDefinition } from './function-definitions';
 
 /**
- * openTicket and releaseTicket, the console's hot path, in one PL/pgSQL function each: the
- * visibility check, the window and the event are statements of the function itself instead of
- * nested calls (each nested PL/pgSQL or non-inlined SQL function sets up its own executor on
- * every call). Same rules, same results, same events. Also:
+ * openTicket and releaseTicket, the console's hot path, with fewer nested calls: each nested
+ * PL/pgSQL function, and each SQL function Postgres does not inline, sets up its own executor on
+ * every call. Same rules, same results, same events. So:
+ * - a window that holds no ticket takes one without tandem_take_ticket (which first gives up the
+ *   ticket held); both take it with tandem_acquire_ticket, the acquisition statement alone;
+ * - a lock's one event is logged by tandem_log_lock_event, the single-event case of
+ *   tandem_append_lock_events;
  * - tandem_iso, tandem_lock_stream and tandem_lock_event are declared STABLE, as volatile as
  *   to_char, format and jsonb_build_object they call: Postgres then inlines them;
- * - tandem_lock_json becomes PL/pgSQL, so its staff lookup is planned once per connection;
- * - tandem_log_lock_event logs one lock event unnumbered, the single-event case of
- *   tandem_append_lock_events.
+ * - tandem_visible_ticket and tandem_lock_json become PL/pgSQL, so their lookups are planned once
+ *   per connection instead of on every call.
  */
 const UP = `
 ALTER FUNCTION tandem_iso(timestamptz) STABLE;
@@ -44,6 +46,64 @@ BEGIN
   RETURN jsonb_build_array(v_stream);
 END $$;
 
+-- NOT_FOUND unless the conversation is the organization's and the caller sees it (L11).
+CREATE OR REPLACE FUNCTION tandem_visible_ticket(p_org uuid, p_conversation uuid, p_staff uuid, p_sees_all boolean)
+RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT c.inbox_id FROM conversation c
+           WHERE c.id = p_conversation AND c.organization_id = p_org AND c.deleted_at IS NULL
+             AND (p_sees_all OR c.assignee_id = p_staff
+                  OR EXISTS (SELECT 1 FROM inbox_member m WHERE m.inbox_id = c.inbox_id AND m.staff_id = p_staff)));
+END $$;
+
+-- L1, L9, L10: the window takes the ticket if it is free, held by a dead window or by another window
+-- of the same person, with the next fencing token. Returns the lock, or a row of NULLs when another
+-- person's live window holds it.
+CREATE FUNCTION tandem_acquire_ticket(p_org uuid, p_conversation uuid, p_inbox uuid, p_session uuid, p_staff uuid,
+                                      p_ttl interval) RETURNS ticket_lock
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_lock ticket_lock;
+BEGIN
+  INSERT INTO ticket_lock AS l (conversation_id, organization_id, inbox_id, session_id, staff_id, token, acquired_at)
+  VALUES (p_conversation, p_org, p_inbox, p_session, p_staff, 1, now())
+  ON CONFLICT (conversation_id) DO UPDATE
+     SET session_id = EXCLUDED.session_id, staff_id = EXCLUDED.staff_id, inbox_id = EXCLUDED.inbox_id,
+         token = l.token + 1, acquired_at = EXCLUDED.acquired_at
+   WHERE l.session_id IS NULL OR l.staff_id = EXCLUDED.staff_id OR NOT tandem_session_live(l.session_id, p_ttl)
+  RETURNING * INTO v_lock;
+  RETURN v_lock;
+END $$;
+
+-- As CoWorkingLocks wrote it, the acquisition now tandem_acquire_ticket's.
+CREATE OR REPLACE FUNCTION tandem_take_ticket(p_org uuid, p_conversation uuid, p_inbox uuid, p_session uuid, p_staff uuid,
+                                              p_ttl interval, p_actor jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_lock ticket_lock;
+  v_previous ticket_lock;
+  v_json jsonb;
+  v_pending jsonb := '[]'::jsonb;
+BEGIN
+  SELECT * INTO v_previous FROM ticket_lock WHERE session_id = p_session;
+  IF FOUND AND v_previous.conversation_id = p_conversation THEN
+    RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', tandem_lock_json(v_previous), 'pending', v_pending);
+  END IF;
+  IF FOUND THEN
+    PERFORM tandem_free_lock(v_previous.conversation_id);
+    v_pending := v_pending || tandem_lock_event('RELEASED', p_org, v_previous.inbox_id, v_previous.conversation_id,
+                                                tandem_lock_json(v_previous), p_actor, 'opened another ticket');
+  END IF;
+  v_lock := tandem_acquire_ticket(p_org, p_conversation, p_inbox, p_session, p_staff, p_ttl);
+  IF v_lock.conversation_id IS NOT NULL THEN
+    v_json := tandem_lock_json(v_lock);
+    v_pending := v_pending || tandem_lock_event('LOCKED', p_org, p_inbox, p_conversation, v_json, p_actor, NULL);
+    RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', v_json, 'pending', v_pending);
+  END IF;
+  SELECT * INTO v_lock FROM ticket_lock WHERE conversation_id = p_conversation;
+  RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', tandem_lock_json(v_lock), 'pending', v_pending);
+END $$;
+
 -- The window opens a ticket (L1, L2, L8, L9, L10, L11): it must see the ticket, it enters the
 -- ticket's inbox (its client_session row stays locked: two clicks of one window take turns),
 -- and takes the ticket if it is free, held by a dead window or by another window of the same
@@ -52,16 +112,12 @@ CREATE OR REPLACE FUNCTION tandem_open_ticket(p_org uuid, p_conversation uuid, p
                                               p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_inbox uuid;
+  v_inbox uuid := tandem_visible_ticket(p_org, p_conversation, p_staff, p_sees_all);
   v_lock ticket_lock;
   v_json jsonb;
   v_taken jsonb;
 BEGIN
-  SELECT c.inbox_id INTO v_inbox FROM conversation c
-   WHERE c.id = p_conversation AND c.organization_id = p_org AND c.deleted_at IS NULL
-     AND (p_sees_all OR c.assignee_id = p_staff
-          OR EXISTS (SELECT 1 FROM inbox_member m WHERE m.inbox_id = c.inbox_id AND m.staff_id = p_staff));
-  IF NOT FOUND THEN RETURN '{"outcome": "NOT_FOUND"}'; END IF;
+  IF v_inbox IS NULL THEN RETURN '{"outcome": "NOT_FOUND"}'; END IF;
   UPDATE client_session SET last_seen_at = now(), inbox_id = v_inbox
    WHERE id = p_session AND revoked_at IS NULL AND expires_at > now();
   IF NOT FOUND THEN RETURN '{"outcome": "SESSION_ENDED"}'; END IF;
@@ -72,14 +128,8 @@ BEGIN
                               'events', tandem_append_lock_events(v_taken -> 'pending'));
   END IF;
 
-  INSERT INTO ticket_lock AS l (conversation_id, organization_id, inbox_id, session_id, staff_id, token, acquired_at)
-  VALUES (p_conversation, p_org, v_inbox, p_session, p_staff, 1, now())
-  ON CONFLICT (conversation_id) DO UPDATE
-     SET session_id = EXCLUDED.session_id, staff_id = EXCLUDED.staff_id, inbox_id = EXCLUDED.inbox_id,
-         token = l.token + 1, acquired_at = EXCLUDED.acquired_at
-   WHERE l.session_id IS NULL OR l.staff_id = EXCLUDED.staff_id OR NOT tandem_session_live(l.session_id, p_ttl)
-  RETURNING * INTO v_lock;
-  IF NOT FOUND THEN
+  v_lock := tandem_acquire_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl);
+  IF v_lock.conversation_id IS NULL THEN
     SELECT * INTO v_lock FROM ticket_lock WHERE conversation_id = p_conversation;
     RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', tandem_lock_json(v_lock), 'events', '[]'::jsonb);
   END IF;
@@ -96,11 +146,9 @@ DECLARE
   v_lock ticket_lock;
   v_json jsonb;
 BEGIN
-  PERFORM FROM conversation c
-   WHERE c.id = p_conversation AND c.organization_id = p_org AND c.deleted_at IS NULL
-     AND (p_sees_all OR c.assignee_id = p_staff
-          OR EXISTS (SELECT 1 FROM inbox_member m WHERE m.inbox_id = c.inbox_id AND m.staff_id = p_staff));
-  IF NOT FOUND THEN RETURN '{"outcome": "NOT_FOUND"}'; END IF;
+  IF tandem_visible_ticket(p_org, p_conversation, p_staff, p_sees_all) IS NULL THEN
+    RETURN '{"outcome": "NOT_FOUND"}';
+  END IF;
   SELECT * INTO v_lock FROM ticket_lock WHERE conversation_id = p_conversation AND session_id IS NOT NULL FOR UPDATE;
   IF NOT FOUND THEN RETURN '{"outcome": "NOT_HELD", "events": []}'; END IF;
   v_json := tandem_lock_json(v_lock);
@@ -122,8 +170,17 @@ export class LockOperationsFlattened1795560600000 implements MigrationInterface 
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    for (const name of ['tandem_open_ticket', 'tandem_release_ticket', 'tandem_lock_json'])
-      await runner.query(functionDefinition(CO_WORKING_FUNCTIONS, name));
+    const before = [
+      'tandem_open_ticket',
+      'tandem_release_ticket',
+      'tandem_take_ticket',
+      'tandem_visible_ticket',
+      'tandem_lock_json',
+    ];
+    for (const name of before) await runner.query(functionDefinition(CO_WORKING_FUNCTIONS, name));
+    await runner.query(
+      'DROP FUNCTION tandem_acquire_ticket(uuid, uuid, uuid, uuid, uuid, interval)',
+    );
     await runner.query(
       'DROP FUNCTION tandem_log_lock_event(text, uuid, uuid, uuid, jsonb, jsonb, text)',
     );
