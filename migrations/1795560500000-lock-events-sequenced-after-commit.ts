@@ -1,7 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-// Before: the appends as these migrations wrote them.
+// Before: the appends and the snapshot as these migrations wrote them.
+import { FUNCTIONS as CO_WORKING_FUNCTIONS } from './1795556027936-co-working-locks';
 import { APPEND_EVENTS as APPEND_EVENTS_BEFORE } from './1795560000000-events-logged-at-commit';
 import { APPEND_EVENT_BATCH as APPEND_EVENT_BATCH_BEFORE } from './1795560400000-route-queue-planned';
+import { functionDefinition } from './function-definitions';
 
 /**
  * A lock operation no longer numbers its events itself. Numbering took the inbox's `stream_seq`
@@ -184,19 +186,6 @@ BEGIN
 END $$;
 `;
 
-/** Before: tandem_lock_snapshot as CoWorkingLocks wrote it (every event was numbered at commit). */
-const SNAPSHOT_BEFORE = `
-CREATE OR REPLACE FUNCTION tandem_lock_snapshot(p_org uuid, p_inbox uuid, p_ttl interval) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'seq', coalesce((SELECT last_seq FROM stream_seq WHERE stream = tandem_lock_stream(p_org, p_inbox)), 0),
-    'locks', coalesce((SELECT jsonb_agg(tandem_lock_json(l) ORDER BY l.acquired_at, l.conversation_id)
-                         FROM ticket_lock l
-                        WHERE l.inbox_id = p_inbox AND l.organization_id = p_org AND l.session_id IS NOT NULL
-                          AND tandem_session_live(l.session_id, p_ttl)), '[]'::jsonb))
-$$;
-`;
-
 export class LockEventsSequencedAfterCommit1795560500000 implements MigrationInterface {
   name = 'LockEventsSequencedAfterCommit1795560500000';
 
@@ -212,9 +201,11 @@ export class LockEventsSequencedAfterCommit1795560500000 implements MigrationInt
     );
     const orReplace = (sql: string) =>
       sql.replaceAll('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION');
+    // With tandem_append_events, the text restores tandem_append_lock_events (appending through it).
     await runner.query(orReplace(APPEND_EVENTS_BEFORE));
     await runner.query(orReplace(APPEND_EVENT_BATCH_BEFORE));
-    await runner.query(SNAPSHOT_BEFORE);
+    // Every event was numbered at commit then.
+    await runner.query(functionDefinition(CO_WORKING_FUNCTIONS, 'tandem_lock_snapshot'));
     await runner.query('DROP FUNCTION tandem_stale_pending_streams(interval)');
     await runner.query('DROP FUNCTION tandem_sequence_pending(text[])');
     await runner.query('DROP FUNCTION tandem_sequence_stream(text)');
