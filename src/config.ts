@@ -22,6 +22,12 @@ export interface Config {
   maxBodyBytes: number;
   /** New WebSockets above this count are refused with close code 1013 (try again later). */
   maxSockets: number;
+  /** Subscriptions one socket may hold at once; more are refused (the socket stays up). */
+  maxSubscriptionsPerSocket: number;
+  /** Subscriptions a socket may start per second, sustained (bursts up to the cap above). */
+  subscribeRatePerSocket: number;
+  /** A socket whose client left this many bytes unread is cut off as a slow consumer. */
+  maxSocketBufferBytes: number;
   /** Country used to read phone numbers written without an international prefix. */
   defaultPhoneCountry: string | undefined;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
@@ -70,6 +76,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
     maxSockets: integer(env, 'MAX_SOCKETS', 15000, 1),
+    maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
+    subscribeRatePerSocket: integer(env, 'SUBSCRIBE_RATE_PER_SOCKET', 5, 1),
+    maxSocketBufferBytes: integer(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024),
     defaultPhoneCountry: country,
     logLevel,
   };

@@ -190,6 +190,13 @@ export async function startServer({
       };
       ws.send = ((data: unknown, ...rest: unknown[]) => {
         if (!corked) {
+          // What is still buffered at a tick's first message is what the client left unread
+          // (the kernel's buffer is full): past the limit it is cut off instead of growing our
+          // memory. The send below then fails at once, ending the operations that wait on it.
+          if (ws.bufferedAmount > config.maxSocketBufferBytes) {
+            logger.info(`cut off a slow consumer (${ws.bufferedAmount} bytes unread)`);
+            ws.terminate();
+          }
           corked = true;
           socketOf.cork();
           process.nextTick(uncork);

@@ -1,4 +1,9 @@
-import type { ExecutionArgs, GraphQLSchema, ValidationRule } from 'graphql';
+import {
+  type ExecutionArgs,
+  getOperationAST,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Config } from '../config';
@@ -11,9 +16,13 @@ import { DocumentCache } from '../schema/document-cache';
 import { refusalsOf } from '../schema/limits';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
+import { SocketSubscriptions } from './socket-limits';
 import type { SharedExecution } from '../subscriptions/shared-execution';
 
-type SocketExtra = Record<PropertyKey, unknown> & { auth?: Auth };
+type SocketExtra = Record<PropertyKey, unknown> & {
+  auth?: Auth;
+  subscriptions?: SocketSubscriptions;
+};
 
 /** The bearer token from `connectionParams`, however a client spelled it. */
 export function tokenFrom(
@@ -95,10 +104,22 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         ending.add(ended);
         await ended;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const checked = documents.check(payload.query);
         if (checked.errors) return [...checked.errors];
         const { document } = checked;
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
+            id,
+            (held) => held in ctx.subscriptions,
+          );
+          if (!admission.admitted) {
+            if (admission.abusive) {
+              ctx.extra.socket.close(CloseCodes.PolicyViolation, 'Too many refused subscriptions');
+            }
+            return [admission.error];
+          }
+        }
         const variables = payload.variables ?? undefined;
         const refusals = refusalsOf(
           schema,

@@ -1,14 +1,12 @@
 import type { Logger } from '../logger';
-import { AsyncQueue } from './async-queue';
 import type { EventLogReader } from './event-log';
 import type { EventEnvelope, PubSubEngine } from './pubsub';
-
-type Listener = (event: EventEnvelope) => void;
+import { StreamReader, type StreamListener } from './stream-reader';
 
 /** One engine subscription per stream per instance, shared by every local subscriber. */
 class StreamChannel {
-  readonly listeners = new Set<Listener>();
-  /** Subscribers past their replay, receiving live events. */
+  readonly listeners = new Set<StreamListener>();
+  /** Subscribers past their starting point, receiving live events. */
   live = 0;
   lastSeq: number | undefined;
   /** Events of a channel are handled one at a time, in arrival order. */
@@ -33,9 +31,18 @@ export interface StreamOptions {
 }
 
 /**
+ * A gap a channel fills from the log once for all its subscribers (Redis reordering two
+ * instances' publishes leaves gaps of an event or two). A larger one (events lost while Redis
+ * was away) is left to each subscriber, which reads it page by page as its client takes it.
+ */
+const SHARED_GAP_FILL = 100;
+
+/**
  * Delivers a stream's events to local subscribers in sequence order, with no gap and no
- * duplicate. Redis may deliver two instances' events out of order; since Postgres decided the
- * sequence and logged every event, a gap is filled from the log, once per instance.
+ * duplicate. Redis may deliver two instances' events out of order, or lose them while it is
+ * away; since Postgres decided the sequence and logged every event, what is missing is read
+ * from the log. A subscriber's replay (a resume cursor, a gap) is read page by page as its
+ * client takes it (`StreamReader`), so a client that stops reading holds a page, not a history.
  */
 export class EventHub {
   private readonly channels = new Map<string, StreamChannel>();
@@ -48,69 +55,23 @@ export class EventHub {
 
   /** Subscribes to a stream: first what the client missed (after its cursor), then live. */
   subscribe(stream: string, options: StreamOptions = {}): AsyncIterableIterator<EventEnvelope> {
-    let last = options.after ?? 0;
+    let joined = false;
     let live = false;
-    const early: EventEnvelope[] = [];
-    let chain = Promise.resolve();
-
-    let pending = 0;
-
-    const deliver = (event: EventEnvelope): void => {
-      if (event.seq <= last) return;
-      queue.push(event);
-      last = event.seq;
-    };
-    const emit = async (event: EventEnvelope): Promise<void> => {
-      if (queue.closed || event.seq <= last) return;
-      if (event.seq > last + 1) {
-        // The seam between replay and live, or a stream this channel joined mid-way.
-        for (const missed of await this.log.readAll(stream, last, event.seq - 1)) deliver(missed);
-      }
-      deliver(event);
-    };
-    const listener: Listener = (event) => {
-      if (!live) {
-        early.push(event);
-      } else if (pending === 0 && event.seq === last + 1) {
-        deliver(event); // the common case: in order, nothing in flight
-      } else {
-        pending += 1;
-        chain = chain
-          .then(() => emit(event))
-          .catch((error: unknown) => queue.fail(error))
-          .finally(() => (pending -= 1));
-      }
-    };
-    const queue = new AsyncQueue<EventEnvelope>(() => this.leave(stream, listener, live));
-
-    const start = async (): Promise<void> => {
-      await this.join(stream, listener);
-      if (queue.closed) {
-        this.leave(stream, listener, false); // the client left while we were joining
-        return;
-      }
-      if (options.snapshot) {
-        const snapshot = await options.snapshot();
-        queue.push({
-          stream,
-          seq: snapshot.seq,
-          at: new Date().toISOString(),
-          payload: snapshot.payload,
-        });
-        last = snapshot.seq;
-      } else if (options.after === undefined) {
-        last = await this.log.lastSeq(stream);
-      } else {
-        for (const event of await this.log.readAll(stream, options.after)) deliver(event);
-      }
-      if (queue.closed) return;
-      live = true;
-      const channel = this.channels.get(stream);
-      if (channel) channel.live += 1;
-      for (const event of early.splice(0)) await emit(event);
-    };
-    chain = start().catch((error: unknown) => queue.fail(error));
-    return queue;
+    const reader = new StreamReader(stream, this.log, options, {
+      join: async (listener) => {
+        joined = true;
+        await this.join(stream, listener);
+      },
+      started: () => {
+        live = true;
+        const channel = this.channels.get(stream);
+        if (channel) channel.live += 1;
+      },
+      leave: (listener) => {
+        if (joined) this.leave(stream, listener, live);
+      },
+    });
+    return reader;
   }
 
   /** Local subscribers of a stream that receive its live events (tests and metrics). */
@@ -118,7 +79,23 @@ export class EventHub {
     return this.channels.get(stream)?.live ?? 0;
   }
 
-  private async join(stream: string, listener: Listener): Promise<void> {
+  /**
+   * Catches every channel up with the log: events whose publish was lost (Redis away, or a
+   * publish dropped) reach the subscribers. Run when the PubSub reconnects, and periodically.
+   */
+  async resync(): Promise<void> {
+    const streams = [...this.channels.keys()];
+    const lastSeqs = await this.log.lastSeqs(streams);
+    for (const [stream, seq] of lastSeqs) {
+      const channel = this.channels.get(stream);
+      if (!channel || (channel.lastSeq !== undefined && seq <= channel.lastSeq)) continue;
+      channel.chain = channel.chain
+        .then(() => this.catchUp(stream, channel, seq))
+        .catch((error: unknown) => this.logger.error(`stream ${stream}`, error));
+    }
+  }
+
+  private async join(stream: string, listener: StreamListener): Promise<void> {
     let channel = this.channels.get(stream);
     if (!channel) {
       const created = new StreamChannel();
@@ -134,10 +111,9 @@ export class EventHub {
     await channel.subscriptionId;
   }
 
-  private leave(stream: string, listener: Listener, wasLive: boolean): void {
+  private leave(stream: string, listener: StreamListener, wasLive: boolean): void {
     const channel = this.channels.get(stream);
-    if (!channel) return;
-    channel.listeners.delete(listener);
+    if (!channel?.listeners.delete(listener)) return;
     if (wasLive) channel.live -= 1;
     if (channel.listeners.size > 0) return;
     this.channels.delete(stream);
@@ -151,15 +127,27 @@ export class EventHub {
   ): Promise<void> {
     const last = channel.lastSeq;
     if (last !== undefined && event.seq <= last) return;
-    if (last !== undefined && event.seq > last + 1) {
-      for (const missed of await this.log.readAll(stream, last, event.seq - 1))
+    if (last !== undefined && event.seq > last + 1 && event.seq - last <= SHARED_GAP_FILL) {
+      for (const missed of await this.log.read(stream, last, event.seq - 1))
         this.dispatch(channel, missed);
     }
     this.dispatch(channel, event);
   }
 
+  /** The log has events up to `seq` the channel never received. */
+  private async catchUp(stream: string, channel: StreamChannel, seq: number): Promise<void> {
+    const last = channel.lastSeq;
+    if (last !== undefined && seq <= last) return;
+    if (last !== undefined && seq - last <= SHARED_GAP_FILL) {
+      for (const missed of await this.log.read(stream, last, seq)) this.dispatch(channel, missed);
+      return;
+    }
+    channel.lastSeq = seq;
+    for (const listener of channel.listeners) listener.advance(seq);
+  }
+
   private dispatch(channel: StreamChannel, event: EventEnvelope): void {
     channel.lastSeq = event.seq;
-    for (const listener of channel.listeners) listener(event);
+    for (const listener of channel.listeners) listener.event(event);
   }
 }

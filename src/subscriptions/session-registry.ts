@@ -11,7 +11,9 @@ export const CloseCodes = {
   /** The token was missing, wrong, expired or revoked: sign in again. */
   Unauthorized: 4401,
   GoingAway: 1001,
-  /** Too many sockets on this instance: retry later (or elsewhere). */
+  /** The client kept sending what it was refused (e.g. subscriptions over its limits). */
+  PolicyViolation: 1008,
+  /** Too many sockets on this instance, or its database is unreachable: retry later (or elsewhere). */
   TryAgainLater: 1013,
 } as const;
 

@@ -38,11 +38,12 @@ export class NodeProcess {
   stderr = '';
   readonly exited: Promise<Exit>;
 
-  constructor(argv: string[], env: NodeJS.ProcessEnv) {
+  /** With `ipc`, the child can be asked questions (`ask`), e.g. its heap (server-process.ts). */
+  constructor(argv: string[], env: NodeJS.ProcessEnv, { ipc = false }: { ipc?: boolean } = {}) {
     this.child = spawn(process.execPath, argv, {
       cwd: ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
@@ -85,6 +86,18 @@ export class NodeProcess {
     }
   }
 
+  /** Sends `question` over the IPC channel and resolves with the child's answer. */
+  ask<T>(question: string, timeoutMs = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to ${question}`)), timeoutMs);
+      this.child.once('message', (answer) => {
+        clearTimeout(timer);
+        resolve(answer as T);
+      });
+      this.child.send(question);
+    });
+  }
+
   /** Makes sure the process is gone (a test that failed half-way leaves it running). */
   async kill(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -108,5 +121,35 @@ export async function run(
     return { code, stdout: command.stdout, stderr: command.stderr };
   } finally {
     await command.kill();
+  }
+}
+
+/** A server instance running in a child process (test/support/server-process.ts). */
+export interface ServerProcess {
+  process: NodeProcess;
+  url: string;
+  wsUrl: string;
+}
+
+/**
+ * Starts a server instance in a process of its own on a free port of 127.0.0.1, with `env`
+ * (DATABASE_URL at least) and quiet logs unless set; resolves once it listens.
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  { ipc = false }: { ipc?: boolean } = {},
+): Promise<ServerProcess> {
+  const server = new NodeProcess(
+    [...(ipc ? ['--expose-gc'] : []), ...fromSource('test/support/server-process.ts')],
+    childEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env }),
+    { ipc },
+  );
+  try {
+    const [line] = await server.waitForOutput(/\{"url".*\}/, 30_000);
+    const { url, wsUrl } = JSON.parse(line) as { url: string; wsUrl: string };
+    return { process: server, url, wsUrl };
+  } catch (error) {
+    await server.kill();
+    throw error;
   }
 }
