@@ -65,7 +65,8 @@ export async function startServer({
 }: StartOptions): Promise<TandemServer> {
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
-  const pubsub = createPubSub(config.redisUrl);
+  const pubsub = createPubSub(config.redisUrl, logger);
+  await pubsub.start();
   const uow = new UnitOfWork(dataSource, pubsub, logger);
   const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
   const services = createServices({ uow, config, hub, logger });
@@ -91,6 +92,10 @@ export async function startServer({
     new PeriodicJob('queue routing', 3000, () => services.routing.drainAll(), logger),
     // H3: helper assignments end by themselves at their `until`, also after a restart.
     new PeriodicJob('helper expiry', 1000, () => services.helpers.expireDue(), logger),
+    // Events whose publish was lost (Redis away, a publish dropped) reach their subscribers
+    // within seconds even when nothing follows them on their stream; a reconnection catches
+    // up at once.
+    new PeriodicJob('event catch-up', 5000, () => hub.resync(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,

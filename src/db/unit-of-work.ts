@@ -73,7 +73,7 @@ export class UnitOfWork {
     } finally {
       await runner.release();
     }
-    await this.publish(tx);
+    this.publish(tx);
     for (const task of tx.afterCommitTasks) {
       await task().catch((error: unknown) => this.logger.error('after-commit work failed', error));
     }
@@ -104,21 +104,25 @@ export class UnitOfWork {
    * Publishes events a statement logged and committed on its own (a single-statement SQL
    * function run outside any transaction).
    */
-  publishEvents(events: EventEnvelope[]): Promise<void> {
-    return this.publish({ events, broadcasts: [] });
+  publishEvents(events: EventEnvelope[]): void {
+    this.publish({ events, broadcasts: [] });
   }
 
-  private async publish(tx: Pick<Tx, 'events' | 'broadcasts'>): Promise<void> {
-    // Issued in order on one connection, so one instance's events of a stream stay in order.
-    const sends = [
-      ...tx.events.map((event) => this.pubsub.publish(event.stream, event)),
-      ...tx.broadcasts.map(({ topic, message }) => this.pubsub.publish(topic, message)),
-    ];
-    const results = await Promise.allSettled(sends);
-    for (const result of results) {
-      // Committed is committed: subscribers fill the gap from the event log.
-      if (result.status === 'rejected')
-        this.logger.error('publish after commit failed', result.reason);
+  /**
+   * Hands the messages to the PubSub in order (one instance's events of a stream stay in order)
+   * without waiting for them: the change is committed, so its answer goes out now, whether
+   * Redis is there or not. A publish that fails is logged by the engine; subscribers catch up
+   * from the event log.
+   */
+  private publish(tx: Pick<Tx, 'events' | 'broadcasts'>): void {
+    for (const event of tx.events) {
+      this.pubsub.publish(event.stream, event).catch(ignore);
+    }
+    for (const { topic, message } of tx.broadcasts) {
+      this.pubsub.publish(topic, message).catch(ignore);
     }
   }
 }
+
+/** A failed publish is the engine's to report (once per outage, not once per event). */
+const ignore = (): void => undefined;

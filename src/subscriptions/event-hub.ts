@@ -51,7 +51,11 @@ export class EventHub {
     private readonly pubsub: PubSubEngine,
     private readonly log: EventLogReader,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    pubsub.onReconnect(() => {
+      this.resync().catch((error: unknown) => this.logger.error('catching up streams', error));
+    });
+  }
 
   /** Subscribes to a stream: first what the client missed (after its cursor), then live. */
   subscribe(stream: string, options: StreamOptions = {}): AsyncIterableIterator<EventEnvelope> {

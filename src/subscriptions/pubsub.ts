@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis from 'ioredis';
+import type { Logger } from '../logger';
 
 /** What travels between instances: plain JSON only (a Date would arrive as a string). */
 export interface EventEnvelope<P = Record<string, unknown>> {
@@ -14,11 +16,20 @@ export interface EventEnvelope<P = Record<string, unknown>> {
 /** One interface, two engines: in-process for a single instance, Redis between instances. */
 export interface PubSubEngine {
   readonly kind: 'in-process' | 'redis';
+  /**
+   * Sends a message to every instance's subscribers of `topic`, in the order of the calls.
+   * Never waits for an unreachable engine: a message it cannot send soon is dropped (and the
+   * promise rejects); events are in the log, and subscribers catch up (`onReconnect`).
+   */
   publish(topic: string, message: unknown): Promise<void>;
   subscribe(topic: string, onMessage: (message: unknown) => void): Promise<number>;
   unsubscribe(subscriptionId: number): void;
+  /** Resolves once the engine can carry messages (at start-up). */
+  start(): Promise<void>;
   /** Throws when the engine cannot carry events (readiness). */
   ping(): Promise<void>;
+  /** Calls `listener` each time the engine is back after an outage (messages may have been lost). */
+  onReconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -55,7 +66,11 @@ export class InProcessPubSub implements PubSubEngine {
     if (handlers?.size === 0) this.topics.delete(topic);
   }
 
+  async start(): Promise<void> {}
+
   async ping(): Promise<void> {}
+
+  onReconnect(): void {} // never away
 
   async close(): Promise<void> {
     this.topics.clear();
@@ -63,22 +78,76 @@ export class InProcessPubSub implements PubSubEngine {
   }
 }
 
-/** graphql-redis-subscriptions over ioredis: one publisher and one subscriber connection. */
+/** Publishes under way at most; beyond, a publish is dropped at once (see `publish`). */
+export const MAX_PUBLISHES_IN_FLIGHT = 10_000;
+/** A publish Redis has not acknowledged within this is given up. */
+export const PUBLISH_TIMEOUT_MS = 1000;
+
+/**
+ * graphql-redis-subscriptions over ioredis: one publisher and one subscriber connection.
+ * Publishing is bounded: the publisher has no offline queue (while Redis is away a publish fails
+ * at once instead of waiting for the reconnection), a publish is given up after
+ * `PUBLISH_TIMEOUT_MS`, and at most `MAX_PUBLISHES_IN_FLIGHT` are under way. The subscriber
+ * keeps its queue (a new subscription waits for Redis) and, once back and resubscribed, tells
+ * `onReconnect` listeners, whose subscribers then catch up from the event log.
+ */
 export class RedisPubSubEngine implements PubSubEngine {
   readonly kind = 'redis' as const;
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly pubsub: RedisPubSub;
+  private readonly reconnectListeners: Array<() => void> = [];
+  private inFlight = 0;
+  private dropped = 0;
 
-  constructor(url: string) {
-    const options = { maxRetriesPerRequest: null, enableAutoPipelining: true };
-    this.publisher = new Redis(url, options);
-    this.subscriber = new Redis(url, options);
+  constructor(
+    url: string,
+    private readonly logger?: Logger,
+  ) {
+    const retry = { maxRetriesPerRequest: null, enableAutoPipelining: true };
+    this.publisher = new Redis(url, {
+      ...retry,
+      enableOfflineQueue: false,
+      commandTimeout: PUBLISH_TIMEOUT_MS,
+    });
+    this.subscriber = new Redis(url, retry);
+    for (const connection of [this.publisher, this.subscriber]) {
+      // ioredis reconnects by itself; an unhandled 'error' event would end the process.
+      connection.on('error', (error: Error) => this.logger?.debug(`redis: ${error.message}`));
+    }
+    let connectedBefore = false;
+    this.subscriber.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      this.logger?.info('redis is back: catching subscribers up from the event log');
+      // The resubscription ioredis sent on 'ready' is answered before this PING: listeners
+      // then read the log with every channel subscribed again, so nothing falls in between.
+      this.subscriber
+        .ping()
+        .then(() => {
+          for (const listener of this.reconnectListeners) listener();
+        })
+        .catch((error: unknown) => this.logger?.error('redis resubscription', error));
+    });
     this.pubsub = new RedisPubSub({ publisher: this.publisher, subscriber: this.subscriber });
   }
 
-  publish(topic: string, message: unknown): Promise<void> {
-    return this.pubsub.publish(topic, message);
+  async publish(topic: string, message: unknown): Promise<void> {
+    if (this.inFlight >= MAX_PUBLISHES_IN_FLIGHT) {
+      this.drop();
+      throw new Error(`publish dropped: ${MAX_PUBLISHES_IN_FLIGHT} publishes already under way`);
+    }
+    this.inFlight += 1;
+    try {
+      await this.pubsub.publish(topic, message);
+    } catch (error) {
+      this.drop();
+      throw error;
+    } finally {
+      this.inFlight -= 1;
+    }
   }
 
   subscribe(topic: string, onMessage: (message: unknown) => void): Promise<number> {
@@ -89,15 +158,40 @@ export class RedisPubSubEngine implements PubSubEngine {
     this.pubsub.unsubscribe(subscriptionId);
   }
 
+  async start(): Promise<void> {
+    await Promise.all(
+      [this.publisher, this.subscriber].map((connection) =>
+        connection.status === 'ready' ? undefined : once(connection, 'ready'),
+      ),
+    );
+  }
+
   async ping(): Promise<void> {
+    for (const connection of [this.publisher, this.subscriber]) {
+      if (connection.status !== 'ready') throw new Error(`redis is ${connection.status}`);
+    }
     await Promise.all([this.publisher.ping(), this.subscriber.ping()]);
+  }
+
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   async close(): Promise<void> {
     await this.pubsub.close();
   }
+
+  /** Counted and logged now and then: one line per outage, not one per event. */
+  private drop(): void {
+    this.dropped += 1;
+    if (this.dropped === 1 || this.dropped % 1000 === 0) {
+      this.logger?.error(
+        `redis publishes dropped: ${this.dropped} so far (subscribers catch up from the event log)`,
+      );
+    }
+  }
 }
 
-export function createPubSub(redisUrl: string | undefined): PubSubEngine {
-  return redisUrl ? new RedisPubSubEngine(redisUrl) : new InProcessPubSub();
+export function createPubSub(redisUrl: string | undefined, logger?: Logger): PubSubEngine {
+  return redisUrl ? new RedisPubSubEngine(redisUrl, logger) : new InProcessPubSub();
 }

@@ -17,10 +17,10 @@ export class StreamSequencer {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly publish: (events: EventEnvelope[]) => Promise<void>,
+    private readonly publish: (events: EventEnvelope[]) => void,
   ) {}
 
-  /** Resolves once every event committed on the stream before the call is numbered and published. */
+  /** Resolves once every event committed on the stream before the call is numbered and handed to the PubSub. */
   sequence(stream: string): Promise<void> {
     return this.runs.run(stream, async () => {
       const [row] = await preparedQuery<{ events: EventEnvelope[] }>(
@@ -28,7 +28,7 @@ export class StreamSequencer {
         'SELECT tandem_sequence_stream($1) AS events',
         [stream],
       );
-      if (row?.events.length) await this.publish(row.events);
+      if (row?.events.length) this.publish(row.events);
     });
   }
 

@@ -226,7 +226,7 @@ export class LockService {
     ]);
     const { seq, locks, events } = row?.snapshot ?? { seq: 0, locks: [], events: [] };
     // Events it numbered on its way (their operations had committed, not yet been numbered).
-    if (events.length) await this.uow.publishEvents(events);
+    if (events.length) this.uow.publishEvents(events);
     return { seq, payload: { kind: TicketLockEventKind.SNAPSHOT, locks } };
   }
 

@@ -304,7 +304,7 @@ export class RoutingService {
       [organizationId, inboxId, this.ttl, SYSTEM_ACTOR, FROM_QUEUE_NOTE, max],
     );
     const { routed = 0, events = [] } = row?.result ?? {};
-    if (events.length) await this.uow.publishEvents(events);
+    if (events.length) this.uow.publishEvents(events);
     return routed;
   }
 
