@@ -14,8 +14,14 @@ import type { Context } from './context/context';
 import { Loaders } from './context/loaders';
 import { createDataSource } from './db/data-source';
 import { UnitOfWork } from './db/unit-of-work';
+import { isDatabaseUnavailable } from './db/errors';
 import { formatError } from './errors/format-error';
-import { jsonStatusPlugin, operationLimitsPlugin } from './http/apollo-plugins';
+import { serviceUnavailableError } from './errors/service-unavailable';
+import {
+  jsonStatusPlugin,
+  operationLimitsPlugin,
+  serviceUnavailablePlugin,
+} from './http/apollo-plugins';
 import { serveGraphqlWs } from './http/graphql-ws';
 import { mountHealth } from './http/health';
 import { requestErrorHandler } from './http/request-errors';
@@ -25,6 +31,7 @@ import { getSchema } from './schema/build-schema';
 import { depthLimit } from './schema/limits';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
+import { LockSweep } from './jobs/lock-sweep';
 import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader, pruneEventLog } from './subscriptions/event-log';
@@ -79,12 +86,13 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
+  const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
   const jobs = [
-    // L4: a window not seen within the TTL loses its lock shortly after.
+    // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
     new PeriodicJob(
       'lock sweep',
       Math.min(1000, (config.lockTtlSeconds * 1000) / 4),
-      () => services.locks.sweep(),
+      () => lockSweep.run(),
       logger,
     ),
     // R9's safety net: a queue whose capacity appeared without a trigger here (a window that
@@ -144,6 +152,7 @@ export async function startServer({
       playgroundPlugin(),
       operationLimitsPlugin(config),
       jsonStatusPlugin(),
+      serviceUnavailablePlugin(),
     ],
   });
   await apollo.start();
@@ -156,14 +165,19 @@ export async function startServer({
       context: async ({ req }) => {
         const token = bearerToken(req.headers.authorization);
         const window = req.headers['x-client-session'];
-        return buildContext(
-          token
-            ? await services.auth.authenticate(
-                token,
-                typeof window === 'string' ? window : undefined,
-              )
-            : null,
-        );
+        try {
+          return buildContext(
+            token
+              ? await services.auth.authenticate(
+                  token,
+                  typeof window === 'string' ? window : undefined,
+                )
+              : null,
+          );
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) throw serviceUnavailableError();
+          throw error;
+        }
       },
     }),
   );

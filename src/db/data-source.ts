@@ -81,7 +81,14 @@ export function createDataSource({ url, poolSize = 10, logger }: DataSourceOptio
     logging: true,
     logger: new StatementCounter(logger),
     maxQueryExecutionTime: 1000,
-    extra: { max: poolSize, application_name: 'tandem', options: '-c TimeZone=UTC' },
+    extra: {
+      max: poolSize,
+      application_name: 'tandem',
+      options: '-c TimeZone=UTC',
+      // A request waits at most this long for a connection (a database that does not answer,
+      // or a pool that stays busy) before it fails as SERVICE_UNAVAILABLE.
+      connectionTimeoutMillis: 5000,
+    },
   });
 }
 

@@ -22,6 +22,8 @@ export interface EmbeddedOptions {
   extraFlags?: string[];
   /** Connect to the cluster a running server already started on this folder, if any (CLI). */
   reuseRunning?: boolean;
+  /** Listen on this port (a test restarting a cluster where its servers expect it); else a free one. */
+  port?: number;
 }
 
 const DATABASE = 'tandem';
@@ -153,7 +155,7 @@ async function loadEmbeddedPostgres() {
 export async function startEmbeddedPostgres(
   dataDir: string,
   logger: Logger,
-  { extraFlags = [], reuseRunning = false }: EmbeddedOptions = {},
+  { extraFlags = [], reuseRunning = false, port: fixedPort }: EmbeddedOptions = {},
 ): Promise<EmbeddedPostgres> {
   const pgDir = path.join(dataDir, 'pg');
   const asRoot = process.getuid?.() === 0;
@@ -180,7 +182,7 @@ export async function startEmbeddedPostgres(
   if (running) await stopOrphan(running, logger);
 
   const EmbeddedPostgresServer = await loadEmbeddedPostgres();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const server = new EmbeddedPostgresServer({
     databaseDir: pgDir,
     user: credentials.user,

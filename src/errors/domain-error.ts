@@ -12,6 +12,8 @@ export enum ErrorCode {
   LOCKED = 'LOCKED',
   LOCK_LOST = 'LOCK_LOST',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The database cannot be reached right now: retry shortly (HTTP 503). */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
 }
 
 /** A rule said no. Services throw these; one formatter turns them into GraphQL errors. */

@@ -3,6 +3,8 @@ import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { DomainError, ErrorCode } from './domain-error';
 import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from '../db/errors';
+import { SERVICE_UNAVAILABLE_MESSAGE, serviceUnavailableExtensions } from './service-unavailable';
 
 interface FieldProblem {
   field: string;
@@ -103,6 +105,14 @@ export function formatError(
           : undefined;
       return { ...base, extensions: { ...extensions, ...(field ? { field } : {}), code } };
     }
+  }
+  // Not a failure of ours to log at length: the database is away, and the client may retry.
+  if (isDatabaseUnavailable(original)) {
+    return {
+      ...base,
+      message: SERVICE_UNAVAILABLE_MESSAGE,
+      extensions: serviceUnavailableExtensions,
+    };
   }
   if (isUnstorableText(original)) {
     return {

@@ -2,6 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import Negotiator from 'negotiator';
 import type { Config } from '../config';
 import type { Context } from '../context/context';
+import { ErrorCode } from '../errors/domain-error';
+import { RETRY_AFTER_SECONDS } from '../errors/service-unavailable';
 import { requireWithinCost } from '../schema/limits';
 import { requireCallerFor } from '../schema/operation-guard';
 
@@ -73,6 +75,28 @@ export function jsonStatusPlugin(): ApolloServerPlugin<Context> {
           if (wellFormed && response.http.status === 400 && response.body.kind === 'single') {
             response.http.status = 200;
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A request that failed because the database is unreachable (an error formatted as
+ * SERVICE_UNAVAILABLE) is answered 503 with `Retry-After`: a client or balancer retries it.
+ */
+export function serviceUnavailablePlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const unavailable = response.body.singleResult.errors?.some(
+            (error) => error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE,
+          );
+          if (!unavailable) return;
+          response.http.status = 503;
+          response.http.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
         },
       };
     },

@@ -5,9 +5,10 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { inBackground } from '../db/data-source';
+import { isDatabaseUnavailable } from '../db/errors';
 import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
@@ -69,26 +70,44 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   /** Windows being ended after their socket closed. */
   const ending = new Set<Promise<void>>();
   let shuttingDown = false;
+  /** Authenticates a new socket and opens its window; false when it was refused (and closed). */
+  const connectWindow = async (ctx: {
+    connectionParams?: Readonly<Record<string, unknown>>;
+    extra: { socket: WebSocket } & SocketExtra;
+  }) => {
+    const token = tokenFrom(ctx.connectionParams);
+    const auth = token ? await services.auth.authenticate(token) : null;
+    if (!auth) {
+      ctx.extra.socket.close(
+        CloseCodes.Unauthorized,
+        'Unauthorized: send connectionParams.authorization',
+      );
+      return false;
+    }
+    const window = await services.clientSessions.openWindow(auth);
+    ctx.extra.auth = window;
+    if (window.clientSessionId && window.staffId) {
+      sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
+    }
+    return { sessionId: window.clientSessionId };
+  };
   const server = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       subscribe: (args: ExecutionArgs) => shared.subscribe(args),
       onConnect: async (ctx) => {
-        const token = tokenFrom(ctx.connectionParams);
-        const auth = token ? await services.auth.authenticate(token) : null;
-        if (!auth) {
-          await ctx.extra.socket.close(
-            CloseCodes.Unauthorized,
-            'Unauthorized: send connectionParams.authorization',
-          );
+        try {
+          return await connectWindow(ctx);
+        } catch (error) {
+          // Never the driver's message (it names internal addresses) as the close reason.
+          if (isDatabaseUnavailable(error)) {
+            ctx.extra.socket.close(CloseCodes.TryAgainLater, 'Service unavailable: retry shortly');
+          } else {
+            logger.error('opening a window failed', error);
+            ctx.extra.socket.close(CloseCodes.InternalServerError, 'Internal server error');
+          }
           return false;
         }
-        const window = await services.clientSessions.openWindow(auth);
-        ctx.extra.auth = window;
-        if (window.clientSessionId && window.staffId) {
-          sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
-        }
-        return { sessionId: window.clientSessionId };
       },
       onClose: async (ctx) => {
         const window = ctx.extra.auth;

@@ -15,6 +15,8 @@ export const CloseCodes = {
   PolicyViolation: 1008,
   /** Too many sockets on this instance, or its database is unreachable: retry later (or elsewhere). */
   TryAgainLater: 1013,
+  /** Something unexpected failed (details are logged, never sent). */
+  InternalServerError: 4500,
 } as const;
 
 interface LiveSocket {
@@ -31,6 +33,8 @@ export class SessionRegistry {
   private readonly windows = new Map<string, LiveSocket>();
   private job: PeriodicJob | undefined;
   private subscriptionId: Promise<number> | undefined;
+  /** When the windows were last kept alive; undefined after a failed attempt. */
+  private keptAliveAt: number | undefined = Date.now();
 
   constructor(
     private readonly pubsub: PubSubEngine,
@@ -74,10 +78,28 @@ export class SessionRegistry {
   /** Marks live windows as seen and closes those whose session ended elsewhere. */
   async check(): Promise<void> {
     const ids = [...this.windows.keys()];
+    if (ids.length > 0) {
+      try {
+        await this.clientSessions.touch(ids);
+      } catch (error) {
+        this.keptAliveAt = undefined;
+        throw error;
+      }
+    }
+    this.keptAliveAt = Date.now();
     if (ids.length === 0) return;
-    await this.clientSessions.touch(ids);
     const live = await this.auth.liveSessionIds(ids);
     this.closeSessions(new Set(ids.filter((id) => !live.has(id))), 'Session ended');
+  }
+
+  /**
+   * Keeps the windows alive now if their last keep-alive failed (the database was away) or is
+   * late: before this instance judges anyone's liveness, its own windows are seen again.
+   */
+  async keepAliveIfOverdue(): Promise<void> {
+    const overdue =
+      this.keptAliveAt === undefined || Date.now() - this.keptAliveAt > this.checkEveryMs * 1.5;
+    if (overdue) await this.check();
   }
 
   closeAll(code: number, reason: string): void {
