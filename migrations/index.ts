@@ -9,6 +9,7 @@ import { RouteQueue1795560200000 } from './1795560200000-route-queue';
 import { RouteQueuePlanned1795560400000 } from './1795560400000-route-queue-planned';
 import { Routing1795558393636 } from './1795558393636-routing';
 import { RoutingClaimRanked1795560100000 } from './1795560100000-routing-claim-ranked';
+import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 
 /** Every migration, in order. Listed by hand so that no glob decides what runs in production. */
 export const MIGRATIONS: Function[] = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: Function[] = [
   RouteQueuePlanned1795560400000,
   LockEventsSequencedAfterCommit1795560500000,
   LockOperationsFlattened1795560600000,
+  SignInPerAddress1796191000196,
 ];

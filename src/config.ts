@@ -1,4 +1,5 @@
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 
 /** Everything the server reads from its environment, parsed and validated once at start-up. */
 export interface Config {
@@ -28,6 +29,14 @@ export interface Config {
   subscribeRatePerSocket: number;
   /** A socket whose client left this many bytes unread is cut off as a slow consumer. */
   maxSocketBufferBytes: number;
+  /**
+   * Which hops' `X-Forwarded-For` to believe for the client's address (TRUST_PROXY: `true`, a
+   * number of hops, or addresses and subnets such as `loopback, 10.0.0.0/8`), as proxy-addr's
+   * trust function; by default none, the socket's address is the client's.
+   */
+  trustProxy: (address: string, hop: number) => boolean;
+  /** Sign-in attempts one client address may make per minute, whatever the emails. */
+  signInAttemptsPerMinute: number;
   /** Country used to read phone numbers written without an international prefix. */
   defaultPhoneCountry: string | undefined;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
@@ -48,6 +57,23 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
+}
+
+function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === 'false') return () => false;
+  if (raw === 'true') return () => true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    return (_address, hop) => hop < hops;
+  }
+  try {
+    return proxyaddr.compile(raw.split(',').map((entry) => entry.trim()));
+  } catch (error) {
+    throw new ConfigError(
+      `TRUST_PROXY must be true, false, a number of hops, or addresses and subnets separated by commas (${(error as Error).message})`,
+    );
+  }
 }
 
 const LOG_LEVELS = ['silent', 'error', 'info', 'debug'] as const;
@@ -79,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
     subscribeRatePerSocket: integer(env, 'SUBSCRIBE_RATE_PER_SOCKET', 5, 1),
     maxSocketBufferBytes: integer(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024),
+    trustProxy: trustProxy(env),
+    signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),
     defaultPhoneCountry: country,
     logLevel,
   };

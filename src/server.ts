@@ -115,10 +115,11 @@ export async function startServer({
 
   // Loaders are made on first use: a subscription's own context (one per subscription of
   // every console) mostly never loads anything, since its events run in a cohort's context.
-  const buildContext = (auth: Auth | null): Context => {
+  const buildContext = (auth: Auth | null, clientAddress: string | null = null): Context => {
     let loaders: Loaders | undefined;
     return {
       auth,
+      clientAddress,
       services,
       container,
       get loaders() {
@@ -132,6 +133,8 @@ export async function startServer({
 
   const app = express();
   app.disable('x-powered-by');
+  // req.ip: the client's address, through the proxies TRUST_PROXY names.
+  app.set('trust proxy', config.trustProxy);
   // GraphQL answers are per caller and per moment: hashing every body for an ETag buys nothing.
   app.set('etag', false);
   const httpServer = http.createServer(app);
@@ -173,6 +176,7 @@ export async function startServer({
                   typeof window === 'string' ? window : undefined,
                 )
               : null,
+            req.ip ?? null,
           );
         } catch (error) {
           if (isDatabaseUnavailable(error)) throw serviceUnavailableError();

@@ -12,6 +12,7 @@ import { InboxMember } from './inbox-member.entity';
 import { Message } from './message.entity';
 import { Organization } from './organization.entity';
 import { RoutingDecision } from './routing-decision.entity';
+import { SignInBudget } from './sign-in-budget.entity';
 import { SignInThrottle } from './sign-in-throttle.entity';
 import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
@@ -30,6 +31,7 @@ export const ENTITIES = [
   EventLog,
   StreamSeq,
   SignInThrottle,
+  SignInBudget,
   AuditEvent,
   TicketLock,
   HelperAssignment,

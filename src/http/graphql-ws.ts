@@ -4,7 +4,9 @@ import {
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
+import type { IncomingMessage } from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
+import proxyaddr from 'proxy-addr';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { inBackground } from '../db/data-source';
@@ -22,6 +24,7 @@ import type { SharedExecution } from '../subscriptions/shared-execution';
 
 type SocketExtra = Record<PropertyKey, unknown> & {
   auth?: Auth;
+  clientAddress?: string;
   subscriptions?: SocketSubscriptions;
 };
 
@@ -49,7 +52,7 @@ export interface GraphqlWsOptions {
   logger: Logger;
   validationRules: ValidationRule[];
   shared: SharedExecution;
-  buildContext(auth: Auth): Context;
+  buildContext(auth: Auth, clientAddress: string | null): Context;
 }
 
 export interface GraphqlWsServer {
@@ -73,8 +76,9 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   /** Authenticates a new socket and opens its window; false when it was refused (and closed). */
   const connectWindow = async (ctx: {
     connectionParams?: Readonly<Record<string, unknown>>;
-    extra: { socket: WebSocket } & SocketExtra;
+    extra: { socket: WebSocket; request: IncomingMessage } & SocketExtra;
   }) => {
+    ctx.extra.clientAddress = proxyaddr(ctx.extra.request, config.trustProxy);
     const token = tokenFrom(ctx.connectionParams);
     const auth = token ? await services.auth.authenticate(token) : null;
     if (!auth) {
@@ -153,7 +157,10 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
           document,
           operationName: payload.operationName,
           variableValues: variables,
-          contextValue: options.buildContext(ctx.extra.auth as Auth),
+          contextValue: options.buildContext(
+            ctx.extra.auth as Auth,
+            ctx.extra.clientAddress ?? null,
+          ),
         };
       },
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -26,10 +26,15 @@ export class AuthResolver {
 
   @Public()
   @Mutation(() => SignInPayload, {
-    description: 'Repeated failures for one email are RATE_LIMITED.',
+    description:
+      'Throttled per email and client address (repeated failures) and per client address ' +
+      '(attempts of any email): RATE_LIMITED with retryAfterSeconds.',
   })
-  signIn(@Arg('input') input: SignInInput): Promise<SignInPayload> {
-    return this.auth.signIn(input.email, input.password);
+  signIn(
+    @Arg('input') input: SignInInput,
+    @Ctx() { clientAddress }: Context,
+  ): Promise<SignInPayload> {
+    return this.auth.signIn(input.email, input.password, clientAddress ?? 'unknown');
   }
 
   @Authorized(Permission.OwnSession)

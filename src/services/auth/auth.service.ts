@@ -8,9 +8,9 @@ import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { ApiKey } from '../../entities/api-key.entity';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { Staff } from '../../entities/staff.entity';
-import { SignInThrottle } from '../../entities/sign-in-throttle.entity';
-import { RateLimitedError, UnauthenticatedError } from '../../errors/domain-error';
+import { UnauthenticatedError } from '../../errors/domain-error';
 import { type SessionsRevokedMessage, Topics } from '../../subscriptions/topics';
+import { SignInLimiter } from './sign-in-limiter';
 import {
   API_KEY_PREFIX,
   TOKEN_PREFIX,
@@ -19,13 +19,6 @@ import {
   newSecret,
   verifyPassword,
 } from './secrets';
-
-/** Failed sign-ins for one email before each further attempt must wait. */
-const FREE_FAILURES = 5;
-/** Failures older than this are forgotten. */
-const FAILURE_WINDOW_MS = 15 * 60_000;
-const FIRST_BLOCK_MS = 15_000;
-const MAX_BLOCK_MS = 15 * 60_000;
 
 export interface SignInResult {
   token: string;
@@ -43,34 +36,42 @@ interface SessionRow {
 }
 
 export class AuthService {
+  private readonly limiter: SignInLimiter;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly config: Config,
     private readonly locks: LockService,
-  ) {}
+  ) {
+    this.limiter = new SignInLimiter(uow.dataSource, config.signInAttemptsPerMinute);
+  }
 
   private get dataSource() {
     return this.uow.dataSource;
   }
 
-  async signIn(emailInput: string, password: string): Promise<SignInResult> {
+  /**
+   * Signs a staff member in. `clientAddress` is where the attempt comes from, throttled with its
+   * email by `SignInLimiter` before the password is checked; without one (a caller inside the
+   * process: CLI, seeds, tests) nothing is throttled.
+   */
+  async signIn(
+    emailInput: string,
+    password: string,
+    clientAddress?: string,
+  ): Promise<SignInResult> {
     const email = emailInput.trim().toLowerCase();
-    const throttle = await this.dataSource.getRepository(SignInThrottle).findOneBy({ email });
-    if (throttle?.blockedUntil && throttle.blockedUntil.getTime() > Date.now()) {
-      throw new RateLimitedError(Math.ceil((throttle.blockedUntil.getTime() - Date.now()) / 1000));
-    }
+    if (clientAddress !== undefined) await this.limiter.admit(email, clientAddress);
     const staff = await this.dataSource.getRepository(Staff).findOneBy({ email, active: true });
     const valid = await verifyPassword(
       staff?.passwordHash ?? (await decoyPasswordHash()),
       password,
     );
-    if (!staff || !valid) {
-      // Deliberately kept although the sign-in is refused: it is what slows the next guess.
-      await this.recordFailure(email);
-      throw new UnauthenticatedError('Wrong email or password');
-    }
+    // A failure was counted when the attempt was admitted: nothing more to write.
+    if (!staff || !valid) throw new UnauthenticatedError('Wrong email or password');
     return this.uow.run(async (tx) => {
-      await tx.manager.delete(SignInThrottle, { email });
+      if (clientAddress !== undefined)
+        await this.limiter.succeeded(tx.manager, email, clientAddress);
       const token = newSecret(TOKEN_PREFIX);
       const session = await tx.manager.save(
         tx.manager.create(ClientSession, {
@@ -185,20 +186,5 @@ export class AuthService {
       clientSessionId: null,
       name: apiKey.name,
     };
-  }
-
-  private async recordFailure(email: string): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO sign_in_throttle AS t (email, failures, last_failure_at, blocked_until)
-       VALUES ($1, 1, now(), NULL)
-       ON CONFLICT (email) DO UPDATE SET
-         failures = CASE WHEN t.last_failure_at < now() - $2 * interval '1 millisecond' THEN 1 ELSE t.failures + 1 END,
-         last_failure_at = now(),
-         blocked_until = CASE
-           WHEN t.last_failure_at >= now() - $2 * interval '1 millisecond' AND t.failures + 1 >= $3
-           THEN now() + LEAST($5, $4 * power(2, t.failures + 1 - $3)) * interval '1 millisecond'
-           ELSE NULL END`,
-      [email, FAILURE_WINDOW_MS, FREE_FAILURES, FIRST_BLOCK_MS, MAX_BLOCK_MS],
-    );
   }
 }
