@@ -102,8 +102,10 @@ export async function startServer({
     new PeriodicJob('helper expiry', 1000, () => services.helpers.expireDue(), logger),
     // Events whose publish was lost (Redis away, a publish dropped) reach their subscribers
     // within seconds even when nothing follows them on their stream; a reconnection catches
-    // up at once.
-    new PeriodicJob('event catch-up', 5000, () => hub.resync(), logger),
+    // up at once. In-process publishing loses nothing.
+    ...(pubsub.kind === 'redis'
+      ? [new PeriodicJob('event catch-up', 5000, () => hub.resync(), logger)]
+      : []),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,
