@@ -18,8 +18,14 @@ export interface Config {
   lockTtlSeconds: number;
   /** Events (and so resume cursors) are kept this long. */
   eventRetentionHours: number;
+  /** Query limits (graphql-armor's), refused before anything runs: see README, Configuration. */
   maxQueryDepth: number;
   maxQueryCost: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** Schema introspection (the playground needs it); off, error messages suggest no fields. */
+  introspection: boolean;
   maxBodyBytes: number;
   /** New WebSockets above this count are refused with close code 1013 (try again later). */
   maxSockets: number;
@@ -52,6 +58,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
     throw new ConfigError(`${name} must be a whole number >= ${min} (got "${raw}")`);
   }
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -100,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 72, 1),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
+    maxAliases: integer(env, 'MAX_ALIASES', 15, 0),
+    maxTokens: integer(env, 'MAX_TOKENS', 1000, 100),
+    maxDirectives: integer(env, 'MAX_DIRECTIVES', 50, 0),
+    introspection: flag(env, 'INTROSPECTION', env.NODE_ENV !== 'production'),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
     maxSockets: integer(env, 'MAX_SOCKETS', 15000, 1),
     maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),

@@ -10,13 +10,10 @@ import type { DataSource } from 'typeorm';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import type { Auth } from './context/auth';
-import type { Context } from './context/context';
-import { Loaders } from './context/loaders';
+import { type Context, RequestContext } from './context/context';
 import { createDataSource } from './db/data-source';
 import { UnitOfWork } from './db/unit-of-work';
-import { isDatabaseUnavailable } from './db/errors';
 import { formatError } from './errors/format-error';
-import { serviceUnavailableError } from './errors/service-unavailable';
 import {
   jsonStatusPlugin,
   operationLimitsPlugin,
@@ -26,9 +23,11 @@ import { serveGraphqlWs } from './http/graphql-ws';
 import { mountHealth } from './http/health';
 import { requestErrorHandler } from './http/request-errors';
 import { playgroundPlugin } from './http/playground';
+import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
-import { depthLimit } from './schema/limits';
+import { documentLimitRules, queryLimitsOf } from './schema/limits';
+import { OperationCosts } from './schema/operation-cost';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
 import { LockSweep } from './jobs/lock-sweep';
@@ -57,11 +56,6 @@ export interface StartOptions {
   /** Postgres to use (already migrated). */
   databaseUrl: string;
   logger?: Logger;
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  return match?.[1];
 }
 
 /** One server instance: HTTP (Apollo), WebSocket (graphql-ws) and health on one port. */
@@ -115,20 +109,8 @@ export async function startServer({
   ].map((job) => job.start());
   const schema = await getSchema();
 
-  // Loaders are made on first use: a subscription's own context (one per subscription of
-  // every console) mostly never loads anything, since its events run in a cohort's context.
-  const buildContext = (auth: Auth | null, clientAddress: string | null = null): Context => {
-    let loaders: Loaders | undefined;
-    return {
-      auth,
-      clientAddress,
-      services,
-      container,
-      get loaders() {
-        return (loaders ??= new Loaders(dataSource, auth, services.access));
-      },
-    };
-  };
+  const buildContext = (auth: Auth | null, clientAddress: string | null = null): Context =>
+    new RequestContext(auth, services, container, dataSource, clientAddress);
 
   // Subscription events are executed once per cohort of identical subscriptions.
   const shared = new SharedExecution(buildContext);
@@ -140,52 +122,47 @@ export async function startServer({
   // GraphQL answers are per caller and per moment: hashing every body for an ETag buys nothing.
   app.set('etag', false);
   const httpServer = http.createServer(app);
-  const validationRules = [depthLimit(config.maxQueryDepth)];
+  // The same limits on both transports: graphql-armor's rules at validation, page sizes and cost
+  // before the caller is looked up.
+  const limits = queryLimitsOf(config);
+  const validationRules = documentLimitRules(limits);
+  const costs = new OperationCosts(schema, limits.maxCost);
 
   const apollo = new ApolloServer<Context>({
     schema,
     validationRules,
+    parseOptions: { maxTokens: limits.maxTokens },
+    // Refused, when off, by the shared validation rules (so over WebSocket too), not by Apollo.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts drains on SIGTERM/SIGINT in order (sockets, HTTP, Redis, Postgres); Apollo's own
     // signal handlers would race it.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatError(formatted, error, logger),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, logger, {
+        requestId: currentRequestId(),
+        hideSuggestions: !limits.introspection,
+      }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // We set no cache hints; the plugin's per-field hook would wrap every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       playgroundPlugin(),
-      operationLimitsPlugin(config),
+      operationLimitsPlugin(costs, services.auth),
       jsonStatusPlugin(),
       serviceUnavailablePlugin(),
     ],
   });
   await apollo.start();
 
+  app.use(assignRequestId());
   mountHealth(app, dataSource, pubsub);
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const token = bearerToken(req.headers.authorization);
-        const window = req.headers['x-client-session'];
-        try {
-          return buildContext(
-            token
-              ? await services.auth.authenticate(
-                  token,
-                  typeof window === 'string' ? window : undefined,
-                )
-              : null,
-            req.ip ?? null,
-          );
-        } catch (error) {
-          if (isDatabaseUnavailable(error)) throw serviceUnavailableError();
-          throw error;
-        }
-      },
-    }),
+    withinRequestScope(),
+    // The caller is looked up by operationLimitsPlugin, once the document passed the limits.
+    expressMiddleware(apollo, { context: async ({ req }) => buildContext(null, req.ip ?? null) }),
   );
   app.use(requestErrorHandler(logger));
 
@@ -241,7 +218,9 @@ export async function startServer({
     services,
     sessions,
     logger,
+    limits,
     validationRules,
+    costs,
     buildContext,
     shared,
   });

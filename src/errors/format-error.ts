@@ -5,6 +5,7 @@ import { DomainError, ErrorCode } from './domain-error';
 import type { Logger } from '../logger';
 import { isDatabaseUnavailable } from '../db/errors';
 import { SERVICE_UNAVAILABLE_MESSAGE, serviceUnavailableExtensions } from './service-unavailable';
+import { asTokenLimitError, withoutSuggestions } from '../schema/limits';
 
 interface FieldProblem {
   field: string;
@@ -34,7 +35,7 @@ const DOMAIN_CODES = new Set<string>(Object.values(ErrorCode));
 
 /** Postgres refuses text it cannot store (a NUL character): a client's mistake, not ours. */
 function isUnstorableText(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  const code = (error as { driverError?: { code?: string } } | null | undefined)?.driverError?.code;
   return code === '22021' || code === '22P05';
 }
 
@@ -63,15 +64,61 @@ function coercionField(message: string, cause: unknown): string | undefined {
   return [path, inner].filter(Boolean).join('.') || variable;
 }
 
+/** graphql-js's words when more than 50 variable values are invalid (it stops counting there). */
+const TOO_MANY_VARIABLE_ERRORS = /^Too many errors processing variables/;
+
+export interface FormatOptions {
+  /** The request (or socket operation) the error belongs to: logged, and shown when masked. */
+  requestId?: string;
+  /** Introspection is off: "Did you mean ...?" would tell the schema's field names. */
+  hideSuggestions?: boolean;
+}
+
 /**
  * The one place where errors become what a client sees: domain errors keep their code and
- * details, validation errors name the field, and anything unexpected is logged and masked.
+ * details, validation errors name the field, and anything unexpected is logged (with the request
+ * id) and masked. It never throws, whatever it is given: a formatter that throws loses the error
+ * and its log line.
  */
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
   logger: Logger,
+  options: FormatOptions = {},
 ): GraphQLFormattedError {
+  let shown: GraphQLFormattedError | undefined;
+  try {
+    shown = clientErrorOf(formatted, error);
+  } catch (failure) {
+    logSafely(logger, 'formatting an error failed', options.requestId, failure);
+  }
+  if (!shown) {
+    logSafely(logger, 'unexpected error', options.requestId, error);
+    return {
+      message: 'Internal server error',
+      ...(Array.isArray(formatted?.path) ? { path: formatted.path } : {}),
+      extensions: {
+        code: 'INTERNAL_SERVER_ERROR',
+        ...(options.requestId ? { requestId: options.requestId } : {}),
+      },
+    };
+  }
+  return options.hideSuggestions ? { ...shown, message: withoutSuggestions(shown.message) } : shown;
+}
+
+function logSafely(logger: Logger, what: string, requestId: string | undefined, error: unknown) {
+  try {
+    logger.error(requestId ? `${what} (request ${requestId})` : what, error);
+  } catch {
+    // Nothing left to tell it with.
+  }
+}
+
+/** What the client may see of an error it caused; undefined for an error of ours (masked). */
+function clientErrorOf(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError | undefined {
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
@@ -90,6 +137,12 @@ export function formatError(
       message: first ? `Invalid ${first.field}: ${first.message}` : 'Invalid input',
       extensions: { code: ErrorCode.BAD_USER_INPUT, field: first?.field, problems },
     };
+  }
+  // graphql-js's parser stops at the token limit with a syntax error: it is the limit's refusal.
+  const tokenLimit = asTokenLimitError(original);
+  if (tokenLimit) {
+    const { http: _http, ...extensions } = tokenLimit.extensions;
+    return { ...base, message: tokenLimit.message, extensions };
   }
   // Apollo wraps the errors it refuses a request with (parse, validation, variable coercion)
   // around graphql-js's own, which has no code: the wrapper's code is the one to keep.
@@ -114,17 +167,24 @@ export function formatError(
       extensions: serviceUnavailableExtensions,
     };
   }
+  for (const candidate of [original, error]) {
+    if (!(candidate instanceof GraphQLError)) continue;
+    if (TOO_MANY_VARIABLE_ERRORS.test(candidate.message)) {
+      return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
+    // Apollo refuses some requests itself with a 4xx and no code (a persisted query whose hash
+    // does not match its text, an unknown persisted-query version): the request was wrong.
+    const status = (candidate.extensions?.http as { status?: unknown } | undefined)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { ...base, extensions: { code: 'BAD_REQUEST' } };
+    }
+  }
   if (isUnstorableText(original)) {
     return {
       ...base,
-      message: 'Text may not contain NUL characters',
+      message: 'Text may not contain NUL characters or lone surrogates',
       extensions: { code: ErrorCode.BAD_USER_INPUT },
     };
   }
-  logger.error('unexpected error', original);
-  return {
-    ...base,
-    message: 'Internal server error',
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  };
+  return undefined;
 }

@@ -1,17 +1,27 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import Negotiator from 'negotiator';
-import type { Config } from '../config';
 import type { Context } from '../context/context';
 import { ErrorCode } from '../errors/domain-error';
-import { RETRY_AFTER_SECONDS } from '../errors/service-unavailable';
-import { requireWithinCost } from '../schema/limits';
+import { isDatabaseUnavailable } from '../db/errors';
+import { RETRY_AFTER_SECONDS, serviceUnavailableError } from '../errors/service-unavailable';
+import type { AuthService } from '../services/auth/auth.service';
+import type { OperationCosts } from '../schema/operation-cost';
 import { requireCallerFor } from '../schema/operation-guard';
 
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
 /**
- * Before execution: the deny-by-default check and the cost limit (the depth limit is a
- * validation rule).
+ * After validation (where the document's shape limits are graphql-armor's rules), before
+ * execution, in this order: page sizes and cost, which need no database; then the caller is
+ * looked up (a refused document costs no query); then the deny-by-default check.
  */
-export function operationLimitsPlugin(config: Config): ApolloServerPlugin<Context> {
+export function operationLimitsPlugin(
+  costs: OperationCosts,
+  auth: AuthService,
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
@@ -23,20 +33,24 @@ export function operationLimitsPlugin(config: Config): ApolloServerPlugin<Contex
           request,
           schema,
         }) {
+          if (!operation) return;
+          costs.requireWithinCost(document, operationName, request.variables);
+          const headers = request.http?.headers;
+          const token = bearerToken(headers?.get('authorization'));
+          const window = headers?.get('x-client-session');
+          try {
+            contextValue.auth = token ? await auth.authenticate(token, window) : null;
+          } catch (error) {
+            // The database is away: a 503 the client may retry, not a failure of ours.
+            if (isDatabaseUnavailable(error)) throw serviceUnavailableError();
+            throw error;
+          }
           const fragments = Object.fromEntries(
             document.definitions.flatMap((d) =>
               d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [],
             ),
           );
-          if (!operation) return;
           requireCallerFor(schema, operation, fragments, contextValue.auth);
-          requireWithinCost(
-            schema,
-            document,
-            operationName ?? undefined,
-            request.variables,
-            config.maxQueryCost,
-          );
         },
       };
     },

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import {
   type ExecutionArgs,
   getOperationAST,
+  GraphQLError,
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
-import type { IncomingMessage } from 'node:http';
 import { useServer } from 'graphql-ws/use/ws';
 import proxyaddr from 'proxy-addr';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -16,7 +18,8 @@ import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
 import type { Logger } from '../logger';
 import { DocumentCache } from '../schema/document-cache';
-import { refusalsOf } from '../schema/limits';
+import type { QueryLimits } from '../schema/limits';
+import type { OperationCosts } from '../schema/operation-cost';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
 import { SocketSubscriptions } from './socket-limits';
@@ -26,6 +29,8 @@ type SocketExtra = Record<PropertyKey, unknown> & {
   auth?: Auth;
   clientAddress?: string;
   subscriptions?: SocketSubscriptions;
+  /** Each operation's request id (logged beside its errors), by the client's operation id. */
+  requestIds?: Map<string, string>;
 };
 
 /** The bearer token from `connectionParams`, however a client spelled it. */
@@ -43,6 +48,12 @@ export function tokenFrom(
   return raw?.replace(/^Bearer\s+/i, '');
 }
 
+function asGraphQLError(error: unknown): GraphQLError {
+  return error instanceof GraphQLError
+    ? error
+    : new GraphQLError('Internal server error', { originalError: error as Error });
+}
+
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
   wss: WebSocketServer;
@@ -50,7 +61,9 @@ export interface GraphqlWsOptions {
   services: Services;
   sessions: SessionRegistry;
   logger: Logger;
+  limits: QueryLimits;
   validationRules: ValidationRule[];
+  costs: OperationCosts;
   shared: SharedExecution;
   buildContext(auth: Auth, clientAddress: string | null): Context;
 }
@@ -68,8 +81,21 @@ export interface GraphqlWsServer {
  * `connection_init`, and becomes a window session of its own (its id is in the ack payload).
  */
 export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
-  const { schema, wss, config, services, sessions, logger, shared } = options;
-  const documents = new DocumentCache(schema, options.validationRules);
+  const { schema, wss, config, services, sessions, logger, shared, limits, costs } = options;
+  const documents = new DocumentCache(schema, limits, options.validationRules);
+  const requestIdOf = (extra: SocketExtra, id: string): string => {
+    extra.requestIds ??= new Map();
+    let requestId = extra.requestIds.get(id);
+    if (!requestId) extra.requestIds.set(id, (requestId = randomUUID()));
+    return requestId;
+  };
+  const format = (errors: readonly GraphQLError[], requestId: string) =>
+    errors.map((error) =>
+      formatError(error.toJSON(), error, logger, {
+        requestId,
+        hideSuggestions: !limits.introspection,
+      }),
+    );
   /** Windows being ended after their socket closed. */
   const ending = new Set<Promise<void>>();
   let shuttingDown = false;
@@ -128,50 +154,50 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         await ended;
       },
       onSubscribe: (ctx, id, payload) => {
-        const checked = documents.check(payload.query);
-        if (checked.errors) return [...checked.errors];
-        const { document } = checked;
-        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
-          const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
-            id,
-            (held) => held in ctx.subscriptions,
-          );
-          if (!admission.admitted) {
-            if (admission.abusive) {
-              ctx.extra.socket.close(CloseCodes.PolicyViolation, 'Too many refused subscriptions');
+        // A refusal is this operation's error message; the socket and its other operations stay.
+        try {
+          const checked = documents.check(payload.query);
+          if (checked.errors) return checked.errors;
+          const { document } = checked;
+          const variables = payload.variables ?? undefined;
+          costs.requireWithinCost(document, payload.operationName, variables);
+          if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+            const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
+              id,
+              (held) => held in ctx.subscriptions,
+            );
+            if (!admission.admitted) {
+              if (admission.abusive) {
+                ctx.extra.socket.close(
+                  CloseCodes.PolicyViolation,
+                  'Too many refused subscriptions',
+                );
+              }
+              return [admission.error];
             }
-            return [admission.error];
           }
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: variables,
+            contextValue: options.buildContext(
+              ctx.extra.auth as Auth,
+              ctx.extra.clientAddress ?? null,
+            ),
+          };
+        } catch (error) {
+          return [asGraphQLError(error)];
         }
-        const variables = payload.variables ?? undefined;
-        const refusals = refusalsOf(
-          schema,
-          document,
-          payload.operationName ?? undefined,
-          variables,
-          config.maxQueryCost,
-        );
-        if (refusals.length) return [...refusals];
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: variables,
-          contextValue: options.buildContext(
-            ctx.extra.auth as Auth,
-            ctx.extra.clientAddress ?? null,
-          ),
-        };
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
+      onNext: (ctx, id, _payload, _args, result) =>
         result.errors
-          ? {
-              ...result,
-              errors: result.errors.map((error) => formatError(error.toJSON(), error, logger)),
-            }
+          ? { ...result, errors: format(result.errors, requestIdOf(ctx.extra, id)) }
           : undefined,
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((error) => formatError(error.toJSON(), error, logger)),
+      onError: (ctx, id, _payload, errors) => format(errors, requestIdOf(ctx.extra, id)),
+      onComplete: (ctx, id) => {
+        ctx.extra.requestIds?.delete(id);
+      },
     },
     wss,
     12_000,

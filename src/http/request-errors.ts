@@ -12,7 +12,7 @@ export function requestErrorHandler(logger: Logger): ErrorRequestHandler {
       typeof error.status === 'number' && error.status >= 400 && error.status < 500
         ? error.status
         : 500;
-    if (status === 500) logger.error('request failed', error);
+    if (status === 500) logger.error(`request failed (request ${res.locals.requestId})`, error);
     const message =
       error.type === 'entity.too.large'
         ? 'The request body is too large'
