@@ -64,9 +64,13 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 function fitsKind(value: CursorValue | undefined, kind: CursorKind): boolean {
   switch (kind) {
     case 'timestamp':
-      // As encodeCursor wrote it: what round-trips through Date is a time Postgres reads too.
+      // As encodeCursor wrote it: what round-trips through Date, from year 1 on (Postgres has
+      // no year 0, where JavaScript has), is a time Postgres reads too.
       return (
-        typeof value === 'string' && ISO_TIME.test(value) && new Date(value).toISOString() === value
+        typeof value === 'string' &&
+        ISO_TIME.test(value) &&
+        !value.startsWith('0000') &&
+        new Date(value).toISOString() === value
       );
     case 'integer':
       return /^-?\d{1,18}$/.test(String(value));

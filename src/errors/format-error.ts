@@ -96,7 +96,7 @@ export function formatError(
     logSafely(logger, 'unexpected error', options.requestId, error);
     return {
       message: 'Internal server error',
-      ...(Array.isArray(formatted?.path) ? { path: formatted.path } : {}),
+      ...pathOf(formatted),
       extensions: {
         code: 'INTERNAL_SERVER_ERROR',
         ...(options.requestId ? { requestId: options.requestId } : {}),
@@ -104,6 +104,15 @@ export function formatError(
     };
   }
   return options.hideSuggestions ? { ...shown, message: withoutSuggestions(shown.message) } : shown;
+}
+
+/** Where in the result the error is, if that can be read at all. */
+function pathOf(formatted: GraphQLFormattedError): Pick<GraphQLFormattedError, 'path'> {
+  try {
+    return Array.isArray(formatted?.path) ? { path: formatted.path } : {};
+  } catch {
+    return {};
+  }
 }
 
 function logSafely(logger: Logger, what: string, requestId: string | undefined, error: unknown) {

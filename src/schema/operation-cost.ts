@@ -99,6 +99,11 @@ export class OperationCosts {
     return this.costOf(document, operation, plan, this.sizesOf(plan, operation, variables));
   }
 
+  /** How many costs are remembered for a document (for tests: it is bounded). */
+  rememberedCosts(document: DocumentNode): number {
+    return this.plans.get(document)?.costs.size ?? 0;
+  }
+
   private planOf(document: DocumentNode): DocumentPlan {
     let plan = this.plans.get(document);
     if (plan) return plan;

@@ -847,6 +847,116 @@ describe('bad input: a clear code, and nothing written', () => {
     });
   });
 
+  describe('issue 13: every input error is a client error, and nothing is written', () => {
+    const surrogate = '\ud800x';
+
+    it.each([
+      ['signIn', 'email', () => ({ email: `${surrogate}@example.com`, password: PASSWORD })],
+      ['createStaff', 'email', () => ({ ...caseOf('createStaff').valid(), email: surrogate })],
+      ['updateStaff', 'email', () => ({ staffId: agent.staff.id, email: surrogate })],
+      ['createStaff', 'name', () => ({ ...caseOf('createStaff').valid(), name: `Zo${surrogate}` })],
+      ['createCustomer', 'postalAddress', () => ({ name: 'Ann', postalAddress: `x\udc00` })],
+    ])(
+      'finding 5: a lone surrogate in %s %s is BAD_USER_INPUT naming the field',
+      async (mutation, field, input) => {
+        const client = mutation === 'signIn' ? org.anonymous : org.admin.api;
+        const error = await expectNothingWritten(async () => {
+          const result = await client.request(caseOf(mutation).document, { input: input() });
+          return result.errors?.[0] as GraphQLErrorShape;
+        });
+        expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      },
+    );
+
+    it.each([
+      ['startConversation', 'subject'],
+      ['startConversation', 'body'],
+      ['postCustomerMessage', 'body'],
+      ['sendMessage', 'body'],
+    ])(
+      'finding 14: a lone surrogate or a NUL in %s %s is BAD_USER_INPUT, nothing stored',
+      async (mutation, field) => {
+        for (const text of [`Hi ${surrogate}`, 'Hi \u0000']) {
+          const c = caseOf(mutation);
+          const error = await expectNothingWritten(() =>
+            refusal(c, { ...c.valid(), [field]: text }),
+          );
+          expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+        }
+      },
+    );
+
+    it('finding 15: more than 50 invalid list items are one BAD_USER_INPUT', async () => {
+      const staffIds = Array.from({ length: 60 }, () => ({ not: 'an id' }));
+      const result = await expectNothingWritten(() =>
+        org.admin.api.request(caseOf('setInboxMembers').document, {
+          input: { inboxId: inbox.id, staffIds },
+        }),
+      );
+      expect(result.errors?.length).toBeGreaterThan(0);
+      for (const error of result.errors ?? []) {
+        expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+      }
+    });
+
+    const yearZero = encodeCursor(['0000-01-01T00:00:00.000Z', randomUUID()]);
+    it.each([
+      ['conversations', () => `{ conversations(first: 5, after: "${yearZero}") { totalCount } }`],
+      ['myCustomers', () => `{ myCustomers(first: 5, after: "${yearZero}") { totalCount } }`],
+      [
+        'Staff.helping',
+        () =>
+          `{ staff(id: "${agent.staff.id}") { helping(first: 5, after: "${yearZero}") { totalCount } } }`,
+      ],
+      [
+        'Customer.helperHistory',
+        () =>
+          `{ customer(id: "${customer.id}") { helperHistory(first: 5, after: "${yearZero}") { totalCount } } }`,
+      ],
+    ])(
+      'finding 16: a forged cursor of year 0000 in %s is BAD_USER_INPUT naming after',
+      async (_list, query) => {
+        const error = await org.admin.api.fails(query());
+        expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'after' });
+      },
+    );
+
+    it('finding 13: a persisted query whose hash does not match is a 400 with a client code', async () => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${org.admin.token}` },
+        body: JSON.stringify({
+          query: '{ __typename }',
+          extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } },
+        }),
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { errors: GraphQLErrorShape[] };
+      expect(body.errors[0]?.extensions?.code).toBe('BAD_REQUEST');
+    });
+
+    it("finding 17: createStaff does not confirm that another organization's staff email exists", async () => {
+      const other = await newOrg(server);
+      const elsewhere = await expectNothingWritten(() =>
+        refusal(caseOf('createStaff'), {
+          ...caseOf('createStaff').valid(),
+          email: other.admin.staff.email,
+        }),
+      );
+      const here = await expectNothingWritten(() =>
+        refusal(caseOf('createStaff'), {
+          ...caseOf('createStaff').valid(),
+          email: agent.staff.email,
+        }),
+      );
+      // The same answer wherever the address is held, and nothing about signing in or tenants.
+      expect(elsewhere).toEqual(here);
+      expect(elsewhere.extensions).toEqual({ code: 'CONFLICT', field: 'email' });
+      expect(elsewhere.message).not.toMatch(/sign|tandem|organization/i);
+      expect(elsewhere.message).not.toContain(other.admin.staff.email);
+    });
+  });
+
   it('accepts every base input: the refusals above are about the one bad field', async () => {
     // Last, because these succeed and write; in an order where each still applies.
     const order = [

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startServer, type TandemServer } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './env';
@@ -10,6 +10,8 @@ export interface TestServerOptions {
   /** Redis PubSub (default) or the in-process one. */
   pubsub?: 'redis' | 'in-process';
   config?: Partial<Config>;
+  /** Where the server logs (default: silent, or debug with TANDEM_TEST_LOG=1). */
+  logger?: Logger;
 }
 
 export interface TestServer extends TandemServer {
@@ -31,7 +33,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer({
     config,
     databaseUrl: database.url,
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
   });
   const ownsDatabase = !options.database;
   return {

@@ -216,8 +216,12 @@ export class StaffService {
     try {
       return await tx.manager.save(staff);
     } catch (error) {
+      // Emails are unique across organizations (sign-in names none), so the address may be held
+      // in another one: the answer is the same wherever it is held, and says nothing of it.
       if (isUniqueViolation(error, 'uq_staff_email')) {
-        throw new ConflictError(`${staff.email} already signs in to Tandem`, { field: 'email' });
+        throw new ConflictError('This email address cannot be used for a staff member', {
+          field: 'email',
+        });
       }
       throw error;
     }
