@@ -1,4 +1,4 @@
-import { type GraphQLFormattedError, GraphQLError } from 'graphql';
+import { type GraphQLFormattedError, GraphQLError, Kind } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { DomainError, ErrorCode } from './domain-error';
@@ -178,6 +178,15 @@ function clientErrorOf(
   }
   for (const candidate of [original, error]) {
     if (!(candidate instanceof GraphQLError)) continue;
+    // A variable's value that does not coerce, as graphql-js reports it (over WebSocket, where
+    // no Apollo gives it a code): the client's, about the variable it names.
+    if (candidate.nodes?.length === 1 && candidate.nodes[0]?.kind === Kind.VARIABLE_DEFINITION) {
+      const field = coercionField(candidate.message, candidate.originalError);
+      return {
+        ...base,
+        extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}) },
+      };
+    }
     if (TOO_MANY_VARIABLE_ERRORS.test(candidate.message)) {
       return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }

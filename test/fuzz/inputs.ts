@@ -68,6 +68,8 @@ function edgeString(random: Random): string {
     () => '\ud800',
     () => `name\ud800x`,
     () => 'x\udc00',
+    () => 'ann\ud800@example.com',
+    () => 'Hello \udfff',
     () => 'a\u0000b',
     () => '\u0000',
     () => '\u202eevil',

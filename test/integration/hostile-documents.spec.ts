@@ -85,35 +85,42 @@ describe('hostile documents are refused early, as client errors', () => {
     it('refuses a fragment bomb before authentication, in linear time', async () => {
       await post({ query: fragmentBomb(4) }); // warm: the first request compiles code paths
       for (const levels of [24, 32, 64]) {
-        let answer: Answer | undefined;
+        // The fastest of three: what the server needs, not what a busy machine adds to it. (It
+        // was 1.7-3 s at 24 levels, doubling with each level.)
+        const answers: Answer[] = [];
         const statements = await statementsDuring(async () => {
-          answer = await post({ query: fragmentBomb(levels) });
+          for (let attempt = 0; attempt < 3; attempt++)
+            answers.push(await post({ query: fragmentBomb(levels) }));
         });
-        expect([levels, answer?.status, answer?.body.errors?.[0]?.extensions]).toEqual([
-          levels,
-          400,
-          expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' }),
-        ]);
-        expect(answer?.ms).toBeLessThan(100);
+        for (const answer of answers) {
+          expect([levels, answer.status, answer.body.errors?.[0]?.extensions]).toEqual([
+            levels,
+            400,
+            expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' }),
+          ]);
+        }
+        expect(Math.min(...answers.map((answer) => answer.ms))).toBeLessThan(100);
         // Not even the token lookup: the refusal comes before the caller is known.
         expect(statements).toEqual([]);
       }
     });
 
     it('refuses it as fast with a valid token, and /healthz is not held up meanwhile', async () => {
-      const bombs = Array.from({ length: 10 }, () =>
-        post({ query: fragmentBomb(30) }, org.admin.token),
-      );
-      const started = performance.now();
-      const health = await fetch(new URL('/healthz', server.url));
-      const healthMs = performance.now() - started;
-      const answers = await Promise.all(bombs);
-      expect(health.status).toBe(200);
-      expect(healthMs).toBeLessThan(100);
-      for (const answer of answers) {
-        expect(answer.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost' });
-        expect(answer.status).toBe(400);
+      const healthTimes: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const bombs = Array.from({ length: 10 }, () =>
+          post({ query: fragmentBomb(64) }, org.admin.token),
+        );
+        const started = performance.now();
+        const health = await fetch(new URL('/healthz', server.url));
+        healthTimes.push(performance.now() - started);
+        expect(health.status).toBe(200);
+        for (const answer of await Promise.all(bombs)) {
+          expect(answer.body.errors?.[0]?.extensions).toMatchObject({ limit: 'cost' });
+          expect(answer.status).toBe(400);
+        }
       }
+      expect(Math.min(...healthTimes)).toBeLessThan(100);
     });
   });
 
@@ -247,6 +254,28 @@ describe('hostile documents are refused early, as client errors', () => {
         limit: 'directives',
         max,
       });
+    });
+
+    it('with introspection off: introspection refused, and no field names suggested', async () => {
+      const closed = await startTestServer({ config: { introspection: false } });
+      try {
+        const other = await newOrg(closed);
+        const ask = async (query: string) =>
+          (await other.admin.api.request(query)).errors?.[0] as { message: string };
+        expect((await ask('{ __schema { types { name } } }')).message).toMatch(/introspection/i);
+        const typo = await ask('{ customerz(first: 1) { totalCount } }');
+        expect(typo.message).toContain('[Suggestion hidden]');
+        expect(typo.message).not.toMatch(/Did you mean/);
+        const window = await connect(closed.wsUrl, other.admin.token);
+        const operation = new Subscription<unknown>(window.client, '{ customerz { id } }');
+        expect(JSON.stringify(await operation.next())).not.toMatch(/Did you mean/);
+        await window.dispose();
+      } finally {
+        await closed.stop();
+      }
+      // On by default (outside production): the playground needs it, and suggestions help.
+      const open = await org.admin.api.request('{ customerz(first: 1) { totalCount } }');
+      expect(open.errors?.[0]?.message).toMatch(/Did you mean .*"customers"/);
     });
 
     it('still prices first: n as n times its items (100 customers × 50 conversations is refused)', async () => {

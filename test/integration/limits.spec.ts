@@ -227,8 +227,8 @@ describe('depth and cost limits refuse an abusive query', () => {
     });
     afterEach(() => window.dispose());
 
-    async function firstResult(query: string) {
-      const operation = new Subscription<unknown>(window.client, query);
+    async function firstResult(query: string, variables?: Record<string, unknown>) {
+      const operation = new Subscription<unknown>(window.client, query, variables);
       try {
         return await operation.next();
       } finally {
@@ -279,6 +279,22 @@ describe('depth and cost limits refuse an abusive query', () => {
       expect(result.errors?.[0]).toMatchObject({
         extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
       });
+    });
+
+    it('refuses variables that do not coerce as BAD_USER_INPUT naming the field', async () => {
+      const result = await firstResult(
+        'query ($n: Int!, $f: CustomerFilterInput) { customers(first: $n, filter: $f) { totalCount } }',
+        { n: 'ten', f: { query: 1 } },
+      );
+      expect(result.errors?.[0]).toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT', field: 'n' },
+      });
+      const many = await firstResult(
+        'mutation ($input: SetInboxMembersInput!) { setInboxMembers(input: $input) { inbox { id } } }',
+        { input: { inboxId: org.inbox.id, staffIds: Array.from({ length: 60 }, () => ({})) } },
+      );
+      expect(many.errors?.length).toBeGreaterThan(50);
+      for (const error of many.errors ?? []) expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     });
 
     it('answers a normal query and the standard introspection query', async () => {
