@@ -83,6 +83,7 @@ export interface GraphqlWsServer {
 export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   const { schema, wss, config, services, sessions, logger, shared, limits, costs } = options;
   const documents = new DocumentCache(schema, limits, options.validationRules);
+  /** Made when an operation first has an error to log; forgotten when it ends. */
   const requestIdOf = (extra: SocketExtra, id: string): string => {
     extra.requestIds ??= new Map();
     let requestId = extra.requestIds.get(id);
@@ -194,7 +195,12 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         result.errors
           ? { ...result, errors: format(result.errors, requestIdOf(ctx.extra, id)) }
           : undefined,
-      onError: (ctx, id, _payload, errors) => format(errors, requestIdOf(ctx.extra, id)),
+      // An error message ends the operation: its id is not kept (onComplete does not follow).
+      onError: (ctx, id, _payload, errors) => {
+        const formatted = format(errors, requestIdOf(ctx.extra, id));
+        ctx.extra.requestIds?.delete(id);
+        return formatted;
+      },
       onComplete: (ctx, id) => {
         ctx.extra.requestIds?.delete(id);
       },

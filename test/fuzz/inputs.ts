@@ -56,8 +56,21 @@ export interface IdPools {
 
 const base64url = (text: string) => Buffer.from(text).toString('base64url');
 
+/** Text no column stores (a lone surrogate, a NUL), in the shapes fields expect. */
+function unstorableText(random: Random): string {
+  const bad = random.pick(['\ud800', '\udfff', '\u0000']);
+  return random.pick([
+    () => bad,
+    () => `ann${bad}@example.com`,
+    () => `+1415555${bad}0100`,
+    () => `Hello ${bad}`,
+    () => `${bad}${'x'.repeat(10)}`,
+  ])();
+}
+
 /** Strings at the edges: empty, huge, blank, unicode, what no column stores, look-alikes. */
 function edgeString(random: Random): string {
+  if (random.chance(0.3)) return unstorableText(random);
   return random.pick([
     () => '',
     () => ' ',
