@@ -72,9 +72,28 @@ export class OperationCosts {
   ): void {
     const plan = this.planOf(document);
     if (plan.refusal) throw plan.refusal;
+    // A document whose pages are not sized by variables (a lock operation, say): one lookup.
+    const known = plan.sizeVariables.length ? undefined : plan.costs.get(`${operationName ?? ''}|`);
+    const cost = known ?? this.costWith(plan, document, operationName, variables ?? {});
+    if (cost !== undefined && cost > this.maxCost) {
+      throw limitError(
+        'cost',
+        `The query costs ${cost}; the limit is ${this.maxCost}. Ask for smaller pages.`,
+        { cost, maxCost: this.maxCost },
+      );
+    }
+  }
+
+  /** The cost with these page sizes, remembered; undefined when no operation is selected. */
+  private costWith(
+    plan: DocumentPlan,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: Readonly<Record<string, unknown>>,
+  ): number | undefined {
     const operation = selectedOperation(document, operationName);
-    if (!operation) return; // graphql-js refuses it at execution, with its own message
-    const sizes = this.sizesOf(plan, operation, variables ?? {});
+    if (!operation) return undefined; // graphql-js refuses it at execution, with its own message
+    const sizes = this.sizesOf(plan, operation, variables);
     const key = `${operationName ?? ''}|${plan.sizeVariables.map((name) => sizes.get(name)).join(',')}`;
     let cost = plan.costs.get(key);
     if (cost === undefined) {
@@ -82,13 +101,7 @@ export class OperationCosts {
       if (plan.costs.size >= COSTS_PER_DOCUMENT) plan.costs.clear();
       plan.costs.set(key, cost);
     }
-    if (cost > this.maxCost) {
-      throw limitError(
-        'cost',
-        `The query costs ${cost}; the limit is ${this.maxCost}. Ask for smaller pages.`,
-        { cost, maxCost: this.maxCost },
-      );
-    }
+    return cost;
   }
 
   /** The cost alone (for tests and tools): page sizes as `variables` give them. */
