@@ -1,3 +1,4 @@
+import { blockFieldSuggestionsDefaultOptions } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -126,9 +127,13 @@ export function parseWithinLimits(source: string, limits: QueryLimits): Document
   }
 }
 
-/** graphql-armor's mask for "Did you mean ...?" when introspection is off. */
+/**
+ * graphql-armor's mask for "Did you mean ...?" when introspection is off. Its Apollo plugin edits
+ * messages in `didEncounterErrors`, which the socket path never runs; the one formatter applies it
+ * to both.
+ */
 const SUGGESTION = /Did you mean ".+"\?/g;
-export const HIDDEN_SUGGESTION = '[Suggestion hidden]';
+export const HIDDEN_SUGGESTION = blockFieldSuggestionsDefaultOptions.mask;
 
 export function withoutSuggestions(message: string): string {
   return message.replace(SUGGESTION, HIDDEN_SUGGESTION).trim();
