@@ -1,54 +1,50 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-// Before: a batch routed one claim at a time.
-import { ROUTE_QUEUE_HEAD as ROUTE_QUEUE_BEFORE } from './1795560200000-route-queue';
+-- Routing (R8, R9): the next available agent and the queue, decided in Postgres so that they
+-- hold across instances.
 
-/**
- * A batch of routings from the queue is planned once instead of claimed one by one: R8 ranked
- * the inbox's 50 members and probed their windows for every routing; now the batch locks the
- * best-ranked available agents once, counts what they hold, and lays the waiting conversations
- * on them in the order R8's one-at-a-time choices would have taken. The batch's events are
- * appended per stream in one statement (a stream's sequence row is raised once per batch).
- */
-export const APPEND_EVENT_BATCH = `
--- tandem_append_events for a batch of routings (dozens of events over a few streams), in one
--- statement: each stream's stream_seq row is raised once by the number of its events (rows taken
--- in stream order, so no two writers deadlock), and its events numbered from it in the order they
--- happened. A transaction's few events (a lock operation's one or two) stay with
--- tandem_append_events, one by one: for so few this statement costs more than it saves.
--- p_pending: [{stream, org, payload}]. Returns the envelopes to publish after commit.
-CREATE FUNCTION tandem_append_event_batch(p_pending jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Open conversations an agent holds in an inbox: what its capacity limits.
+CREATE FUNCTION tandem_open_count(p_staff uuid, p_inbox uuid) RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT count(*) FROM conversation
+   WHERE assignee_id = p_staff AND inbox_id = p_inbox AND status = 'OPEN' AND deleted_at IS NULL
+$$;
+
+-- Available (R8): active, online, not paused, reachable.
+CREATE FUNCTION tandem_staff_available(p_staff uuid, p_ttl interval) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM staff s WHERE s.id = p_staff AND s.active AND s.status = 'ONLINE'
+                    AND s.paused_at IS NULL AND tandem_staff_live(s.id, p_ttl))
+$$;
+
+CREATE FUNCTION tandem_claim_agent(p_org uuid, p_inbox uuid, p_ttl interval) RETURNS uuid
+LANGUAGE plpgsql AS $$
 DECLARE
-  v_at timestamptz := date_trunc('milliseconds', clock_timestamp());
-  v_appended jsonb;
+  v_capacity integer;
+  v_candidate uuid;
 BEGIN
-  WITH pending AS (
-    SELECT e ->> 'stream' AS stream, (e ->> 'org')::uuid AS org, e -> 'payload' AS payload, n
-      FROM jsonb_array_elements(p_pending) WITH ORDINALITY AS pending(e, n)
-  ), per_stream AS (
-    SELECT stream, count(*) AS events FROM pending GROUP BY stream
-  ), reserved AS (
-    INSERT INTO stream_seq AS s (stream, last_seq)
-    SELECT stream, events FROM per_stream ORDER BY stream
-    ON CONFLICT (stream) DO UPDATE SET last_seq = s.last_seq + EXCLUDED.last_seq
-    RETURNING s.stream, s.last_seq
-  ), numbered AS (
-    SELECT p.stream, p.org, p.payload, p.n,
-           r.last_seq - c.events + row_number() OVER (PARTITION BY p.stream ORDER BY p.n) AS seq
-      FROM pending p JOIN per_stream c USING (stream) JOIN reserved r USING (stream)
-  ), logged AS (
-    INSERT INTO event_log (stream, seq, organization_id, payload, at)
-    SELECT stream, seq, org, payload, v_at FROM numbered ORDER BY stream, seq
-    RETURNING stream, seq
-  )
-  SELECT coalesce(jsonb_agg(jsonb_build_object('stream', n.stream, 'seq', n.seq, 'at', tandem_iso(v_at),
-                                               'payload', n.payload) ORDER BY n.stream, n.n), '[]'::jsonb)
-    INTO v_appended
-    FROM numbered n JOIN logged l USING (stream, seq);
-  RETURN v_appended;
+  SELECT agent_capacity INTO v_capacity FROM inbox WHERE id = p_inbox AND organization_id = p_org;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  -- Available members under capacity: fewest open conversations first, then the longest since
+  -- their last assignment, then by id.
+  FOR v_candidate IN
+    SELECT s.id
+      FROM inbox_member m
+      JOIN staff s ON s.id = m.staff_id
+     WHERE m.inbox_id = p_inbox AND s.organization_id = p_org
+       AND s.active AND s.status = 'ONLINE' AND s.paused_at IS NULL
+       AND m.open_count < v_capacity
+       AND EXISTS (SELECT 1 FROM client_session w WHERE w.staff_id = s.id AND w.revoked_at IS NULL
+                      AND w.expires_at > now() AND w.last_seen_at >= now() - p_ttl)
+     ORDER BY m.open_count, s.last_assigned_at NULLS FIRST, s.id
+  LOOP
+    -- Another router holding this agent is about to give them work: try the next one. Once the
+    -- row is ours, the agent is checked and counted again: this statement sees every assignment
+    -- committed by whoever held the row before us.
+    PERFORM 1 FROM staff s
+      WHERE s.id = v_candidate AND s.active AND s.status = 'ONLINE' AND s.paused_at IS NULL
+      FOR UPDATE SKIP LOCKED;
+    IF FOUND AND tandem_open_count(v_candidate, p_inbox) < v_capacity THEN RETURN v_candidate; END IF;
+  END LOOP;
+  RETURN NULL;
 END $$;
-`;
 
-const ROUTE_QUEUE = `
 -- R9: the inbox's next available agents take its oldest waiting conversations, up to p_max in
 -- this one statement. The plan: the best-ranked available agents (R8), as many as there are
 -- conversations to route (the choices of one batch never reach further down the ranking), their
@@ -59,7 +55,7 @@ const ROUTE_QUEUE = `
 -- first (longest since their last assignment, then id), then those the batch brought there, in
 -- the order it did: the slots in that order meet the heads in FIFO order. Returns how many were
 -- routed and the events to publish.
-CREATE OR REPLACE FUNCTION tandem_route_queue(p_org uuid, p_inbox uuid, p_ttl interval, p_actor jsonb, p_note text,
+CREATE FUNCTION tandem_route_queue(p_org uuid, p_inbox uuid, p_ttl interval, p_actor jsonb, p_note text,
                                               p_max integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -153,23 +149,33 @@ BEGIN
   END LOOP;
   RETURN jsonb_build_object('routed', cardinality(v_heads), 'events', tandem_append_event_batch(v_pending));
 END $$;
-`;
 
-export class RouteQueuePlanned1795560400000 implements MigrationInterface {
-  name = 'RouteQueuePlanned1795560400000';
+-- A conversation that starts, stops or moves being open and assigned changes its assignee's count
+-- in its inbox (members only: others have no row, and are counted when they join).
+CREATE FUNCTION tandem_track_open_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  v_was boolean := TG_OP <> 'INSERT' AND OLD.status = 'OPEN' AND OLD.assignee_id IS NOT NULL AND OLD.deleted_at IS NULL;
+  v_is boolean := TG_OP <> 'DELETE' AND NEW.status = 'OPEN' AND NEW.assignee_id IS NOT NULL AND NEW.deleted_at IS NULL;
+BEGIN
+  IF v_was AND v_is AND OLD.inbox_id = NEW.inbox_id AND OLD.assignee_id = NEW.assignee_id THEN RETURN NULL; END IF;
+  IF v_was THEN
+    UPDATE inbox_member SET open_count = open_count - 1 WHERE inbox_id = OLD.inbox_id AND staff_id = OLD.assignee_id;
+  END IF;
+  IF v_is THEN
+    UPDATE inbox_member SET open_count = open_count + 1 WHERE inbox_id = NEW.inbox_id AND staff_id = NEW.assignee_id;
+  END IF;
+  RETURN NULL;
+END $$;
 
-  async up(runner: QueryRunner): Promise<void> {
-    await runner.query(APPEND_EVENT_BATCH);
-    await runner.query(ROUTE_QUEUE);
-  }
+CREATE TRIGGER conversation_open_count AFTER INSERT OR DELETE OR UPDATE OF status, assignee_id, inbox_id, deleted_at
+  ON conversation FOR EACH ROW EXECUTE FUNCTION tandem_track_open_count();
 
-  async down(runner: QueryRunner): Promise<void> {
-    // The earlier text creates both functions afresh.
-    await runner.query(
-      'DROP FUNCTION tandem_route_queue(uuid, uuid, interval, jsonb, text, integer)',
-    );
-    await runner.query('DROP FUNCTION tandem_conversation_json(conversation)');
-    await runner.query(ROUTE_QUEUE_BEFORE);
-    await runner.query('DROP FUNCTION tandem_append_event_batch(jsonb)');
-  }
-}
+-- A new member starts with what they already hold in the inbox.
+CREATE FUNCTION tandem_member_open_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.open_count := tandem_open_count(NEW.staff_id, NEW.inbox_id);
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER inbox_member_open_count BEFORE INSERT ON inbox_member
+  FOR EACH ROW EXECUTE FUNCTION tandem_member_open_count();
