@@ -23,6 +23,7 @@ export const SQL_DEFINITIONS = [
   'subscriptions/streams.sql',
   'db/event-log.sql',
   'services/session/session.sql',
+  'authz/access.sql',
   'services/conversation/conversation.sql',
   'services/lock/lock.sql',
   'services/routing/routing.sql',

@@ -1,8 +1,8 @@
--- Conversations as the SQL rules that move them put them in events.
+-- Conversations as the SQL rules that move them put them in events (tandem_route_queue).
 
 -- A conversation as an event payload carries it: the entity's fields, timestamps as JavaScript's
 -- toISOString writes them (what snapshotOf makes of a Conversation on the server).
-CREATE FUNCTION tandem_conversation_json(c conversation) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+CREATE FUNCTION tandem_conversation_json(c conversation) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'id', c.id, 'organizationId', c.organization_id, 'customerId', c.customer_id,
     'contactId', c.contact_id, 'channel', c.channel, 'inboxId', c.inbox_id,

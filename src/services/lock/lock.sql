@@ -1,5 +1,12 @@
--- Co-working ticket locks (L1-L12), one statement per operation so that they hold across
--- instances.
+-- Co-working ticket locks (L1-L12). Each operation is one statement, so that it holds across
+-- instances: it checks, changes the lock rows, and logs its events last (so concurrent operations
+-- cannot deadlock), unnumbered (tandem_append_pending): they are numbered once it has committed.
+-- The functions a service runs inside a transaction of its own (tandem_release_session_locks,
+-- tandem_ticket_moved) return their events instead, for the service to emit.
+-- src/services/lock/lock.store.ts is the only TypeScript that names these functions.
+
+-- A lock as the API shows it; the holder is a snapshot of the staff member (never their secrets).
+-- PL/pgSQL, so that its lookup is planned once per connection.
 
 CREATE FUNCTION tandem_lock_json(l ticket_lock) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -12,70 +19,27 @@ BEGIN
                  FROM staff s WHERE s.id = l.staff_id));
 END $$;
 
--- A lock event to append once the calling function has changed all its rows.
+-- An event of the inbox's lock stream (TicketLockEventPayload), to log once the calling function
+-- has changed all its rows.
 CREATE FUNCTION tandem_lock_event(p_kind text, p_org uuid, p_inbox uuid, p_conversation uuid,
                                   p_lock jsonb, p_actor jsonb, p_note text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object('org', p_org, 'inbox', p_inbox, 'payload',
+  SELECT tandem_event(tandem_stream(p_org, 'inbox', p_inbox, 'locks'), p_org,
     jsonb_build_object('kind', p_kind, 'conversationId', p_conversation, 'lock', p_lock,
                        'actor', p_actor, 'note', p_note))
 $$;
-
--- Lock events (tandem_lock_event) as events of their inbox's lock stream, still to append.
-CREATE FUNCTION tandem_lock_pending(p_pending jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(jsonb_agg(jsonb_build_object(
-           'stream', tandem_lock_stream((e ->> 'org')::uuid, (e ->> 'inbox')::uuid),
-           'org', e -> 'org', 'payload', e -> 'payload') ORDER BY n), '[]'::jsonb)
-    FROM jsonb_array_elements(p_pending) WITH ORDINALITY AS pending(e, n)
-$$;
-
--- A lock function's own events, logged unnumbered as its last step; it holds each stream's
--- advisory lock (shared) until it commits. Returns the streams to sequence once it has.
-CREATE FUNCTION tandem_append_lock_events(p_pending jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  v_streams jsonb;
-BEGIN
-  WITH logged AS (
-    INSERT INTO event_pending (stream, organization_id, payload, at)
-    SELECT tandem_lock_stream((e ->> 'org')::uuid, (e ->> 'inbox')::uuid), (e ->> 'org')::uuid, e -> 'payload',
-           date_trunc('milliseconds', clock_timestamp())
-      FROM jsonb_array_elements(p_pending) WITH ORDINALITY AS pending(e, n)
-     ORDER BY n
-    RETURNING stream
-  )
-  SELECT coalesce(jsonb_agg(DISTINCT stream), '[]'::jsonb) INTO v_streams FROM logged;
-  PERFORM pg_advisory_xact_lock_shared(tandem_stream_lock_key(s))
-     FROM jsonb_array_elements_text(v_streams) AS s ORDER BY s;
-  RETURN v_streams;
-END $$;
-
--- One lock event, logged unnumbered as its function's last step (see tandem_append_lock_events).
--- Returns its stream, to sequence once the transaction has committed.
-CREATE FUNCTION tandem_log_lock_event(p_kind text, p_org uuid, p_inbox uuid, p_conversation uuid,
-                                      p_lock jsonb, p_actor jsonb, p_note text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  v_stream text := tandem_lock_stream(p_org, p_inbox);
-BEGIN
-  INSERT INTO event_pending (stream, organization_id, payload, at)
-  VALUES (v_stream, p_org, tandem_lock_event(p_kind, p_org, p_inbox, p_conversation, p_lock, p_actor, p_note) -> 'payload',
-          date_trunc('milliseconds', clock_timestamp()));
-  PERFORM pg_advisory_xact_lock_shared(tandem_stream_lock_key(v_stream));
-  RETURN jsonb_build_array(v_stream);
-END $$;
 
 CREATE FUNCTION tandem_free_lock(p_conversation uuid) RETURNS void LANGUAGE sql AS $$
   UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation
 $$;
 
--- NOT_FOUND unless the conversation is the organization's and the caller sees it (L11).
+-- The ticket's inbox; NULL (NOT_FOUND) unless the caller sees the conversation (L11). PL/pgSQL, so
+-- that its lookup is planned once per connection.
 CREATE FUNCTION tandem_visible_ticket(p_org uuid, p_conversation uuid, p_staff uuid, p_sees_all boolean)
 RETURNS uuid LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  RETURN (SELECT c.inbox_id FROM conversation c
-           WHERE c.id = p_conversation AND c.organization_id = p_org AND c.deleted_at IS NULL
-             AND (p_sees_all OR c.assignee_id = p_staff
-                  OR EXISTS (SELECT 1 FROM inbox_member m WHERE m.inbox_id = c.inbox_id AND m.staff_id = p_staff)));
+  RETURN (SELECT v.inbox_id FROM tandem_visible_conversations(p_org, p_staff, p_sees_all) v
+           WHERE v.id = p_conversation);
 END $$;
 
 -- L1, L9, L10: the window takes the ticket if it is free, held by a dead window or by another window
@@ -99,7 +63,7 @@ END $$;
 
 -- L2: the window gives up the ticket it held, then takes this one (tandem_acquire_ticket).
 CREATE FUNCTION tandem_take_ticket(p_org uuid, p_conversation uuid, p_inbox uuid, p_session uuid, p_staff uuid,
-                                              p_ttl interval, p_actor jsonb) RETURNS jsonb
+                                   p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
@@ -140,7 +104,7 @@ END $$;
 -- and takes the ticket if it is free, held by a dead window or by another window of the same
 -- person. A window that holds another ticket goes through tandem_take_ticket, which releases it.
 CREATE FUNCTION tandem_open_ticket(p_org uuid, p_conversation uuid, p_session uuid, p_staff uuid,
-                                              p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
+                                   p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_inbox uuid := tandem_visible_ticket(p_org, p_conversation, p_staff, p_sees_all);
@@ -156,7 +120,7 @@ BEGIN
   IF EXISTS (SELECT 1 FROM ticket_lock WHERE session_id = p_session) THEN
     v_taken := tandem_take_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl, p_actor);
     RETURN jsonb_build_object('outcome', v_taken -> 'outcome', 'lock', v_taken -> 'lock',
-                              'events', tandem_append_lock_events(v_taken -> 'pending'));
+                              'events', tandem_append_pending(v_taken -> 'pending'));
   END IF;
 
   v_lock := tandem_acquire_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl);
@@ -165,13 +129,13 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', tandem_lock_json(v_lock), 'events', '[]'::jsonb);
   END IF;
   v_json := tandem_lock_json(v_lock);
-  RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', v_json, 'events',
-    tandem_log_lock_event('LOCKED', p_org, v_inbox, p_conversation, v_json, p_actor, NULL));
+  RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', v_json, 'events', tandem_append_pending(
+    jsonb_build_array(tandem_lock_event('LOCKED', p_org, v_inbox, p_conversation, v_json, p_actor, NULL))));
 END $$;
 
 -- L3: the window lets go of a ticket it (or another window of the same person) holds.
 CREATE FUNCTION tandem_release_ticket(p_org uuid, p_conversation uuid, p_session uuid, p_staff uuid,
-                                                 p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
+                                      p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
@@ -188,8 +152,8 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', v_json);
   END IF;
   UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation;
-  RETURN jsonb_build_object('outcome', 'RELEASED', 'lock', v_json, 'events',
-    tandem_log_lock_event('RELEASED', p_org, v_lock.inbox_id, p_conversation, v_json, p_actor, NULL));
+  RETURN jsonb_build_object('outcome', 'RELEASED', 'lock', v_json, 'events', tandem_append_pending(
+    jsonb_build_array(tandem_lock_event('RELEASED', p_org, v_lock.inbox_id, p_conversation, v_json, p_actor, NULL))));
 END $$;
 
 -- L5: anyone who sees the ticket takes it from its holder; the holder's watchers are told who.
@@ -214,11 +178,11 @@ BEGIN
                                                 tandem_lock_json(v_lock), p_actor, NULL);
   END IF;
   IF p_session IS NULL THEN
-    RETURN jsonb_build_object('outcome', 'RELEASED', 'events', tandem_append_lock_events(v_pending));
+    RETURN jsonb_build_object('outcome', 'RELEASED', 'events', tandem_append_pending(v_pending));
   END IF;
   v_taken := tandem_take_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl, p_actor);
   RETURN jsonb_build_object('outcome', v_taken -> 'outcome', 'lock', v_taken -> 'lock',
-                            'events', tandem_append_lock_events(v_pending || (v_taken -> 'pending')));
+                            'events', tandem_append_pending(v_pending || (v_taken -> 'pending')));
 END $$;
 
 -- L3: the window enters an inbox (NULL: leaves the inbox); a lock outside it is released.
@@ -236,10 +200,11 @@ BEGIN
     v_pending := v_pending || tandem_lock_event('RELEASED', v_lock.organization_id, v_lock.inbox_id,
                                                 v_lock.conversation_id, tandem_lock_json(v_lock), p_actor, p_note);
   END LOOP;
-  RETURN jsonb_build_object('outcome', 'ENTERED', 'events', tandem_append_lock_events(v_pending));
+  RETURN jsonb_build_object('outcome', 'ENTERED', 'events', tandem_append_pending(v_pending));
 END $$;
 
--- L3: windows that closed, signed out or were revoked give up their ticket.
+-- L3: windows that closed, signed out or were revoked give up their ticket (in the caller's
+-- transaction: returns the events, for it to emit).
 CREATE FUNCTION tandem_release_session_locks(p_sessions uuid[], p_actor jsonb, p_note text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -251,7 +216,7 @@ BEGIN
     v_pending := v_pending || tandem_lock_event('RELEASED', v_lock.organization_id, v_lock.inbox_id,
                                                 v_lock.conversation_id, tandem_lock_json(v_lock), p_actor, p_note);
   END LOOP;
-  RETURN tandem_lock_pending(v_pending);
+  RETURN v_pending;
 END $$;
 
 -- L4: locks of windows not seen within the TTL (a crashed client or server instance). Every
@@ -271,14 +236,15 @@ BEGIN
                                                 v_lock.conversation_id, tandem_lock_json(v_lock), p_actor,
                                                 'the holder went away');
   END LOOP;
-  RETURN tandem_append_lock_events(v_pending);
+  RETURN tandem_append_pending(v_pending);
 END $$;
 
 -- L6: a ticket was closed, archived, deleted or reassigned: its lock goes (unless its holder is
 -- p_keep_staff, the new assignee), and every watcher of the inbox gets a note of what happened
--- (with p_only_if_held, only when a lock was released: a first assignment moves nothing).
+-- (with p_only_if_held, only when a lock was released: a first assignment moves nothing). In the
+-- caller's transaction: returns the events, for it to emit (tandem_route_queue appends them).
 CREATE FUNCTION tandem_ticket_moved(p_org uuid, p_conversation uuid, p_inbox uuid, p_actor jsonb, p_note text,
-                                               p_keep_staff uuid, p_only_if_held boolean) RETURNS jsonb
+                                    p_keep_staff uuid, p_only_if_held boolean) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
@@ -294,8 +260,7 @@ BEGIN
   ELSIF p_only_if_held THEN
     RETURN '[]'::jsonb; -- nobody had it open: no note worth sending
   END IF;
-  RETURN tandem_lock_pending(jsonb_build_array(
-    tandem_lock_event('MOVED', p_org, p_inbox, p_conversation, v_released, p_actor, p_note)));
+  RETURN jsonb_build_array(tandem_lock_event('MOVED', p_org, p_inbox, p_conversation, v_released, p_actor, p_note));
 END $$;
 
 -- L7: the live locks of an inbox and the sequence they are current at. Under the stream's lock
@@ -304,7 +269,7 @@ END $$;
 CREATE FUNCTION tandem_lock_snapshot(p_org uuid, p_inbox uuid, p_ttl interval) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_stream text := tandem_lock_stream(p_org, p_inbox);
+  v_stream text := tandem_stream(p_org, 'inbox', p_inbox, 'locks');
   v_sequenced jsonb := '[]'::jsonb;
   v_snapshot jsonb;
 BEGIN
