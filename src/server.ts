@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -24,6 +24,7 @@ import {
   serviceUnavailablePlugin,
 } from './http/apollo-plugins';
 import { serveGraphqlWs } from './http/graphql-ws';
+import { coalesceWrites } from './http/socket-writes';
 import { mountHealth } from './http/health';
 import { requestErrorHandler } from './http/request-errors';
 import { playgroundPlugin } from './http/playground';
@@ -204,34 +205,12 @@ export async function startServer({
         return;
       }
       // A subscription result shared by a cohort is serialized once; the message graphql-ws
-      // builds for this socket carries a marker that is swapped for those bytes here.
-      const send = ws.send.bind(ws);
-      // Messages sent in one tick (an operation's `next` and `complete`, a burst of events) leave
-      // in one write: a socket write costs far more than building a message on this hardware.
-      const socketOf = (ws as unknown as { _socket: Socket })._socket;
-      let corked = false;
-      const uncork = () => {
-        corked = false;
-        socketOf.uncork();
-      };
-      ws.send = ((data: unknown, ...rest: unknown[]) => {
-        if (!corked) {
-          // What is still buffered at a tick's first message is what the client left unread
-          // (the kernel's buffer is full): past the limit it is cut off instead of growing our
-          // memory. The send below then fails at once, ending the operations that wait on it.
-          if (ws.bufferedAmount > config.maxSocketBufferBytes) {
-            logger.info(`cut off a slow consumer (${ws.bufferedAmount} bytes unread)`);
-            ws.terminate();
-          }
-          corked = true;
-          socketOf.cork();
-          process.nextTick(uncork);
-        }
-        (send as (...args: unknown[]) => void)(
-          typeof data === 'string' ? shared.expand(data) : data,
-          ...rest,
-        );
-      }) as typeof ws.send;
+      // builds for this socket carries a marker that is swapped for those bytes as it is sent.
+      coalesceWrites(ws, {
+        rewrite: (data) => shared.expand(data),
+        maxBufferedBytes: config.maxSocketBufferBytes,
+        onCutOff: (bytes) => logger.info(`cut off a slow consumer (${bytes} bytes unread)`),
+      });
       wss.emit('connection', ws, request);
     });
   });
