@@ -82,8 +82,10 @@ export async function startServer({
   const container = new ResolverContainer(services);
   const sessions = new SessionRegistry(
     pubsub,
-    services.auth,
-    services.clientSessions,
+    {
+      touch: (windowIds) => services.clientSessions.touch(windowIds),
+      liveSessionIds: (ids) => services.auth.liveSessionIds(ids),
+    },
     logger,
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
@@ -119,7 +121,10 @@ export async function startServer({
 
   // Loaders are made on first use: a subscription's own context (one per subscription of
   // every console) mostly never loads anything, since its events run in a cohort's context.
-  const buildContext = (auth: Auth | null, clientAddress: string | null = null): Context => {
+  const buildContext = (
+    auth: Auth | null,
+    clientAddress: string | null = null,
+  ): Context<Services> => {
     let loaders: Loaders | undefined;
     return {
       auth,
