@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The operator CLI. Runs the compiled build (made by `npm ci` through `prepare`) when it is up to
-// date. In a checkout whose TypeScript changed since the last build, or that has none, it runs
-// the source compiled on the fly: stale code must never touch a database.
+// date. In a checkout whose TypeScript or SQL definitions changed since the last build, or that
+// has none, it runs the source compiled on the fly: stale code must never touch a database.
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 
@@ -9,22 +9,29 @@ const root = path.join(__dirname, '..');
 const built = path.join(root, 'dist', 'src', 'cli', 'tandem.js');
 const source = path.join(root, 'src', 'cli', 'tandem.ts');
 
-/** The newest modification time of the `.ts` files under `dir`, 0 when there are none. */
-function newestTypeScript(dir) {
+/** The newest modification time of the `.ts` and `.sql` files under `dir`, 0 when there are none. */
+function newestSource(dir) {
   if (!existsSync(dir)) return 0;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestTypeScript(file));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(file).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(file));
+    else if (/\.(ts|sql)$/.test(entry.name)) newest = Math.max(newest, statSync(file).mtimeMs);
   }
   return newest;
 }
 
-/** When the last build ran (tsc is incremental: unchanged outputs keep their old time). */
+/**
+ * When the last build ran (tsc is incremental: unchanged outputs keep their old time; the SQL
+ * definitions it copies take the time of the copy).
+ */
 function builtAt() {
   const info = path.join(root, 'dist', '.tsbuildinfo.build');
-  return Math.max(statSync(built).mtimeMs, existsSync(info) ? statSync(info).mtimeMs : 0);
+  return Math.max(
+    statSync(built).mtimeMs,
+    existsSync(info) ? statSync(info).mtimeMs : 0,
+    newestSource(path.join(root, 'dist', 'src')),
+  );
 }
 
 function canCompile() {
@@ -38,10 +45,8 @@ function canCompile() {
 
 const upToDate =
   existsSync(built) &&
-  Math.max(
-    newestTypeScript(path.join(root, 'src')),
-    newestTypeScript(path.join(root, 'migrations')),
-  ) <= builtAt();
+  Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'migrations'))) <=
+    builtAt();
 
 if (upToDate || (existsSync(built) && !canCompile())) {
   if (!upToDate) console.error('tandem: warning: dist/ is older than src/; run `npm run build`');

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createDataSource } from '../src/db/data-source';
+import { migrate } from '../src/db/migrate';
 import { withScratchDatabase } from './scratch-database';
 
 /**
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   await withScratchDatabase(async (url) => {
     const dataSource = createDataSource({ url });
     await dataSource.initialize();
-    await dataSource.runMigrations();
+    await migrate(dataSource);
     const sql = await dataSource.driver.createSchemaBuilder().log();
     await dataSource.destroy();
     if (sql.upQueries.length === 0) {

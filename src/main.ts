@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
+import { migrate } from './db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { createLogger, type Logger } from './logger';
 import { startServer, type TandemServer } from './server';
@@ -93,12 +94,12 @@ async function main(): Promise<void> {
     }
     const databaseUrl = config.databaseUrl ?? (running.embedded as EmbeddedPostgres).url;
 
-    // Migrations and the first organization, before the server takes traffic.
+    // Migrations, SQL definitions and the first organization, before the server takes traffic.
     const setup = createDataSource({ url: databaseUrl, logger, poolSize: 2 });
     await setup.initialize();
     let created: Awaited<ReturnType<OrganizationService['bootstrap']>>;
     try {
-      await setup.runMigrations({ transaction: 'each' });
+      await migrate(setup);
       checkpoint();
       created = await new OrganizationService(
         new UnitOfWork(setup, new InProcessPubSub(), logger),

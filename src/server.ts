@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -10,8 +10,9 @@ import type { DataSource } from 'typeorm';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import type { Auth } from './context/auth';
-import { type Context, RequestContext } from './context/context';
+import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
+import { pruneEventLog } from './db/event-store';
 import { UnitOfWork } from './db/unit-of-work';
 import { formatError } from './errors/format-error';
 import {
@@ -20,8 +21,10 @@ import {
   serviceUnavailablePlugin,
 } from './http/apollo-plugins';
 import { serveGraphqlWs } from './http/graphql-ws';
+import { coalesceWrites } from './http/socket-writes';
 import { mountHealth } from './http/health';
 import { requestErrorHandler } from './http/request-errors';
+import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
 import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
 import { createLogger, type Logger } from './logger';
@@ -33,7 +36,7 @@ import { createServices, type Services } from './services';
 import { LockSweep } from './jobs/lock-sweep';
 import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
-import { EventLogReader, pruneEventLog } from './subscriptions/event-log';
+import { EventLogReader } from './subscriptions/event-log';
 import { createPubSub, type PubSubEngine } from './subscriptions/pubsub';
 import { CloseCodes, SessionRegistry } from './subscriptions/session-registry';
 import { SharedExecution } from './subscriptions/shared-execution';
@@ -74,8 +77,10 @@ export async function startServer({
   const container = new ResolverContainer(services);
   const sessions = new SessionRegistry(
     pubsub,
-    services.auth,
-    services.clientSessions,
+    {
+      touch: (windowIds) => services.clientSessions.touch(windowIds),
+      liveSessionIds: (ids) => services.auth.liveSessionIds(ids),
+    },
     logger,
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
@@ -109,8 +114,10 @@ export async function startServer({
   ].map((job) => job.start());
   const schema = await getSchema();
 
-  const buildContext = (auth: Auth | null, clientAddress: string | null = null): Context =>
-    new RequestContext(auth, services, container, dataSource, clientAddress);
+  const buildContext = (
+    auth: Auth | null,
+    clientAddress: string | null = null,
+  ): Context<Services> => new RequestContext(auth, services, container, dataSource, clientAddress);
 
   // Subscription events are executed once per cohort of identical subscriptions.
   const shared = new SharedExecution(buildContext);
@@ -180,34 +187,12 @@ export async function startServer({
         return;
       }
       // A subscription result shared by a cohort is serialized once; the message graphql-ws
-      // builds for this socket carries a marker that is swapped for those bytes here.
-      const send = ws.send.bind(ws);
-      // Messages sent in one tick (an operation's `next` and `complete`, a burst of events) leave
-      // in one write: a socket write costs far more than building a message on this hardware.
-      const socketOf = (ws as unknown as { _socket: Socket })._socket;
-      let corked = false;
-      const uncork = () => {
-        corked = false;
-        socketOf.uncork();
-      };
-      ws.send = ((data: unknown, ...rest: unknown[]) => {
-        if (!corked) {
-          // What is still buffered at a tick's first message is what the client left unread
-          // (the kernel's buffer is full): past the limit it is cut off instead of growing our
-          // memory. The send below then fails at once, ending the operations that wait on it.
-          if (ws.bufferedAmount > config.maxSocketBufferBytes) {
-            logger.info(`cut off a slow consumer (${ws.bufferedAmount} bytes unread)`);
-            ws.terminate();
-          }
-          corked = true;
-          socketOf.cork();
-          process.nextTick(uncork);
-        }
-        (send as (...args: unknown[]) => void)(
-          typeof data === 'string' ? shared.expand(data) : data,
-          ...rest,
-        );
-      }) as typeof ws.send;
+      // builds for this socket carries a marker that is swapped for those bytes as it is sent.
+      coalesceWrites(ws, {
+        rewrite: (data) => shared.expand(data),
+        maxBufferedBytes: config.maxSocketBufferBytes,
+        onCutOff: (bytes) => logger.info(`cut off a slow consumer (${bytes} bytes unread)`),
+      });
       wss.emit('connection', ws, request);
     });
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/db/migrate';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { createLogger } from '../../src/logger';
 import type { BenchContext } from './benchmark';
@@ -73,7 +74,7 @@ export async function openBenchDatabase(context: BenchContext): Promise<BenchDat
   const url = new URL(`/${name}`, serverUrl).toString();
   const migrations = createDataSource({ url, poolSize: 1 });
   await migrations.initialize();
-  await migrations.runMigrations({ transaction: 'each' });
+  await migrate(migrations);
   await migrations.destroy();
 
   return {

@@ -1,4 +1,4 @@
-import { type EntityManager, IsNull } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Auth } from '../context/auth';
 import { Conversation } from '../entities/conversation.entity';
 import { Customer } from '../entities/customer.entity';
@@ -11,6 +11,9 @@ import { seesAllInboxes } from './permissions';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** A uuid no organization has: what a request without a caller is scoped to. */
+const NO_ORGANIZATION = '00000000-0000-0000-0000-000000000000';
 
 interface LoadOptions {
   /** Lock the row for the rest of the transaction (`FOR UPDATE`). */
@@ -71,21 +74,25 @@ export class AccessPolicy {
     return staff;
   }
 
+  /**
+   * The conversation, if the caller sees it (`tandem_visible_conversations`, access.sql): read
+   * and checked in one statement.
+   */
   async requireConversation(
     manager: EntityManager,
     auth: Auth,
     id: string,
     options: LoadOptions = {},
   ): Promise<Conversation> {
-    const conversation = isUuid(id)
-      ? await manager.findOne(Conversation, {
-          where: { id, organizationId: auth.organizationId, deletedAt: IsNull() },
-          lock: options.forUpdate ? { mode: 'pessimistic_write' } : undefined,
-        })
-      : null;
-    if (!conversation || !(await this.seesConversation(manager, auth, conversation))) {
-      throw new NotFoundError('Conversation', id);
-    }
+    if (!isUuid(id)) throw new NotFoundError('Conversation', id);
+    const visible = this.visibleConversations(auth);
+    const query = manager
+      .createQueryBuilder(Conversation, 'Conversation')
+      .where('Conversation.id = :id', { id })
+      .andWhere(`Conversation.id IN (SELECT v.id FROM ${visible.from} v)`, visible.parameters);
+    if (options.forUpdate) query.setLock('pessimistic_write');
+    const conversation = await query.getOne();
+    if (!conversation) throw new NotFoundError('Conversation', id);
     return conversation;
   }
 
@@ -95,23 +102,19 @@ export class AccessPolicy {
     return manager.existsBy(InboxMember, { inboxId, staffId: auth.staffId });
   }
 
-  async seesConversation(
-    manager: EntityManager,
-    auth: Auth,
-    conversation: Conversation,
-  ): Promise<boolean> {
-    if (conversation.organizationId !== auth.organizationId) return false;
-    if (seesAllInboxes(auth) || conversation.assigneeId === auth.staffId) return true;
-    return this.seesInbox(manager, auth, conversation.inboxId);
-  }
-
   /**
-   * SQL condition limiting conversations (alias `alias`) to what the caller sees, for lists.
-   * The caller binds `:viewerId`.
+   * The conversations the caller sees (no caller: none), as an SQL FROM item to alias, with its
+   * named parameters: lists select from it, and Postgres inlines it, so a list costs what the
+   * condition written in place would.
    */
-  conversationScope(auth: Auth, alias: string): string | undefined {
-    if (seesAllInboxes(auth)) return undefined;
-    return `(${alias}.assignee_id = :viewerId OR ${alias}.inbox_id IN
-      (SELECT m.inbox_id FROM inbox_member m WHERE m.staff_id = :viewerId))`;
+  visibleConversations(auth: Auth | null): { from: string; parameters: Record<string, unknown> } {
+    return {
+      from: 'tandem_visible_conversations(:visibleOrg, :visibleViewer, :visibleSeesAll)',
+      parameters: {
+        visibleOrg: auth?.organizationId ?? NO_ORGANIZATION,
+        visibleViewer: auth?.staffId ?? null,
+        visibleSeesAll: auth ? seesAllInboxes(auth) : false,
+      },
+    };
   }
 }

@@ -1,6 +1,5 @@
 import type { Auth } from '../context/auth';
 import { Role } from '../entities/enums';
-import { ForbiddenError } from '../errors/domain-error';
 
 const { ADMIN, SUPERVISOR, DISPATCHER, AGENT, INTEGRATION } = Role;
 const STAFF = [ADMIN, SUPERVISOR, DISPATCHER, AGENT];
@@ -53,10 +52,6 @@ const GRANTS: Record<Permission, readonly Role[]> = {
 
 export function can(auth: Auth, permission: Permission): boolean {
   return GRANTS[permission].includes(auth.role);
-}
-
-export function requirePermission(auth: Auth, permission: Permission): void {
-  if (!can(auth, permission)) throw new ForbiddenError();
 }
 
 /** Roles that see every inbox of the organization; agents see the inboxes they belong to. */

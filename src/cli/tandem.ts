@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config';
 import { operatorAuth } from '../context/auth';
 import { createDataSource } from '../db/data-source';
+import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { UnitOfWork } from '../db/unit-of-work';
 import { Role } from '../entities/enums';
@@ -54,15 +55,15 @@ const program = new Command('tandem').description('Operate a Tandem installation
 
 program
   .command('migrate')
-  .description('Apply the pending database migrations')
+  .description('Apply the pending database migrations, then the SQL definitions that changed')
   .action(() =>
     withDatabase(async (dataSource) => {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      console.log(
-        applied.length
-          ? `applied ${applied.map((m) => m.name).join(', ')}`
-          : 'no pending migration',
-      );
+      const { migrations, definitions } = await migrate(dataSource);
+      const applied = [
+        ...migrations,
+        ...(definitions.length ? [`SQL definitions (${definitions.length} files)`] : []),
+      ];
+      console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migration');
     }),
   );
 

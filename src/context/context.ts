@@ -1,11 +1,12 @@
 import type { ContainerType } from 'type-graphql';
-import type { DataSource } from 'typeorm';
-import type { Services } from '../services';
 import type { Auth } from './auth';
-import { Loaders } from './loaders';
+import type { Loaders } from './loaders';
 
-/** What every resolver receives, over HTTP and over WebSocket alike. */
-export interface Context {
+/**
+ * What every resolver receives, over HTTP and over WebSocket alike. The context layer does not
+ * know the services (it sits below them): resolvers read `Context<Services>`.
+ */
+export interface Context<TServices = unknown> {
   auth: Auth | null;
   /**
    * The client's address (the socket's, or the one the trusted proxies forwarded: TRUST_PROXY);
@@ -14,30 +15,7 @@ export interface Context {
   clientAddress: string | null;
   loaders: Loaders;
   /** For subscription `subscribe` functions, which run outside a resolver instance. */
-  services: Services;
+  services: TServices;
   /** Resolves resolver classes to this server instance's instances (type-graphql container). */
   container: ContainerType;
-}
-
-/**
- * A request's context. Over HTTP its caller is looked up only once the document has passed the
- * limits (so a refused document costs no query), which is why `auth` is settable. Loaders are
- * made on first use, after that: a subscription's own context (one per subscription of every
- * console) mostly never loads anything, since its events run in a cohort's context. Members live
- * on the prototype, so Apollo's copy of the context (`Object.assign`) keeps them lazy.
- */
-export class RequestContext implements Context {
-  private madeLoaders: Loaders | undefined;
-
-  constructor(
-    public auth: Auth | null,
-    readonly services: Services,
-    readonly container: ContainerType,
-    private readonly dataSource: DataSource,
-    readonly clientAddress: string | null = null,
-  ) {}
-
-  get loaders(): Loaders {
-    return (this.madeLoaders ??= new Loaders(this.dataSource, this.auth, this.services.access));
-  }
 }

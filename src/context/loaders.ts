@@ -16,7 +16,7 @@ import { Customer } from '../entities/customer.entity';
 import { DedicatedHero } from '../entities/dedicated-hero.entity';
 import { RoutingDecision } from '../entities/routing-decision.entity';
 import { HelperAssignment } from '../entities/helper-assignment.entity';
-import { activeHelper } from '../services/helper/helper-sql';
+import { activeHelper } from '../services/helper/helper.store';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
 import { Message } from '../entities/message.entity';
@@ -103,13 +103,12 @@ export class Loaders {
   /** Each customer's newest conversation the caller may see. */
   readonly lastConversationOfCustomer = new DataLoader<string, Conversation | null>(
     async (customerIds) => {
-      const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
+      const visible = this.access.visibleConversations(this.auth);
       const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
-        `SELECT DISTINCT ON (t.customer_id) t.* FROM conversation t
-        WHERE t.customer_id = ANY(:customerIds) AND t.organization_id = :org AND t.deleted_at IS NULL
-          ${scope ? `AND ${scope}` : ''}
+        `SELECT DISTINCT ON (t.customer_id) t.* FROM ${visible.from} t
+        WHERE t.customer_id = ANY(:customerIds) AND t.organization_id = :org
         ORDER BY t.customer_id, t.created_at DESC, t.id DESC`,
-        { customerIds, org: this.organizationId, viewerId: this.auth?.staffId ?? null },
+        { customerIds, org: this.organizationId, ...visible.parameters },
       );
       const rows = await preparedQuery(this.dataSource, sql, values);
       const byCustomer = new Map(
@@ -160,18 +159,15 @@ export class Loaders {
   conversationsOfCustomer(
     args: ChildPageArgs & { status?: ConversationStatus | null },
   ): DataLoader<string, Page<Conversation>> {
-    const scope = this.auth ? this.access.conversationScope(this.auth, 't') : undefined;
+    const visible = this.access.visibleConversations(this.auth);
     return this.childPage(`conversations:${JSON.stringify(args)}`, Conversation, {
       parent: 't.customer_id',
+      from: `${visible.from} t`,
       order: 'created_at',
       orderProperty: 'createdAt',
       direction: 'DESC',
-      where: [
-        't.deleted_at IS NULL',
-        ...(args.status ? ['t.status = :status'] : []),
-        ...(scope ? [scope] : []),
-      ],
-      params: { status: args.status ?? null, viewerId: this.auth?.staffId ?? null },
+      where: args.status ? ['t.status = :status'] : [],
+      params: { status: args.status ?? null, ...visible.parameters },
       args,
     });
   }

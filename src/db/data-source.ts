@@ -1,9 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { types } from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from '../../migrations';
 import { TandemNamingStrategy } from './naming-strategy';
+import { installTypeParsers } from './pg-types';
 import type { Logger } from '../logger';
 
 /**
@@ -40,21 +40,6 @@ export class StatementCounter implements TypeOrmLogger {
   }
 }
 
-const TIMESTAMPTZ = 1184;
-const parseTimestamptzSlowly = types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
-
-/**
- * Sessions run in UTC, so Postgres writes times as "2026-11-24 21:24:00.123+00": read those
- * straight into a Date (the general parser's regular expressions were a tenth of a list request).
- */
-function parseTimestamptz(value: string): Date {
-  if (value.length >= 22 && value[10] === ' ' && value.endsWith('+00')) {
-    return new Date(`${value.slice(0, 10)}T${value.slice(11, -3)}Z`);
-  }
-  return parseTimestamptzSlowly(value);
-}
-types.setTypeParser(TIMESTAMPTZ, parseTimestamptz);
-
 /** Runs a background job whose statements the counter leaves out (they are not any request's). */
 export function inBackground<T>(job: () => Promise<T>): Promise<T> {
   return StatementCounter.background.run(true, job);
@@ -67,6 +52,7 @@ export interface DataSourceOptions {
 }
 
 export function createDataSource({ url, poolSize = 10, logger }: DataSourceOptions): DataSource {
+  installTypeParsers();
   return new DataSource({
     type: 'postgres',
     url,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
-import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { clientOf, poolOf } from './typeorm-adapter';
 
 /**
  * Statement texts given a name so far. Each is prepared once on every pooled connection it runs
@@ -37,9 +37,7 @@ export async function preparedQuery<Row = Record<string, unknown>>(
   const dataSource = executor instanceof DataSource ? executor : executor.connection;
   const runner = executor instanceof DataSource ? undefined : executor.queryRunner;
   const connection: Pool | PoolClient =
-    runner && !runner.isReleased
-      ? ((await (runner as PostgresQueryRunner).connect()) as PoolClient)
-      : ((dataSource.driver as unknown as { master: Pool }).master as Pool);
+    runner && !runner.isReleased ? await clientOf(runner) : poolOf(dataSource);
   dataSource.logger.logQuery(text, values);
   const started = performance.now();
   let result: QueryResult;

@@ -8,10 +8,14 @@ function columnsOf(metadata: EntityMetadata, prefix: string): Array<[string, str
   if (!byPrefix) columnMaps.set(metadata, (byPrefix = new Map()));
   let columns = byPrefix.get(prefix);
   if (!columns) {
-    columns = metadata.columns.map((column) => [
-      `${prefix}${column.databaseName}`,
-      column.propertyName,
-    ]);
+    columns = metadata.columns.map((column) => {
+      // A transformed column would need TypeORM's conversion, which this skips: none has one.
+      if (column.transformer)
+        throw new Error(
+          `${metadata.name}.${column.propertyName}: hydrate reads plain columns only`,
+        );
+      return [`${prefix}${column.databaseName}`, column.propertyName];
+    });
     byPrefix.set(prefix, columns);
   }
   return columns;
@@ -20,7 +24,11 @@ function columnsOf(metadata: EntityMetadata, prefix: string): Array<[string, str
 /**
  * Turns a raw row (snake_case columns, as pg returns them, optionally prefixed `alias_` as a
  * query builder's raw results are) into an entity instance. Much cheaper than TypeORM's own
- * hydration, which the hot list paths cannot afford.
+ * hydration, which the hot list paths cannot afford (bench/RESULTS.md, foundation); kept here by
+ * choice, not as a reach into TypeORM: it uses only its public metadata (`EntityMetadata.create`,
+ * each column's `databaseName` and `propertyName`), and the values as pg parsed them, which is
+ * what TypeORM itself would keep for the plain columns our entities have (no transformer, no
+ * embedded columns: the first is refused above; relations are loaded by the loaders).
  */
 export function hydrate<T extends ObjectLiteral>(
   dataSource: DataSource,

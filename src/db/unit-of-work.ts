@@ -1,8 +1,9 @@
-import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
-import { appendEventsAndCommit, type PendingEvent } from '../subscriptions/event-log';
-import type { EventEnvelope, PubSubEngine } from '../subscriptions/pubsub';
+import { appendEventsAndCommit } from './event-store';
+import type { EventEnvelope, EventPublisher, PendingEvent } from './events';
+import { StreamSequencer } from './stream-sequencer';
+import { clientOf, markTransactionEnded } from './typeorm-adapter';
 
 /** A transaction in progress, and what it will announce once committed. */
 export class Tx {
@@ -15,18 +16,28 @@ export class Tx {
   constructor(readonly manager: EntityManager) {}
 
   /**
-   * An event on a stream, to be published after commit. It is logged (and its seq decided, by
-   * Postgres) with the transaction's other events in its last statement: a stream's writers
-   * queue on its sequence row, so it is taken as late as possible, just before the commit.
-   * A rolled-back transaction logs and publishes nothing.
+   * Events on their streams, to be published after commit: the one way a service logs events.
+   * Either one (its stream, organization and payload) or those an SQL rule run in this
+   * transaction returned. They are logged (and their seq decided, by Postgres) together in the
+   * transaction's last statement: a stream's writers queue on its sequence row, so it is taken as
+   * late as possible, just before the commit. A rolled-back transaction logs and publishes nothing.
    */
-  emit(stream: string, organizationId: string, payload: object): void {
-    this.pending.push({ stream, org: organizationId, payload: payload as Record<string, unknown> });
-  }
-
-  /** Events a SQL function returned unlogged, to be logged with the transaction's own. */
-  enqueue(events: PendingEvent[]): void {
-    this.pending.push(...events);
+  emit(stream: string, organizationId: string, payload: object): void;
+  emit(events: readonly PendingEvent[]): void;
+  emit(
+    streamOrEvents: string | readonly PendingEvent[],
+    organizationId?: string,
+    payload?: object,
+  ) {
+    if (typeof streamOrEvents === 'string') {
+      this.pending.push({
+        stream: streamOrEvents,
+        org: organizationId as string,
+        payload: payload as Record<string, unknown>,
+      });
+    } else {
+      this.pending.push(...streamOrEvents);
+    }
   }
 
   /** The events to log as the transaction's last statement; none are pending afterwards. */
@@ -49,13 +60,22 @@ export class Tx {
   }
 }
 
-/** Service methods run their rules in one transaction and publish only after it commits. */
+/**
+ * Service methods run their rules in one transaction and publish only after it commits. The
+ * events of a statement that committed on its own (an SQL rule run as one statement: a lock
+ * operation, a drain of the queue) go out through `publishEvents` (numbered in the statement) or
+ * `sequence` (logged pending: numbered now, then published).
+ */
 export class UnitOfWork {
+  private readonly sequencer: StreamSequencer;
+
   constructor(
     readonly dataSource: DataSource,
-    private readonly pubsub: PubSubEngine,
+    private readonly publisher: EventPublisher,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sequencer = new StreamSequencer(dataSource, (events) => this.publishEvents(events));
+  }
 
   async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
@@ -91,21 +111,36 @@ export class UnitOfWork {
       await runner.commitTransaction();
       return;
     }
-    const client = (await runner.connect()) as PoolClient;
+    const client = await clientOf(runner);
     const logger = this.dataSource.logger;
     tx.events.push(
       ...(await appendEventsAndCommit(client, pending, (sql) => logger.logQuery(sql))),
     );
-    // TypeORM's runner did not send this COMMIT: tell it the transaction is over.
-    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
+    markTransactionEnded(runner);
+  }
+
+  /** Hands the events a statement numbered and committed on its own to the PubSub. */
+  publishEvents(events: EventEnvelope[]): void {
+    this.publish({ events, broadcasts: [] });
   }
 
   /**
-   * Publishes events a statement logged and committed on its own (a single-statement SQL
-   * function run outside any transaction).
+   * Has the events a statement logged pending on these streams, and committed, numbered and
+   * handed to the PubSub (one sequencer run per stream at a time on this instance); resolves
+   * once they are.
    */
-  publishEvents(events: EventEnvelope[]): void {
-    this.publish({ events, broadcasts: [] });
+  async sequence(streams: string[]): Promise<void> {
+    await Promise.all(streams.map((stream) => this.sequencer.sequence(stream)));
+  }
+
+  /** Numbers what other instances logged pending and never numbered; answers how many streams. */
+  sequenceStale(): Promise<number> {
+    return this.sequencer.sequenceStale();
+  }
+
+  /** Resolves once the numbering under way has ended (a stopping instance, before its database goes). */
+  settled(): Promise<void> {
+    return this.sequencer.settled();
   }
 
   /**
@@ -116,10 +151,10 @@ export class UnitOfWork {
    */
   private publish(tx: Pick<Tx, 'events' | 'broadcasts'>): void {
     for (const event of tx.events) {
-      this.pubsub.publish(event.stream, event).catch(ignore);
+      this.publisher.publish(event.stream, event).catch(ignore);
     }
     for (const { topic, message } of tx.broadcasts) {
-      this.pubsub.publish(topic, message).catch(ignore);
+      this.publisher.publish(topic, message).catch(ignore);
     }
   }
 }

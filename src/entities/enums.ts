@@ -24,8 +24,6 @@ export enum Channel {
   WHATSAPP = 'WHATSAPP',
 }
 
-export const MESSAGING_CHANNELS: readonly Channel[] = [Channel.CHAT, Channel.SMS, Channel.WHATSAPP];
-
 export enum ContactKind {
   PHONE = 'PHONE',
   EMAIL = 'EMAIL',

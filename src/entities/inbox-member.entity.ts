@@ -41,7 +41,7 @@ export class InboxMember {
 
   /**
    * Open conversations the member holds in the inbox: what R8 ranks by. Kept by triggers on
-   * conversation and inbox_member (migration OpenCountPerMember), never written by the server.
+   * conversation and inbox_member (src/services/routing/routing.sql), never written by the server.
    */
   @Column('integer', { default: 0 })
   openCount: number;

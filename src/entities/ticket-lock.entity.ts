@@ -16,7 +16,7 @@ import { Staff } from './staff.entity';
 /**
  * The co-working lock of one ticket (a conversation). The row outlives its holders: a free
  * ticket has no session, and `token` keeps growing with every acquisition (the fencing token).
- * Every change goes through the SQL functions of migration CoWorkingLocks, one statement each.
+ * Every change goes through the SQL functions of src/services/lock/lock.sql, one statement each.
  */
 @Entity('ticket_lock')
 @Index('uq_ticket_lock_session_id', ['sessionId'], {

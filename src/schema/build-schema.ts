@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import type { Context } from '../context/context';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
@@ -27,7 +28,6 @@ import {
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
 import { authChecker } from './auth';
-import { DateTimeScalar } from './scalars';
 import { validateArguments } from './validate-arguments';
 
 export const RESOLVERS = [
@@ -63,7 +63,9 @@ let schema: Promise<GraphQLSchema> | undefined;
 export function getSchema(): Promise<GraphQLSchema> {
   schema ??= buildSchema({
     resolvers: RESOLVERS,
-    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // graphql-scalars' DateTime: RFC 3339 in, toISOString out (milliseconds, Z) for Dates and for
+    // the ISO strings of events that crossed Redis.
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     authChecker,
     validateFn: validateArguments,
     container: ({ context }) => (context as Context).container,

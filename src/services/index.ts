@@ -14,8 +14,10 @@ import { HelperService } from './helper/helper.service';
 import { Assignments } from './routing/assignments';
 import { HeroService } from './routing/hero.service';
 import { RoutingService } from './routing/routing.service';
+import { RoutingStore } from './routing/routing.store';
 import { InboxService } from './inbox/inbox.service';
 import { LockService } from './lock/lock.service';
+import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StaffService } from './staff/staff.service';
@@ -31,11 +33,19 @@ export interface ServiceDeps {
 export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService();
-  const locks = new LockService(uow, access, hub, config, logger);
+  const locks = new LockService(uow, new LockStore(uow.dataSource), access, hub, config, logger);
   const auth = new AuthService(uow, config, locks);
   const helpers = new HelperService(uow, access, hub);
   const assignments = new Assignments(locks);
-  const routing = new RoutingService(uow, access, assignments, config, logger, hub);
+  const routing = new RoutingService(
+    uow,
+    new RoutingStore(uow.dataSource),
+    access,
+    assignments,
+    config,
+    logger,
+    hub,
+  );
   const messages = new MessageService(uow, access, helpers);
   return {
     access,

@@ -1,5 +1,4 @@
-import type { PoolClient, QueryResult } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from './pubsub';
 import { preparedQuery } from '../db/prepared';
 
@@ -26,49 +25,6 @@ export const MAX_REPLAY = 1000;
 export const REPLAY_PAGE_BYTES = 64 * 1024;
 /** Events one page of a subscriber's replay may hold. */
 const REPLAY_PAGE_EVENTS = 256;
-
-/** An event not logged yet: its stream and organization, and what it says. */
-export interface PendingEvent {
-  stream: string;
-  org: string;
-  payload: Record<string, unknown>;
-}
-
-/**
- * Logs events and hands out their stream sequences (SQL function `tandem_append_events`, shared
- * with the lock functions), in stream order; each stream's `stream_seq` row stays locked until
- * the transaction ends, which orders a stream's writers. Answers the envelopes to publish.
- */
-export async function appendEvents(
-  manager: EntityManager,
-  events: PendingEvent[],
-): Promise<EventEnvelope[]> {
-  const [row] = await preparedQuery<{ events: EventEnvelope[] }>(manager, appendStatement('$1'), [
-    JSON.stringify(events),
-  ]);
-  return row?.events ?? [];
-}
-
-/**
- * `appendEvents` as a transaction's last statement, sent in one message with its COMMIT (two
- * statements of the simple protocol): the streams' rows the append takes are held until the
- * commit, so no round trip through this process may sit between the two. `logQuery` sees both.
- */
-export async function appendEventsAndCommit(
-  client: PoolClient,
-  events: PendingEvent[],
-  logQuery: (sql: string) => void,
-): Promise<EventEnvelope[]> {
-  const append = appendStatement(`${client.escapeLiteral(JSON.stringify(events))}::jsonb`);
-  logQuery(append);
-  logQuery('COMMIT');
-  const [appended] = (await client.query(`${append}; COMMIT`)) as unknown as QueryResult[];
-  return (appended?.rows[0] as { events: EventEnvelope[] } | undefined)?.events ?? [];
-}
-
-function appendStatement(events: string): string {
-  return `SELECT tandem_append_events(${events}) AS events`;
-}
 
 export class EventLogReader {
   constructor(private readonly dataSource: DataSource) {}
@@ -135,29 +91,5 @@ export class EventLogReader {
       [stream],
     );
     return rows.length ? Number(rows[0]?.last_seq) : 0;
-  }
-}
-
-/**
- * Deletes events older than the retention (in batches, so no long lock). Resume cursors older
- * than that replay only what is left; state streams (locks) start from a snapshot anyway.
- */
-export async function pruneEventLog(
-  dataSource: DataSource,
-  retentionHours: number,
-): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const [row] = (await dataSource.query(
-      `WITH gone AS (
-         DELETE FROM event_log WHERE ctid IN (
-           SELECT ctid FROM event_log WHERE at < now() - $1 * interval '1 hour' LIMIT 5000)
-         RETURNING 1)
-       SELECT count(*)::int AS count FROM gone`,
-      [retentionHours],
-    )) as Array<{ count: number }>;
-    const count = row?.count ?? 0;
-    deleted += count;
-    if (count < 5000) return deleted;
   }
 }

@@ -3,15 +3,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis from 'ioredis';
 import type { Logger } from '../logger';
 
-/** What travels between instances: plain JSON only (a Date would arrive as a string). */
-export interface EventEnvelope<P = Record<string, unknown>> {
-  stream: string;
-  /** Position in the stream, decided by Postgres; consecutive, starting at 1. */
-  seq: number;
-  /** ISO-8601. */
-  at: string;
-  payload: P;
-}
+export type { EventEnvelope } from '../db/events';
 
 /** One interface, two engines: in-process for a single instance, Redis between instances. */
 export interface PubSubEngine {

@@ -1,8 +1,6 @@
 import type WebSocket from 'ws';
 import { PeriodicJob } from '../jobs/periodic-job';
 import type { Logger } from '../logger';
-import type { AuthService } from '../services/auth/auth.service';
-import type { ClientSessionService } from '../services/session/client-session.service';
 import type { PubSubEngine } from './pubsub';
 import { type SessionsRevokedMessage, Topics } from './topics';
 
@@ -18,6 +16,14 @@ export const CloseCodes = {
   /** Something unexpected failed (details are logged, never sent). */
   InternalServerError: 4500,
 } as const;
+
+/** What the registry asks of the session rules (the services answer it; server.ts wires them). */
+export interface WindowSessions {
+  /** Marks these windows seen now. */
+  touch(windowIds: string[]): Promise<void>;
+  /** Those of these sessions that are still live (not revoked nor expired, their staff active). */
+  liveSessionIds(ids: string[]): Promise<Set<string>>;
+}
 
 interface LiveSocket {
   socket: WebSocket;
@@ -38,8 +44,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly pubsub: PubSubEngine,
-    private readonly auth: AuthService,
-    private readonly clientSessions: ClientSessionService,
+    private readonly sessions: WindowSessions,
     private readonly logger: Logger,
     private readonly checkEveryMs: number,
   ) {}
@@ -80,7 +85,7 @@ export class SessionRegistry {
     const ids = [...this.windows.keys()];
     if (ids.length > 0) {
       try {
-        await this.clientSessions.touch(ids);
+        await this.sessions.touch(ids);
       } catch (error) {
         this.keptAliveAt = undefined;
         throw error;
@@ -88,7 +93,7 @@ export class SessionRegistry {
     }
     this.keptAliveAt = Date.now();
     if (ids.length === 0) return;
-    const live = await this.auth.liveSessionIds(ids);
+    const live = await this.sessions.liveSessionIds(ids);
     this.closeSessions(new Set(ids.filter((id) => !live.has(id))), 'Session ended');
   }
 

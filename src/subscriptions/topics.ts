@@ -2,25 +2,43 @@
  * Stream and topic names. Every stream is scoped by organization and by the record its
  * subscribers watch, so that an event reaches only the sockets that asked for it.
  */
+
+/** The kinds of record a stream is scoped by. */
+export type StreamRecord = 'inbox' | 'customer' | 'staff';
+
+/**
+ * `org:{organization}:{record kind}:{record id}:{topic}`: every stream's name. The SQL that logs
+ * events builds the same names with `tandem_stream` (src/subscriptions/streams.sql); a test
+ * compares the two.
+ */
+export function streamName(
+  organizationId: string,
+  record: StreamRecord,
+  recordId: string,
+  topic: string,
+): string {
+  return `org:${organizationId}:${record}:${recordId}:${topic}`;
+}
+
 export const Streams = {
   /** Conversation events of one inbox (`conversationEvents(inboxId)`). */
   inboxConversations: (organizationId: string, inboxId: string) =>
-    `org:${organizationId}:inbox:${inboxId}:conversations`,
-  /** Ticket lock events of one inbox (`ticketLockEvents(inboxId)`); SQL's tandem_lock_stream. */
+    streamName(organizationId, 'inbox', inboxId, 'conversations'),
+  /** Ticket lock events of one inbox (`ticketLockEvents(inboxId)`). */
   inboxLocks: (organizationId: string, inboxId: string) =>
-    `org:${organizationId}:inbox:${inboxId}:locks`,
+    streamName(organizationId, 'inbox', inboxId, 'locks'),
   /** Helper changes of one customer (`helperChanges(customerId)`, H10). */
   customerHelpers: (organizationId: string, customerId: string) =>
-    `org:${organizationId}:customer:${customerId}:helpers`,
+    streamName(organizationId, 'customer', customerId, 'helpers'),
   /** Changes to whom one staff member helps (`helperChanges` without a customer). */
   staffHelping: (organizationId: string, staffId: string) =>
-    `org:${organizationId}:staff:${staffId}:helping`,
+    streamName(organizationId, 'staff', staffId, 'helping'),
   /** Conversations given to or taken from one staff member (`myAssignments`). */
   staffAssignments: (organizationId: string, staffId: string) =>
-    `org:${organizationId}:staff:${staffId}:assignments`,
+    streamName(organizationId, 'staff', staffId, 'assignments'),
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
-    `org:${organizationId}:staff:${staffId}:notifications`,
+    streamName(organizationId, 'staff', staffId, 'notifications'),
 } as const;
 
 /** Instance-to-instance messages that are not streams (no sequence, not logged). */

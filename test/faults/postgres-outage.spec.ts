@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MeDocument, OpenTicketDocument, TicketLocksDocument } from '../generated/graphql';
 import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/db/migrate';
 import { freePort } from '../../src/db/embedded-postgres';
 import {
   childEnv,
@@ -38,7 +39,7 @@ class OwnCluster {
     await cluster.restart();
     const migrated = createDataSource({ url: cluster.url, poolSize: 1 });
     await migrated.initialize();
-    await migrated.runMigrations({ transaction: 'each' });
+    await migrate(migrated);
     await migrated.destroy();
     return cluster;
   }

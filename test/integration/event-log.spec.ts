@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { UnitOfWork } from '../../src/db/unit-of-work';
 import { createLogger } from '../../src/logger';
-import { appendEvents, pruneEventLog } from '../../src/subscriptions/event-log';
+import { appendEvents, pruneEventLog } from '../../src/db/event-store';
 import { eventually, newOrg } from '../support/factories';
 import { startTestServer, type TestServer } from '../support/server';
 

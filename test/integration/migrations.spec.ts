@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { createDataSource } from '../../src/db/data-source';
+import { migrate, revertLastMigration } from '../../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /** What the migrations made: tables and our functions, by name. */
@@ -36,10 +37,10 @@ describe('migrations', () => {
     const migrated = await schemaObjects(dataSource);
     expect(migrated).toContain('function tandem_append_events(jsonb)');
 
-    for (let i = 0; i < MIGRATIONS.length; i += 1) await dataSource.undoLastMigration();
+    for (let i = 0; i < MIGRATIONS.length; i += 1) await revertLastMigration(dataSource);
     expect(await schemaObjects(dataSource)).toEqual([]);
 
-    await dataSource.runMigrations();
+    await migrate(dataSource);
     expect(await schemaObjects(dataSource)).toEqual(migrated);
     expect(await dataSource.showMigrations()).toBe(false);
   });

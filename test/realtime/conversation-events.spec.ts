@@ -4,7 +4,7 @@ import {
   type ConversationEventsSubscription,
 } from '../generated/graphql';
 import { Streams } from '../../src/subscriptions/topics';
-import { appendEvents } from '../../src/subscriptions/event-log';
+import { appendEvents } from '../../src/db/event-store';
 import {
   eventually,
   newAgent,

@@ -7,9 +7,9 @@ import { openWindow, watchLocks, type Window } from '../support/windows';
 
 /**
  * A lock operation commits its change and its events unnumbered; the events are numbered just
- * after (migration LockEventsSequencedAfterCommit). These tests stop in between, as an instance
- * that dies after a commit would: the operation's SQL function is run on its own, its events
- * left for whoever comes next.
+ * after (tandem_append_pending, then the sequencer: src/db/event-log.sql). These tests stop in
+ * between, as an instance that dies after a commit would: the operation's SQL function is run on
+ * its own, its events left for whoever comes next.
  */
 describe('lock events numbered after their operation commits', () => {
   let server: TestServer;

@@ -9,6 +9,7 @@ import {
   type EmbeddedPostgres,
 } from '../../src/db/embedded-postgres';
 import { createDataSource } from '../../src/db/data-source';
+import { migrate } from '../../src/db/migrate';
 import { createLogger } from '../../src/logger';
 
 declare global {
@@ -95,7 +96,7 @@ async function startPostgres(
     poolSize: 1,
   });
   await migrated.initialize();
-  await migrated.runMigrations({ transaction: 'each' });
+  await migrate(migrated);
   await migrated.destroy();
   return { url: serverUrl.toString(), embedded };
 }

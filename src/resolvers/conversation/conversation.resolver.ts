@@ -13,6 +13,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import type { Services } from '../../services';
 import { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
@@ -113,7 +114,7 @@ export class ConversationResolver {
     description: 'Conversation events of one inbox, each with its per-inbox seq.',
     subscribe: ({ args, context }) => {
       const { inboxId, after } = args as ConversationEventsArgs;
-      return (context as Context).services.conversationEvents.subscribe(
+      return (context as Context<Services>).services.conversationEvents.subscribe(
         authOf(context),
         inboxId,
         after ?? undefined,

@@ -15,6 +15,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import type { Services } from '../../services';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { HelperAssignment } from '../../entities/helper-assignment.entity';
@@ -85,7 +86,7 @@ export class HelperResolver {
   @Subscription(() => HelperChangeEvent, {
     description: "A SNAPSHOT of the customer's helpers (or of whom you help), then each change.",
     subscribe: ({ args, context }) =>
-      (context as Context).services.helpers.subscribeChanges(
+      (context as Context<Services>).services.helpers.subscribeChanges(
         authOf(context),
         (args as HelperChangesArgs).customerId,
       ),
@@ -101,7 +102,7 @@ export class HelperResolver {
   @Subscription(() => NotificationEvent, {
     description: 'When a customer you help starts a conversation or writes. Resume with `after`.',
     subscribe: ({ args, context }) =>
-      (context as Context).services.helpers.subscribeNotifications(
+      (context as Context<Services>).services.helpers.subscribeNotifications(
         authOf(context),
         (args as NotificationsArgs).after ?? undefined,
       ),

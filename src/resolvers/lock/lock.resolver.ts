@@ -12,6 +12,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import type { Services } from '../../services';
 import { authOf, CurrentAuth } from '../../schema/decorators';
 import { LockService } from '../../services/lock/lock.service';
 import type { TicketLockEventPayload } from '../../subscriptions/payloads';
@@ -114,7 +115,10 @@ export class LockResolver {
     description:
       'First a SNAPSHOT of every lock of the inbox, then each change, with its per-inbox seq.',
     subscribe: ({ args, context }) =>
-      (context as Context).services.locks.subscribe(authOf(context), (args as InboxArgs).inboxId),
+      (context as Context<Services>).services.locks.subscribe(
+        authOf(context),
+        (args as InboxArgs).inboxId,
+      ),
   })
   ticketLockEvents(
     @Root() envelope: EventEnvelope<TicketLockEventPayload>,

@@ -12,6 +12,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import type { Services } from '../../services';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { DedicatedHero } from '../../entities/dedicated-hero.entity';
@@ -82,7 +83,7 @@ export class RoutingResolver {
     description: 'Conversations given to you or taken from you. Resume with `after`.',
     subscribe: ({ args, context }) => {
       const auth = authOf(context);
-      return (context as Context).services.routing.subscribeAssignments(
+      return (context as Context<Services>).services.routing.subscribeAssignments(
         auth,
         (args as MyAssignmentsArgs).after ?? undefined,
       );

@@ -13,8 +13,6 @@ import { Organization } from '../../entities/organization.entity';
 import {
   BadInputError,
   ConflictError,
-  DomainError,
-  ErrorCode,
   ForbiddenError,
   NotFoundError,
 } from '../../errors/domain-error';
@@ -145,7 +143,7 @@ export class ConversationService {
       if (!assignee.active) throw new BadInputError('staffId', `${assignee.name} is deactivated`);
       if (conversation.assigneeId === assignee.id) return conversation;
       if (taking && !can(auth, Permission.AssignConversationsToAnyone)) {
-        await this.requireUnderCapacity(tx, assignee.id, conversation.inboxId);
+        await this.routing.requireUnderCapacity(tx, assignee.id, conversation.inboxId);
       }
       const previousAssignee = conversation.assigneeId;
       const actor = actorOf(auth);
@@ -222,14 +220,12 @@ export class ConversationService {
   }
 
   list(auth: Auth, filter: ConversationFilter, page: PageRequest): Promise<Page<Conversation>> {
+    const visible = this.access.visibleConversations(auth);
     const query = this.uow.dataSource
       .getRepository(Conversation)
       .createQueryBuilder('conversation')
-      .where('conversation.organization_id = :org AND conversation.deleted_at IS NULL', {
-        org: auth.organizationId,
-      });
-    const scope = this.access.conversationScope(auth, 'conversation');
-    if (scope) query.andWhere(scope, { viewerId: auth.staffId });
+      .where('conversation.organization_id = :org', { org: auth.organizationId })
+      .andWhere(`conversation.id IN (SELECT v.id FROM ${visible.from} v)`, visible.parameters);
     const columns = {
       inboxId: 'inbox_id',
       customerId: 'customer_id',
@@ -248,24 +244,6 @@ export class ConversationService {
   private freedCapacity(tx: Tx, conversation: Conversation): void {
     if (conversation.assigneeId)
       this.routing.drainAfterCommit(tx, conversation.organizationId, conversation.inboxId);
-  }
-
-  private async requireUnderCapacity(tx: Tx, staffId: string, inboxId: string): Promise<void> {
-    // The agent's row lock orders this against routing, which fills agents under the same lock.
-    await tx.manager.query('SELECT 1 FROM staff WHERE id = $1 FOR UPDATE', [staffId]);
-    const [row] = (await tx.manager.query(
-      'SELECT tandem_open_count($1, $2)::int AS open, agent_capacity AS capacity FROM inbox WHERE id = $2',
-      [staffId, inboxId],
-    )) as Array<{ open: number; capacity: number }>;
-    if (row && row.open >= row.capacity) {
-      throw new DomainError(
-        ErrorCode.CAPACITY_REACHED,
-        `You already hold ${row.open} open conversations of this inbox, its maximum`,
-        {
-          capacity: row.capacity,
-        },
-      );
-    }
   }
 
   private async requireOpen(tx: Tx, auth: Auth, conversationId: string): Promise<Conversation> {

@@ -20,7 +20,7 @@ import {
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { snapshotOf } from '../../subscriptions/snapshot';
 import { Streams } from '../../subscriptions/topics';
-import { activeHelper } from './helper-sql';
+import { activeHelper } from './helper.store';
 
 export interface AddedHelper {
   assignment: HelperAssignment;

@@ -3,7 +3,6 @@ import { isUuid } from '../../authz/access-policy';
 import { seesAllInboxes } from '../../authz/permissions';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
-import { preparedQuery } from '../../db/prepared';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import type { Conversation } from '../../entities/conversation.entity';
 import {
@@ -13,28 +12,12 @@ import {
   NotFoundError,
   UnauthenticatedError,
 } from '../../errors/domain-error';
+import type { Logger } from '../../logger';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
-import type { Logger } from '../../logger';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
-import type { PendingEvent } from '../../subscriptions/event-log';
-import { StreamSequencer } from '../../subscriptions/stream-sequencer';
 import { Streams } from '../../subscriptions/topics';
-
-/** What the lock functions of migration CoWorkingLocks answer. */
-interface LockOutcome {
-  outcome:
-    | 'ACQUIRED'
-    | 'LOCKED_BY_OTHER'
-    | 'NOT_FOUND'
-    | 'SESSION_ENDED'
-    | 'NOT_HELD'
-    | 'RELEASED'
-    | 'ENTERED';
-  lock?: TicketLockSnapshot;
-  /** The lock streams the function logged events to, unnumbered: to sequence now it has committed. */
-  events?: string[];
-}
+import type { LockOutcome, LockStore, TicketCall } from './lock.store';
 
 export type OpenTicketResult =
   { acquired: true; lock: TicketLockSnapshot } | { acquired: false; lock: TicketLockSnapshot };
@@ -52,23 +35,21 @@ export class LockedError extends DomainError {
 }
 
 /**
- * Co-working ticket locks (L1–L11). The decisions are made by SQL functions, one statement per
- * operation, so that they hold across server instances; this service picks the caller's
- * window, runs them, and once the statement has committed has its events numbered and published
- * (numbering them inside it would make an inbox's windows wait for each other's commits).
+ * Co-working ticket locks (L1–L11). The decisions are made by SQL functions (lock.sql), one
+ * statement per operation, so that they hold across server instances; this service picks the
+ * caller's window, runs them, and once the statement has committed has its events numbered and
+ * published (numbering them inside it would make an inbox's windows wait for each other's
+ * commits).
  */
 export class LockService {
-  private readonly sequencer: StreamSequencer;
-
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly store: LockStore,
     private readonly access: AccessPolicy,
     private readonly hub: EventHub,
     private readonly config: Config,
     private readonly logger: Logger,
-  ) {
-    this.sequencer = new StreamSequencer(uow.dataSource, (events) => uow.publishEvents(events));
-  }
+  ) {}
 
   private get ttl(): string {
     return `${this.config.lockTtlSeconds} seconds`;
@@ -76,28 +57,22 @@ export class LockService {
 
   async open(auth: Auth, conversationId: string): Promise<OpenTicketResult> {
     const window = requireWindow(auth);
-    const result = await this.call('tandem_open_ticket', [
-      ...this.ticketArgs(auth, conversationId),
-      window,
-      auth.staffId,
-      seesAllInboxes(auth),
-      this.ttl,
-      actorOf(auth),
-    ]);
+    const result = await this.committed(
+      await this.store.openTicket(this.ticketCall(auth, conversationId, () => window)),
+      conversationId,
+    );
     const lock = result.lock as TicketLockSnapshot;
     return result.outcome === 'ACQUIRED' ? { acquired: true, lock } : { acquired: false, lock };
   }
 
   /** Releases the caller's lock on the ticket; a ticket that is not held is not an error. */
   async release(auth: Auth, conversationId: string): Promise<TicketLockSnapshot | null> {
-    const result = await this.call('tandem_release_ticket', [
-      ...this.ticketArgs(auth, conversationId),
-      requireWindow(auth),
-      auth.staffId,
-      seesAllInboxes(auth),
-      this.ttl,
-      actorOf(auth),
-    ]);
+    const result = await this.committed(
+      await this.store.releaseTicket(
+        this.ticketCall(auth, conversationId, () => requireWindow(auth)),
+      ),
+      conversationId,
+    );
     if (result.outcome === 'LOCKED_BY_OTHER')
       throw new LockedError(result.lock as TicketLockSnapshot);
     return result.outcome === 'RELEASED' ? (result.lock ?? null) : null;
@@ -105,35 +80,28 @@ export class LockService {
 
   /** Takes the ticket from whoever holds it (L5); an API key only frees it. */
   async forceRelease(auth: Auth, conversationId: string): Promise<TicketLockSnapshot | null> {
-    const result = await this.call('tandem_force_release_ticket', [
-      ...this.ticketArgs(auth, conversationId),
-      auth.staffId ? requireWindow(auth) : null,
-      auth.staffId,
-      seesAllInboxes(auth),
-      this.ttl,
-      actorOf(auth),
-    ]);
+    const window = () => (auth.staffId ? requireWindow(auth) : null);
+    const result = await this.committed(
+      await this.store.forceReleaseTicket(this.ticketCall(auth, conversationId, window)),
+      conversationId,
+    );
     return result.outcome === 'ACQUIRED' ? (result.lock ?? null) : null;
   }
 
   /** The window works in this inbox now; a lock it held elsewhere is released (L3). */
   async enterInbox(auth: Auth, inboxId: string): Promise<void> {
     const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
-    await this.call('tandem_enter_inbox', [
-      requireWindow(auth),
-      inbox.id,
-      actorOf(auth),
-      'switched inbox',
-    ]);
+    const window = requireWindow(auth);
+    await this.committed(
+      await this.store.enterInbox(window, inbox.id, actorOf(auth), 'switched inbox'),
+    );
   }
 
   async leaveInbox(auth: Auth): Promise<void> {
-    await this.call('tandem_enter_inbox', [
-      requireWindow(auth),
-      null,
-      actorOf(auth),
-      'left the inbox',
-    ]);
+    const window = requireWindow(auth);
+    await this.committed(
+      await this.store.enterInbox(window, null, actorOf(auth), 'left the inbox'),
+    );
   }
 
   /** Every live lock of the inbox. */
@@ -159,11 +127,7 @@ export class LockService {
     note: string,
   ): Promise<void> {
     if (sessionIds.length === 0) return;
-    const [row] = (await tx.manager.query(
-      'SELECT tandem_release_session_locks($1, $2, $3) AS events',
-      [sessionIds, actor, note],
-    )) as Array<{ events: PendingEvent[] }>;
-    tx.enqueue(row?.events ?? []);
+    tx.emit(await this.store.releaseSessionLocks(tx.manager, sessionIds, actor, note));
   }
 
   /**
@@ -178,19 +142,17 @@ export class LockService {
     note: string,
     options: { keepHolder?: string; onlyIfHeld?: boolean } = {},
   ): Promise<void> {
-    const [row] = (await tx.manager.query(
-      'SELECT tandem_ticket_moved($1, $2, $3, $4, $5, $6, $7) AS events',
-      [
-        conversation.organizationId,
-        conversation.id,
-        conversation.inboxId,
+    tx.emit(
+      await this.store.ticketMoved(tx.manager, {
+        organizationId: conversation.organizationId,
+        conversationId: conversation.id,
+        inboxId: conversation.inboxId,
         actor,
         note,
-        options.keepHolder ?? null,
-        options.onlyIfHeld ?? false,
-      ],
-    )) as Array<{ events: PendingEvent[] }>;
-    tx.enqueue(row?.events ?? []);
+        keepStaffId: options.keepHolder ?? null,
+        onlyIfHeld: options.onlyIfHeld ?? false,
+      }),
+    );
   }
 
   /**
@@ -199,13 +161,9 @@ export class LockService {
    * streams it had events for.
    */
   async sweep(): Promise<number> {
-    const [row] = (await this.uow.dataSource.query(
-      'SELECT tandem_sweep_dead_locks($1, $2) AS streams',
-      [this.ttl, SYSTEM_ACTOR],
-    )) as Array<{ streams: string[] }>;
-    const streams = row?.streams ?? [];
-    await this.sequence(streams);
-    return streams.length + (await this.sequencer.sequenceStale());
+    const streams = await this.store.sweepDeadLocks(this.ttl, SYSTEM_ACTOR);
+    await this.uow.sequence(streams);
+    return streams.length + (await this.uow.sequenceStale());
   }
 
   /**
@@ -213,48 +171,45 @@ export class LockService {
    * instance leaves nothing for another's sweeper to find a second later.
    */
   settled(): Promise<void> {
-    return this.sequencer.settled();
+    return this.uow.settled();
   }
 
   private async snapshot(organizationId: string, inboxId: string): Promise<StreamSnapshot> {
-    const [row] = await preparedQuery<{
-      snapshot: { seq: number; locks: TicketLockSnapshot[]; events: EventEnvelope[] };
-    }>(this.uow.dataSource, 'SELECT tandem_lock_snapshot($1, $2, $3) AS snapshot', [
-      organizationId,
-      inboxId,
-      this.ttl,
-    ]);
-    const { seq, locks, events } = row?.snapshot ?? { seq: 0, locks: [], events: [] };
+    const { seq, locks, events } = await this.store.snapshot(organizationId, inboxId, this.ttl);
     // Events it numbered on its way (their operations had committed, not yet been numbered).
     if (events.length) this.uow.publishEvents(events);
     return { seq, payload: { kind: TicketLockEventKind.SNAPSHOT, locks } };
   }
 
-  private async sequence(streams: string[]): Promise<void> {
-    await Promise.all(streams.map((stream) => this.sequencer.sequence(stream)));
-  }
-
-  private ticketArgs(auth: Auth, conversationId: string): [string, string] {
+  /** The call's arguments; the conversation id is checked before the caller's `window`. */
+  private ticketCall(auth: Auth, conversationId: string, window: () => string | null): TicketCall {
     if (!isUuid(conversationId)) throw new NotFoundError('Conversation', conversationId);
-    return [auth.organizationId, conversationId];
+    return {
+      organizationId: auth.organizationId,
+      conversationId,
+      sessionId: window(),
+      staffId: auth.staffId,
+      seesAll: seesAllInboxes(auth),
+      ttl: this.ttl,
+      actor: actorOf(auth),
+    };
   }
 
-  /** Runs one lock function (it commits on its own), then has what it logged numbered and published. */
-  private async call(fn: string, args: unknown[]): Promise<LockOutcome> {
-    const placeholders = args.map((_, index) => `$${index + 1}`).join(', ');
-    const [row] = await preparedQuery<{ result: LockOutcome }>(
-      this.uow.dataSource,
-      `SELECT ${fn}(${placeholders}) AS result`,
-      args,
-    );
-    const result = row?.result as LockOutcome;
+  /**
+   * An operation has committed: has what it logged numbered and published, and turns its refusals
+   * into errors.
+   */
+  private async committed(result: LockOutcome, conversationId?: string): Promise<LockOutcome> {
     // Not awaited: the operation is done once committed, and its events reach every watcher
     // (the caller's too) through the stream. Had they to be numbered before it answered, each
     // window of a busy inbox would wait for a sequencer's commit as well as its own.
-    this.sequence(result.events ?? []).catch((error: unknown) =>
-      this.logger.error('numbering lock events failed (the sweeper will)', error),
-    );
-    if (result.outcome === 'NOT_FOUND') throw new NotFoundError('Conversation', args[1] as string);
+    this.uow
+      .sequence(result.events ?? [])
+      .catch((error: unknown) =>
+        this.logger.error('numbering lock events failed (the sweeper will)', error),
+      );
+    if (result.outcome === 'NOT_FOUND')
+      throw new NotFoundError('Conversation', conversationId as string);
     if (result.outcome === 'SESSION_ENDED')
       throw new UnauthenticatedError('This window has ended: reconnect');
     return result;

@@ -1,20 +1,20 @@
 import type { AccessPolicy } from '../../authz/access-policy';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, SYSTEM_ACTOR, actorOf } from '../../context/auth';
-import { preparedQuery } from '../../db/prepared';
 import { hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Conversation } from '../../entities/conversation.entity';
 import { DedicatedHero } from '../../entities/dedicated-hero.entity';
 import { Channel, ConversationStatus, RoutingReason } from '../../entities/enums';
 import type { Staff } from '../../entities/staff.entity';
-import { ConflictError, ForbiddenError } from '../../errors/domain-error';
+import { ConflictError, DomainError, ErrorCode, ForbiddenError } from '../../errors/domain-error';
 import type { Logger } from '../../logger';
 import type { EventHub } from '../../subscriptions/event-hub';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
 import { CoalescedRuns } from '../../util/coalesced-runs';
 import type { Assignments } from './assignments';
+import type { RoutingStore } from './routing.store';
 
 /** Where a new conversation goes, and why (R2–R6, R8). */
 export interface RoutingPlan {
@@ -39,8 +39,9 @@ const FROM_QUEUE_NOTE = 'an agent became available: the oldest waiting conversat
 /**
  * The routing engine: heroes with their channel fallbacks, the next available agent under
  * capacity, and FIFO queues drained whenever capacity appears, on whichever instance. Claims are
- * decided in Postgres (`tandem_claim_agent` locks the agent's row; queue heads are taken
- * `FOR UPDATE SKIP LOCKED`), never read-then-write in Node.
+ * decided in Postgres (routing.sql, through the RoutingStore: the agent's row is locked and their
+ * conversations counted under it; queue heads are taken `FOR UPDATE SKIP LOCKED`), never
+ * read-then-write in Node.
  */
 export class RoutingService {
   /**
@@ -52,6 +53,7 @@ export class RoutingService {
 
   constructor(
     private readonly uow: UnitOfWork,
+    private readonly store: RoutingStore,
     private readonly access: AccessPolicy,
     private readonly assignments: Assignments,
     private readonly config: Config,
@@ -274,36 +276,46 @@ export class RoutingService {
   }
 
   async isAvailable(tx: Tx, staffId: string): Promise<boolean> {
-    const [row] = (await tx.manager.query('SELECT tandem_staff_available($1, $2) AS available', [
-      staffId,
-      this.ttl,
-    ])) as Array<{
-      available: boolean;
-    }>;
-    return row?.available === true;
+    return this.store.isAvailable(tx.manager, staffId, this.ttl);
   }
 
   /** R8 in one statement: the next available agent of the inbox, row locked; null when none. */
   async claimAgent(tx: Tx, organizationId: string, inboxId: string): Promise<string | null> {
-    const [row] = (await tx.manager.query('SELECT tandem_claim_agent($1, $2, $3) AS agent', [
-      organizationId,
-      inboxId,
-      this.ttl,
-    ])) as Array<{ agent: string | null }>;
-    return row?.agent ?? null;
+    return this.store.claimAgent(tx.manager, organizationId, inboxId, this.ttl);
   }
 
   /**
-   * Up to `max` routings from the queue in one statement committed on its own
-   * (`tandem_route_queue`: the claims, the heads, the history, the events); answers how many.
+   * An agent taking a conversation for themselves respects the inbox's capacity
+   * (CAPACITY_REACHED). The agent's row lock orders this against routing, which fills agents under
+   * the same lock.
+   */
+  async requireUnderCapacity(tx: Tx, staffId: string, inboxId: string): Promise<void> {
+    await tx.manager.query('SELECT 1 FROM staff WHERE id = $1 FOR UPDATE', [staffId]);
+    const held = await this.store.openCount(tx.manager, staffId, inboxId);
+    if (held && held.open >= held.capacity) {
+      throw new DomainError(
+        ErrorCode.CAPACITY_REACHED,
+        `You already hold ${held.open} open conversations of this inbox, its maximum`,
+        {
+          capacity: held.capacity,
+        },
+      );
+    }
+  }
+
+  /**
+   * Up to `max` routings from the queue in one statement committed on its own (the claims, the
+   * heads, the history, the events); publishes its events and answers how many it routed.
    */
   private async routeQueue(organizationId: string, inboxId: string, max: number): Promise<number> {
-    const [row] = await preparedQuery<{ result: { routed: number; events: EventEnvelope[] } }>(
-      this.uow.dataSource,
-      'SELECT tandem_route_queue($1, $2, $3, $4, $5, $6) AS result',
-      [organizationId, inboxId, this.ttl, SYSTEM_ACTOR, FROM_QUEUE_NOTE, max],
+    const { routed, events } = await this.store.routeQueue(
+      organizationId,
+      inboxId,
+      this.ttl,
+      SYSTEM_ACTOR,
+      FROM_QUEUE_NOTE,
+      max,
     );
-    const { routed = 0, events = [] } = row?.result ?? {};
     if (events.length) this.uow.publishEvents(events);
     return routed;
   }

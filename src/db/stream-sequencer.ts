@@ -1,16 +1,16 @@
 import type { DataSource } from 'typeorm';
-import { preparedQuery } from '../db/prepared';
 import { CoalescedRuns } from '../util/coalesced-runs';
-import type { EventEnvelope } from './pubsub';
+import { sequenceStream, stalePendingStreams } from './event-store';
+import type { EventEnvelope } from './events';
 
 /** Pending events older than this have lost their sequencer (its instance went away). */
 const STALE_AFTER = '1 second';
 
 /**
- * Numbers the events that writers logged unnumbered (lock operations: migration
- * LockEventsSequencedAfterCommit) once they have committed, and publishes them. One run per
- * stream at a time on each instance: writers that commit while it runs join its next round, so
- * one run (and one commit) numbers the events of many operations.
+ * Numbers the events a statement logged unnumbered (a lock operation: tandem_append_pending)
+ * once it has committed, and publishes them. One run per stream at a time on each instance:
+ * writers that commit while it runs join its next round, so one run (and one commit) numbers the
+ * events of many operations.
  */
 export class StreamSequencer {
   private readonly runs = new CoalescedRuns<void>(() => undefined);
@@ -23,12 +23,8 @@ export class StreamSequencer {
   /** Resolves once every event committed on the stream before the call is numbered and handed to the PubSub. */
   sequence(stream: string): Promise<void> {
     return this.runs.run(stream, async () => {
-      const [row] = await preparedQuery<{ events: EventEnvelope[] }>(
-        this.dataSource,
-        'SELECT tandem_sequence_stream($1) AS events',
-        [stream],
-      );
-      if (row?.events.length) this.publish(row.events);
+      const events = await sequenceStream(this.dataSource, stream);
+      if (events.length) this.publish(events);
     });
   }
 
@@ -39,12 +35,8 @@ export class StreamSequencer {
 
   /** Numbers what other instances logged and never numbered; answers how many streams had some. */
   async sequenceStale(): Promise<number> {
-    const rows = await preparedQuery<{ stream: string }>(
-      this.dataSource,
-      'SELECT tandem_stale_pending_streams($1) AS stream',
-      [STALE_AFTER],
-    );
-    await Promise.all(rows.map((row) => this.sequence(row.stream)));
-    return rows.length;
+    const streams = await stalePendingStreams(this.dataSource, STALE_AFTER);
+    await Promise.all(streams.map((stream) => this.sequence(stream)));
+    return streams.length;
   }
 }

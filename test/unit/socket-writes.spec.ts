@@ -1,0 +1,65 @@
+import type { AddressInfo, Socket } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { coalesceWrites } from '../../src/http/socket-writes';
+
+const WRITES = { rewrite: (data: string) => data, maxBufferedBytes: 1 << 20, onCutOff: () => {} };
+
+describe('coalesced socket writes (the adapter over ws’s private socket)', () => {
+  let server: WebSocketServer;
+  let url: string;
+
+  beforeEach(async () => {
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    for (const client of server.clients) client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('fails loudly when ws no longer keeps its net.Socket where the adapter looks', () => {
+    expect(() => coalesceWrites({ send: () => undefined } as unknown as WebSocket, WRITES)).toThrow(
+      /ws no longer keeps its net.Socket/,
+    );
+  });
+
+  it('sends the messages of one tick in one write to the socket, each rewritten, in order', async () => {
+    const client = new WebSocket(url);
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data) => {
+        received.push(String(data));
+        if (received.length === 3) resolve();
+      }),
+    );
+    const serverSide = await new Promise<WebSocket>((resolve) =>
+      server.once('connection', (ws) => resolve(ws)),
+    );
+    await new Promise((resolve) => client.once('open', resolve));
+
+    coalesceWrites(serverSide, {
+      ...WRITES,
+      rewrite: (data) => data.replace('@marker', 'shared bytes'),
+    });
+    const socket = (serverSide as unknown as { _socket: Socket })._socket;
+    const writes: string[] = [];
+    for (const method of ['_write', '_writev'] as const) {
+      const original = socket[method]?.bind(socket) as ((...args: unknown[]) => void) | undefined;
+      (socket as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        writes.push(method);
+        original?.(...args);
+      };
+    }
+    serverSide.send('one');
+    serverSide.send('two @marker');
+    expect(socket.writableCorked).toBe(1);
+    serverSide.send('three');
+    await all;
+
+    expect(received).toEqual(['one', 'two shared bytes', 'three']);
+    expect(writes).toEqual(['_writev']);
+    expect(socket.writableCorked).toBe(0);
+    client.close();
+  });
+});
