@@ -91,6 +91,7 @@ export class RedisPubSubEngine implements PubSubEngine {
   private readonly reconnectListeners: Array<() => void> = [];
   private inFlight = 0;
   private dropped = 0;
+  private closed = false;
 
   constructor(
     url: string,
@@ -147,6 +148,9 @@ export class RedisPubSubEngine implements PubSubEngine {
   }
 
   unsubscribe(subscriptionId: number): void {
+    // The library sends UNSUBSCRIBE without handling its promise: sent after QUIT it would be
+    // rejected ("Connection is closed") with nobody to catch it. Closing unsubscribes anyway.
+    if (this.closed) return;
     this.pubsub.unsubscribe(subscriptionId);
   }
 
@@ -170,6 +174,7 @@ export class RedisPubSubEngine implements PubSubEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.pubsub.close();
   }
 
