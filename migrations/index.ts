@@ -1,9 +1,14 @@
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
+import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 
 /**
  * Every migration, in order. Listed by hand so that no glob decides what runs in production.
  * Migrations hold DDL only and are never edited once landed; SQL functions, triggers and views
  * are repeatable definitions (`src/db/sql-definitions.ts`).
  */
-export const MIGRATIONS: Function[] = [Baseline1795600000000, SignInPerAddress1796191000196];
+export const MIGRATIONS: Function[] = [
+  Baseline1795600000000,
+  SignInPerAddress1796191000196,
+  StaffEmailPerOrganization1796197374462,
+];

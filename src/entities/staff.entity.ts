@@ -15,14 +15,16 @@ import { OrganizationRecord } from './organization-record';
 
 @ObjectType({ description: 'A person who signs in: agent, dispatcher, supervisor or admin.' })
 @Entity('staff')
-@Index('uq_staff_email', ['email'], { unique: true })
+// Unique within an organization only: another tenant may not learn that an address is in use.
+@Index('uq_staff_organization_id_email', ['organizationId', 'email'], { unique: true })
+@Index('idx_staff_email', ['email'])
 @Index('idx_staff_organization_id', ['organizationId'])
 export class Staff extends OrganizationRecord {
   @Field()
   @Column('text')
   name: string;
 
-  /** Stored lower-case; unique across organizations because sign-in names no organization. */
+  /** Stored lower-case; unique within the organization (sign-in asks which one when needed). */
   @Field()
   @Column('text')
   email: string;

@@ -49,8 +49,8 @@ export class NotFoundError extends DomainError {
 }
 
 export class BadInputError extends DomainError {
-  constructor(field: string, message: string) {
-    super(ErrorCode.BAD_USER_INPUT, message, { field });
+  constructor(field: string, message: string, details: Record<string, unknown> = {}) {
+    super(ErrorCode.BAD_USER_INPUT, message, { ...details, field });
   }
 }
 

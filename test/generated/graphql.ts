@@ -242,6 +242,8 @@ export type SetMyStatusInput = {
 
 export type SignInInput = {
   email: string;
+  /** Needed only when the email and password sign in to several organizations (the error then lists them in `extensions.organizations`). */
+  organizationId?: string | null | undefined;
   password: string;
 };
 

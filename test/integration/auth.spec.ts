@@ -54,6 +54,48 @@ describe('sign-in, sessions and API keys', () => {
     expect(unknown).toEqual(wrong);
   });
 
+  it('lets one email sign in to several organizations: the password picks the account, or the caller names the organization', async () => {
+    const other = await newOrg(server);
+    const email = other.admin.staff.email;
+    // The same address in this organization, with a password of its own.
+    await org.admin.api.ok(CreateStaffDocument, {
+      input: { name: 'Twin', email, role: 'AGENT', password: 'a password of its own' },
+    });
+    const here = await org.anonymous.ok(SignInDocument, {
+      input: { email, password: 'a password of its own' },
+    });
+    expect(here.signIn.staff.name).toBe('Twin');
+    const there = await org.anonymous.ok(SignInDocument, { input: { email, password: PASSWORD } });
+    expect(there.signIn.staff.id).toBe(other.admin.staff.id);
+
+    // Both accounts with the same password: which one is the caller's to say.
+    await org.admin.api.ok(CreateStaffDocument, {
+      input: { name: 'Triplet', email: `same-${email}`, role: 'AGENT', password: PASSWORD },
+    });
+    const { createStaff: elsewhere } = await other.admin.api.ok(CreateStaffDocument, {
+      input: { name: 'Triplet', email: `same-${email}`, role: 'AGENT', password: PASSWORD },
+    });
+    const ambiguous = await org.anonymous.fails(SignInDocument, {
+      input: { email: `same-${email}`, password: PASSWORD },
+    });
+    expect(ambiguous.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(ambiguous.extensions?.field).toBe('organizationId');
+    const organizations = ambiguous.extensions?.organizations as Array<{ id: string }>;
+    expect(organizations.map((o) => o.id).sort()).toEqual(
+      [org.admin.auth.organizationId, other.admin.auth.organizationId].sort(),
+    );
+    const named = await org.anonymous.ok(SignInDocument, {
+      input: {
+        email: `same-${email}`,
+        password: PASSWORD,
+        organizationId: other.admin.auth.organizationId,
+      },
+    });
+    expect(named.signIn.staff.id).toBe(elsewhere.staff.id);
+    const { me } = await org.anonymous.as(named.signIn.token).ok(MeDocument);
+    expect(me?.id).toBe(elsewhere.staff.id);
+  });
+
   it('slows down repeated failures for one email with RATE_LIMITED, even for the right password', async () => {
     const agent = await newAgent(org);
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -1,5 +1,13 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { IsEmail, IsEnum, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import {
+  IsEmail,
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 import { ApiKey } from '../../entities/api-key.entity';
 import { Role } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
@@ -17,6 +25,16 @@ export class SignInInput {
   @MinLength(1)
   @MaxLength(200)
   password: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Needed only when the email and password sign in to several organizations (the error ' +
+      'then lists them in `extensions.organizations`).',
+  })
+  @IsOptional()
+  @IsUUID('all')
+  organizationId?: string;
 }
 
 @ObjectType()

@@ -34,7 +34,12 @@ export class AuthResolver {
     @Arg('input') input: SignInInput,
     @Ctx() { clientAddress }: Context,
   ): Promise<SignInPayload> {
-    return this.auth.signIn(input.email, input.password, clientAddress ?? 'unknown');
+    return this.auth.signIn(
+      input.email,
+      input.password,
+      clientAddress ?? 'unknown',
+      input.organizationId,
+    );
   }
 
   @Authorized(Permission.OwnSession)

@@ -8,7 +8,7 @@ import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { ApiKey } from '../../entities/api-key.entity';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { Staff } from '../../entities/staff.entity';
-import { UnauthenticatedError } from '../../errors/domain-error';
+import { BadInputError, UnauthenticatedError } from '../../errors/domain-error';
 import { type SessionsRevokedMessage, Topics } from '../../subscriptions/topics';
 import { SignInLimiter } from './sign-in-limiter';
 import {
@@ -59,16 +59,11 @@ export class AuthService {
     emailInput: string,
     password: string,
     clientAddress?: string,
+    organizationId?: string,
   ): Promise<SignInResult> {
     const email = emailInput.trim().toLowerCase();
     if (clientAddress !== undefined) await this.limiter.admit(email, clientAddress);
-    const staff = await this.dataSource.getRepository(Staff).findOneBy({ email, active: true });
-    const valid = await verifyPassword(
-      staff?.passwordHash ?? (await decoyPasswordHash()),
-      password,
-    );
-    // A failure was counted when the attempt was admitted: nothing more to write.
-    if (!staff || !valid) throw new UnauthenticatedError('Wrong email or password');
+    const staff = await this.staffSigningIn(email, password, organizationId);
     return this.uow.run(async (tx) => {
       if (clientAddress !== undefined)
         await this.limiter.succeeded(tx.manager, email, clientAddress);
@@ -84,6 +79,46 @@ export class AuthService {
       );
       return { token, sessionId: session.id, staff };
     });
+  }
+
+  /**
+   * The staff member the email and password name. An address is unique within an organization
+   * only (another tenant may not learn that it is in use), so one person may sign in to several:
+   * the password picks the account, and when it fits more than one, the caller names the
+   * organization (told which, since they proved the password).
+   */
+  private async staffSigningIn(
+    email: string,
+    password: string,
+    organizationId: string | undefined,
+  ): Promise<Staff> {
+    const candidates = await this.dataSource.getRepository(Staff).find({
+      where: { email, active: true, ...(organizationId ? { organizationId } : {}) },
+      relations: { organization: true },
+      order: { createdAt: 'ASC' },
+    });
+    const matches: Staff[] = [];
+    for (const candidate of candidates) {
+      if (await verifyPassword(candidate.passwordHash, password)) matches.push(candidate);
+    }
+    // Nobody by that email costs a hash too, so the time says nothing of the address.
+    if (candidates.length === 0) await verifyPassword(await decoyPasswordHash(), password);
+    // A failure was counted when the attempt was admitted: nothing more to write.
+    const [staff, ...others] = matches;
+    if (!staff) throw new UnauthenticatedError('Wrong email or password');
+    if (others.length > 0) {
+      throw new BadInputError(
+        'organizationId',
+        'This email and password sign in to several organizations: name one (organizationId)',
+        {
+          organizations: matches.map((match) => ({
+            id: match.organizationId,
+            name: match.organization?.name,
+          })),
+        },
+      );
+    }
+    return staff;
   }
 
   /** Ends the caller's sign-in: the token is refused from now on and its sockets are closed. */

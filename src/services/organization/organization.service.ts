@@ -1,11 +1,10 @@
 import type { UnitOfWork } from '../../db/unit-of-work';
-import { isUniqueViolation } from '../../db/errors';
 import { Channel, Role, StaffStatus } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { InboxMember } from '../../entities/inbox-member.entity';
 import { Organization } from '../../entities/organization.entity';
 import { Staff } from '../../entities/staff.entity';
-import { BadInputError, ConflictError } from '../../errors/domain-error';
+import { BadInputError } from '../../errors/domain-error';
 import { normalizeEmail } from '../customer/contact-value';
 import { generatePassword, hashPassword } from '../auth/secrets';
 
@@ -42,43 +41,36 @@ export class OrganizationService {
     const email = normalizeEmail(input.adminEmail, 'adminEmail');
     requirePassword(input.adminPassword, 'adminPassword');
     const passwordHash = await hashPassword(input.adminPassword);
-    try {
-      return await this.uow.run(async ({ manager }) => {
-        const organization = await manager.save(manager.create(Organization, { name }));
-        const inbox = await manager.save(
-          manager.create(Inbox, {
-            organizationId: organization.id,
-            name: 'General',
-            channels: Object.values(Channel),
-            isDefaultVoice: true,
-          }),
-        );
-        organization.defaultInboxId = inbox.id;
-        await manager.save(organization);
-        const admin = await manager.save(
-          manager.create(Staff, {
-            organizationId: organization.id,
-            name: input.adminName?.trim() || 'Administrator',
-            email,
-            passwordHash,
-            role: Role.ADMIN,
-            status: StaffStatus.OFFLINE,
-            defaultInboxId: inbox.id,
-          }),
-        );
-        await manager.insert(InboxMember, {
-          inboxId: inbox.id,
-          staffId: admin.id,
+    return this.uow.run(async ({ manager }) => {
+      const organization = await manager.save(manager.create(Organization, { name }));
+      const inbox = await manager.save(
+        manager.create(Inbox, {
           organizationId: organization.id,
-        });
-        return { organization, admin, inbox };
+          name: 'General',
+          channels: Object.values(Channel),
+          isDefaultVoice: true,
+        }),
+      );
+      organization.defaultInboxId = inbox.id;
+      await manager.save(organization);
+      const admin = await manager.save(
+        manager.create(Staff, {
+          organizationId: organization.id,
+          name: input.adminName?.trim() || 'Administrator',
+          email,
+          passwordHash,
+          role: Role.ADMIN,
+          status: StaffStatus.OFFLINE,
+          defaultInboxId: inbox.id,
+        }),
+      );
+      await manager.insert(InboxMember, {
+        inboxId: inbox.id,
+        staffId: admin.id,
+        organizationId: organization.id,
       });
-    } catch (error) {
-      if (isUniqueViolation(error, 'uq_staff_email')) {
-        throw new ConflictError(`${email} already signs in to Tandem`, { field: 'adminEmail' });
-      }
-      throw error;
-    }
+      return { organization, admin, inbox };
+    });
   }
 
   /**

@@ -216,10 +216,9 @@ export class StaffService {
     try {
       return await tx.manager.save(staff);
     } catch (error) {
-      // Emails are unique across organizations (sign-in names none), so the address may be held
-      // in another one: the answer is the same wherever it is held, and says nothing of it.
-      if (isUniqueViolation(error, 'uq_staff_email')) {
-        throw new ConflictError('This email address cannot be used for a staff member', {
+      // Unique within the organization only: another tenant's staff never show here.
+      if (isUniqueViolation(error, 'uq_staff_organization_id_email')) {
+        throw new ConflictError('A staff member of this organization already has this email', {
           field: 'email',
         });
       }
