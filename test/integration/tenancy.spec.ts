@@ -45,6 +45,7 @@ import {
   ClearDedicatedHeroDocument,
   ReassignToHeroDocument,
   SetDedicatedHeroDocument,
+  SignInDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
@@ -689,7 +690,22 @@ describe('tenancy: two organizations on one server', () => {
       ...idArgumentsOf(schema, 'Mutation'),
       ...idArgumentsOf(schema, 'Subscription'),
     ].sort();
-    expect(cases.map((c) => c.argument).sort()).toEqual(inSchema);
+    // signIn's organization is not a record of the caller's: it is pinned on its own below.
+    expect([...cases.map((c) => c.argument), 'signIn input.organizationId'].sort()).toEqual(
+      inSchema,
+    );
+  });
+
+  it("signIn naming B's organization with A's credentials is a wrong email or password, as an unknown organization is", async () => {
+    const credentials = { email: a.org.admin.staff.email, password: PASSWORD };
+    const foreign = await a.org.anonymous.fails(SignInDocument, {
+      input: { ...credentials, organizationId: b.org.id },
+    });
+    const unknown = await a.org.anonymous.fails(SignInDocument, {
+      input: { ...credentials, organizationId: randomUUID() },
+    });
+    expect(foreign).toEqual(unknown);
+    expect(foreign.extensions).toEqual({ code: 'UNAUTHENTICATED' });
   });
 
   describe.each([
