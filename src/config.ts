@@ -45,6 +45,8 @@ export interface Config {
   signInAttemptsPerMinute: number;
   /** Country used to read phone numbers written without an international prefix. */
   defaultPhoneCountry: string | undefined;
+  /** An assist session still open after this long ends by itself (TIMED_OUT). */
+  assistMaxMinutes: number;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env),
     signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),
     defaultPhoneCountry: country,
+    assistMaxMinutes: integer(env, 'ASSIST_MAX_MINUTES', 120, 1),
     logLevel,
   };
 }

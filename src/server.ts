@@ -105,6 +105,9 @@ export async function startServer({
     ...(pubsub.kind === 'redis'
       ? [new PeriodicJob('event catch-up', 5000, () => hub.resync(), logger)]
       : []),
+    // Assist sessions left open end by themselves after ASSIST_MAX_MINUTES (reads already
+    // treat them as ended; this writes it, and tells the person's windows).
+    new PeriodicJob('assist expiry', 1000, () => services.assist.expireDue(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,

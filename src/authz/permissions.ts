@@ -28,6 +28,17 @@ export enum Permission {
   AssignHeroesToAnyone = 'heroes:assign-any',
   /** Sign-in sessions of staff: sign out, my status. */
   OwnSession = 'session:own',
+  /** Assisted service: start and end one's own assist sessions, one's own timesheet (A3, A5). */
+  AssistCustomers = 'assist:sessions',
+  /**
+   * Act for a customer (A4): staff in an assist session for them (A9), and API keys, which are
+   * the customer's own channel (their website).
+   */
+  ActForCustomers = 'customers:act-for',
+  ReadServiceRequests = 'service-requests:read',
+  /** Assist reports and everyone's timesheets (A6). */
+  ReadAssistReports = 'assist:reports',
+  ReadAuditEvents = 'audit:read',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -48,6 +59,11 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.AssignHelpersToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
   [Permission.AssignHeroesToAnyone]: [ADMIN, SUPERVISOR, DISPATCHER],
   [Permission.OwnSession]: STAFF,
+  [Permission.AssistCustomers]: STAFF,
+  [Permission.ActForCustomers]: [...STAFF, INTEGRATION],
+  [Permission.ReadServiceRequests]: [...STAFF, INTEGRATION],
+  [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
+  [Permission.ReadAuditEvents]: [ADMIN],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

@@ -105,7 +105,7 @@ apiKey
       ) {
         throw new ConfigError(`no organization ${options.org}`);
       }
-      const { apiKey: created, key } = await new ApiKeyService(uow, new AuditService()).create(
+      const { apiKey: created, key } = await new ApiKeyService(uow, new AuditService(uow)).create(
         operatorAuth(options.org),
         options.name,
         options.role,

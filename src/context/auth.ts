@@ -21,6 +21,22 @@ export interface ActorRef {
   name: string;
 }
 
+/**
+ * An action taken for a customer (A4): it is the customer's own, and records who took it. With
+ * assisted service the actor is the assisting staff member, in the assist session; an
+ * INTEGRATION key acting for the customer's own channel records no assistant.
+ */
+export interface OnBehalf {
+  organizationId: string;
+  /** Who acted: the staff member, or the API key. */
+  actor: ActorRef;
+  /** Whose action it is. */
+  customerId: string;
+  /** The staff member assisting; null when the customer acted through their own channel. */
+  assistedById: string | null;
+  assistSessionId: string | null;
+}
+
 export function actorOf(auth: Auth): ActorRef {
   if (auth.staffId) return { kind: AuthorKind.STAFF, id: auth.staffId, name: auth.name };
   if (auth.apiKeyId) return { kind: AuthorKind.API_KEY, id: auth.apiKeyId, name: auth.name };

@@ -17,6 +17,9 @@ import { DedicatedHero } from '../entities/dedicated-hero.entity';
 import { RoutingDecision } from '../entities/routing-decision.entity';
 import { HelperAssignment } from '../entities/helper-assignment.entity';
 import { activeHelper } from '../services/helper/helper.store';
+import { AssistSession } from '../entities/assist-session.entity';
+import { ServiceRequest } from '../entities/service-request.entity';
+import { AssistStore } from '../services/assist/assist.store';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
 import { Message } from '../entities/message.entity';
@@ -142,6 +145,24 @@ export class Loaders {
     },
   );
 
+  /** Assist sessions by id, as reads see them (one past its maximum has ended). */
+  readonly assistSession = new DataLoader<string, AssistSession | null>(async (ids) => {
+    const sessions = await new AssistStore().byIds(this.dataSource, this.organizationId, ids);
+    const byId = new Map(sessions.map((session) => [session.id, session]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+
+  /** Each staff member's open assist session, if any (A7). */
+  readonly openAssistOfStaff = new DataLoader<string, AssistSession | null>(async (staffIds) => {
+    const sessions = await new AssistStore().openOfStaff(
+      this.dataSource,
+      this.organizationId,
+      staffIds,
+    );
+    const byStaff = new Map(sessions.map((session) => [session.staffId, session]));
+    return staffIds.map((id) => byStaff.get(id) ?? null);
+  });
+
   private readonly childPages = new Map<string, DataLoader<string, Page<unknown>>>();
 
   constructor(
@@ -194,6 +215,19 @@ export class Loaders {
       orderProperty: 'lastActivityAt',
       direction: 'DESC',
       where: [activeHelper('a')],
+      params: {},
+      args,
+    });
+  }
+
+  /** A customer's requests, forms and workflows, newest first (A2). */
+  requestsOfCustomer(args: ChildPageArgs): DataLoader<string, Page<ServiceRequest>> {
+    return this.childPage(`requests:${JSON.stringify(args)}`, ServiceRequest, {
+      parent: 't.customer_id',
+      order: 'created_at',
+      orderProperty: 'createdAt',
+      direction: 'DESC',
+      where: [],
       params: {},
       args,
     });

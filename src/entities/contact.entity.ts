@@ -18,6 +18,8 @@ import { OrganizationRecord } from './organization-record';
 @Entity('contact')
 @Index('uq_contact_value', ['organizationId', 'kind', 'value'], { unique: true })
 @Index('idx_contact_customer_id', ['customerId'])
+// Search (A1): partial phone numbers and email prefixes; made by migration AssistedService.
+@Index('idx_contact_value_trgm', { synchronize: false })
 export class Contact extends OrganizationRecord {
   @Column('uuid')
   customerId: string;

@@ -9,6 +9,11 @@ import { OrganizationRecord } from './organization-record';
   unique: true,
   where: 'username IS NOT NULL',
 })
+// Search indexes (A1), made by migration AssistedService: TypeORM cannot declare expression or
+// GIN indexes, so they are only named here, which keeps the schema builder from dropping them.
+@Index('idx_customer_name_trgm', { synchronize: false })
+@Index('idx_customer_username_trgm', { synchronize: false })
+@Index('idx_customer_postal_address_words', { synchronize: false })
 export class Customer extends OrganizationRecord {
   @Field()
   @Column('text')

@@ -1,4 +1,5 @@
 import { ApiKey } from './api-key.entity';
+import { AssistSession } from './assist-session.entity';
 import { AuditEvent } from './audit-event.entity';
 import { ClientSession } from './client-session.entity';
 import { Contact } from './contact.entity';
@@ -12,6 +13,7 @@ import { InboxMember } from './inbox-member.entity';
 import { Message } from './message.entity';
 import { Organization } from './organization.entity';
 import { RoutingDecision } from './routing-decision.entity';
+import { ServiceRequest } from './service-request.entity';
 import { SignInBudget } from './sign-in-budget.entity';
 import { SignInThrottle } from './sign-in-throttle.entity';
 import { Staff } from './staff.entity';
@@ -37,4 +39,6 @@ export const ENTITIES = [
   HelperAssignment,
   DedicatedHero,
   RoutingDecision,
+  AssistSession,
+  ServiceRequest,
 ];

@@ -30,6 +30,13 @@ export class Organization {
   @JoinColumn({ name: 'default_inbox_id' })
   defaultInbox?: Relation<Inbox> | null;
 
+  @Field({
+    description:
+      'IANA time zone (e.g. Europe/Paris) in which its days are counted, as reports do; default UTC.',
+  })
+  @Column('text', { default: 'UTC' })
+  timeZone: string;
+
   @Field()
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

@@ -3,7 +3,25 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import type { Context } from '../context/context';
+import {
+  AssistResolver,
+  AssistSessionResolver,
+  StaffAssistResolver,
+} from '../resolvers/assist/assist.resolver';
+import {
+  AssistReportLineResolver,
+  AssistReportResolver,
+  AssistTimesheetResolver,
+} from '../resolvers/assist/assist-report.resolver';
+import { AssistedCustomerResolver } from '../resolvers/assist/assisted-customer.resolver';
+import {
+  CustomerRequestsResolver,
+  ServiceRequestFieldsResolver,
+  ServiceRequestResolver,
+} from '../resolvers/assist/service-request.resolver';
+import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
+import { OrganizationResolver } from '../resolvers/organization/organization.resolver';
 import { SessionResolver } from '../resolvers/auth/session.resolver';
 import { LockResolver } from '../resolvers/lock/lock.resolver';
 import { ActorResolver } from '../resolvers/common/actor.type';
@@ -52,6 +70,18 @@ export const RESOLVERS = [
   ConversationRoutingResolver,
   RoutingDecisionResolver,
   ActorResolver,
+  OrganizationResolver,
+  AuditResolver,
+  AssistResolver,
+  AssistSessionResolver,
+  StaffAssistResolver,
+  AssistedCustomerResolver,
+  ServiceRequestResolver,
+  ServiceRequestFieldsResolver,
+  CustomerRequestsResolver,
+  AssistReportResolver,
+  AssistReportLineResolver,
+  AssistTimesheetResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -3,6 +3,11 @@ import type { Config } from '../config';
 import type { UnitOfWork } from '../db/unit-of-work';
 import type { EventHub } from '../subscriptions/event-hub';
 import type { Logger } from '../logger';
+import { AssistReportService } from './assist/assist-report.service';
+import { AssistService } from './assist/assist.service';
+import { AssistedCustomerService } from './assist/assisted-customer.service';
+import { CustomerSearchService } from './assist/customer-search.service';
+import { ServiceRequestService } from './assist/service-request.service';
 import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
@@ -32,9 +37,10 @@ export interface ServiceDeps {
 /** The domain layer of one server instance, wired once at start-up. */
 export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
-  const audit = new AuditService();
+  const audit = new AuditService(uow);
   const locks = new LockService(uow, new LockStore(uow.dataSource), access, hub, config, logger);
-  const auth = new AuthService(uow, config, locks);
+  const assist = new AssistService(uow, access, hub, audit, config);
+  const auth = new AuthService(uow, config, locks, assist);
   const helpers = new HelperService(uow, access, hub);
   const assignments = new Assignments(locks);
   const routing = new RoutingService(
@@ -47,6 +53,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     hub,
   );
   const messages = new MessageService(uow, access, helpers);
+  const customers = new CustomerService(uow, access, config);
   return {
     access,
     audit,
@@ -54,11 +61,11 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     apiKeys: new ApiKeyService(uow, audit),
     clientSessions: new ClientSessionService(uow, locks, routing),
     locks,
-    organizations: new OrganizationService(uow),
-    staff: new StaffService(uow, access, auth, audit, helpers, routing),
+    organizations: new OrganizationService(uow, audit),
+    staff: new StaffService(uow, access, auth, audit, helpers, routing, assist),
     helpers,
     inboxes: new InboxService(uow, access, routing),
-    customers: new CustomerService(uow, access, config),
+    customers,
     messages,
     conversations: new ConversationService(
       uow,
@@ -72,6 +79,11 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     routing,
     heroes: new HeroService(uow, access, routing, assignments),
     conversationEvents: new ConversationEventsService(uow, access, hub),
+    assist,
+    serviceRequests: new ServiceRequestService(uow, access, assist, audit),
+    assistedCustomers: new AssistedCustomerService(uow, access, customers, assist, audit),
+    customerSearch: new CustomerSearchService(uow, config),
+    assistReports: new AssistReportService(uow, access),
   };
 }
 

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import type { ActorRef } from '../context/auth';
+import type { AssistSession } from '../entities/assist-session.entity';
 import type { Conversation } from '../entities/conversation.entity';
 import type { HelperAssignment } from '../entities/helper-assignment.entity';
 import type { Message } from '../entities/message.entity';
@@ -119,4 +120,23 @@ export interface AssignmentEventPayload {
   kind: AssignmentEventKind;
   conversation: Snapshot<Conversation>;
   actor: ActorRef;
+}
+
+export enum AssistChangeKind {
+  /** First event: the staff member's open assist session, or none (`session` null). */
+  SNAPSHOT = 'SNAPSHOT',
+  STARTED = 'STARTED',
+  /** Ended by the agent, or by Tandem (`session.outcome` says how). */
+  ENDED = 'ENDED',
+  /** A session started without a customer now names the customer just registered. */
+  CUSTOMER_BOUND = 'CUSTOMER_BOUND',
+}
+
+registerEnumType(AssistChangeKind, { name: 'AssistChangeKind' });
+
+/** Payload of the `staffAssist` stream (`activeAssistChanges`). */
+export interface AssistChangePayload {
+  kind: AssistChangeKind;
+  session: Snapshot<AssistSession> | null;
+  actor?: ActorRef;
 }

@@ -36,6 +36,9 @@ export const Streams = {
   /** Conversations given to or taken from one staff member (`myAssignments`). */
   staffAssignments: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'assignments'),
+  /** One staff member's assist session, for every window of theirs (`activeAssistChanges`, A7). */
+  staffAssist: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'assist'),
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'notifications'),

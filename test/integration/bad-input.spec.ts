@@ -3,7 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { getMetadataStorage } from 'class-validator';
 import { getNamedType, GraphQLString, printSchema } from 'graphql';
 import { encodeCursor } from '../../src/db/pagination';
-import { ContactKind, Role } from '../../src/entities/enums';
+import { Channel, ContactKind, Role } from '../../src/entities/enums';
 import type { Conversation } from '../../src/entities/conversation.entity';
 import type { Customer } from '../../src/entities/customer.entity';
 import type { Inbox } from '../../src/entities/inbox.entity';
@@ -42,6 +42,17 @@ import {
   SetMyStatusInput,
   UpdateStaffInput,
 } from '../../src/resolvers/staff/staff.inputs';
+import { EndAssistingInput, StartAssistingInput } from '../../src/resolvers/assist/assist.inputs';
+import {
+  RegisterCustomerInput,
+  UpdateCustomerProfileInput,
+} from '../../src/resolvers/assist/assisted-customer.inputs';
+import {
+  FormInput,
+  StartWorkflowInput,
+  SubmitRequestInput,
+} from '../../src/resolvers/assist/service-request.inputs';
+import { UpdateOrganizationInput } from '../../src/resolvers/organization/organization.inputs';
 import { getSchema } from '../../src/schema/build-schema';
 import {
   AddContactDocument,
@@ -79,6 +90,15 @@ import {
   ClearDedicatedHeroDocument,
   ReassignToHeroDocument,
   SetDedicatedHeroDocument,
+  EndAssistingDocument,
+  RegisterCustomerDocument,
+  SaveFormDocument,
+  StartAssistingDocument,
+  StartWorkflowDocument,
+  SubmitFormDocument,
+  SubmitRequestDocument,
+  UpdateCustomerProfileDocument,
+  UpdateOrganizationDocument,
 } from '../generated/graphql';
 import type { GraphQLErrorShape } from '../support/client';
 import {
@@ -127,6 +147,8 @@ interface MutationCase {
   /** For inputs with alternatives (an agent or an inbox): a valid input that uses `field`. */
   validUsing?(field: string): Input;
   malformed: Malformed[];
+  /** What must hold before the valid input succeeds (run only by the test that sends it). */
+  prepare?(): Promise<unknown>;
 }
 
 const bad = (field: string, why: string, value: unknown): Malformed => ({
@@ -467,6 +489,109 @@ describe('bad input: a clear code, and nothing written', () => {
       inputClass: SetMyStatusInput,
       valid: () => ({ status: 'ONLINE' }),
       malformed: [bad('status', 'not a status', 'BUSY'), bad('status', 'null', null)],
+    },
+    // Assisted service
+    {
+      mutation: 'startAssisting',
+      document: loose(StartAssistingDocument),
+      inputClass: StartAssistingInput,
+      valid: () => ({
+        customerId: customer.id,
+        channel: 'VOICE',
+        service: 'Council tax',
+        reason: 'Moving house',
+      }),
+      malformed: [bad('channel', 'not a channel', 'FAX'), bad('service', 'blank', '   ')],
+    },
+    {
+      mutation: 'endAssisting',
+      document: loose(EndAssistingDocument),
+      inputClass: EndAssistingInput,
+      valid: () => ({ outcome: 'RESOLVED', notes: 'Sorted' }),
+      malformed: [
+        bad('outcome', 'not an outcome', 'WHATEVER'),
+        bad('outcome', 'an outcome Tandem sets', 'TIMED_OUT'),
+      ],
+    },
+    {
+      mutation: 'submitRequest',
+      document: loose(SubmitRequestDocument),
+      inputClass: SubmitRequestInput,
+      valid: () => ({ customerId: customer.id, service: 'Bulky waste', form: { items: 2 } }),
+      malformed: [bad('form', 'not an object', 'a sofa'), bad('service', 'blank', ' ')],
+    },
+    ...(
+      [
+        ['saveForm', SaveFormDocument],
+        ['submitForm', SubmitFormDocument],
+      ] as const
+    ).map(([mutation, document]): MutationCase => ({
+      mutation,
+      document: loose(document as typeof SaveFormDocument),
+      inputClass: FormInput,
+      valid: () => ({
+        customerId: customer.id,
+        service: 'Parking permit',
+        form: { plate: 'AB12' },
+      }),
+      malformed: [bad('form', 'a list, not an object', ['AB12']), bad('service', 'empty', '')],
+    })),
+    {
+      mutation: 'startWorkflow',
+      document: loose(StartWorkflowDocument),
+      inputClass: StartWorkflowInput,
+      valid: () => ({ customerId: customer.id, service: 'Change of address', data: { to: 'x' } }),
+      malformed: [bad('data', 'not an object', 42)],
+    },
+    {
+      mutation: 'updateCustomerProfile',
+      document: loose(UpdateCustomerProfileDocument),
+      inputClass: UpdateCustomerProfileInput,
+      valid: () => ({
+        customerId: customer.id,
+        name: 'Ann',
+        email: 'ann@example.com',
+        phone: '+14155550100',
+        postalAddress: '3 Main St',
+      }),
+      malformed: [
+        bad('name', 'null (a customer keeps a name)', null),
+        bad('email', 'not an email', 'nope'),
+        bad('phone', 'not a phone number', 'abc'),
+      ],
+    },
+    {
+      mutation: 'registerCustomer',
+      document: loose(RegisterCustomerDocument),
+      inputClass: RegisterCustomerInput,
+      valid: () => ({
+        name: `Caller ${unique()}`,
+        username: `caller-${unique()}`,
+        email: `${unique()}@example.com`,
+        phone: '+14155550133',
+        postalAddress: '4 Main St',
+      }),
+      malformed: [
+        bad('name', 'blank', '   '),
+        bad('email', 'not an email', 'not-an-email'),
+        bad('phone', 'not a phone number', 'call me maybe'),
+      ],
+      // Registering binds the assist session of a caller who is not a customer yet.
+      prepare: () =>
+        server.services.assist.start(org.admin.auth, {
+          channel: Channel.VOICE,
+          service: 'New caller',
+        }),
+    },
+    {
+      mutation: 'updateOrganization',
+      document: loose(UpdateOrganizationDocument),
+      inputClass: UpdateOrganizationInput,
+      valid: () => ({ timeZone: 'Europe/Paris' }),
+      malformed: [
+        bad('timeZone', 'not a time zone', 'Mars/Olympus_Mons'),
+        bad('timeZone', 'an offset, not a zone', '+03:00'),
+      ],
     },
   ];
   /** Mutations without an input, so with nothing to get wrong. */
@@ -998,6 +1123,15 @@ describe('bad input: a clear code, and nothing written', () => {
       'createCustomer',
       'updateCustomer',
       'addContact',
+      'startAssisting',
+      'submitRequest',
+      'saveForm',
+      'submitForm',
+      'startWorkflow',
+      'updateCustomerProfile',
+      'endAssisting',
+      'registerCustomer',
+      'updateOrganization',
       'createInbox',
       'updateInbox',
       'setInboxMembers',
@@ -1011,6 +1145,7 @@ describe('bad input: a clear code, and nothing written', () => {
     for (const mutation of order) {
       const c = caseOf(mutation);
       const client = mutation === 'signIn' ? org.anonymous : org.admin.api;
+      await c.prepare?.();
       const result = await client.request(c.document, { input: c.valid() });
       expect([mutation, result.errors]).toEqual([mutation, undefined]);
     }

@@ -139,6 +139,7 @@ describe('stream names', () => {
     customerHelpers: ['customer', 'helpers'],
     staffHelping: ['staff', 'helping'],
     staffAssignments: ['staff', 'assignments'],
+    staffAssist: ['staff', 'assist'],
     staffNotifications: ['staff', 'notifications'],
   };
   let database: TestDatabase;

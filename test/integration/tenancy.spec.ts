@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult } from 'graphql';
+import { AssistOutcome } from '../../src/entities/assist-session.entity';
 import { Channel, ContactKind, Role } from '../../src/entities/enums';
 import type { Contact } from '../../src/entities/contact.entity';
 import type { Conversation } from '../../src/entities/conversation.entity';
@@ -46,6 +47,16 @@ import {
   ReassignToHeroDocument,
   SetDedicatedHeroDocument,
   SignInDocument,
+  AssistTimesheetDocument,
+  AuditEventsDocument,
+  SaveFormDocument,
+  SearchCustomersDocument,
+  ServiceRequestsDocument,
+  StartAssistingDocument,
+  StartWorkflowDocument,
+  SubmitFormDocument,
+  SubmitRequestDocument,
+  UpdateCustomerProfileDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
@@ -76,6 +87,10 @@ interface Tenant {
   apiKeyId: string;
   /** An INTEGRATION key of the organization. */
   integration: Caller;
+  /** A draft form of `customer`, saved through the integration (the customer's own). */
+  formId: string;
+  /** `agent` assisted `customer`, and submitted a request for them in it. */
+  assistSessionId: string;
 }
 
 interface Caller {
@@ -117,6 +132,23 @@ async function newTenant(server: TestServer): Promise<Tenant> {
     'Partner',
     Role.INTEGRATION,
   );
+  const session = await services.assist.start(agent.auth, {
+    customerId: customer.id,
+    channel: Channel.VOICE,
+    service: 'Council tax',
+  });
+  await services.serviceRequests.submitRequest(agent.auth, {
+    customerId: customer.id,
+    service: 'Council tax',
+    data: { band: 'C' },
+  });
+  await services.assist.end(agent.auth, AssistOutcome.RESOLVED);
+  const integrationAuth = await services.auth.authenticate(key);
+  const form = await services.serviceRequests.saveForm(integrationAuth!, {
+    customerId: customer.id,
+    service: 'Parking permit',
+    data: { plate: 'AB12' },
+  });
   return {
     org,
     agent,
@@ -127,6 +159,8 @@ async function newTenant(server: TestServer): Promise<Tenant> {
     messageId: messageId as string,
     apiKeyId: apiKey.id,
     integration: { api: new GraphQLClient(server.url, key), token: key },
+    formId: form.id,
+    assistSessionId: session.id,
   };
 }
 
@@ -153,6 +187,15 @@ function listOutcome(response: GraphQLResponse<{ conversations: { totalCount: nu
   const error = response.errors?.[0];
   if (error) return errorOutcome(error);
   return { items: response.data?.conversations.totalCount };
+}
+
+function totalOutcome(
+  response: GraphQLResponse<Record<string, { totalCount: number } | undefined>>,
+  list: string,
+): Outcome {
+  const error = response.errors?.[0];
+  if (error) return errorOutcome(error);
+  return { items: response.data?.[list]?.totalCount };
 }
 
 interface ForeignIdCase {
@@ -665,6 +708,130 @@ describe('tenancy: two organizations on one server', () => {
         }
       },
     },
+    // Assisted service
+    ...(['customerId', 'assistedById'] as const).map((field): ForeignIdCase => ({
+      argument: `serviceRequests filter.${field}`,
+      expect: 'EMPTY',
+      integrationMay: true,
+      foreignId: () => (field === 'customerId' ? b.customer.id : b.agent.staff.id),
+      call: async ({ api }, id) =>
+        totalOutcome(
+          await api.request(ServiceRequestsDocument, { filter: { [field]: id } }),
+          'serviceRequests',
+        ),
+    })),
+    ...(['actorId', 'subjectId', 'onBehalfOfId', 'assistSessionId'] as const).map(
+      (field): ForeignIdCase => ({
+        argument: `auditEvents filter.${field}`,
+        expect: 'EMPTY',
+        integrationMay: false,
+        foreignId: () =>
+          ({
+            actorId: b.agent.staff.id,
+            subjectId: b.customer.id,
+            onBehalfOfId: b.customer.id,
+            assistSessionId: b.assistSessionId,
+          })[field],
+        call: async ({ api }, id) =>
+          totalOutcome(
+            await api.request(AuditEventsDocument, { filter: { [field]: id } }),
+            'auditEvents',
+          ),
+      }),
+    ),
+    {
+      argument: 'assistTimesheet agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(AssistTimesheetDocument, {
+            agentId: id,
+            from: '2026-01-01',
+            to: '2026-01-31',
+          }),
+        ),
+    },
+    {
+      argument: 'startAssisting input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: false,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartAssistingDocument, {
+            input: { customerId: id, channel: 'VOICE', service: 'Council tax' },
+          }),
+        ),
+    },
+    {
+      argument: 'submitRequest input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SubmitRequestDocument, {
+            input: { customerId: id, service: 'Council tax', form: {} },
+          }),
+        ),
+    },
+    {
+      argument: 'startWorkflow input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartWorkflowDocument, {
+            input: { customerId: id, service: 'Council tax', data: {} },
+          }),
+        ),
+    },
+    {
+      argument: 'updateCustomerProfile input.customerId',
+      expect: { notFound: 'Customer' },
+      integrationMay: true,
+      foreignId: () => b.customer.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateCustomerProfileDocument, {
+            input: { customerId: id, name: 'Taken over' },
+          }),
+        ),
+    },
+    ...(
+      [
+        ['saveForm', SaveFormDocument],
+        ['submitForm', SubmitFormDocument],
+      ] as const
+    ).flatMap(([mutation, document]): ForeignIdCase[] => [
+      {
+        argument: `${mutation} input.customerId`,
+        expect: { notFound: 'Customer' },
+        integrationMay: true,
+        foreignId: () => b.customer.id,
+        call: async ({ api }, id) =>
+          outcomeOf(
+            await api.request(document as typeof SaveFormDocument, {
+              input: { customerId: id, service: 'Parking permit', form: {} },
+            }),
+          ),
+      },
+      {
+        argument: `${mutation} input.formId`,
+        expect: { notFound: 'ServiceRequest' },
+        integrationMay: true,
+        foreignId: () => b.formId,
+        call: async ({ api }, id) =>
+          outcomeOf(
+            await api.request(document as typeof SaveFormDocument, {
+              input: { customerId: a.customer.id, formId: id, service: 'Parking permit', form: {} },
+            }),
+          ),
+      },
+    ]),
     // Subscriptions
     {
       argument: 'conversationEvents inboxId',
@@ -790,6 +957,14 @@ describe('tenancy: two organizations on one server', () => {
     );
     const byName = await api().ok(CustomersDocument, { filter: { query: b.customer.name } });
     expect(byName.customers).toMatchObject({ totalCount: 0, edges: [] });
+    const searched = await api().ok(SearchCustomersDocument, {
+      query: b.customer.email as string,
+      first: 100,
+    });
+    expect(idsIn(searched).filter((id) => foreign.has(id))).toEqual([]);
+    const requests = await api().ok(ServiceRequestsDocument, { first: 100 });
+    expect(idsIn(requests).filter((id) => foreign.has(id))).toEqual([]);
+    expect(requests.serviceRequests.totalCount).toBe(2);
   });
 
   it('lists only A’s API keys', async () => {

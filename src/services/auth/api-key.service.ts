@@ -6,6 +6,7 @@ import { Role } from '../../entities/enums';
 import { BadInputError, NotFoundError } from '../../errors/domain-error';
 import { isUuid } from '../../authz/access-policy';
 import type { AuditService } from '../audit/audit.service';
+import { AuditEventKind } from '../../entities/audit-event.entity';
 import { API_KEY_PREFIX, hashSecret, newSecret } from './secrets';
 
 export interface CreatedApiKey {
@@ -42,9 +43,8 @@ export class ApiKeyService {
         tx,
         auth.organizationId,
         actorOf(auth),
-        'api-key.created',
-        'ApiKey',
-        apiKey.id,
+        AuditEventKind.API_KEY_CREATED,
+        { type: 'ApiKey', id: apiKey.id },
         {
           name: apiKey.name,
           role,
@@ -70,9 +70,8 @@ export class ApiKeyService {
           tx,
           auth.organizationId,
           actorOf(auth),
-          'api-key.revoked',
-          'ApiKey',
-          apiKey.id,
+          AuditEventKind.API_KEY_REVOKED,
+          { type: 'ApiKey', id: apiKey.id },
         );
       }
       return apiKey;

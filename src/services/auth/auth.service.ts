@@ -1,6 +1,7 @@
 import { isUuid } from '../../authz/access-policy';
 import type { Config } from '../../config';
 import { type ActorRef, type Auth, actorOf } from '../../context/auth';
+import type { AssistService } from '../assist/assist.service';
 import type { LockService } from '../lock/lock.service';
 import { preparedQuery } from '../../db/prepared';
 import { hydrate } from '../../db/rows';
@@ -42,6 +43,7 @@ export class AuthService {
     private readonly uow: UnitOfWork,
     private readonly config: Config,
     private readonly locks: LockService,
+    private readonly assist: AssistService,
   ) {
     this.limiter = new SignInLimiter(uow.dataSource, config.signInAttemptsPerMinute);
   }
@@ -132,7 +134,8 @@ export class AuthService {
 
   /**
    * Revokes sessions (by id, or every live one of a staff member) with their windows, and tells
-   * every instance to close their sockets.
+   * every instance to close their sockets. Whoever is left with no live sign-in stops assisting
+   * (SIGNED_OUT).
    */
   async revokeSessions(
     tx: Tx,
@@ -148,14 +151,16 @@ export class AuthService {
     if (which.ids)
       query.andWhere('(id IN (:...ids) OR parent_id IN (:...ids))', { ids: which.ids });
     if (which.staffId) query.andWhere('staff_id = :staffId', { staffId: which.staffId });
-    const result = await query.returning(['id']).execute();
-    const revoked = (result.raw as Array<{ id: string }>).map((row) => row.id);
+    const result = await query.returning(['id', 'staffId']).execute();
+    const rows = result.raw as Array<{ id: string; staff_id: string }>;
+    const revoked = rows.map((row) => row.id);
     const message: SessionsRevokedMessage = {
       sessionIds: [...new Set([...(which.ids ?? []), ...revoked])],
       reason,
     };
     if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
     await this.locks.releaseSessions(tx, revoked, actor, reason);
+    await this.assist.endSignedOut(tx, [...new Set(rows.map((row) => row.staff_id))], actor);
     return revoked;
   }
 

@@ -33,14 +33,7 @@ export class CustomerService {
 
   async create(auth: Auth, fields: CustomerFields & { name: string }): Promise<Customer> {
     const values = this.normalize(fields);
-    return this.uow.run(async (tx) => {
-      const customer = await this.save(
-        tx,
-        tx.manager.create(Customer, { organizationId: auth.organizationId, ...values }),
-      );
-      await this.ensureContacts(tx, customer);
-      return customer;
-    });
+    return this.uow.run((tx) => this.insertIn(tx, auth.organizationId, values));
   }
 
   async update(auth: Auth, customerId: string, fields: CustomerFields): Promise<Customer> {
@@ -49,11 +42,26 @@ export class CustomerService {
       const customer = await this.access.requireCustomer(tx.manager, auth, customerId, {
         forUpdate: true,
       });
-      Object.assign(customer, values);
-      await this.save(tx, customer);
-      await this.ensureContacts(tx, customer);
-      return customer;
+      return this.updateIn(tx, customer, values);
     });
+  }
+
+  /** A new customer with its email and phone as contacts, in the caller's transaction. */
+  async insertIn(tx: Tx, organizationId: string, values: CustomerFields): Promise<Customer> {
+    const customer = await this.save(
+      tx,
+      tx.manager.create(Customer, { organizationId, ...values }),
+    );
+    await this.ensureContacts(tx, customer);
+    return customer;
+  }
+
+  /** Applies normalized changes to a customer locked by the caller's transaction. */
+  async updateIn(tx: Tx, customer: Customer, values: CustomerFields): Promise<Customer> {
+    Object.assign(customer, values);
+    await this.save(tx, customer);
+    await this.ensureContacts(tx, customer);
+    return customer;
   }
 
   /** Adding a contact the customer already has returns it; another customer's is a CONFLICT. */
@@ -91,7 +99,8 @@ export class CustomerService {
     return paginate(query, page, { property: 'name', direction: 'ASC' });
   }
 
-  private normalize(fields: CustomerFields): CustomerFields {
+  /** Trimmed, and email and phone in their stored form (BAD_USER_INPUT when they are not). */
+  normalize(fields: CustomerFields): CustomerFields {
     const values = definedOnly(fields);
     if (fields.name !== undefined) values.name = fields.name.trim();
     if (fields.username) values.username = fields.username.trim();

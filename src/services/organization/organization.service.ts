@@ -1,4 +1,7 @@
+import { type Auth, actorOf } from '../../context/auth';
+import type { DataSource } from 'typeorm';
 import type { UnitOfWork } from '../../db/unit-of-work';
+import { AuditEventKind } from '../../entities/audit-event.entity';
 import { Channel, Role, StaffStatus } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { InboxMember } from '../../entities/inbox-member.entity';
@@ -6,6 +9,7 @@ import { Organization } from '../../entities/organization.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError } from '../../errors/domain-error';
 import { normalizeEmail } from '../customer/contact-value';
+import { AuditService } from '../audit/audit.service';
 import { generatePassword, hashPassword } from '../auth/secrets';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -31,8 +35,39 @@ export function requirePassword(password: string, field = 'password'): void {
 }
 
 /** Tenants are created by operators (CLI) and on the first start of an empty database. */
+export interface OrganizationChanges {
+  /** IANA name, e.g. Europe/Paris. */
+  timeZone?: string;
+}
+
 export class OrganizationService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit = new AuditService(uow),
+  ) {}
+
+  /** The caller's organization (ADMIN: the permission is at the resolver). */
+  async update(auth: Auth, changes: OrganizationChanges): Promise<Organization> {
+    if (changes.timeZone !== undefined)
+      await requireKnownTimeZone(this.uow.dataSource, changes.timeZone);
+    return this.uow.run(async (tx) => {
+      const organization = await tx.manager.findOneOrFail(Organization, {
+        where: { id: auth.organizationId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (changes.timeZone !== undefined) organization.timeZone = changes.timeZone;
+      await tx.manager.save(organization);
+      await this.audit.record(
+        tx,
+        organization.id,
+        actorOf(auth),
+        AuditEventKind.ORGANIZATION_UPDATED,
+        { type: 'Organization', id: organization.id },
+        { ...changes },
+      );
+      return organization;
+    });
+  }
 
   /** An organization with its first ADMIN and a "General" inbox (all channels, default voice). */
   async create(input: NewOrganization): Promise<CreatedOrganization> {
@@ -104,5 +139,17 @@ export class OrganizationService {
         .catch(() => undefined);
       await runner.release();
     }
+  }
+}
+
+/**
+ * Reports compute days in PostgreSQL, whose zone names may differ from Intl's (which the input
+ * was checked against): refuse what PostgreSQL does not know.
+ */
+async function requireKnownTimeZone(dataSource: DataSource, timeZone: string): Promise<void> {
+  try {
+    await dataSource.query('SELECT now() AT TIME ZONE $1', [timeZone]);
+  } catch {
+    throw new BadInputError('timeZone', `PostgreSQL does not know the time zone ${timeZone}`);
   }
 }

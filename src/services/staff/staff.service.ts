@@ -9,7 +9,10 @@ import { InboxMember } from '../../entities/inbox-member.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
+import type { AssistService } from '../assist/assist.service';
 import type { AuditService } from '../audit/audit.service';
+import { AssistOutcome } from '../../entities/assist-session.entity';
+import { AuditEventKind } from '../../entities/audit-event.entity';
 import type { AuthService } from '../auth/auth.service';
 import type { HelperService } from '../helper/helper.service';
 import type { RoutingService } from '../routing/routing.service';
@@ -46,6 +49,7 @@ export class StaffService {
     private readonly audit: AuditService,
     private readonly helpers: HelperService,
     private readonly routing: RoutingService,
+    private readonly assist: AssistService,
   ) {}
 
   async create(auth: Auth, input: NewStaff): Promise<Staff> {
@@ -79,9 +83,8 @@ export class StaffService {
         tx,
         auth.organizationId,
         actorOf(auth),
-        'staff.created',
-        'Staff',
-        staff.id,
+        AuditEventKind.STAFF_CREATED,
+        { type: 'Staff', id: staff.id },
         {
           role: staff.role,
         },
@@ -123,9 +126,8 @@ export class StaffService {
         tx,
         auth.organizationId,
         actorOf(auth),
-        'staff.updated',
-        'Staff',
-        staff.id,
+        AuditEventKind.STAFF_UPDATED,
+        { type: 'Staff', id: staff.id },
         {
           fields: Object.keys(values).filter((k) => k !== 'passwordHash'),
         },
@@ -144,6 +146,8 @@ export class StaffService {
       staff.active = false;
       staff.status = StaffStatus.OFFLINE;
       await tx.manager.save(staff);
+      // Before the sign-ins go, which would end it as SIGNED_OUT.
+      await this.assist.endAllFor(tx, staff.id, AssistOutcome.DEACTIVATED, actorOf(auth));
       await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated', actorOf(auth));
       await this.helpers.endAllOf(tx, staff.id, actorOf(auth));
       await this.routing.onDeactivated(tx, staff, actorOf(auth));
@@ -151,9 +155,8 @@ export class StaffService {
         tx,
         auth.organizationId,
         actorOf(auth),
-        'staff.deactivated',
-        'Staff',
-        staff.id,
+        AuditEventKind.STAFF_DEACTIVATED,
+        { type: 'Staff', id: staff.id },
       );
       return staff;
     });
