@@ -99,6 +99,9 @@ import {
   SubmitRequestDocument,
   UpdateCustomerProfileDocument,
   UpdateOrganizationDocument,
+  AuditEventsDocument,
+  SearchCustomersDocument,
+  ServiceRequestsDocument,
 } from '../generated/graphql';
 import type { GraphQLErrorShape } from '../support/client';
 import {
@@ -797,6 +800,20 @@ describe('bad input: a clear code, and nothing written', () => {
       [
         'staffMembers',
         async (page) => (await org.admin.api.request(StaffMembersDocument, page)).errors?.[0],
+      ],
+      [
+        'searchCustomers',
+        async (page) =>
+          (await org.admin.api.request(SearchCustomersDocument, { query: 'ann', ...page }))
+            .errors?.[0],
+      ],
+      [
+        'serviceRequests',
+        async (page) => (await org.admin.api.request(ServiceRequestsDocument, page)).errors?.[0],
+      ],
+      [
+        'auditEvents',
+        async (page) => (await org.admin.api.request(AuditEventsDocument, page)).errors?.[0],
       ],
       [
         'Customer.conversations',
