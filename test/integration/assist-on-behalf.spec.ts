@@ -13,6 +13,7 @@ import {
   SubmitRequestDocument,
   UpdateCustomerProfileDocument,
 } from '../generated/graphql';
+import { statementCounter } from '../../src/db/data-source';
 import { Role } from '../../src/entities/enums';
 import { GraphQLClient } from '../support/client';
 import {
@@ -395,6 +396,29 @@ describe('acting on behalf of a customer', () => {
         { service: 'Own, online', assisted: false, assistedBy: null },
       ]);
     }
+  });
+
+  it('A8: a page of requests with their customers, assistants and sessions costs as many SQL statements for 40 as for 5', async () => {
+    const agents = await Promise.all([newAgent(org), newAgent(org), newAgent(org)]);
+    const customers = await Promise.all(agents.map(() => newCustomer(org)));
+    await Promise.all(agents.map((agent, i) => assist(agent, customers[i]!.id)));
+    for (let i = 0; i < 40; i++) {
+      const who = i % 4 === 3 ? null : (agents[i % 3] as Member);
+      await (who?.api ?? integration).ok(SubmitRequestDocument, {
+        input: { customerId: customers[i % 3]!.id, service: `N+1 ${i}`, form: {} },
+      });
+    }
+    const counter = statementCounter(server.dataSource);
+    const statementsFor = async (first: number) => {
+      const before = counter.count;
+      const { serviceRequests } = await org.admin.api.ok(ServiceRequestsDocument, { first });
+      expect(serviceRequests.edges).toHaveLength(first);
+      return counter.count - before;
+    };
+    const five = await statementsFor(5);
+    expect(await statementsFor(40)).toBe(five);
+    // authentication, the page, its count, customers, staff, assist sessions
+    expect(five).toBeLessThanOrEqual(6);
   });
 
   it('auditEvents is for ADMIN only, and filters by actor, kind and time', async () => {
