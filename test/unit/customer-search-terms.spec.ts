@@ -33,8 +33,10 @@ describe('customer search: reading the query', () => {
     expect(searchTermsOf('--').anyWords).toBeNull();
   });
 
-  it('A1: similarity is not tried under three characters', () => {
+  it('A1: similarity is tried on words of three characters or more, not on emails or numbers', () => {
     expect(searchTermsOf('jo').fuzzy).toBe(false);
     expect(searchTermsOf('jon').fuzzy).toBe(true);
+    expect(searchTermsOf('jon@smyth.example')).toMatchObject({ fuzzy: false, anyWords: null });
+    expect(searchTermsOf('+1 415 555').fuzzy).toBe(false);
   });
 });

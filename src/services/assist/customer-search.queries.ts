@@ -36,7 +36,7 @@ export interface SearchTerms {
   anyWords: string | null;
   /** Every word whole but the last, a prefix: `12 & main & st:*`. */
   wholeWords: string | null;
-  /** Typo-tolerant matching (trigram similarity) is worth running. */
+  /** Typo-tolerant matching (trigram similarity) is worth running: words of 3 letters or more. */
   fuzzy: boolean;
 }
 
@@ -44,7 +44,10 @@ export function searchTermsOf(query: string, defaultCountry?: string): SearchTer
   const text = query.trim().replace(/\s+/g, ' ').toLowerCase();
   const phoneLike = PHONE_LIKE.test(text);
   const digits = phoneLike ? text.replace(/\D/g, '') : '';
-  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  // An email address, or a number, is neither a misspelt name nor a postal address: those matches
+  // would only cost (trigram similarity rechecks many rows).
+  const emailLike = text.includes('@');
+  const words = emailLike ? [] : (text.match(/[\p{L}\p{N}]+/gu) ?? []);
   const last = words.length - 1;
   return {
     text,
@@ -53,7 +56,7 @@ export function searchTermsOf(query: string, defaultCountry?: string): SearchTer
     e164: phoneLike ? wholeNumber(text, defaultCountry) : null,
     anyWords: words.length ? words.map((w) => `${w}:*`).join(' & ') : null,
     wholeWords: words.length ? words.map((w, i) => (i === last ? `${w}:*` : w)).join(' & ') : null,
-    fuzzy: text.length >= MIN_FUZZY_LENGTH,
+    fuzzy: text.length >= MIN_FUZZY_LENGTH && !emailLike && !phoneLike,
   };
 }
 
