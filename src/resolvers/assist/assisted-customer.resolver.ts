@@ -28,8 +28,8 @@ export class AssistedCustomerResolver {
       'number (any of their contacts; any format that reads as a whole number); (1) prefix: it ' +
       'starts the name or one of its words, the username or an email, its digits appear in a ' +
       'phone number ("555 01" finds +1 555 0100), or its words are whole words of the postal ' +
-      'address (the last may be cut short: "12 Main St"); (2) similar: a name or username close ' +
-      'to it (trigram similarity: typos and near-duplicates, "Jon Smyth" finds John Smith), or ' +
+      'address (the last may be cut short: "12 Main St"); (2) similar: a name close to it ' +
+      '(trigram similarity: typos and near-duplicates, "Jon Smyth" finds John Smith), or ' +
       'its words start words of the postal address. Score: how close the best field is (0 to 1).',
   })
   async searchCustomers(

@@ -10,7 +10,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
  * - tier 1, prefix: the query starts the name or one of its words, the username or an email;
  *   its digits appear in a phone number ("555 01" finds +1 555 0100); every word of it is a
  *   whole word of the postal address (the last one may be cut short: "12 Main St");
- * - tier 2, similar: trigram similarity of the name or username (typos, near-duplicates:
+ * - tier 2, similar: trigram similarity of the name (typos, near-duplicates:
  *   "Jon Smyth" finds John Smith), or every word of it starts a word of the postal address;
  * - score: how close the best matching field is, 0 to 1 (pg_trgm similarity; for a number, the
  *   share of its digits typed).
@@ -108,13 +108,11 @@ export function searchStatement(
        FROM customer c
       WHERE c.organization_id = ${org}
         AND (${prefixOfName}${terms.fuzzy ? ` OR lower(c.name) % ${text}` : ''})`,
-    // Usernames.
-    `SELECT c.id, c.name,
-            CASE WHEN lower(c.username) = ${text} THEN 0 WHEN lower(c.username) LIKE ${like} || '%' THEN 1 ELSE 2 END,
+    // Usernames: typed exactly, or their start (typos are tolerated in names only).
+    `SELECT c.id, c.name, CASE WHEN lower(c.username) = ${text} THEN 0 ELSE 1 END,
             similarity(lower(c.username), ${text})
        FROM customer c
-      WHERE c.organization_id = ${org}
-        AND (lower(c.username) LIKE ${like} || '%'${terms.fuzzy ? ` OR lower(c.username) % ${text}` : ''})`,
+      WHERE c.organization_id = ${org} AND lower(c.username) LIKE ${like} || '%'`,
     // Email addresses: every one of the customer's (their own is one of their contacts).
     `SELECT c.id, c.name, CASE WHEN ct.value = ${text} THEN 0 ELSE 1 END, similarity(ct.value, ${text})
        FROM contact ct JOIN customer c ON c.id = ct.customer_id
