@@ -35,7 +35,7 @@ export class AssistedService1796189630577 implements MigrationInterface {
       `CREATE INDEX "idx_assist_session_staff_id_started_at" ON "assist_session"  ("staff_id", "started_at") `,
     );
     await runner.query(
-      `CREATE INDEX "idx_assist_session_organization_id_started_at" ON "assist_session"  ("organization_id", "started_at") `,
+      `CREATE INDEX "idx_assist_session_report" ON "assist_session" ("organization_id", "started_at") INCLUDE ("staff_id", "service", "channel", "outcome", "ended_at", "expires_at")`,
     );
     await runner.query(
       `CREATE UNIQUE INDEX "uq_assist_session_open" ON "assist_session"  ("staff_id") WHERE ended_at IS NULL`,
@@ -130,7 +130,7 @@ export class AssistedService1796189630577 implements MigrationInterface {
     await runner.query(`DROP INDEX "public"."idx_service_request_assist_session_id"`);
     await runner.query(`DROP TABLE "service_request"`);
     await runner.query(`DROP INDEX "public"."uq_assist_session_open"`);
-    await runner.query(`DROP INDEX "public"."idx_assist_session_organization_id_started_at"`);
+    await runner.query(`DROP INDEX "public"."idx_assist_session_report"`);
     await runner.query(`DROP INDEX "public"."idx_assist_session_staff_id_started_at"`);
     await runner.query(`DROP INDEX "public"."idx_assist_session_customer_id"`);
     await runner.query(`DROP INDEX "public"."idx_assist_session_expires_at"`);

@@ -38,7 +38,7 @@ export interface Statement {
 const GROUP_KEYS: Record<AssistReportGroup, string> = {
   [AssistReportGroup.SERVICE]: 'a.service',
   [AssistReportGroup.CHANNEL]: 'a.channel',
-  [AssistReportGroup.AGENT]: 'a.staff_id::text',
+  [AssistReportGroup.AGENT]: 'a.staff_id',
   // A session past its maximum that the job has not ended yet has TIMED_OUT all the same.
   [AssistReportGroup.OUTCOME]: `coalesce(a.outcome, 'TIMED_OUT')`,
 };
@@ -55,7 +55,8 @@ const ENDED_IN_RANGE = `bounds b JOIN assist_session a
       ON a.organization_id = $1 AND a.started_at >= b.starts_at AND a.started_at < b.ends_at
    WHERE (a.ended_at IS NOT NULL OR a.expires_at <= now())`;
 
-const SECONDS = `extract(epoch FROM coalesce(a.ended_at, a.expires_at) - a.started_at)`;
+/** Time spent, as an interval: summed as intervals, and made seconds once per group. */
+const SPENT = `coalesce(a.ended_at, a.expires_at) - a.started_at`;
 
 /** One line per group: sessions and seconds; one row with only the zone when there is none. */
 export function reportStatement(
@@ -66,12 +67,13 @@ export function reportStatement(
   return {
     text: `WITH ${BOUNDS},
   lines AS (
-    SELECT ${GROUP_KEYS[groupBy]} AS key, count(*)::int AS sessions, sum(${SECONDS}) AS total_seconds
+    SELECT ${GROUP_KEYS[groupBy]} AS key, count(*)::int AS sessions,
+           extract(epoch FROM sum(${SPENT})) AS total_seconds
       FROM ${ENDED_IN_RANGE}
      GROUP BY 1)
-  SELECT b.tz AS time_zone, l.key, l.sessions, l.total_seconds
+  SELECT b.tz AS time_zone, l.key::text AS key, l.sessions, l.total_seconds
     FROM bounds b LEFT JOIN lines l ON true
-   ORDER BY l.total_seconds DESC, l.key`,
+   ORDER BY l.total_seconds DESC, key`,
     values: [organizationId, range.timeZone ?? null, range.from, range.to],
   };
 }
@@ -86,10 +88,10 @@ export function timesheetStatement(
     text: `WITH ${BOUNDS},
   days AS (SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d),
   entries AS (
-    SELECT (a.started_at AT TIME ZONE b.tz)::date AS day, ${SECONDS} AS seconds
+    SELECT (a.started_at AT TIME ZONE b.tz)::date AS day, ${SPENT} AS spent
       FROM ${ENDED_IN_RANGE} AND a.staff_id = $5)
   SELECT b.tz AS time_zone, b.starts_at, b.ends_at, to_char(d.day, 'YYYY-MM-DD') AS day,
-         count(e.day)::int AS sessions, coalesce(sum(e.seconds), 0) AS total_seconds
+         count(e.day)::int AS sessions, coalesce(extract(epoch FROM sum(e.spent)), 0) AS total_seconds
     FROM bounds b CROSS JOIN days d LEFT JOIN entries e ON e.day = d.day
    GROUP BY b.tz, b.starts_at, b.ends_at, d.day
    ORDER BY d.day`,
