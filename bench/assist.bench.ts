@@ -272,7 +272,7 @@ checked identical to ours before measuring.`,
   the benchmark's process, one under load at a time; the load generator a child process.
 - Data: written with set-based SQL in ${seedSeconds} s (shaped as the services write it: E.164
   numbers, lower-case emails, both also contacts); the staff the load acts as made through the
-  services. Database: ${database.description}, analyzed after seeding.
+  services. Database: ${database.description}, vacuumed and analyzed after seeding.
 - Code measured: ${codeState()}.`,
       '',
       '**searchCustomers**',
