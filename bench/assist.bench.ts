@@ -187,11 +187,10 @@ export const benchmark: Benchmark = {
       comparison.summaries.find((summary) => summary.variant === name) as VariantSummary;
 
     const cpus = os.cpus().length;
-    const busiest = Math.max(
-      ...comparison.rounds.map((round) =>
-        otherCpuShare(round, ['serverCpuUs', 'postgresCpuUs'], cpus),
-      ),
+    const otherShares = comparison.rounds.map((round) =>
+      otherCpuShare(round, ['serverCpuUs', 'postgresCpuUs'], cpus),
     );
+    const busiest = Math.max(...otherShares);
     const tables = workloads.map((workload) => {
       const base = summaryOf(`baseline ${workload}`);
       const ours = summaryOf(`ours ${workload}`);
@@ -243,14 +242,23 @@ export const benchmark: Benchmark = {
     ];
     console.log(`\n${words.join('\n\n').replace(/\*\*|`/g, '')}`);
 
-    const roundColumns = ['round', 'variant', 'p50', 'p99', 'throughput', 'requests'];
-    const roundRows = comparison.rounds.map((result) => [
+    const roundColumns = [
+      'round',
+      'variant',
+      'p50',
+      'p99',
+      'throughput',
+      'requests',
+      'machine used by others',
+    ];
+    const roundRows = comparison.rounds.map((result, index) => [
       String(result.round),
       result.variant,
       formatMs(result.load.p50),
       formatMs(result.load.p99),
       formatRate(result.load.throughput),
       result.load.requests.toLocaleString('en-US'),
+      `${Math.round((otherShares[index] ?? 0) * 100)}%`,
     ]);
     const markdown = [
       `Assisted service at volume: \`searchCustomers(query, first: 20)\` over

@@ -32,7 +32,7 @@ function national(e164: string): string {
   return `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}`;
 }
 
-/** The cases, from `samples` customers spread over the table. */
+/** The cases, from `samples` customers spread over the table (the same ones every run: by number). */
 export async function searchCases(
   dataSource: DataSource,
   organizationId: string,
@@ -40,7 +40,7 @@ export async function searchCases(
 ): Promise<SearchCase[]> {
   const customers = (await dataSource.query(
     `SELECT name, username, email, phone, postal_address FROM customer
-      WHERE organization_id = $1 ORDER BY id LIMIT $2`,
+      WHERE organization_id = $1 ORDER BY phone LIMIT $2`,
     [organizationId, samples * 997],
   )) as Array<{
     name: string;
