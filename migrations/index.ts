@@ -1,4 +1,4 @@
-import { AssistedService1796189630577 } from './1796189630577-assisted-service';
+import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
@@ -12,5 +12,5 @@ export const MIGRATIONS: Function[] = [
   Baseline1795600000000,
   SignInPerAddress1796191000196,
   StaffEmailPerOrganization1796197374462,
-  AssistedService1796189630577,
+  AssistedService1796200000000,
 ];

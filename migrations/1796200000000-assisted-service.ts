@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * organization's time zone, and the indexes customer search ranks with (pg_trgm ships with
  * PostgreSQL; its GIN indexes answer LIKE prefixes, partial phone numbers and similarity).
  */
-export class AssistedService1796189630577 implements MigrationInterface {
-  name = 'AssistedService1796189630577';
+export class AssistedService1796200000000 implements MigrationInterface {
+  name = 'AssistedService1796200000000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`CREATE EXTENSION IF NOT EXISTS pg_trgm`);
