@@ -3,6 +3,13 @@ import { DEFINED_PREFIX, type SqlDefinition } from '../src/db/sql-definitions';
 
 type Query = DataSource['query'];
 
+/**
+ * A function (`p`) an extension brought (pg_trgm's `similarity`, say): `CREATE EXTENSION` is DDL,
+ * and what it installs is the extension's, not a definition of ours.
+ */
+const NOT_OF_AN_EXTENSION = `NOT EXISTS (SELECT 1 FROM pg_depend d
+  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')`;
+
 /** What a definition file declares: its functions with their bodies, its triggers and views. */
 interface Declared {
   file: string;
@@ -44,7 +51,7 @@ export function declaredIn(definition: SqlDefinition): Declared[] {
 export async function nonDdlObjects(query: Query): Promise<string[]> {
   const rows = (await query(
     `SELECT 'function ' || p.oid::regprocedure AS name FROM pg_proc p
-      WHERE p.pronamespace = current_schema()::regnamespace
+      WHERE p.pronamespace = current_schema()::regnamespace AND ${NOT_OF_AN_EXTENSION}
      UNION ALL
      SELECT 'trigger ' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
       WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
@@ -79,7 +86,7 @@ export async function definitionDrift(
   }
   const rows = (await query(
     `SELECT 'function' AS kind, p.proname AS name, p.prosrc AS body FROM pg_proc p
-      WHERE p.pronamespace = current_schema()::regnamespace
+      WHERE p.pronamespace = current_schema()::regnamespace AND ${NOT_OF_AN_EXTENSION}
      UNION ALL
      SELECT 'trigger', t.tgname, NULL FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
       WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace

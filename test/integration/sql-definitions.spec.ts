@@ -62,6 +62,16 @@ describe('SQL definitions', () => {
     });
   });
 
+  it("an extension's functions (pg_trgm's, which customer search uses) are not definitions of ours", async () => {
+    await withDataSource(database, async (dataSource) => {
+      const [row] = (await dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'similarity'`,
+      )) as Array<{ n: number }>;
+      expect(row?.n).toBe(1);
+      expect(await drift(dataSource)).toEqual([]);
+    });
+  });
+
   it('the versioned migrations make tables, columns, indexes and constraints only', async () => {
     await withDataSource(database, async (dataSource) => {
       await revertLastMigration(dataSource);
