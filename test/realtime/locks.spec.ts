@@ -367,6 +367,74 @@ describe('co-working ticket locks', () => {
     });
   });
 
+  it('L8: a window that only glanced at a ticket its person holds never frees it on closing', async () => {
+    const { inbox, bianca, hannaWatch } = await team();
+    const [a1, a2] = await Promise.all([openWindow(server, bianca), openWindow(server, bianca)]);
+    const ticket = await newConversation(org, { inbox });
+    const first = await open(a1, ticket.id);
+    await hannaWatch.next();
+    const glance = await open(a2, ticket.id);
+    expect(glance).toMatchObject({
+      __typename: 'TicketLockAcquired',
+      lock: { token: first.lock.token },
+    });
+    await hannaWatch.next();
+    await a2.socket.dispose();
+    const kept = await hannaWatch.next();
+    expect(kept).toMatchObject({
+      kind: 'LOCKED',
+      conversationId: ticket.id,
+      lock: { sessionId: a1.sessionId, holder: { id: bianca.staff.id }, token: first.lock.token },
+    });
+    const { ticketLocks } = await org.admin.api.ok(TicketLocksDocument, { inboxId: inbox.id });
+    expect(ticketLocks).toEqual([
+      expect.objectContaining({ conversationId: ticket.id, sessionId: a1.sessionId }),
+    ]);
+    // a1 still works on it with the token it was given
+    await a1.api.ok(GuardedSendMessageDocument, {
+      input: { conversationId: ticket.id, body: 'still mine', lockToken: first.lock.token },
+    });
+    // and once the last window that had it open lets go, it is free
+    await a1.api.ok(ReleaseTicketDocument, { input: { conversationId: ticket.id } });
+    expect(await hannaWatch.next()).toMatchObject({ kind: 'RELEASED', conversationId: ticket.id });
+  });
+
+  it('L8: a window releasing, leaving or closing hands the ticket to another window of the person that has it open', async () => {
+    const { inbox, bianca, hannaWindow, hannaWatch } = await team();
+    const [a1, a2, a3] = await Promise.all([
+      openWindow(server, bianca),
+      openWindow(server, bianca),
+      openWindow(server, bianca),
+    ]);
+    const ticket = await newConversation(org, { inbox });
+    for (const w of [a1, a2, a3]) {
+      await open(w, ticket.id);
+      await hannaWatch.next();
+    }
+    // a3 holds it; releasing it there keeps it with a window that has it open
+    const { releaseTicket } = await a3.api.ok(ReleaseTicketDocument, {
+      input: { conversationId: ticket.id },
+    });
+    expect(releaseTicket).toEqual({ released: false, lock: null });
+    const afterRelease = await hannaWatch.next();
+    expect(afterRelease).toMatchObject({
+      kind: 'LOCKED',
+      lock: { holder: { id: bianca.staff.id } },
+    });
+    const holder = [a1, a2].find((w) => w.sessionId === afterRelease.lock!.sessionId)!;
+    const other = holder === a1 ? a2 : a1;
+    await holder.api.ok(LeaveInboxDocument, {});
+    expect(await hannaWatch.next()).toMatchObject({
+      kind: 'LOCKED',
+      lock: { sessionId: other.sessionId },
+    });
+    // another person still cannot take it
+    expect(await open(hannaWindow, ticket.id)).toMatchObject({ __typename: 'TicketLockedByOther' });
+    await other.socket.dispose();
+    expect(await hannaWatch.next()).toMatchObject({ kind: 'RELEASED', conversationId: ticket.id });
+    expect(await open(hannaWindow, ticket.id)).toMatchObject({ __typename: 'TicketLockAcquired' });
+  });
+
   it('L10: every acquisition gets a greater token; a write with an older token is LOCK_LOST and changes nothing', async () => {
     const { inbox, biancaWindow, hannaWindow } = await team();
     const ticket = await newConversation(org, { inbox });
