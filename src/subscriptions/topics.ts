@@ -48,7 +48,13 @@ export const Streams = {
 export const Topics = {
   /** Sign-in or window sessions revoked: the instance holding their sockets closes them. */
   sessionsRevoked: 'tandem:sessions-revoked',
+  /** What these staff members may watch changed: their streams check their access again. */
+  accessChanged: 'tandem:access-changed',
 } as const;
+
+export interface AccessChangedMessage {
+  staffIds: string[];
+}
 
 export interface SessionsRevokedMessage {
   /** Sign-in sessions (their windows go with them) or window sessions. */
