@@ -8,6 +8,7 @@ import {
   GuardedSendMessageDocument,
   HeartbeatDocument,
   LeaveInboxDocument,
+  MeDocument,
   OpenTicketDocument,
   PostCustomerMessageDocument,
   ReleaseTicketDocument,
@@ -235,6 +236,32 @@ describe('co-working ticket locks', () => {
     });
     expect(Date.now() - stopped).toBeLessThan(server.config.lockTtlSeconds * 1000 + 1500);
     expect(Date.parse(released.at) - Date.parse(locked.at)).toBeGreaterThan(2000);
+  });
+
+  it('L4: a lock taken over HTTP stays held while the session makes other requests, and goes after the TTL once it makes none', async () => {
+    const { inbox, hannaWatch } = await team();
+    const paula = await newAgent(org, { name: 'Paula', inboxes: [inbox] });
+    const ticket = await newConversation(org, { inbox });
+    // no X-Client-Session, no heartbeat: its sign-in session is its window, seen on every request
+    const opened = await paula.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
+    expect(opened.openTicket.lock.sessionId).toBe(paula.sessionId);
+    await hannaWatch.next();
+    const ttlMs = server.config.lockTtlSeconds * 1000;
+    const until = Date.now() + ttlMs * 2;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await paula.api.ok(MeDocument);
+    }
+    await hannaWatch.subscription.expectSilence(100);
+    const { ticketLocks } = await paula.api.ok(TicketLocksDocument, { inboxId: inbox.id });
+    expect(ticketLocks.map((l) => l.sessionId)).toContain(paula.sessionId);
+    const stopped = Date.now();
+    expect(await hannaWatch.next(ttlMs + 3000)).toMatchObject({
+      kind: 'RELEASED',
+      conversationId: ticket.id,
+      note: 'the holder went away',
+    });
+    expect(Date.now() - stopped).toBeGreaterThan(ttlMs - 1100);
   });
 
   it('L5: anyone can force-release a lock: the holder is told who did it, and the one who forced it holds the ticket', async () => {
