@@ -42,6 +42,9 @@ export const Streams = {
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'notifications'),
+  /** What supervisors did to one agent: paused, resumed, disconnected (supervision, C12/C14). */
+  staffSupervision: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'supervision'),
 } as const;
 
 /** Instance-to-instance messages that are not streams (no sequence, not logged). */
@@ -60,4 +63,6 @@ export interface SessionsRevokedMessage {
   /** Sign-in sessions (their windows go with them) or window sessions. */
   sessionIds: string[];
   reason: string;
+  /** The WebSocket close code; 4401 (sign in again) when absent. */
+  closeCode?: number;
 }
