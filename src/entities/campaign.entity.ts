@@ -47,7 +47,9 @@ export class Campaign extends OrganizationRecord {
   @JoinColumn({ name: 'inbox_id' })
   inbox?: Relation<Inbox>;
 
-  @Field(() => Int, { description: 'Active interactions of this campaign one agent holds at most.' })
+  @Field(() => Int, {
+    description: 'Active interactions of this campaign one agent holds at most.',
+  })
   @Column('integer')
   maxInteractionsPerAgent: number;
 

@@ -126,7 +126,7 @@ export class Conversation extends OrganizationRecord {
   @Field(() => Date, {
     nullable: true,
     description:
-      "A campaign interaction: when Tandem queued it (kept on a requeue); its abandon timer runs from it.",
+      'A campaign interaction: when Tandem queued it (kept on a requeue); its abandon timer runs from it.',
   })
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   waitingSince: Date | null;

@@ -94,7 +94,10 @@ export class CampaignResolver {
     nullable: true,
     description: 'Null once its provider was deleted (a disabled campaign).',
   })
-  async provider(@Root() campaign: Campaign, @Ctx() { loaders }: Context): Promise<Provider | null> {
+  async provider(
+    @Root() campaign: Campaign,
+    @Ctx() { loaders }: Context,
+  ): Promise<Provider | null> {
     return campaign.providerId ? loaders.provider.load(campaign.providerId) : null;
   }
 

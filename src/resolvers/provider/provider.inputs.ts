@@ -6,9 +6,14 @@ import { IsNotBlank, IsOmittable } from '../common/validation';
 
 const SECRET = 'Write-only: stored sealed, never returned.';
 
-@InputType({ description: 'Fields of a provider; which ones a kind takes is in their descriptions.' })
+@InputType({
+  description: 'Fields of a provider; which ones a kind takes is in their descriptions.',
+})
 class ProviderFieldsInput {
-  @Field({ nullable: true, description: "The API's base URL with its version; the kind's own by default." })
+  @Field({
+    nullable: true,
+    description: "The API's base URL with its version; the kind's own by default.",
+  })
   @IsOmittable()
   @IsString()
   @MaxLength(500)
@@ -82,7 +87,9 @@ export class CreateProviderInput extends ProviderFieldsInput {
   accountNumber: string;
 }
 
-@InputType({ description: 'Omitted fields stay as they are. New credentials set the health to OK.' })
+@InputType({
+  description: 'Omitted fields stay as they are. New credentials set the health to OK.',
+})
 export class UpdateProviderInput extends ProviderFieldsInput {
   @Field(() => ID)
   @IsUUID('all')
@@ -123,4 +130,3 @@ export class DeleteProviderPayload {
 }
 
 export const ProviderConnection = ConnectionType(Provider);
-

@@ -1,4 +1,13 @@
-import { Arg, Args, Authorized, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  FieldResolver,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import { Provider, ProviderHealth } from '../../entities/provider.entity';
@@ -20,7 +29,9 @@ export class ProviderResolver {
   constructor(private readonly providerService: ProviderService) {}
 
   @Authorized(Permission.ManageProviders)
-  @Query(() => ProviderConnection, { description: 'The provider registry (ADMIN). Never credentials.' })
+  @Query(() => ProviderConnection, {
+    description: 'The provider registry (ADMIN). Never credentials.',
+  })
   async providers(
     @CurrentAuth() auth: Auth,
     @Args() page: ConnectionArgs,

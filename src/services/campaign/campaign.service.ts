@@ -73,7 +73,7 @@ export class CampaignService {
         enabled,
       });
       await this.save(tx, campaign);
-      await this.replaceMembers(tx, auth, campaign, fields.memberIds ?? []);
+      await this.replaceMembers(tx, auth, campaign, fields.memberIds ?? [], 'memberIds');
       await this.replaceCannedResponses(tx, campaign, fields.cannedResponses ?? []);
       return tx.manager.findOneByOrFail(Campaign, { id: campaign.id });
     });
@@ -120,7 +120,7 @@ export class CampaignService {
   async setMembers(auth: Auth, campaignId: string, staffIds: string[]): Promise<Campaign> {
     return this.uow.run(async (tx) => {
       const campaign = await this.requireForWrite(tx.manager, auth, campaignId);
-      await this.replaceMembers(tx, auth, campaign, staffIds);
+      await this.replaceMembers(tx, auth, campaign, staffIds, 'staffIds');
       return campaign;
     });
   }
@@ -213,6 +213,8 @@ export class CampaignService {
     auth: Auth,
     campaign: Campaign,
     staffIds: string[],
+    /** The input field that named them, for the error. */
+    field: string,
   ): Promise<void> {
     const wanted = [...new Set(staffIds)];
     const found = wanted.length
@@ -225,7 +227,7 @@ export class CampaignService {
     if (unfit) {
       const why = unfit.active ? `is ${unfit.role}, not an AGENT` : 'is deactivated';
       throw new BadInputError(
-        'staffIds',
+        field,
         `${unfit.name} ${why}: members of a campaign are active agents`,
         { staffId: unfit.id },
       );

@@ -129,7 +129,8 @@ export class ProviderService {
       const provider = await this.require(tx.manager, auth, providerId, true);
       checkKindFields(provider.kind, fields, false);
       if (fields.name !== undefined) provider.name = fields.name.trim();
-      if (fields.apiBaseUrl !== undefined) provider.apiBaseUrl = normalizeBaseUrl(fields.apiBaseUrl);
+      if (fields.apiBaseUrl !== undefined)
+        provider.apiBaseUrl = normalizeBaseUrl(fields.apiBaseUrl);
       if (fields.accountNumber !== undefined)
         provider.accountNumber = normalizePhone(fields.accountNumber, 'accountNumber');
       if (fields.phoneNumberId !== undefined) provider.phoneNumberId = fields.phoneNumberId.trim();

@@ -286,7 +286,9 @@ describe('providers (C1)', () => {
       // One of them wins; the other is refused with a reason (a campaign whose provider was just
       // deleted has none to enable: BAD_USER_INPUT), never a deadlock.
       for (const result of results) {
-        expect(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT', undefined]).toContain(result.errors?.[0]?.extensions?.code);
+        expect(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT', undefined]).toContain(
+          result.errors?.[0]?.extensions?.code,
+        );
       }
       expect(results.filter((result) => result.errors).length).toBe(1);
       const [row] = await server.dataSource.query(
