@@ -19,6 +19,10 @@ export interface Config {
   lockTtlSeconds: number;
   /** Events (and so resume cursors) are kept this long. */
   eventRetentionHours: number;
+  /** Background jobs (webhooks, outbox) one instance runs at once. */
+  jobConcurrency: number;
+  /** How often an instance looks for jobs whose time came (new jobs wake it at once). */
+  jobPollIntervalMs: number;
   /** Query limits (graphql-armor's), refused before anything runs: see README, Configuration. */
   maxQueryDepth: number;
   maxQueryCost: number;
@@ -136,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 12, 1),
     lockTtlSeconds: integer(env, 'LOCK_TTL_SECONDS', 30, 1),
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 72, 1),
+    jobConcurrency: integer(env, 'JOB_CONCURRENCY', 4, 1),
+    jobPollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
     maxAliases: integer(env, 'MAX_ALIASES', 15, 0),

@@ -33,7 +33,9 @@ import { documentLimitRules, queryLimitsOf } from './schema/limits';
 import { OperationCosts } from './schema/operation-cost';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
+import { JobRunner } from './jobs/job-runner';
 import { LockSweep } from './jobs/lock-sweep';
+import { jobTasks } from './jobs/tasks';
 import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader } from './subscriptions/event-log';
@@ -88,6 +90,16 @@ export async function startServer({
   await sessions.start();
   // Item 8: a change of access whose notice was lost is found within seconds.
   await hub.access.start(services.streamAccess, 5000);
+  // Webhook processing, outbox delivery and retries: graphile-worker, on Postgres.
+  const jobRunner = await new JobRunner(
+    jobTasks(services),
+    {
+      databaseUrl,
+      concurrency: config.jobConcurrency,
+      pollIntervalMs: config.jobPollIntervalMs,
+    },
+    logger,
+  ).start();
   const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
   const jobs = [
     // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
@@ -219,6 +231,8 @@ export async function startServer({
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      logger.debug('stop: jobs');
+      await jobRunner.stop();
       logger.debug('stop: sessions');
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
