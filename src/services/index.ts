@@ -28,6 +28,7 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StreamAccessService } from './session/stream-access.service';
+import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
 import { StaffService } from './staff/staff.service';
 
@@ -101,6 +102,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
     providers: new ProviderService(uow, config),
     campaigns: new CampaignService(uow),
+    spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
   };
 }
 

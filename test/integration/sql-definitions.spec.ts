@@ -152,6 +152,7 @@ describe('stream names', () => {
     staffAssist: ['staff', 'assist'],
     staffNotifications: ['staff', 'notifications'],
     staffSupervision: ['staff', 'supervision'],
+    staffMessages: ['staff', 'messages'],
   };
   let database: TestDatabase;
 
