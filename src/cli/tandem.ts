@@ -21,7 +21,9 @@ async function withDatabase<T>(
   work: (dataSource: DataSource, uow: UnitOfWork) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel, {
+    stderr: true,
+  });
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres(config.dataDir, logger, { reuseRunning: true });
