@@ -12,6 +12,8 @@ import { type Config, ConfigError, SECRETS_KEY_REQUIRED } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
+import { readOperationalGauges } from './db/operational-gauges';
+import { poolOf } from './db/typeorm-adapter';
 import { pruneEventLog } from './db/event-store';
 import { UnitOfWork } from './db/unit-of-work';
 import { formatError } from './errors/format-error';
@@ -27,6 +29,9 @@ import { requestErrorHandler } from './http/request-errors';
 import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
 import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
+import { observeRequests, requestRecordPlugin } from './http/request-log';
+import { listenForMetrics, type MetricsListener, metricsHandler } from './http/metrics-endpoint';
+import { Metrics } from './metrics/metrics';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
 import { documentLimitRules, queryLimitsOf } from './schema/limits';
@@ -52,6 +57,9 @@ export interface TandemServer {
   services: Services;
   sessions: SessionRegistry;
   hub: EventHub;
+  metrics: Metrics;
+  /** Where /metrics answers: the main port's (with METRICS_TOKEN), METRICS_ADDRESS's, or none. */
+  metricsUrl: string | undefined;
   /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
   stop(): Promise<void>;
 }
@@ -131,6 +139,22 @@ export async function startServer({
     ),
   ].map((job) => job.start());
   const schema = await getSchema();
+  const pool = poolOf(dataSource);
+  // Every source is a plain count its owner keeps, or a read at scrape time.
+  const metrics = new Metrics({
+    sockets: () => wss.clients.size,
+    windows: () => sessions.size,
+    pubsub,
+    hub,
+    jobs,
+    pool: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    }),
+    database: () => readOperationalGauges(dataSource),
+  });
 
   const buildContext = (
     auth: Auth | null,
@@ -176,12 +200,18 @@ export async function startServer({
       operationLimitsPlugin(costs, services.auth),
       jsonStatusPlugin(),
       serviceUnavailablePlugin(),
+      requestRecordPlugin(),
     ],
   });
   await apollo.start();
 
   app.use(assignRequestId());
+  app.use(observeRequests(logger, metrics));
   mountHealth(app, dataSource, pubsub);
+  // Never open to the world: on the main port only behind its token; else on an address of its
+  // own; with neither configured, nowhere (README, Operating).
+  const serveMetrics = metricsHandler(metrics, config.metricsToken, logger);
+  if (config.metricsToken && !config.metricsAddress) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
@@ -201,6 +231,12 @@ export async function startServer({
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (wss.clients.size > config.maxSockets) {
+        metrics.socketConnection('over_cap');
+        logger.record(
+          'info',
+          { outcome: 'over_cap', code: CloseCodes.TryAgainLater },
+          'socket refused',
+        );
         ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
         return;
       }
@@ -209,7 +245,10 @@ export async function startServer({
       coalesceWrites(ws, {
         rewrite: (data) => shared.expand(data),
         maxBufferedBytes: config.maxSocketBufferBytes,
-        onCutOff: (bytes) => logger.info(`cut off a slow consumer (${bytes} bytes unread)`),
+        onCutOff: (bytes) => {
+          metrics.slowConsumerCut();
+          logger.info(`cut off a slow consumer (${bytes} bytes unread)`);
+        },
       });
       wss.emit('connection', ws, request);
     });
@@ -221,6 +260,7 @@ export async function startServer({
     services,
     sessions,
     logger,
+    metrics,
     limits,
     validationRules,
     costs,
@@ -228,6 +268,7 @@ export async function startServer({
     shared,
   });
 
+  let metricsListener: MetricsListener | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -243,6 +284,7 @@ export async function startServer({
       logger.debug('stop: http');
       await apollo.stop();
       await services.locks.settled();
+      await metricsListener?.close();
       logger.debug('stop: pubsub');
       await pubsub.close();
       logger.debug('stop: database');
@@ -260,6 +302,9 @@ export async function startServer({
         resolve();
       });
     });
+    if (config.metricsAddress) {
+      metricsListener = await listenForMetrics(config.metricsAddress, serveMetrics);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -276,6 +321,9 @@ export async function startServer({
     services,
     sessions,
     hub,
+    metrics,
+    metricsUrl:
+      metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),
     stop,
   };
 }
