@@ -1,3 +1,4 @@
+import { AccessGeneration1796310000000 } from './1796310000000-access-generation';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
@@ -14,5 +15,6 @@ export const MIGRATIONS: Function[] = [
   SignInPerAddress1796191000196,
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
+  AccessGeneration1796310000000,
   WindowOpenTicket1796320000000,
 ];

@@ -85,6 +85,8 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
+  // Item 8: a change of access whose notice was lost is found within seconds.
+  await hub.access.start(services.streamAccess, 5000);
   const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
   const jobs = [
     // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
@@ -219,6 +221,7 @@ export async function startServer({
       logger.debug('stop: sessions');
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
+      await hub.access.stop();
       logger.debug('stop: sockets');
       await wsServer.shutDown();
       // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).

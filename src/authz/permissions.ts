@@ -39,6 +39,8 @@ export enum Permission {
   /** Assist reports and everyone's timesheets (A6). */
   ReadAssistReports = 'assist:reports',
   ReadAuditEvents = 'audit:read',
+  /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
+  SuperviseAgents = 'supervision:agents',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -64,6 +66,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadServiceRequests]: [...STAFF, INTEGRATION],
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
+  [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

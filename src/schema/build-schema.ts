@@ -45,6 +45,7 @@ import {
   RoutingResolver,
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
 import { validateArguments } from './validate-arguments';
 
@@ -82,6 +83,7 @@ export const RESOLVERS = [
   AssistReportResolver,
   AssistReportLineResolver,
   AssistTimesheetResolver,
+  SupervisionResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

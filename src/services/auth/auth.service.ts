@@ -142,6 +142,7 @@ export class AuthService {
     which: { ids?: string[]; staffId?: string },
     reason: string,
     actor: ActorRef,
+    closeCode?: number,
   ): Promise<string[]> {
     const query = tx.manager
       .createQueryBuilder()
@@ -157,6 +158,7 @@ export class AuthService {
     const message: SessionsRevokedMessage = {
       sessionIds: [...new Set([...(which.ids ?? []), ...revoked])],
       reason,
+      ...(closeCode === undefined ? {} : { closeCode }),
     };
     if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
     await this.locks.releaseSessions(tx, revoked, actor, reason);

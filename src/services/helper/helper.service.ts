@@ -11,6 +11,7 @@ import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignm
 import type { Message } from '../../entities/message.entity';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../errors/domain-error';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
+import type { StreamAccessService } from '../session/stream-access.service';
 import {
   HelperChangeKind,
   type HelperChangePayload,
@@ -34,6 +35,7 @@ export class HelperService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly hub: EventHub,
+    private readonly streams: StreamAccessService,
   ) {}
 
   async add(
@@ -141,14 +143,13 @@ export class HelperService {
     customerId?: string | null,
   ): Promise<AsyncIterableIterator<EventEnvelope>> {
     if (customerId) {
-      const customer = await this.access.requireCustomer(
-        this.uow.dataSource.manager,
-        auth,
-        customerId,
+      const { value: customer, access } = await this.streams.check(auth, (now) =>
+        this.access.requireCustomer(this.uow.dataSource.manager, now, customerId),
       );
       const stream = Streams.customerHelpers(auth.organizationId, customer.id);
       return this.hub.subscribe(stream, {
         snapshot: () => this.snapshot(stream, 'customer_id', customer.id),
+        access,
       });
     }
     if (!auth.staffId) throw new ForbiddenError('Name a customer: an API key helps nobody');

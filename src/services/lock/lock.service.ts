@@ -14,6 +14,7 @@ import {
 } from '../../errors/domain-error';
 import type { Logger } from '../../logger';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
+import type { StreamAccessService } from '../session/stream-access.service';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
@@ -49,6 +50,7 @@ export class LockService {
     private readonly hub: EventHub,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly streams: StreamAccessService,
   ) {}
 
   private get ttl(): string {
@@ -113,9 +115,12 @@ export class LockService {
 
   /** A SNAPSHOT of the inbox's locks, then every change after it, in sequence (L7). */
   async subscribe(auth: Auth, inboxId: string): Promise<AsyncIterableIterator<EventEnvelope>> {
-    const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
+    const { value: inbox, access } = await this.streams.check(auth, (now) =>
+      this.access.requireInbox(this.uow.dataSource.manager, now, inboxId),
+    );
     return this.hub.subscribe(Streams.inboxLocks(auth.organizationId, inbox.id), {
       snapshot: () => this.snapshot(auth.organizationId, inbox.id),
+      access,
     });
   }
 
