@@ -46,6 +46,11 @@ export interface Config {
    * trust function; by default none, the socket's address is the client's.
    */
   trustProxy: (address: string, hop: number) => boolean;
+  /**
+   * Origins (`https://console.example.com`) whose browser pages may call the API (CORS) and open
+   * WebSockets; the server's own origin (the playground) needs no entry. Empty: none.
+   */
+  corsOrigins: string[];
   /** Sign-in attempts one client address may make per minute, whatever the emails. */
   signInAttemptsPerMinute: number;
   /** Country used to read phone numbers written without an international prefix. */
@@ -144,6 +149,30 @@ function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
   return token;
 }
 
+/** CORS_ORIGINS: comma-separated origins, each exactly as a browser sends it (no path). */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const raw = optional(env, 'CORS_ORIGINS');
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(entry);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/.test(url.protocol) || url.origin !== entry.replace(/\/$/, '')) {
+        throw new ConfigError(
+          `CORS_ORIGINS must list origins such as https://console.example.com (scheme, host, port; no path), separated by commas (got "${entry}")`,
+        );
+      }
+      return url.origin;
+    });
+}
+
 const LOG_LEVELS = ['silent', 'error', 'info', 'debug'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -180,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscribeRatePerSocket: integer(env, 'SUBSCRIBE_RATE_PER_SOCKET', 5, 1),
     maxSocketBufferBytes: integer(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024),
     trustProxy: trustProxy(env),
+    corsOrigins: corsOrigins(env),
     signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),
     defaultPhoneCountry: country,
     assistMaxMinutes: integer(env, 'ASSIST_MAX_MINUTES', 120, 1),

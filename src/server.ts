@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CSRF_PREFLIGHT_HEADERS, corsFor, webSocketOriginAllowed } from './http/cors';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -187,6 +188,8 @@ export async function startServer({
     // main.ts drains on SIGTERM/SIGINT in order (sockets, HTTP, Redis, Postgres); Apollo's own
     // signal handlers would race it.
     stopOnTerminationSignals: false,
+    // CSRF prevention stays on; a request with a bearer token was preflighted (cors.ts).
+    csrfPrevention: { requestHeaders: CSRF_PREFLIGHT_HEADERS },
     formatError: (formatted, error) =>
       formatError(formatted, error, logger, {
         requestId: currentRequestId(),
@@ -214,6 +217,7 @@ export async function startServer({
   if (config.metricsToken && !config.metricsAddress) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
+    corsFor(config.corsOrigins),
     express.json({ limit: config.maxBodyBytes }),
     withinRequestScope(),
     // The caller is looked up by operationLimitsPlugin, once the document passed the limits.
@@ -227,6 +231,10 @@ export async function startServer({
   httpServer.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
       socket.destroy();
+      return;
+    }
+    if (!webSocketOriginAllowed(request, config.corsOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
