@@ -95,14 +95,14 @@ export class LockService {
     const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
     const window = requireWindow(auth);
     await this.committed(
-      await this.store.enterInbox(window, inbox.id, actorOf(auth), 'switched inbox'),
+      await this.store.enterInbox(window, inbox.id, this.ttl, actorOf(auth), 'switched inbox'),
     );
   }
 
   async leaveInbox(auth: Auth): Promise<void> {
     const window = requireWindow(auth);
     await this.committed(
-      await this.store.enterInbox(window, null, actorOf(auth), 'left the inbox'),
+      await this.store.enterInbox(window, null, this.ttl, actorOf(auth), 'left the inbox'),
     );
   }
 
@@ -132,7 +132,7 @@ export class LockService {
     note: string,
   ): Promise<void> {
     if (sessionIds.length === 0) return;
-    tx.emit(await this.store.releaseSessionLocks(tx.manager, sessionIds, actor, note));
+    tx.emit(await this.store.releaseSessionLocks(tx.manager, sessionIds, this.ttl, actor, note));
   }
 
   /**
