@@ -1,4 +1,5 @@
 import { AccessGeneration1796310000000 } from './1796310000000-access-generation';
+import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
@@ -16,5 +17,6 @@ export const MIGRATIONS: Function[] = [
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
   AccessGeneration1796310000000,
+  AgentChat1796310000001,
   WindowOpenTicket1796320000000,
 ];

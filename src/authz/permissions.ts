@@ -41,6 +41,8 @@ export enum Permission {
   ReadAuditEvents = 'audit:read',
   /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
   SuperviseAgents = 'supervision:agents',
+  /** Chat with agent (C13): supervisors and agents write to each other. */
+  ChatWithAgents = 'supervision:chat',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -67,6 +69,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
   [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
+  [Permission.ChatWithAgents]: STAFF,
 };
 
 export function can(auth: Auth, permission: Permission): boolean {
