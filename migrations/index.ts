@@ -1,4 +1,5 @@
 import { AccessGeneration1796310000000 } from './1796310000000-access-generation';
+import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
@@ -18,5 +19,6 @@ export const MIGRATIONS: Function[] = [
   AssistedService1796200000000,
   Campaigns1796300000000,
   AccessGeneration1796310000000,
+  AgentChat1796310000001,
   WindowOpenTicket1796320000000,
 ];

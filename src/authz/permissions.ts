@@ -46,6 +46,8 @@ export enum Permission {
   ManageCampaigns = 'campaigns:manage',
   /** Agents read only the campaigns they are members of (the service decides). */
   ReadCampaigns = 'campaigns:read',
+  /** Chat with agent (C13): supervisors and agents write to each other. */
+  ChatWithAgents = 'supervision:chat',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -75,6 +77,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ManageProviders]: [ADMIN],
   [Permission.ManageCampaigns]: [ADMIN],
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
+  [Permission.ChatWithAgents]: STAFF,
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

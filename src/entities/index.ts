@@ -1,3 +1,4 @@
+import { AgentChatMessage } from './agent-chat-message.entity';
 import { ApiKey } from './api-key.entity';
 import { AssistSession } from './assist-session.entity';
 import { AuditEvent } from './audit-event.entity';
@@ -24,6 +25,7 @@ import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
 
 export const ENTITIES = [
+  AgentChatMessage,
   Organization,
   Staff,
   ClientSession,

@@ -47,6 +47,7 @@ import {
   RoutingResolver,
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
 import { validateArguments } from './validate-arguments';
@@ -88,6 +89,7 @@ export const RESOLVERS = [
   AssistReportLineResolver,
   AssistTimesheetResolver,
   SupervisionResolver,
+  AgentChatResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -28,6 +28,7 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StreamAccessService } from './session/stream-access.service';
+import { AgentChatService } from './supervision/agent-chat.service';
 import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
 import { StaffService } from './staff/staff.service';
@@ -103,6 +104,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     providers: new ProviderService(uow, config),
     campaigns: new CampaignService(uow),
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
+    agentChat: new AgentChatService(uow, access, hub, audit),
   };
 }
 

@@ -48,6 +48,9 @@ export const Streams = {
    */
   staffMessages: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'messages'),
+  /** One person's chat with supervisors or agents, for every window of theirs (`agentChat`, C13). */
+  staffChat: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'chat'),
   /** What supervisors did to one agent: paused, resumed, disconnected (supervision, C12/C14). */
   staffSupervision: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'supervision'),

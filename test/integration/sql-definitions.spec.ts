@@ -153,6 +153,7 @@ describe('stream names', () => {
     staffNotifications: ['staff', 'notifications'],
     staffSupervision: ['staff', 'supervision'],
     staffMessages: ['staff', 'messages'],
+    staffChat: ['staff', 'chat'],
   };
   let database: TestDatabase;
 
