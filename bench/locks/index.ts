@@ -3,7 +3,6 @@ import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
 import type { BenchContext, Benchmark } from '../support/benchmark';
-import { codeState } from '../support/code-state';
 import { waitForQuietMachine } from '../support/cpu';
 import { LoadGenerator } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
@@ -12,7 +11,8 @@ import { baselineBodyLength, baselineVariant, oursVariant, runFanout } from './f
 import { compareLockThroughput, countLockStatements } from './lock-ops';
 import { BASELINE_EVENTS, CONVERSATION_EVENTS, TICKET_LOCK_EVENTS } from './operations';
 import { type LocksOptions, parseLocksOptions } from './options';
-import { ServerProcess, WatcherProcess } from './processes';
+import { ServerProcess } from '../support/server-process';
+import { WatcherProcess } from './processes';
 import { type LocksReport, renderReport } from './report';
 import { type LocksData, seedLocks } from './seed';
 import { measureConsoleMemory, measureSocketCap } from './sockets';
@@ -124,13 +124,6 @@ async function runFanoutPart(
   } finally {
     for (const variant of variants) variant.close();
   }
-  report.fanoutAfter = await Promise.all(
-    variants.map(async (variant) => ({
-      key: variant.key,
-      serverUp: variant.server.running,
-      watchers: await variant.watchers.stats(),
-    })),
-  );
   context.log('fan-out: closing the watchers and their servers');
   await Promise.all(crowds.map((crowd) => crowd.stop()));
   await Promise.all(
@@ -230,12 +223,9 @@ export const benchmark: Benchmark = {
       consoleInboxes: CONSOLE_INBOXES,
     });
     const report: LocksReport = {
-      options,
-      code: codeState(),
       database: database.description,
       databaseUrl: database.url,
       seeded: data.counts,
-      watcherStaff: WATCHER_STAFF,
       failures: [],
     };
     // A part that fails (a server crashing under load...) is reported; the others still run.
@@ -269,8 +259,6 @@ export const benchmark: Benchmark = {
     if (options.parts.has('sockets'))
       await attempt('sockets', () => runSockets(context, options, report, data));
 
-    const { text, markdown } = renderReport(report);
-    console.log(`\n${text}`);
-    return { markdown };
+    return renderReport(report);
   },
 };

@@ -7,7 +7,7 @@ import type { LoadGenerator } from '../support/load';
 import { GraphqlHttp } from '../support/graphql-http';
 import { takeBody } from '../support/baselines/one-write';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
-import type { ServerProcess } from './processes';
+import type { ServerProcess } from '../support/server-process';
 import type { Worker } from './seed';
 
 export interface StatementFigure {

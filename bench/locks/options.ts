@@ -23,9 +23,6 @@ export const LOCKS_USAGE = `options of "locks":
                                (default: 120 up to 1,000 watchers, 60 above: the slow ones)
   --rounds 3                   rounds per variant, alternating (fan-out and lock operations)
   --warmup-events 6            fan-out: warm-up events per step and variant
-  --profile auto               fan-out: profile the servers at the largest step: auto (when ours
-                               is slower than the baseline at p50 or p99), on, off
-  --profile-events 16          fan-out: events profiled per variant
   --duration 3 --warmup 2      lock operations: seconds per round and of warm-up per side
   --concurrency 10             lock operations: concurrent windows (and Apollo connections)
   --sockets 2000               memory: consoles connected (5 subscriptions each)
@@ -59,8 +56,6 @@ export function parseLocksOptions(args: string[]): LocksOptions {
       events: { type: 'string' },
       rounds: { type: 'string' },
       'warmup-events': { type: 'string' },
-      profile: { type: 'string' },
-      'profile-events': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       concurrency: { type: 'string' },
@@ -77,9 +72,6 @@ export function parseLocksOptions(args: string[]): LocksOptions {
     .split(',')
     .map((value) => count('watchers', value.replace(/_/g, '').trim(), 0))
     .sort((a, b) => a - b);
-  const profile = values.profile ?? 'auto';
-  if (profile !== 'auto' && profile !== 'on' && profile !== 'off')
-    throw new Error(`--profile must be auto, on or off (got "${profile}")\n\n${LOCKS_USAGE}`);
   const rounds = count('rounds', values.rounds, 3);
   return {
     parts: parts as Set<Part>,
@@ -88,8 +80,6 @@ export function parseLocksOptions(args: string[]): LocksOptions {
       events: values.events === undefined ? undefined : count('events', values.events, 0),
       rounds,
       warmup: count('warmup-events', values['warmup-events'], 6, 0),
-      profile,
-      profileEvents: count('profile-events', values['profile-events'], 16),
     },
     ops: {
       rounds,

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../support/benchmark';
-import type { ServerProcess, WatcherProcess } from './processes';
+import type { ServerProcess } from '../support/server-process';
+import type { WatcherProcess } from './processes';
 import type { Operation } from './watcher-worker';
 
 export interface MemoryFigure {

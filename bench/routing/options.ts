@@ -17,8 +17,6 @@ export interface RoutingOptions {
   baselineSeconds: number;
   baselineWorkers: number;
   baselineRounds: number;
-  /** A profiled drain of this many routings on one instance (0: none). */
-  profileRoutings: number;
   /** Conversations started at once while filling the queue. */
   fillConcurrency: number;
 }
@@ -34,7 +32,6 @@ export const ROUTING_USAGE = `options of "routing":
   --latency-warmup 30
   --baseline-seconds 5     the SKIP LOCKED claim loop: seconds per round
   --baseline-workers 4
-  --profile-routings 1500  a profiled drain on one instance (0: none)
   --fill-concurrency 16    startConversation requests at once while filling the queue`;
 
 function count(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -58,7 +55,6 @@ export function parseRoutingOptions(args: string[]): RoutingOptions {
     'latency-warmup',
     'baseline-seconds',
     'baseline-workers',
-    'profile-routings',
     'fill-concurrency',
   ] as const;
   const { values } = parseArgs({
@@ -83,7 +79,6 @@ export function parseRoutingOptions(args: string[]): RoutingOptions {
     baselineSeconds: count('baseline-seconds', raw['baseline-seconds'], 5),
     baselineWorkers: count('baseline-workers', raw['baseline-workers'], 4),
     baselineRounds: 3,
-    profileRoutings: count('profile-routings', raw['profile-routings'], 1500, 0),
     fillConcurrency: count('fill-concurrency', raw['fill-concurrency'], 16),
   };
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Report } from './report';
 
 /** What `bench/run.ts` hands a benchmark. */
 export interface BenchContext {
@@ -13,11 +14,6 @@ export interface BenchContext {
   defer(cleanup: () => unknown): void;
 }
 
-export interface BenchReport {
-  /** Markdown for this benchmark's section of RESULTS.md (below its heading and run details). */
-  markdown: string;
-}
-
 /**
  * A benchmark: `bench/<name>/index.ts` exports one as `benchmark`, and `npm run bench -- <name>`
  * runs it. It starts what it needs, runs its baseline and ours alternately, prints the figures
@@ -26,7 +22,7 @@ export interface BenchReport {
 export interface Benchmark {
   /** One line for `npm run bench` without a name. */
   summary: string;
-  run(context: BenchContext): Promise<BenchReport>;
+  run(context: BenchContext): Promise<Report>;
 }
 
 /** How long and how hard each variant is driven. */
