@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
-import { type Benchmark, parseLoadOptions } from '../support/benchmark';
+import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
 import type { ClientScript } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
@@ -13,32 +13,11 @@ import { seedAssist } from './seed';
 const SAMPLES = 5;
 const POOL_SIZE = 10;
 
-/** `--customers N --sessions N` (100,000 each by default), then the load options. */
-function parseOptions(args: string[]) {
-  const rest = [...args];
-  const take = (name: string, fallback: number) => {
-    const at = rest.indexOf(`--${name}`);
-    if (at < 0) return fallback;
-    const value = Number(rest[at + 1]?.replace(/_/g, ''));
-    if (!Number.isInteger(value) || value < 100)
-      throw new Error(`--${name} must be a whole number >= 100 (got "${rest[at + 1]}")`);
-    rest.splice(at, 2);
-    return value;
-  };
-  const shape = {
-    customers: take('customers', 100_000),
-    sessions: take('sessions', 100_000),
-    agents: 50,
-    days: 90,
-  };
-  const load = parseLoadOptions(rest, {
-    rounds: 3,
-    durationMs: 8_000,
-    warmupMs: 3_000,
-    concurrency: 8,
-  });
-  return { shape, load };
-}
+const SPEC = {
+  customers: { default: 100_000, help: 'customers searched' },
+  sessions: { default: 100_000, help: 'assist sessions reported on' },
+  ...loadSpec({ rounds: 3, durationMs: 8_000, warmupMs: 3_000, concurrency: 8 }),
+};
 
 /** Every client sends every body in turn, each starting at a different one. */
 function rotated(bodies: string[], clients: number): ClientScript[] {
@@ -52,7 +31,9 @@ export const benchmark: Benchmark = {
     'searchCustomers over 100,000 customers and assistReport over 100,000 sessions, vs plain pg',
 
   async run(context) {
-    const { shape, load } = parseOptions(context.args);
+    const values = parseOptions(context.args, SPEC);
+    const load = loadOptionsOf(values);
+    const shape = { customers: values.customers, sessions: values.sessions, agents: 50, days: 90 };
     const database = await openBenchDatabase(context);
     const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
     const server = await startServer({ config, databaseUrl: database.url });

@@ -15,7 +15,7 @@ import { ServerProcess } from '../support/server-process';
 import { WatcherProcess } from './processes';
 import { type LocksReport, renderReport } from './report';
 import { type LocksData, seedLocks } from './seed';
-import { measureConsoleMemory, measureSocketCap } from './sockets';
+import { measureConsoleMemory } from './sockets';
 
 /** Agents whose sign-ins the watcher sockets share. */
 const WATCHER_STAFF = 10;
@@ -187,26 +187,12 @@ async function runSockets(
   await Promise.all([baselineServer.stop(), baselineCrowd.stop()]);
   await oursServer.stop(STOP_GRACE_MS);
 
-  context.log(`sockets: cap of ${options.cap}, opening ${options.cap + options.capExtra}`);
-  const capped = await ServerProcess.start(context, `ours (maxSockets ${options.cap})`, {
-    kind: 'ours',
-    databaseUrl: report.databaseUrl,
-    maxSockets: options.cap,
-  });
-  report.cap = await measureSocketCap(
-    capped,
-    oursCrowd,
-    data.watcherTokens,
-    options.cap,
-    options.capExtra,
-  );
   await oursCrowd.stop();
-  await capped.stop(STOP_GRACE_MS);
 }
 
 export const benchmark: Benchmark = {
   summary:
-    'ticket locks: lock-event fan-out vs plain graphql-ws, lock ops/s vs bare Apollo, memory per console, socket cap',
+    'ticket locks: lock-event fan-out vs plain graphql-ws, lock ops/s vs the one-write floor, memory per console',
 
   async run(context) {
     const options = parseLocksOptions(context.args);

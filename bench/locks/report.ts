@@ -20,7 +20,7 @@ import {
   p99,
 } from './fanout';
 import { OPS_VARIANTS, type StatementFigure } from './lock-ops';
-import type { CapFigure, MemoryFigure } from './sockets';
+import type { MemoryFigure } from './sockets';
 
 export interface LocksReport {
   database: string;
@@ -31,7 +31,6 @@ export interface LocksReport {
   ops?: Comparison;
   fanout?: FanoutResult;
   memory?: { baseline: MemoryFigure; ours: MemoryFigure };
-  cap?: CapFigure;
   failures: Array<{ part: string; error: string }>;
 }
 
@@ -136,7 +135,7 @@ function opsPart(report: Report, data: LocksReport): void {
 }
 
 function socketsPart(report: Report, data: LocksReport): void {
-  report.heading('3. Sockets');
+  report.heading('3. Memory per console');
   const memory = data.memory;
   if (memory) {
     const { baseline, ours } = memory;
@@ -165,30 +164,6 @@ function socketsPart(report: Report, data: LocksReport): void {
       ],
     );
   }
-  const cap = data.cap;
-  if (cap)
-    report.table(
-      [
-        'maxSockets',
-        'opened',
-        'accepted',
-        'refused (close code: count)',
-        'server up after',
-        '/readyz',
-        'accepted sockets dropped',
-      ],
-      [
-        [
-          cap.cap,
-          cap.attempted,
-          cap.connected,
-          JSON.stringify(cap.refused),
-          cap.serverUp ? 'yes' : '**no**',
-          cap.ready ? '200' : '**no answer**',
-          Object.keys(cap.lost).length ? JSON.stringify(cap.lost) : 'none',
-        ],
-      ],
-    );
 }
 
 export function renderReport(data: LocksReport): Report {
@@ -197,7 +172,7 @@ export function renderReport(data: LocksReport): Report {
   );
   if (data.fanout?.steps.length) fanoutPart(report, data.fanout, data.redis);
   if (data.statements || data.ops) opsPart(report, data);
-  if (data.memory || data.cap) socketsPart(report, data);
+  if (data.memory) socketsPart(report, data);
   for (const failure of data.failures)
     report.note(`**${failure.part} failed**: \`${failure.error.split('\n')[0]?.slice(0, 400)}\``);
   return report;
