@@ -69,7 +69,13 @@ export class Report {
 
   table(headers: string[], rows: Cell[][]): this {
     this.markdownParts.push(markdownTable(headers, rows));
-    this.textParts.push(textTable(headers, rows));
+    const plain = (cell: Cell) => String(cell).replace(/\*\*|`/g, '');
+    this.textParts.push(
+      textTable(
+        headers,
+        rows.map((row) => row.map(plain)),
+      ),
+    );
     return this;
   }
 

@@ -5,11 +5,10 @@
  * can read them per request, per event and per socket.
  */
 import 'reflect-metadata';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
 import { loadConfig } from '../../src/config';
 import { statementCounter } from '../../src/db/data-source';
 import { startServer, type TandemServer } from '../../src/server';
+import { startBareApollo } from './baselines/apollo';
 import { serveParent } from './ipc';
 import { ownCpuUs, startGcClock } from './cpu';
 import {
@@ -85,12 +84,9 @@ async function start(args: StartArgs): Promise<Started> {
     oneWrite = await startOneWriteServer(args.databaseUrl, args.connections ?? 10);
     return { url: oneWrite.url, wsUrl: oneWrite.wsUrl };
   }
-  const apollo = new ApolloServer({
-    typeDefs: 'type Query { hello: String }',
-    resolvers: { Query: { hello: () => 'world' } },
-  });
-  const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' } });
-  stopApollo = () => apollo.stop();
+  const apollo = await startBareApollo();
+  stopApollo = apollo.stop;
+  const { url } = apollo;
   return { url, wsUrl: '' };
 }
 
