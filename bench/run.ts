@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BenchContext, Benchmark } from './support/benchmark';
+import { codeState } from './support/code-state';
 import { describeMachine } from './support/machine';
 import { RESULTS_FILE, writeResultsSection } from './support/results-file';
 
@@ -85,7 +86,9 @@ async function main(): Promise<number> {
       `- Command: \`${context.command}\``,
       `- Run: ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       `- Machine: ${describeMachine()}, NODE_ENV ${process.env.NODE_ENV ?? 'unset'}`,
+      `- Code: ${codeState()}`,
     ].join('\n');
+    console.log(`\n${report.text}`);
     await writeResultsSection(name, `${details}\n\n${report.markdown}`);
     console.log(`\nwrote the "${name}" section of ${path.relative(process.cwd(), RESULTS_FILE)}`);
     return 0;

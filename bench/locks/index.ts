@@ -1,9 +1,8 @@
+import { benchConfig } from '../support/config';
 import { execFileSync } from 'node:child_process';
-import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
 import type { BenchContext, Benchmark } from '../support/benchmark';
-import { codeState } from '../support/code-state';
 import { waitForQuietMachine } from '../support/cpu';
 import { LoadGenerator } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
@@ -12,10 +11,11 @@ import { baselineBodyLength, baselineVariant, oursVariant, runFanout } from './f
 import { compareLockThroughput, countLockStatements } from './lock-ops';
 import { BASELINE_EVENTS, CONVERSATION_EVENTS, TICKET_LOCK_EVENTS } from './operations';
 import { type LocksOptions, parseLocksOptions } from './options';
-import { ServerProcess, WatcherProcess } from './processes';
+import { ServerProcess } from '../support/server-process';
+import { WatcherProcess } from './processes';
 import { type LocksReport, renderReport } from './report';
 import { type LocksData, seedLocks } from './seed';
-import { measureConsoleMemory, measureSocketCap } from './sockets';
+import { measureConsoleMemory } from './sockets';
 
 /** Agents whose sign-ins the watcher sockets share. */
 const WATCHER_STAFF = 10;
@@ -124,13 +124,6 @@ async function runFanoutPart(
   } finally {
     for (const variant of variants) variant.close();
   }
-  report.fanoutAfter = await Promise.all(
-    variants.map(async (variant) => ({
-      key: variant.key,
-      serverUp: variant.server.running,
-      watchers: await variant.watchers.stats(),
-    })),
-  );
   context.log('fan-out: closing the watchers and their servers');
   await Promise.all(crowds.map((crowd) => crowd.stop()));
   await Promise.all(
@@ -194,32 +187,18 @@ async function runSockets(
   await Promise.all([baselineServer.stop(), baselineCrowd.stop()]);
   await oursServer.stop(STOP_GRACE_MS);
 
-  context.log(`sockets: cap of ${options.cap}, opening ${options.cap + options.capExtra}`);
-  const capped = await ServerProcess.start(context, `ours (maxSockets ${options.cap})`, {
-    kind: 'ours',
-    databaseUrl: report.databaseUrl,
-    maxSockets: options.cap,
-  });
-  report.cap = await measureSocketCap(
-    capped,
-    oursCrowd,
-    data.watcherTokens,
-    options.cap,
-    options.capExtra,
-  );
   await oursCrowd.stop();
-  await capped.stop(STOP_GRACE_MS);
 }
 
 export const benchmark: Benchmark = {
   summary:
-    'ticket locks: lock-event fan-out vs plain graphql-ws, lock ops/s vs bare Apollo, memory per console, socket cap',
+    'ticket locks: lock-event fan-out vs plain graphql-ws, lock ops/s vs the one-write floor, memory per console',
 
   async run(context) {
     const options = parseLocksOptions(context.args);
     checkFileLimit(context, options);
     const database = await openBenchDatabase(context);
-    const config = { ...loadConfig({}), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
+    const config = { ...benchConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
     // In this process: seeding through the services, and counting SQL statements.
     const local = await startServer({ config, databaseUrl: database.url });
     context.defer(() => local.stop());
@@ -230,12 +209,9 @@ export const benchmark: Benchmark = {
       consoleInboxes: CONSOLE_INBOXES,
     });
     const report: LocksReport = {
-      options,
-      code: codeState(),
       database: database.description,
       databaseUrl: database.url,
       seeded: data.counts,
-      watcherStaff: WATCHER_STAFF,
       failures: [],
     };
     // A part that fails (a server crashing under load...) is reported; the others still run.
@@ -269,8 +245,6 @@ export const benchmark: Benchmark = {
     if (options.parts.has('sockets'))
       await attempt('sockets', () => runSockets(context, options, report, data));
 
-    const { text, markdown } = renderReport(report);
-    console.log(`\n${text}`);
-    return { markdown };
+    return renderReport(report);
   },
 };

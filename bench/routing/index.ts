@@ -1,13 +1,11 @@
-import path from 'node:path';
+import { benchConfig } from '../support/config';
 import { Client } from 'pg';
-import { loadConfig } from '../../src/config';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
 import type { BenchContext, Benchmark } from '../support/benchmark';
-import { codeState } from '../support/code-state';
-import { BENCH_DATA_DIR, openBenchDatabase } from '../support/postgres';
+import { openBenchDatabase } from '../support/postgres';
 import { openBenchRedis } from '../support/redis';
-import { finalInvariants, functionStats, installCapacityWatch } from './checks';
+import { finalInvariants, installCapacityWatch } from './checks';
 import { dropClaimQueue, prepareClaimQueue, runClaimLoop } from '../support/baselines/claim-loop';
 import { parseRoutingOptions } from './options';
 import {
@@ -16,16 +14,15 @@ import {
   type DrainFigures,
   type Env,
   type LatencyFigures,
-  type ProfileFigures,
   baselineRound,
   drain,
   fillQueue,
   measureLatency,
   setCapacity,
-  statementShape,
   stepAway,
 } from './phases';
-import { AgentsProcess, RoutingServer } from './processes';
+import { ServerProcess } from '../support/server-process';
+import { AgentsProcess } from './processes';
 import { type RoutingReport, renderRoutingReport } from './report';
 import { seedRouting } from './seed';
 
@@ -36,11 +33,11 @@ const CUSTOMERS = 500;
 const WARMUP_ROUTINGS = 300;
 const INSTANCE_NAMES = ['instance A', 'instance B'];
 
-async function startCluster(env: Env, servers: RoutingServer[]): Promise<Cluster> {
+async function startCluster(env: Env, servers: ServerProcess[]): Promise<Cluster> {
   const { context, data } = env;
   const agents = await AgentsProcess.start(context, `agents (${servers.length} instance(s))`);
   const specs = data.agents.map((agent, index) => {
-    const server = servers[index % servers.length] as RoutingServer;
+    const server = servers[index % servers.length] as ServerProcess;
     return { ...agent, url: server.url, wsUrl: server.wsUrl };
   });
   context.log(`connecting ${specs.length} agents' consoles to ${servers.length} instance(s)`);
@@ -51,7 +48,7 @@ async function startCluster(env: Env, servers: RoutingServer[]): Promise<Cluster
     const streams = specs
       .filter((_, n) => n % servers.length === index)
       .map((agent) => Streams.staffAssignments(data.organizationId, agent.staffId));
-    while ((await server.liveSubscribers(streams)).some((live) => live < 1)) {
+    while ((await server.stats(streams)).live.some((live) => live < 1)) {
       if (Date.now() > deadline) throw new Error(`${server.name}: subscriptions not live`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -99,35 +96,6 @@ async function fillAndBurst(env: Env, cluster: Cluster, count: number): Promise<
   return figures;
 }
 
-async function profileDrain(env: Env, cluster: Cluster): Promise<ProfileFigures> {
-  const count = env.options.profileRoutings;
-  const [server] = cluster.servers as [RoutingServer];
-  const fillSeconds = await fillQueue(env, cluster, count);
-  env.context.log(`profiling ${server.name} over a drain of ${count}`);
-  await server.recordStatements(true);
-  await server.profileStart();
-  let statements: string[] = [];
-  let summary: ProfileFigures['summary'] | undefined;
-  const mode = { kind: 'closes', capacity: env.options.capacity } as const;
-  const figures = await drain(env, cluster, count, fillSeconds, mode, async () => {
-    summary = await server.profileStop(path.join(BENCH_DATA_DIR, 'routing-instance-A.cpuprofile'));
-    statements = await server.recordStatements(false);
-  });
-  await stepAway(env, cluster);
-  const shapes = new Map<string, number>();
-  for (const sql of statements) {
-    const shape = statementShape(sql);
-    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
-  }
-  return {
-    routings: figures.span.count,
-    summary: summary as ProfileFigures['summary'],
-    statements: [...shapes].sort((a, b) => b[1] - a[1]).map(([shape, n]) => ({ shape, count: n })),
-    statementTotal: statements.length,
-    drain: figures,
-  };
-}
-
 async function soak(env: Env, cluster: Cluster, report: RoutingReport): Promise<void> {
   const { routings, queue } = env.options;
   const started = Date.now();
@@ -157,7 +125,7 @@ export const benchmark: Benchmark = {
     // Seeding through the services, in this process; stopped before anything is measured (its
     // queue-routing job would otherwise be one more router).
     const config = {
-      ...loadConfig({}),
+      ...benchConfig(),
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent' as const,
@@ -179,34 +147,21 @@ export const benchmark: Benchmark = {
     const db = new Client({ connectionString: database.url });
     await db.connect();
     context.defer(() => db.end());
-    const sampler = new Client({ connectionString: database.url });
-    await sampler.connect();
-    context.defer(() => sampler.end());
     await installCapacityWatch(db);
     await db.query('ANALYZE');
-    // Calls and time of the SQL functions, for the report (connections opened from now on).
-    await db.query(
-      `ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET track_functions = 'all'`,
-    );
     const env: Env = {
       context,
       options,
       databaseUrl: database.url,
-      databaseName: new URL(database.url).pathname.slice(1),
       db,
-      sampler,
       data,
       postmasterPid: database.postmasterPid,
       redisPid: redis.pid,
     };
     const report: RoutingReport = {
       options,
-      code: codeState(),
       database: database.description,
       redis: redis.description,
-      lockTtlSeconds: LOCK_TTL_SECONDS,
-      customers: CUSTOMERS,
-      warmupRoutings: WARMUP_ROUTINGS,
       baseline: [],
       drains: [],
       latency: [],
@@ -229,13 +184,14 @@ export const benchmark: Benchmark = {
     };
 
     await baseline();
-    const servers: RoutingServer[] = [];
+    const servers: ServerProcess[] = [];
     for (const [index, instances] of options.instances.entries()) {
       while (servers.length < instances) {
         const name = INSTANCE_NAMES[servers.length] as string;
         context.log(`starting ${name}`);
         servers.push(
-          await RoutingServer.start(context, name, {
+          await ServerProcess.start(context, name, {
+            kind: 'ours',
             databaseUrl: database.url,
             redisUrl: redis.url,
             lockTtlSeconds: LOCK_TTL_SECONDS,
@@ -263,8 +219,6 @@ export const benchmark: Benchmark = {
         `${instances} instance(s): latency p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
       );
       await stepAway(env, cluster);
-      if (instances === 1 && options.profileRoutings > 0)
-        report.profile = await profileDrain(env, cluster);
       await baseline();
       const lastConfiguration = index === options.instances.length - 1;
       if (lastConfiguration && options.routings > 0) await soak(env, cluster, report);
@@ -275,13 +229,7 @@ export const benchmark: Benchmark = {
     }
     while (report.baseline.length < options.baselineRounds) await baseline();
     for (const server of servers) await server.stop();
-    // Backends report their statistics as they exit.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    report.functions = await functionStats(db);
-
     report.invariants = await finalInvariants(db, data.inboxId);
-    const { text, markdown } = renderRoutingReport(report);
-    console.log(`\n${text}`);
-    return { markdown };
+    return renderRoutingReport(report);
   },
 };

@@ -1,24 +1,22 @@
+import { benchConfig } from './config';
 /**
- * A server under test, in a process of its own (forked by ServerProcess): ours (`startServer`),
- * the bare graphql-ws baseline, a bare Apollo Server, or the one-write server (the floor of a
- * lock operation). Its CPU time, heap and RSS are its own,
- * so the parent can read them per event and per socket.
+ * A server under test, in a process of its own (forked by ServerProcess): ours (`startServer`,
+ * `benchConfig()`, port 0, log level silent), the bare graphql-ws baseline, a bare Apollo Server
+ * or the one-write floor. Its CPU time, GC, SQL statements and memory are its own, so the parent
+ * can read them per request, per event and per socket.
  */
 import 'reflect-metadata';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { loadConfig } from '../../src/config';
+import { statementCounter } from '../../src/db/data-source';
 import { startServer, type TandemServer } from '../../src/server';
-import { serveParent } from '../support/ipc';
-import { ownCpuUs, startGcClock } from '../support/cpu';
+import { startBareApollo } from './baselines/apollo';
+import { serveParent } from './ipc';
+import { ownCpuUs, startGcClock } from './cpu';
 import {
   type BaselineEvent,
   type BaselineWsServer,
   startBaselineWsServer,
-} from '../support/baselines/graphql-ws';
-import { type OneWriteServer, startOneWriteServer } from '../support/baselines/one-write';
-import { profileHandlers } from '../support/profile';
+} from './baselines/graphql-ws';
+import { type OneWriteServer, startOneWriteServer } from './baselines/one-write';
 
 export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write';
 
@@ -27,6 +25,7 @@ export interface StartArgs {
   databaseUrl?: string;
   redisUrl?: string;
   maxSockets?: number;
+  lockTtlSeconds?: number;
   /** one-write: its Postgres connections. */
   connections?: number;
 }
@@ -50,8 +49,8 @@ export interface ServerStats {
 export interface ServerCpu {
   cpuUs: number;
   gcUs: number;
-  /** The longest garbage-collection pause since the previous `cpu` call. */
-  longestGcMs: number;
+  /** ours: SQL statements of requests and the work they trigger (background jobs left out). */
+  statements: number;
 }
 
 let ours: TandemServer | undefined;
@@ -59,22 +58,19 @@ let baseline: BaselineWsServer | undefined;
 let stopApollo: (() => Promise<void>) | undefined;
 let oneWrite: OneWriteServer | undefined;
 const gc = startGcClock();
-let longestGcMs = 0;
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) longestGcMs = Math.max(longestGcMs, entry.duration);
-}).observe({ entryTypes: ['gc'] });
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 async function start(args: StartArgs): Promise<Started> {
   if (args.kind === 'ours') {
     if (!args.databaseUrl) throw new Error('ours needs a databaseUrl');
     const config = {
-      ...loadConfig({}),
+      ...benchConfig(),
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent' as const,
       redisUrl: args.redisUrl,
       ...(args.maxSockets ? { maxSockets: args.maxSockets } : {}),
+      ...(args.lockTtlSeconds ? { lockTtlSeconds: args.lockTtlSeconds } : {}),
     };
     ours = await startServer({ config, databaseUrl: args.databaseUrl });
     return { url: ours.url, wsUrl: ours.wsUrl, pubsub: ours.pubsub.kind };
@@ -88,12 +84,9 @@ async function start(args: StartArgs): Promise<Started> {
     oneWrite = await startOneWriteServer(args.databaseUrl, args.connections ?? 10);
     return { url: oneWrite.url, wsUrl: oneWrite.wsUrl };
   }
-  const apollo = new ApolloServer({
-    typeDefs: 'type Query { hello: String }',
-    resolvers: { Query: { hello: () => 'world' } },
-  });
-  const { url } = await startStandaloneServer(apollo, { listen: { port: 0, host: '127.0.0.1' } });
-  stopApollo = () => apollo.stop();
+  const apollo = await startBareApollo();
+  stopApollo = apollo.stop;
+  const { url } = apollo;
   return { url, wsUrl: '' };
 }
 
@@ -132,18 +125,17 @@ serveParent(
       if (!baseline) throw new Error('publish is for the baseline');
       return baseline.publish(channel, event);
     },
-    cpu: (): ServerCpu => {
-      const cpu = { cpuUs: ownCpuUs(), gcUs: gc.totalUs(), longestGcMs };
-      longestGcMs = 0;
-      return cpu;
-    },
+    cpu: (): ServerCpu => ({
+      cpuUs: ownCpuUs(),
+      gcUs: gc.totalUs(),
+      statements: ours ? statementCounter(ours.dataSource).count : 0,
+    }),
     /** After two full collections (node --expose-gc), so that growth is what is still held. */
     memory: (): NodeJS.MemoryUsage => {
       collectGarbage?.();
       collectGarbage?.();
       return process.memoryUsage();
     },
-    ...profileHandlers(),
     stop,
   },
   stop,
