@@ -203,11 +203,14 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
     const token = tokenFrom(ctx.connectionParams);
     const auth = token ? await services.auth.authenticate(token) : null;
     if (!auth) {
+      // A reason a client library can show as is (close reasons are at most 123 bytes).
       refuse(
         ctx.extra,
         'unauthorized',
         CloseCodes.Unauthorized,
-        'Unauthorized: send connectionParams.authorization',
+        token
+          ? 'Unauthorized: the token is not valid (expired, signed out or revoked): sign in again'
+          : 'Unauthorized: no token: send connectionParams { authorization: "Bearer <token>" }',
       );
       return false;
     }

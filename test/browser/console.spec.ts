@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { OpenTicketDocument } from '../generated/graphql';
+import {
+  newAgent,
+  newConversation,
+  newInbox,
+  newOrg,
+  PASSWORD,
+  type Member,
+  type Org,
+} from '../support/factories';
+import { startTestServer, type TestServer } from '../support/server';
+import { openWindow } from '../support/windows';
+import { launchChromium, serveSite, type HeadlessChromium } from './chromium';
+
+const GRAPHQL_WS = readFileSync(
+  path.join(__dirname, '../../node_modules/graphql-ws/umd/graphql-ws.min.js'),
+);
+
+/**
+ * A console as a frontend team writes one: signs in over HTTP (cross-origin), opens one
+ * graphql-ws socket with the token, subscribes to the inbox's lock events, and opens a ticket
+ * over the same socket (the README's recipe). What it saw is left in `window.seen`.
+ */
+const CONSOLE_PAGE = `<!doctype html><html><head><script src="/graphql-ws.js"></script></head><body><script>
+window.seen = { events: [], errors: [] };
+window.runConsole = async (api, email, password, inboxId, conversationId) => {
+  try {
+    const signedIn = await fetch(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation ($input: SignInInput!) { signIn(input: $input) { token } }',
+        variables: { input: { email, password } },
+      }),
+    }).then((r) => r.json());
+    const token = signedIn.data.signIn.token;
+    window.seen.token = token;
+    const client = graphqlWs.createClient({
+      url: api.replace(/^http/, 'ws'),
+      connectionParams: { authorization: 'Bearer ' + token },
+      retryAttempts: 0,
+      on: { closed: (event) => window.seen.errors.push('closed ' + event.code + ' ' + event.reason) },
+    });
+    client.subscribe(
+      { query: 'subscription ($inboxId: ID!) { ticketLockEvents(inboxId: $inboxId) { seq kind conversationId lock { holder { name } } } }', variables: { inboxId } },
+      {
+        next: (result) => {
+          const event = result.data.ticketLockEvents;
+          window.seen.events.push(event);
+          if (event.kind === 'SNAPSHOT') {
+            client.subscribe(
+              {
+                query: 'mutation ($input: TicketInput!) { openTicket(input: $input) { __typename } }',
+                variables: { input: { conversationId } },
+              },
+              {
+                next: (opened) => {
+                  if (opened.errors) window.seen.errors.push(JSON.stringify(opened.errors));
+                  else window.seen.opened = opened.data.openTicket.__typename;
+                },
+                error: (error) => window.seen.errors.push('openTicket ' + JSON.stringify(error)),
+                complete: () => {},
+              },
+            );
+          }
+        },
+        error: (error) => window.seen.errors.push('subscription error ' + (error.message || error.code || String(error))),
+        complete: () => {},
+      },
+    );
+  } catch (error) {
+    window.seen.errors.push('failed: ' + error.message);
+  }
+};
+</script></body></html>`;
+
+describe('consoles in a real browser (headless Chromium)', () => {
+  let chromium: HeadlessChromium;
+  let server: TestServer;
+  let org: Org;
+  let agent: Member;
+  let allowed: Awaited<ReturnType<typeof serveSite>>;
+  let refused: Awaited<ReturnType<typeof serveSite>>;
+  const pages: Page[] = [];
+
+  beforeAll(async () => {
+    chromium = await launchChromium();
+    const site = {
+      '/': ['text/html', CONSOLE_PAGE] as [string, string],
+      '/graphql-ws.js': ['text/javascript', GRAPHQL_WS] as [string, Buffer],
+    };
+    [allowed, refused] = await Promise.all([serveSite(site), serveSite(site)]);
+    server = await startTestServer({ config: { corsOrigins: [allowed.origin] } });
+    org = await newOrg(server);
+    agent = await newAgent(org, { name: 'Olga', inboxes: [org.inbox] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(pages.map((page) => page.close().catch(() => undefined)));
+    await chromium?.close();
+    await server?.stop();
+    await Promise.all([allowed?.close(), refused?.close()]);
+  });
+
+  async function newPage(url: string): Promise<Page> {
+    const page = await chromium.browser.newPage();
+    pages.push(page);
+    await page.goto(url, { waitUntil: 'load' });
+    return page;
+  }
+
+  it('a console on an allowed origin signs in, subscribes over graphql-ws, opens a ticket and sees it LOCKED', async () => {
+    const ticket = await newConversation(org, { inbox: org.inbox });
+    const page = await newPage(allowed.origin);
+    await page.evaluate(
+      (api, email, password, inboxId, conversationId) =>
+        (window as unknown as { runConsole: (...a: string[]) => Promise<void> }).runConsole(
+          api,
+          email,
+          password,
+          inboxId,
+          conversationId,
+        ),
+      server.url,
+      agent.staff.email,
+      PASSWORD,
+      org.inbox.id,
+      ticket.id,
+    );
+    await page
+      .waitForFunction(
+        (id) =>
+          (
+            window as unknown as {
+              seen: { events: Array<{ kind: string; conversationId: string }> };
+            }
+          ).seen.events.some((e) => e.kind === 'LOCKED' && e.conversationId === id),
+        { timeout: 20_000 },
+        ticket.id,
+      )
+      .catch(async (error: Error) => {
+        const seen = await page.evaluate(() => (window as unknown as { seen: unknown }).seen);
+        throw new Error(`${error.message}; the page saw ${JSON.stringify(seen)}`);
+      });
+    const seen = await page.evaluate(() => (window as unknown as { seen: unknown }).seen);
+    expect(seen).toMatchObject({
+      opened: 'TicketLockAcquired',
+      errors: [],
+      events: [
+        { kind: 'SNAPSHOT' },
+        { kind: 'LOCKED', conversationId: ticket.id, lock: { holder: { name: 'Olga' } } },
+      ],
+    });
+  }, 60_000);
+
+  it('the same console on an origin not allowed cannot sign in, nor open a WebSocket', async () => {
+    const page = await newPage(refused.origin);
+    const outcome = await page.evaluate(async (api) => {
+      const signIn = await fetch(api, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      }).then(
+        () => 'answered',
+        (error: Error) => `refused: ${error.message}`,
+      );
+      const socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(api.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        ws.onopen = () => resolve('opened');
+        ws.onclose = (event) => resolve(`closed ${event.code}`);
+      });
+      return { signIn, socket };
+    }, server.url);
+    expect(outcome).toEqual({ signIn: 'refused: Failed to fetch', socket: 'closed 1006' });
+  }, 60_000);
+
+  it('the playground: the token set in Headers reaches the WebSocket, and a subscription streams an event another client caused', async () => {
+    const inbox = await newInbox(org);
+    const [watcher, worker] = await Promise.all([
+      newAgent(org, { name: 'Pia', inboxes: [inbox] }),
+      newAgent(org, { name: 'Rolf', inboxes: [inbox] }),
+    ]);
+    const ticket = await newConversation(org, { inbox });
+    const query = `subscription Locks {
+  ticketLockEvents(inboxId: "${inbox.id}") { seq kind conversationId lock { holder { name } } }
+}`;
+    const page = await chromium.browser.newPage();
+    pages.push(page);
+    await page.setViewport({ width: 1280, height: 800 });
+    // What the Headers tab holds once a person has typed it (GraphiQL persists it here).
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.evaluate(
+      (headers, text) => {
+        localStorage.setItem(
+          'graphiql:tabState',
+          JSON.stringify({
+            tabs: [
+              {
+                id: 'tandem',
+                hash: null,
+                title: 'Locks',
+                query: text,
+                variables: null,
+                headers,
+                operationName: 'Locks',
+                response: null,
+              },
+            ],
+            activeTabIndex: 0,
+          }),
+        );
+        localStorage.setItem('graphiql:headers', headers);
+        localStorage.setItem('graphiql:query', text);
+      },
+      JSON.stringify({ Authorization: `Bearer ${watcher.token}` }),
+      query,
+    );
+    await page.goto(server.url, { waitUntil: 'load' });
+    await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
+    await page.click('.graphiql-execute-button');
+    const response = () =>
+      page.evaluate(() => document.querySelector('.graphiql-response')?.textContent ?? '');
+    await page.waitForFunction(
+      () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('SNAPSHOT'),
+      { timeout: 30_000 },
+    );
+    // Another client acts: its window opens the ticket.
+    const window = await openWindow(server, worker);
+    await window.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
+    await page.waitForFunction(
+      () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('LOCKED'),
+      { timeout: 30_000 },
+    );
+    expect(await response()).toContain('Rolf');
+    mkdirSync(path.join(__dirname, '../../docs'), { recursive: true });
+    await page.screenshot({ path: path.join(__dirname, '../../docs/playground-subscription.png') });
+    await window.socket.dispose();
+  }, 90_000);
+});
