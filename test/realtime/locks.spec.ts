@@ -66,6 +66,8 @@ describe('co-working ticket locks', () => {
     const ticket = await newConversation(org, { inbox });
     const result = await open(biancaWindow, ticket.id);
     expect(result.__typename).toBe('TicketLockAcquired');
+    // Cached by its ticket's id; fencingToken is token's new name (token is deprecated).
+    expect(result.lock).toMatchObject({ id: ticket.id, fencingToken: result.lock.token });
     expect(result.lock).toMatchObject({
       conversationId: ticket.id,
       inboxId: inbox.id,

@@ -14,6 +14,12 @@ import { Actor } from '../common/actor.type';
   description: 'A co-working lock: which window of which staff member works on a ticket.',
 })
 export class TicketLock {
+  @Field(() => ID, {
+    description:
+      "The lock's cache key: its ticket's id (a ticket has at most one lock), so Apollo Client and urql normalize it without keyFields.",
+  })
+  id: string;
+
   @Field(() => ID)
   conversationId: string;
 
@@ -30,7 +36,13 @@ export class TicketLock {
 
   @Field(() => Int, {
     description:
-      'Fencing token: grows with every acquisition of this ticket. Pass it as `lockToken` on writes.',
+      'Fencing token (L10): grows with every acquisition of this ticket by another holder. Pass it as `lockToken` on writes.',
+  })
+  fencingToken: number;
+
+  @Field(() => Int, {
+    deprecationReason:
+      'Use fencingToken: "token" also names the sign-in bearer token. Same value; kept for existing consoles.',
   })
   token: number;
 
@@ -40,11 +52,13 @@ export class TicketLock {
 
 export function toTicketLock(snapshot: TicketLockSnapshot): TicketLock {
   const lock = new TicketLock();
+  lock.id = snapshot.conversationId;
   lock.conversationId = snapshot.conversationId;
   lock.inboxId = snapshot.inboxId;
   lock.holder = fromSnapshot(Staff, snapshot.holder ?? ({} as never));
   lock.sessionId = snapshot.sessionId as string;
-  lock.token = Number(snapshot.token);
+  lock.fencingToken = Number(snapshot.token);
+  lock.token = lock.fencingToken;
   lock.acquiredAt = new Date(snapshot.acquiredAt as string);
   return lock;
 }
