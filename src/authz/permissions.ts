@@ -44,6 +44,8 @@ export enum Permission {
   ManageCampaigns = 'campaigns:manage',
   /** Agents read only the campaigns they are members of (the service decides). */
   ReadCampaigns = 'campaigns:read',
+  /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
+  SuperviseAgents = 'supervision:agents',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -72,6 +74,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ManageProviders]: [ADMIN],
   [Permission.ManageCampaigns]: [ADMIN],
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
+  [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {
