@@ -3,6 +3,7 @@ import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
+import { InboundMessages1796300000001 } from './1796300000001-inbound-messages';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
@@ -18,6 +19,7 @@ export const MIGRATIONS: Function[] = [
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
   Campaigns1796300000000,
+  InboundMessages1796300000001,
   AccessGeneration1796310000000,
   AgentChat1796310000001,
   WindowOpenTicket1796320000000,

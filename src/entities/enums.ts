@@ -88,6 +88,10 @@ export enum RoutingReason {
   OUTGOING = 'OUTGOING',
   /** assignConversation. */
   MANUAL = 'MANUAL',
+  /** A member took it from its campaign's queue (takeInteraction, C4). */
+  TAKEN = 'TAKEN',
+  /** It came in while its campaign was disabled: kept on the customer's contact, not queued. */
+  CAMPAIGN_DISABLED = 'CAMPAIGN_DISABLED',
 }
 
 registerEnumType(Role, {

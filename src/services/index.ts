@@ -12,6 +12,7 @@ import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
+import { InboundService } from './campaign/inbound.service';
 import { ProviderService } from './provider/provider.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
@@ -105,6 +106,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     campaigns: new CampaignService(uow),
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
+    inbound: new InboundService(uow, customers, config),
   };
 }
 

@@ -142,6 +142,44 @@ export interface AssistChangePayload {
   actor?: ActorRef;
 }
 
+export enum QueueEventKind {
+  /** First event of a subscription: the campaign's waiting interactions, oldest first. */
+  SNAPSHOT = 'SNAPSHOT',
+  /** An interaction started waiting in the campaign's queue. */
+  ARRIVED = 'ARRIVED',
+  /** A member took it (`actor`). */
+  TAKEN = 'TAKEN',
+  /** It waited past the campaign's abandon timeout, or an integration saw the customer leave. */
+  ABANDONED = 'ABANDONED',
+  /** It went back to the front of the queue, keeping its `waitingSince`. */
+  REQUEUED = 'REQUEUED',
+}
+
+registerEnumType(QueueEventKind, {
+  name: 'QueueEventKind',
+  description: "What happened in a campaign's queue (C5).",
+});
+
+/** A waiting (or just taken or abandoned) interaction, as queue events carry it. */
+export interface QueuedInteractionSnapshot {
+  conversationId: string;
+  campaignId: string;
+  /** The customer's number, E.164. */
+  number: string | null;
+  waitingSince: string;
+  customerId: string;
+}
+
+/** Payload of the `campaignQueue` stream. */
+export interface QueueEventPayload {
+  kind: QueueEventKind;
+  campaignId: string;
+  interaction?: QueuedInteractionSnapshot;
+  /** SNAPSHOT only, oldest first. */
+  waiting?: QueuedInteractionSnapshot[];
+  actor: ActorRef;
+}
+
 export enum AgentSupervisionKind {
   /** A supervisor paused the agent (`reason` says why): no new interactions are offered. */
   PAUSED = 'PAUSED',

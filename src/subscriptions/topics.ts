@@ -4,7 +4,7 @@
  */
 
 /** The kinds of record a stream is scoped by. */
-export type StreamRecord = 'inbox' | 'customer' | 'staff';
+export type StreamRecord = 'inbox' | 'customer' | 'staff' | 'campaign';
 
 /**
  * `org:{organization}:{record kind}:{record id}:{topic}`: every stream's name. The SQL that logs
@@ -27,6 +27,9 @@ export const Streams = {
   /** Ticket lock events of one inbox (`ticketLockEvents(inboxId)`). */
   inboxLocks: (organizationId: string, inboxId: string) =>
     streamName(organizationId, 'inbox', inboxId, 'locks'),
+  /** Queue events of one campaign (`queueEvents(campaignIds)`, C5). */
+  campaignQueue: (organizationId: string, campaignId: string) =>
+    streamName(organizationId, 'campaign', campaignId, 'queue'),
   /** Helper changes of one customer (`helperChanges(customerId)`, H10). */
   customerHelpers: (organizationId: string, customerId: string) =>
     streamName(organizationId, 'customer', customerId, 'helpers'),

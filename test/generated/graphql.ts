@@ -381,6 +381,7 @@ export type Role =
 /** Why a conversation went where it went (R10). */
 export type RoutingReason =
   | 'ASSIGNEE_DEACTIVATED'
+  | 'CAMPAIGN_DISABLED'
   | 'FROM_QUEUE'
   | 'HERO'
   | 'HERO_CHANGED'
@@ -392,7 +393,8 @@ export type RoutingReason =
   | 'NEXT_AVAILABLE'
   | 'OUTGOING'
   | 'QUEUE'
-  | 'REASSIGNED_TO_HERO';
+  | 'REASSIGNED_TO_HERO'
+  | 'TAKEN';
 
 export type SendAgentChatInput = {
   body: string;

@@ -146,6 +146,7 @@ describe('stream names', () => {
   const sqlShapes: Record<keyof typeof Streams, [StreamRecord, string]> = {
     inboxConversations: ['inbox', 'conversations'],
     inboxLocks: ['inbox', 'locks'],
+    campaignQueue: ['campaign', 'queue'],
     customerHelpers: ['customer', 'helpers'],
     staffHelping: ['staff', 'helping'],
     staffAssignments: ['staff', 'assignments'],

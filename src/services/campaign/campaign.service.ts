@@ -232,19 +232,31 @@ export class CampaignService {
         { staffId: unfit.id },
       );
     }
-    await tx.manager.delete(CampaignMember, { campaignId: campaign.id });
-    await tx.manager.delete(InboxMember, { inboxId: campaign.inboxId });
-    if (!wanted.length) return;
-    const rows = wanted.map((staffId) => ({ staffId, organizationId: auth.organizationId }));
+    // Only who leaves and who joins are written: members who stay keep their streams (a change
+    // of inbox membership raises the person's access generation).
+    const current = (await tx.manager.findBy(CampaignMember, { campaignId: campaign.id })).map(
+      (member) => member.staffId,
+    );
+    const leaving = current.filter((id) => !wanted.includes(id));
+    const joining = wanted.filter((id) => !current.includes(id));
+    if (leaving.length) {
+      await tx.manager.delete(CampaignMember, { campaignId: campaign.id, staffId: In(leaving) });
+      await tx.manager.delete(InboxMember, { inboxId: campaign.inboxId, staffId: In(leaving) });
+    }
+    if (!joining.length) return;
+    const rows = joining.map((staffId) => ({ staffId, organizationId: auth.organizationId }));
     await tx.manager.insert(
       CampaignMember,
       rows.map((row) => ({ ...row, campaignId: campaign.id })),
     );
     // The campaign's inbox has the same members: conversation and lock streams admit them.
-    await tx.manager.insert(
-      InboxMember,
-      rows.map((row) => ({ ...row, inboxId: campaign.inboxId })),
-    );
+    await tx.manager
+      .createQueryBuilder()
+      .insert()
+      .into(InboxMember)
+      .values(rows.map((row) => ({ ...row, inboxId: campaign.inboxId })))
+      .orIgnore()
+      .execute();
   }
 
   private async replaceCannedResponses(

@@ -88,15 +88,21 @@ const CREDENTIAL_FIELDS: (keyof ProviderFields)[] = [...KIND_SPECIFIC, 'apiBaseU
 
 /** The provider registry (C1). ADMIN only; no method returns a secret except credentialsOf. */
 export class ProviderService {
-  private readonly box: SecretBox;
-
   constructor(
     private readonly uow: UnitOfWork,
-    config: Config,
-  ) {
-    if (!config.secretsKey) throw new Error('SECRETS_KEY is not configured');
-    this.box = new SecretBox(config.secretsKey);
+    private readonly config: Config,
+  ) {}
+
+  /**
+   * The server's entry point refuses to start without a key (main.ts); an instance embedded
+   * without one (a benchmark) can do everything but handle secrets.
+   */
+  private get box(): SecretBox {
+    if (!this.config.secretsKey) throw new Error('SECRETS_KEY is not configured');
+    return (this.sealer ??= new SecretBox(this.config.secretsKey));
   }
+
+  private sealer: SecretBox | undefined;
 
   async create(
     auth: Auth,

@@ -1,0 +1,265 @@
+import type { Config } from '../../config';
+import { SYSTEM_ACTOR } from '../../context/auth';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { Campaign } from '../../entities/campaign.entity';
+import { Contact } from '../../entities/contact.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import {
+  AuthorKind,
+  Channel,
+  ContactKind,
+  ConversationStatus,
+  DeliveryState,
+  Direction,
+  RoutingReason,
+} from '../../entities/enums';
+import { Message } from '../../entities/message.entity';
+import { Provider } from '../../entities/provider.entity';
+import { NotFoundError } from '../../errors/domain-error';
+import { ConversationEventKind } from '../../subscriptions/payloads';
+import { emitConversationEvent } from '../conversation/conversation-events';
+import { MAX_BODY_LENGTH } from '../conversation/message.service';
+import { normalizePhone } from '../customer/contact-value';
+import type { CustomerService } from '../customer/customer.service';
+import { emitQueueEvent, QueueEventKind } from './queue-events';
+
+/**
+ * A message a provider delivered to one of our numbers, as an adapter parsed it from a verified
+ * webhook (or `ingestProviderMessage` from an INTEGRATION key). The contract between the
+ * provider side (adapters, webhook jobs) and the campaign side.
+ */
+export interface InboundMessage {
+  /** The provider (number) it came through: its campaign is the provider's enabled one. */
+  providerId: string;
+  /** The provider's id of the message (Meta's `wamid...`, Twilio's `SM...`): stored once. */
+  providerMessageId: string;
+  /** The customer's number, E.164 (normalized again here). */
+  from: string;
+  /** Our number it was sent to, E.164. */
+  to: string;
+  /** The text (for media: the caption, or a short description such as "[image]"). */
+  body: string;
+  /** When the customer sent it, by the provider's clock: the 24-hour window runs from it. */
+  providerTimestamp: Date;
+  /** `text`, `image`, `audio`, `template`, ... as the provider names it. */
+  contentType: string;
+  /** The customer's profile name, when the provider gives one: names a new customer. */
+  profileName?: string | null;
+}
+
+export interface InboundResult {
+  conversationId: string;
+  messageId: string;
+  /** The provider message id was already stored: nothing was written. */
+  duplicate: boolean;
+}
+
+/** Thrown inside the transaction when the unique index finds the message already stored. */
+class AlreadyStored extends Error {}
+
+/**
+ * C3: an inbound message joins the open interaction of that number in that campaign, or opens
+ * a new one waiting in the campaign's queue. An unknown number becomes a customer with that
+ * contact. The same provider message stored twice is impossible: the message row is inserted
+ * with ON CONFLICT DO NOTHING on (provider_id, provider_message_id), the last write of the
+ * transaction; a conflict rolls everything back and answers the stored message.
+ */
+export class InboundService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly customers: CustomerService,
+    private readonly config: Config,
+  ) {}
+
+  async receive(message: InboundMessage): Promise<InboundResult> {
+    const stored = await this.find(message.providerId, message.providerMessageId);
+    if (stored) return { ...stored, duplicate: true };
+    try {
+      return await this.uow.run((tx) => this.store(tx, message));
+    } catch (error) {
+      if (!(error instanceof AlreadyStored)) throw error;
+      const winner = await this.find(message.providerId, message.providerMessageId);
+      if (!winner) throw new Error('A conflicting provider message vanished');
+      return { ...winner, duplicate: true };
+    }
+  }
+
+  private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
+    const provider = await tx.manager.findOneBy(Provider, { id: inbound.providerId });
+    if (!provider) throw new NotFoundError('Provider', inbound.providerId);
+    const number = normalizePhone(inbound.from, 'from', this.config.defaultPhoneCountry);
+    // One number of one provider at a time: two first messages of a new customer arriving at
+    // once make one customer and one interaction, not two.
+    await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `inbound:${provider.id}:${number}`,
+    ]);
+    const campaign = await this.campaignOf(tx, provider);
+    const contact = await this.contactFor(tx, provider.organizationId, number, inbound);
+    const conversation =
+      (await this.openInteraction(tx, campaign, contact)) ??
+      (await this.newInteraction(tx, campaign, contact));
+    const message = await this.insertMessage(tx, conversation, provider, inbound);
+    await tx.manager.update(
+      Conversation,
+      { id: conversation.id },
+      { lastMessageAt: message.createdAt },
+    );
+    conversation.lastMessageAt = message.createdAt;
+    emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, SYSTEM_ACTOR, message);
+    return { conversationId: conversation.id, messageId: message.id, duplicate: false };
+  }
+
+  /** The provider's enabled campaign, else the one it last served (disabled), else none. */
+  private async campaignOf(tx: Tx, provider: Provider): Promise<Campaign> {
+    const campaigns = await tx.manager.find(Campaign, {
+      where: { providerId: provider.id },
+      order: { enabled: 'DESC', updatedAt: 'DESC' },
+      take: 1,
+    });
+    if (!campaigns[0]) {
+      throw new NotFoundError('Campaign');
+    }
+    return campaigns[0];
+  }
+
+  private async contactFor(
+    tx: Tx,
+    organizationId: string,
+    number: string,
+    inbound: InboundMessage,
+  ): Promise<Contact> {
+    const existing = await tx.manager.findOneBy(Contact, {
+      organizationId,
+      kind: ContactKind.PHONE,
+      value: number,
+    });
+    if (existing) return existing;
+    const customer = await this.customers.insertIn(tx, organizationId, {
+      name: inbound.profileName?.trim() || number,
+      phone: number,
+    });
+    return tx.manager.findOneByOrFail(Contact, {
+      organizationId,
+      customerId: customer.id,
+      kind: ContactKind.PHONE,
+      value: number,
+    });
+  }
+
+  /**
+   * The open interaction of this number in this campaign; for a disabled campaign, else the
+   * conversation that keeps what arrived while it was disabled.
+   */
+  private async openInteraction(
+    tx: Tx,
+    campaign: Campaign,
+    contact: Contact,
+  ): Promise<Conversation | null> {
+    const open = await tx.manager.findOne(Conversation, {
+      where: {
+        campaignId: campaign.id,
+        contactId: contact.id,
+        status: ConversationStatus.OPEN,
+      },
+      order: { createdAt: 'DESC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (open || campaign.enabled) return open;
+    return tx.manager.findOne(Conversation, {
+      where: {
+        campaignId: campaign.id,
+        contactId: contact.id,
+        status: ConversationStatus.CLOSED,
+        routingReason: RoutingReason.CAMPAIGN_DISABLED,
+      },
+      order: { createdAt: 'DESC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+  }
+
+  /**
+   * A new interaction: waiting in the campaign's queue from now (ARRIVED), or, for a disabled
+   * campaign, closed at once and kept on the customer's contact (never queued, never lost).
+   */
+  private async newInteraction(
+    tx: Tx,
+    campaign: Campaign,
+    contact: Contact,
+  ): Promise<Conversation> {
+    const waiting = campaign.enabled;
+    const [{ now }] = (await tx.manager.query('SELECT now() AS now')) as Array<{ now: Date }>;
+    const conversation = await tx.manager.save(
+      tx.manager.create(Conversation, {
+        organizationId: campaign.organizationId,
+        customerId: contact.customerId,
+        contactId: contact.id,
+        channel: Channel.WHATSAPP,
+        inboxId: campaign.inboxId,
+        campaignId: campaign.id,
+        assigneeId: null,
+        status: waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
+        closedAt: waiting ? null : now,
+        direction: Direction.INCOMING,
+        subject: null,
+        routingReason: waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
+        waitingSince: waiting ? now : null,
+      }),
+    );
+    emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, SYSTEM_ACTOR);
+    if (waiting) {
+      emitConversationEvent(tx, conversation, ConversationEventKind.QUEUED, SYSTEM_ACTOR);
+      emitQueueEvent(
+        tx,
+        campaign,
+        QueueEventKind.ARRIVED,
+        conversation,
+        contact.value,
+        SYSTEM_ACTOR,
+      );
+    }
+    return conversation;
+  }
+
+  private async insertMessage(
+    tx: Tx,
+    conversation: Conversation,
+    provider: Provider,
+    inbound: InboundMessage,
+  ): Promise<Message> {
+    const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
+    const rows = (await tx.manager.query(
+      `INSERT INTO message (organization_id, conversation_id, direction, author_kind, author_id,
+          body, delivery_state, provider_id, provider_message_id, provider_timestamp, content_type)
+        VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (provider_id, provider_message_id)
+          WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
+          DO NOTHING
+        RETURNING id`,
+      [
+        conversation.organizationId,
+        conversation.id,
+        Direction.INCOMING,
+        AuthorKind.CUSTOMER,
+        body,
+        DeliveryState.RECEIVED,
+        provider.id,
+        inbound.providerMessageId,
+        inbound.providerTimestamp,
+        inbound.contentType,
+      ],
+    )) as Array<{ id: string }>;
+    if (!rows[0]) throw new AlreadyStored();
+    return tx.manager.findOneByOrFail(Message, { id: rows[0].id });
+  }
+
+  private async find(
+    providerId: string,
+    providerMessageId: string,
+  ): Promise<Omit<InboundResult, 'duplicate'> | null> {
+    const message = await this.uow.dataSource.manager.findOne(Message, {
+      where: { providerId, providerMessageId },
+      select: { id: true, conversationId: true },
+    });
+    return message ? { conversationId: message.conversationId, messageId: message.id } : null;
+  }
+}
