@@ -26,6 +26,7 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StreamAccessService } from './session/stream-access.service';
+import { AgentActivityService } from './supervision/agent-activity.service';
 import { AgentChatService } from './supervision/agent-chat.service';
 import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
@@ -101,6 +102,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
+    agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
   };
 }
 
