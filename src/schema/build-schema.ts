@@ -47,6 +47,10 @@ import {
   RoutingResolver,
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import {
+  AgentActivityResolver,
+  AgentWindowResolver,
+} from '../resolvers/supervision/agent-activity.resolver';
 import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
@@ -90,6 +94,8 @@ export const RESOLVERS = [
   AssistTimesheetResolver,
   SupervisionResolver,
   AgentChatResolver,
+  AgentActivityResolver,
+  AgentWindowResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -29,6 +29,7 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StreamAccessService } from './session/stream-access.service';
+import { AgentActivityService } from './supervision/agent-activity.service';
 import { AgentChatService } from './supervision/agent-chat.service';
 import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
@@ -107,6 +108,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
     inbound: new InboundService(uow, customers, config),
+    agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
   };
 }
 
