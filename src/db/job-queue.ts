@@ -79,3 +79,27 @@ export function workerLogger(logger: Logger | undefined): WorkerLogger {
     else logger.debug(`jobs: ${message}`);
   });
 }
+
+/**
+ * The queue's depth for /metrics, by task and state, as one JSON value: a sub-select that
+ * `src/db/operational-gauges.ts` embeds in its one statement per scrape (this file keeps the only
+ * text naming graphile-worker's tables). Finished jobs are deleted, so the table is what is left:
+ * `ready` (due, waiting for a worker), `scheduled` (not yet due, retries included), `running`,
+ * `retrying` (failed at least once, still to try), `failed` (out of attempts, kept for a look).
+ */
+export const JOB_QUEUE_GAUGES_SQL = `
+  (SELECT coalesce(json_agg(q), '[]'::json) FROM (
+     SELECT t.identifier AS task,
+            count(*) FILTER (WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts
+                               AND j.run_at <= now())::int AS ready,
+            count(*) FILTER (WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts
+                               AND j.run_at > now())::int AS scheduled,
+            count(*) FILTER (WHERE j.locked_at IS NOT NULL)::int AS running,
+            count(*) FILTER (WHERE j.attempts > 0 AND j.attempts < j.max_attempts)::int AS retrying,
+            count(*) FILTER (WHERE j.attempts >= j.max_attempts)::int AS failed,
+            coalesce(extract(epoch FROM now() - min(j.run_at) FILTER (
+              WHERE j.locked_at IS NULL AND j.attempts < j.max_attempts AND j.run_at <= now())),
+              0)::float8 AS "oldestReadySeconds"
+       FROM graphile_worker._private_jobs j
+       JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      GROUP BY t.identifier) q)`;

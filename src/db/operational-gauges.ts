@@ -1,11 +1,27 @@
 import type { DataSource } from 'typeorm';
 import { inBackground } from './data-source';
+import { JOB_QUEUE_GAUGES_SQL } from './job-queue';
 
 /** What an operator watches in the database, as `/metrics` shows it. */
 export interface OperationalGauges {
   pendingEvents: number;
   oldestPendingSeconds: number;
   queues: Array<{ organization: string; inbox: string; depth: number; oldestSeconds: number }>;
+  campaignQueues: Array<{
+    organization: string;
+    campaign: string;
+    depth: number;
+    oldestSeconds: number;
+  }>;
+  jobs: Array<{
+    task: string;
+    ready: number;
+    scheduled: number;
+    running: number;
+    retrying: number;
+    failed: number;
+    oldestReadySeconds: number;
+  }>;
 }
 
 /** A scrape waits this long for the database, then answers without its gauges. */
@@ -13,13 +29,12 @@ const GAUGES_TIMEOUT_MS = 2000;
 
 /**
  * One statement, read when Prometheus scrapes (never per event): the sequencer's lag (events
- * committed on their own statement and not yet numbered, `event_pending`) and each inbox's
- * queue (the partial index `idx_conversation_queue` answers it). Every inbox is listed, an empty
- * queue as 0, so that a graph shows 0 rather than nothing.
- *
- * Hooks for what is not on main yet: a campaign's queue (per campaign, as inboxes are here) and
- * the outbox / job-queue depth (graphile-worker's `jobs` view) go in this statement as further
- * columns, and in `Metrics.readDatabase` as gauges.
+ * committed on their own statement and not yet numbered, `event_pending`), each inbox's queue
+ * (the partial index `idx_conversation_queue` answers it), each campaign's queue (its
+ * interactions waiting since `waiting_since`, `idx_conversation_campaign_queue`), and the job
+ * queue by task and state (graphile-worker's, whose SQL `job-queue.ts` keeps; outbound messages
+ * waiting for delivery are its delivery task's jobs). Every inbox and campaign is listed, an
+ * empty queue as 0, so that a graph shows 0 rather than nothing.
  */
 const GAUGES_SQL = `
   SELECT
@@ -33,7 +48,17 @@ const GAUGES_SQL = `
          LEFT JOIN conversation c
            ON c.inbox_id = i.id AND c.status = 'OPEN' AND c.assignee_id IS NULL
           AND c.queued_at IS NOT NULL AND c.deleted_at IS NULL
-        GROUP BY i.id) q) AS queues`;
+        GROUP BY i.id) q) AS queues,
+    (SELECT coalesce(json_agg(q), '[]'::json) FROM (
+       SELECT cp.organization_id AS organization, cp.id AS campaign, count(c.id)::int AS depth,
+              coalesce(extract(epoch FROM now() - min(c.waiting_since)), 0)::float8
+                AS "oldestSeconds"
+         FROM campaign cp
+         LEFT JOIN conversation c
+           ON c.campaign_id = cp.id AND c.status = 'OPEN' AND c.assignee_id IS NULL
+          AND c.waiting_since IS NOT NULL AND c.deleted_at IS NULL
+        GROUP BY cp.id) q) AS campaign_queues,
+    ${JOB_QUEUE_GAUGES_SQL} AS jobs`;
 
 export async function readOperationalGauges(dataSource: DataSource): Promise<OperationalGauges> {
   let timer: NodeJS.Timeout | undefined;
@@ -48,6 +73,8 @@ export async function readOperationalGauges(dataSource: DataSource): Promise<Ope
       pending_events: number;
       oldest_pending_seconds: number;
       queues: OperationalGauges['queues'];
+      campaign_queues: OperationalGauges['campaignQueues'];
+      jobs: OperationalGauges['jobs'];
     }>;
     const row = rows[0];
     if (!row) throw new Error('no row');
@@ -55,6 +82,8 @@ export async function readOperationalGauges(dataSource: DataSource): Promise<Ope
       pendingEvents: row.pending_events,
       oldestPendingSeconds: row.oldest_pending_seconds,
       queues: row.queues,
+      campaignQueues: row.campaign_queues,
+      jobs: row.jobs,
     };
   } finally {
     clearTimeout(timer);

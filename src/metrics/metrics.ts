@@ -6,6 +6,7 @@ import {
   Registry,
   type LabelValues,
 } from 'prom-client';
+import type { OperationalGauges } from '../db/operational-gauges';
 
 export type Transport = 'http' | 'ws';
 
@@ -23,11 +24,7 @@ export interface RequestOutcome {
 }
 
 /** What the database says at scrape time, read in one statement (src/db/operational-gauges.ts). */
-export interface DatabaseGauges {
-  pendingEvents: number;
-  oldestPendingSeconds: number;
-  queues: Array<{ organization: string; inbox: string; depth: number; oldestSeconds: number }>;
-}
+export type DatabaseGauges = OperationalGauges;
 
 /**
  * What the other parts count themselves with plain increments on their hot paths, read when
@@ -261,6 +258,41 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly campaignDepth = new Gauge({
+    name: 'tandem_campaign_queue_depth',
+    help: 'Interactions waiting in a campaign queue for an agent',
+    labelNames: ['organization', 'campaign'],
+    registers: [this.registry],
+  });
+  private readonly campaignOldest = new Gauge({
+    name: 'tandem_campaign_queue_oldest_wait_seconds',
+    help: 'How long the oldest interaction of a campaign queue has waited (0 when empty)',
+    labelNames: ['organization', 'campaign'],
+    registers: [this.registry],
+  });
+  private readonly jobQueue = new Gauge({
+    name: 'tandem_job_queue_jobs',
+    help: 'Jobs in the queue (graphile-worker) by task and state: ready, scheduled, running, retrying, failed',
+    labelNames: ['task', 'state'],
+    registers: [this.registry],
+  });
+  private readonly jobOldest = new Gauge({
+    name: 'tandem_job_queue_oldest_ready_seconds',
+    help: 'How long the oldest due job of a task has waited for a worker (0 when none)',
+    labelNames: ['task'],
+    registers: [this.registry],
+  });
+  private readonly databaseGauges = [
+    this.pendingEvents,
+    this.oldestPending,
+    this.queueDepth,
+    this.queueOldest,
+    this.campaignDepth,
+    this.campaignOldest,
+    this.jobQueue,
+    this.jobOldest,
+  ];
+
   private async readDatabase(): Promise<void> {
     let gauges: DatabaseGauges;
     try {
@@ -269,15 +301,13 @@ export class Metrics {
       // The scrape still answers (the process figures matter most when the database is away);
       // the database's gauges are left out rather than shown stale.
       this.databaseUp.set(0);
-      for (const gauge of [this.pendingEvents, this.oldestPending, this.queueDepth]) gauge.reset();
-      this.queueOldest.reset();
+      for (const gauge of this.databaseGauges) gauge.reset();
       return;
     }
+    for (const gauge of this.databaseGauges) gauge.reset();
     this.databaseUp.set(1);
     this.pendingEvents.set(gauges.pendingEvents);
     this.oldestPending.set(gauges.oldestPendingSeconds);
-    this.queueDepth.reset();
-    this.queueOldest.reset();
     for (const queue of gauges.queues) {
       const labels: LabelValues<'organization' | 'inbox'> = {
         organization: queue.organization,
@@ -285,6 +315,16 @@ export class Metrics {
       };
       this.queueDepth.set(labels, queue.depth);
       this.queueOldest.set(labels, queue.oldestSeconds);
+    }
+    for (const queue of gauges.campaignQueues) {
+      const labels = { organization: queue.organization, campaign: queue.campaign };
+      this.campaignDepth.set(labels, queue.depth);
+      this.campaignOldest.set(labels, queue.oldestSeconds);
+    }
+    for (const { task, oldestReadySeconds, ...states } of gauges.jobs) {
+      for (const [state, count] of Object.entries(states))
+        this.jobQueue.set({ task, state }, count);
+      this.jobOldest.set({ task }, oldestReadySeconds);
     }
   }
 

@@ -18,7 +18,7 @@ describe('issue 19: structured logs of a scripted workload', () => {
     await fetch(server.metricsUrl as string, {
       headers: { authorization: 'Bearer metrics-token-0123456789' },
     });
-  }, 60_000);
+  }, 90_000);
   afterAll(() => server.stop());
 
   it('never writes a token, a password, a secret or a message body', () => {

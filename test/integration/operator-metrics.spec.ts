@@ -1,3 +1,5 @@
+import { enqueueJob } from '../../src/db/job-queue';
+import { newCampaign } from '../support/campaigns';
 import { newAgent, newOrg } from '../support/factories';
 import { runOperatorWorkload } from '../support/operator-workload';
 import { openWindow, watchLocks } from '../support/windows';
@@ -122,6 +124,24 @@ describe('issue 19: GET /metrics, behind its token', () => {
     expect(sample(after, 'tandem_queue_oldest_wait_seconds', inbox)).toBeGreaterThan(0);
     expect(sample(after, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(after).toContain('tandem_publish_failures_total 0');
+  }, 90_000);
+
+  it('shows each campaign queue, and the job queue by task and state', async () => {
+    const org = await newOrg(server);
+    const campaign = await newCampaign(org);
+    // A task no instance runs: it stays due, as a backlog would.
+    await enqueueJob(server.dataSource.manager, { task: 'metrics_backlog_probe', payload: {} });
+    const text = (await scrape(server.metricsUrl as string)).text;
+    const labels = { organization: org.id, campaign: campaign.id };
+    expect(sample(text, 'tandem_campaign_queue_depth', labels)).toBe(0);
+    expect(sample(text, 'tandem_campaign_queue_oldest_wait_seconds', labels)).toBe(0);
+    const task = 'metrics_backlog_probe';
+    expect(sample(text, 'tandem_job_queue_jobs', { task, state: 'ready' })).toBe(1);
+    expect(sample(text, 'tandem_job_queue_jobs', { task, state: 'running' })).toBe(0);
+    expect(sample(text, 'tandem_job_queue_jobs', { task, state: 'failed' })).toBe(0);
+    expect(sample(text, 'tandem_job_queue_oldest_ready_seconds', { task })).toBeGreaterThanOrEqual(
+      0,
+    );
   });
 
   it('counts open sockets and subscriptions while they are open', async () => {

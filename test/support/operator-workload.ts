@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CreateApiKeyDocument,
+  CreateProviderDocument,
   CreateStaffDocument,
   CustomersDocument,
   OpenTicketDocument,
@@ -26,7 +27,8 @@ const unique = () => randomBytes(6).toString('hex');
 
 /**
  * What an operator's dashboards and logs see of a working console, scripted: sign-ins (one
- * refused), a staff member created with a password, an API key made, pages read, a window that
+ * refused), a staff member created with a password, an API key made, a provider's credentials
+ * set, pages read, a window that
  * watches its inbox's locks, opens a ticket and sends a message, a query over its socket, and a
  * request with a token that is no one's.
  */
@@ -55,6 +57,21 @@ export async function runOperatorWorkload(server: TandemServer): Promise<Workloa
   });
   const { key } = (await org.admin.api.ok(CreateApiKeyDocument, { input: { name: 'crm' } }))
     .createApiKey;
+  const providerSecrets = {
+    accessToken: `access-token-${unique()}`,
+    appSecret: `app-secret-${unique()}`,
+    verifyToken: `verify-token-${unique()}`,
+  };
+  await org.admin.api.ok(CreateProviderDocument, {
+    input: {
+      name: `WhatsApp ${unique()}`,
+      kind: 'WHATSAPP_CLOUD',
+      accountNumber: `+1415555${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`,
+      phoneNumberId: `pn-${unique()}`,
+      businessAccountId: `waba-${unique()}`,
+      ...providerSecrets,
+    },
+  });
   for (let i = 0; i < 3; i += 1) await org.admin.api.ok(CustomersDocument, { first: 5 });
   const stranger = `tdm_${randomBytes(32).toString('base64url')}`;
   await new GraphQLClient(server.url, stranger).request(CustomersDocument, { first: 1 });
@@ -93,6 +110,7 @@ export async function runOperatorWorkload(server: TandemServer): Promise<Workloa
       staffPassword,
       token,
       key,
+      ...Object.values(providerSecrets),
       stranger,
       org.admin.token,
       agent.token,
