@@ -43,6 +43,11 @@ export enum Permission {
   SuperviseAgents = 'supervision:agents',
   /** Chat with agent (C13): supervisors and agents write to each other. */
   ChatWithAgents = 'supervision:chat',
+  /** The provider registry (C1): credentials are write-only even here. */
+  ManageProviders = 'providers:manage',
+  ManageCampaigns = 'campaigns:manage',
+  /** Agents read only the campaigns they are members of (the service decides). */
+  ReadCampaigns = 'campaigns:read',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -70,6 +75,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadAuditEvents]: [ADMIN],
   [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
   [Permission.ChatWithAgents]: STAFF,
+  [Permission.ManageProviders]: [ADMIN],
+  [Permission.ManageCampaigns]: [ADMIN],
+  [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

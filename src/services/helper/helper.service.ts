@@ -275,3 +275,24 @@ function requireMayAssign(auth: Auth, staffId: string): void {
   if (can(auth, Permission.AssignHelpersToAnyone)) return;
   throw new ForbiddenError('Agents add or end only their own helper assignments');
 }
+
+/**
+ * How an assignment's end reads now (H3): one past its `until` is ended at its `until`, EXPIRED
+ * by Tandem, even before the expiry job writes it, so that every read agrees with `helperCount`
+ * and `helpers` (which apply the same rule in SQL: `activeHelper`).
+ */
+export function endAsReadNow(
+  a: HelperAssignment,
+  now = Date.now(),
+): Pick<HelperAssignment, 'endedAt' | 'endReason' | 'endedByKind' | 'endedById' | 'endedByName'> {
+  if (a.endedAt === null && a.until !== null && new Date(a.until).getTime() <= now) {
+    return {
+      endedAt: a.until,
+      endReason: HelperEndReason.EXPIRED,
+      endedByKind: SYSTEM_ACTOR.kind,
+      endedById: SYSTEM_ACTOR.id,
+      endedByName: SYSTEM_ACTOR.name,
+    };
+  }
+  return a;
+}
