@@ -6,6 +6,7 @@ import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { CampaignMember } from '../../entities/campaign-member.entity';
+import { Topics } from '../../subscriptions/topics';
 import { CannedResponse } from '../../entities/canned-response.entity';
 import { Channel, Role } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
@@ -232,8 +233,12 @@ export class CampaignService {
         { staffId: unfit.id },
       );
     }
+    const before = await tx.manager.findBy(CampaignMember, { campaignId: campaign.id });
     await tx.manager.delete(CampaignMember, { campaignId: campaign.id });
     await tx.manager.delete(InboxMember, { inboxId: campaign.inboxId });
+    // Who left or joined sees other streams now (issue 17, item 8): theirs check again.
+    const changed = new Set([...before.map((member) => member.staffId), ...wanted]);
+    if (changed.size) tx.broadcast(Topics.accessChanged, { staffIds: [...changed] });
     if (!wanted.length) return;
     const rows = wanted.map((staffId) => ({ staffId, organizationId: auth.organizationId }));
     await tx.manager.insert(
