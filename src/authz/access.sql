@@ -39,3 +39,6 @@ END $$;
 
 CREATE TRIGGER inbox_member_access_generation AFTER INSERT OR DELETE ON inbox_member
   FOR EACH ROW EXECUTE FUNCTION tandem_membership_access_changed();
+
+CREATE TRIGGER campaign_member_access_generation AFTER INSERT OR DELETE ON campaign_member
+  FOR EACH ROW EXECUTE FUNCTION tandem_membership_access_changed();

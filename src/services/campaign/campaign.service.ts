@@ -6,6 +6,7 @@ import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { CampaignMember } from '../../entities/campaign-member.entity';
+import { Topics } from '../../subscriptions/topics';
 import { CannedResponse } from '../../entities/canned-response.entity';
 import { Channel, Role } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
@@ -243,6 +244,9 @@ export class CampaignService {
       await tx.manager.delete(CampaignMember, { campaignId: campaign.id, staffId: In(leaving) });
       await tx.manager.delete(InboxMember, { inboxId: campaign.inboxId, staffId: In(leaving) });
     }
+    // Who left or joined sees other streams now (issue 17, item 8): theirs check again.
+    const changed = [...leaving, ...joining];
+    if (changed.length) tx.broadcast(Topics.accessChanged, { staffIds: changed });
     if (!joining.length) return;
     const rows = joining.map((staffId) => ({ staffId, organizationId: auth.organizationId }));
     await tx.manager.insert(
