@@ -98,6 +98,7 @@ export class ProviderWebhookService {
         rawBody: webhook.rawBody,
         headers: webhook.headers,
         publicUrl: webhook.publicUrl,
+        receivedAt: webhook.receivedAt,
       });
       for (const event of events) {
         if (event.kind === 'MESSAGE') await this.receive(webhook.providerId, event);
