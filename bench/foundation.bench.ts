@@ -1,5 +1,6 @@
 import { deepStrictEqual } from 'node:assert';
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { statementCounter } from '../src/db/data-source';
 import { startServer, type TandemServer } from '../src/server';
@@ -160,7 +161,13 @@ export const benchmark: Benchmark = {
     });
     const database = await openBenchDatabase(context);
 
-    const config = { ...loadConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
+    const config = {
+      ...loadConfig(),
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent' as const,
+      secretsKey: randomBytes(32), // the bench stores no provider secrets
+    };
     const server = await startServer({ config, databaseUrl: database.url });
     context.defer(() => server.stop());
 

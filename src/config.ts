@@ -1,5 +1,6 @@
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
+import { parseSecretsKey } from './services/provider/secrets';
 
 /** Everything the server reads from its environment, parsed and validated once at start-up. */
 export interface Config {
@@ -58,6 +59,11 @@ export interface Config {
   defaultPhoneCountry: string | undefined;
   /** An assist session still open after this long ends by itself (TIMED_OUT). */
   assistMaxMinutes: number;
+  /**
+   * Seals provider credentials (AES-256-GCM). Required with DATABASE_URL (the same on every
+   * instance); the embedded default keeps a generated one in DATA_DIR (see requireSecretsKey).
+   */
+  secretsKey: Buffer | undefined;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
 
@@ -103,6 +109,22 @@ function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
   }
 }
 
+function secretsKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = optional(env, 'SECRETS_KEY');
+  if (raw === undefined) return undefined;
+  const key = parseSecretsKey(raw);
+  if (!key) {
+    throw new ConfigError(
+      'SECRETS_KEY must be 32 random bytes in base64 (openssl rand -base64 32) or 64 hex digits',
+    );
+  }
+  return key;
+}
+
+/** The message a server started with DATABASE_URL and no SECRETS_KEY fails with. */
+export const SECRETS_KEY_REQUIRED =
+  'SECRETS_KEY is required with DATABASE_URL: 32 random bytes in base64 (openssl rand -base64 32), the same on every instance';
+
 const LOG_LEVELS = ['silent', 'error', 'info', 'debug'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -146,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),
     defaultPhoneCountry: country,
     assistMaxMinutes: integer(env, 'ASSIST_MAX_MINUTES', 120, 1),
+    secretsKey: secretsKey(env),
     logLevel,
   };
 }

@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config';
+import { type Config, ConfigError, SECRETS_KEY_REQUIRED } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
@@ -70,6 +70,7 @@ export async function startServer({
   databaseUrl,
   logger = createLogger(config.logLevel),
 }: StartOptions): Promise<TandemServer> {
+  if (!config.secretsKey) throw new ConfigError(SECRETS_KEY_REQUIRED);
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
   const pubsub = createPubSub(config.redisUrl, logger);

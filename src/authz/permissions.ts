@@ -39,6 +39,11 @@ export enum Permission {
   /** Assist reports and everyone's timesheets (A6). */
   ReadAssistReports = 'assist:reports',
   ReadAuditEvents = 'audit:read',
+  /** The provider registry (C1): credentials are write-only even here. */
+  ManageProviders = 'providers:manage',
+  ManageCampaigns = 'campaigns:manage',
+  /** Agents read only the campaigns they are members of (the service decides). */
+  ReadCampaigns = 'campaigns:read',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -64,6 +69,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadServiceRequests]: [...STAFF, INTEGRATION],
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
+  [Permission.ManageProviders]: [ADMIN],
+  [Permission.ManageCampaigns]: [ADMIN],
+  [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

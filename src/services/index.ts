@@ -11,6 +11,8 @@ import { ServiceRequestService } from './assist/service-request.service';
 import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { CampaignService } from './campaign/campaign.service';
+import { ProviderService } from './provider/provider.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
@@ -84,6 +86,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     assistedCustomers: new AssistedCustomerService(uow, access, customers, assist, audit),
     customerSearch: new CustomerSearchService(uow, config),
     assistReports: new AssistReportService(uow, access),
+    providers: new ProviderService(uow, config),
+    campaigns: new CampaignService(uow),
   };
 }
 
