@@ -1,6 +1,7 @@
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
+import { ProviderWebhooksOutbox1796340000000 } from './1796340000000-provider-webhooks-outbox';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
   Campaigns1796300000000,
+  ProviderWebhooksOutbox1796340000000,
 ];

@@ -76,12 +76,22 @@ export class MessageService {
       await requireCurrentView(tx, conversation, guard);
       if (conversation.campaignId) {
         const reply = await this.outbox.prepare(tx, conversation, content);
-        const message = await this.append(tx, auth, conversation, reply.body, 'staff', reply.fields);
+        const message = await this.append(
+          tx,
+          auth,
+          conversation,
+          reply.body,
+          'staff',
+          reply.fields,
+        );
         await this.outbox.enqueue(tx, conversation.id);
         return message;
       }
       if (content.cannedResponseId) {
-        throw new BadInputError('cannedResponseId', 'Canned responses belong to campaign interactions');
+        throw new BadInputError(
+          'cannedResponseId',
+          'Canned responses belong to campaign interactions',
+        );
       }
       return this.append(tx, auth, conversation, content.body ?? '', 'staff');
     });

@@ -300,7 +300,6 @@ export class OutboxService {
           failureClass: 'PERMANENT',
           code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
           reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
-          httpStatus: null,
         },
         message.sendAttempts,
       );
@@ -327,6 +326,12 @@ export class OutboxService {
       );
       // A status callback may already have moved it further; SENT only if it is still QUEUED.
       await this.store.applyStatus(tx.manager, provider.id, providerMessageId, 'SENT', null, null);
+      // A send that went through is a provider that works: a FAILING one is OK again (C1).
+      await tx.manager.query(
+        `UPDATE provider SET health_state = 'OK', last_error = NULL, failing_since = NULL
+          WHERE id = $1 AND health_state = 'FAILING'`,
+        [provider.id],
+      );
       await this.announce(tx, message.id);
     });
   }
@@ -423,12 +428,6 @@ export class OutboxService {
     if (!message) return;
     const conversation = await tx.manager.findOneBy(Conversation, { id: message.conversationId });
     if (!conversation) return;
-    emitConversationEvent(
-      tx,
-      conversation,
-      ConversationEventKind.DELIVERY,
-      SYSTEM_ACTOR,
-      message,
-    );
+    emitConversationEvent(tx, conversation, ConversationEventKind.DELIVERY, SYSTEM_ACTOR, message);
   }
 }
