@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Provider } from '../../../src/entities/provider.entity';
-import { eventually, newOrg, type Org } from '../../support/factories';
+import { newOrg, type Org } from '../../support/factories';
 import { providerOnStub, webhookUrl } from '../../support/providers/setup';
 import { TwilioStub } from '../../support/providers/twilio-stub';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
