@@ -6,7 +6,7 @@ import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { AuthorKind, ConversationStatus, DeliveryState, Direction } from '../../entities/enums';
 import { Message } from '../../entities/message.entity';
-import { BadInputError, ConflictError } from '../../errors/domain-error';
+import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { ConversationEventKind, NotificationKind } from '../../subscriptions/payloads';
 import type { HelperService } from '../helper/helper.service';
 import { emitConversationEvent } from './conversation-events';
@@ -87,12 +87,9 @@ export class MessageService {
         await this.outbox.enqueue(tx, conversation.id);
         return message;
       }
-      if (content.cannedResponseId) {
-        throw new BadInputError(
-          'cannedResponseId',
-          'Canned responses belong to campaign interactions',
-        );
-      }
+      // Canned responses belong to campaigns: none is this conversation's.
+      if (content.cannedResponseId)
+        throw new NotFoundError('CannedResponse', content.cannedResponseId);
       return this.append(tx, auth, conversation, content.body ?? '', 'staff');
     });
   }
