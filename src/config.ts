@@ -65,6 +65,10 @@ export interface Config {
    */
   secretsKey: Buffer | undefined;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** GET /metrics on the main port answers only a request bearing this token. */
+  metricsToken: string | undefined;
+  /** A listen address of its own for /metrics (then the main port has none). */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -125,6 +129,28 @@ function secretsKey(env: NodeJS.ProcessEnv): Buffer | undefined {
 export const SECRETS_KEY_REQUIRED =
   'SECRETS_KEY is required with DATABASE_URL: 32 random bytes in base64 (openssl rand -base64 32), the same on every instance';
 
+/** METRICS_ADDRESS: `host:port`, `[v6]:port` or a port alone (then on loopback). */
+function metricsAddress(env: NodeJS.ProcessEnv): Config['metricsAddress'] {
+  const raw = optional(env, 'METRICS_ADDRESS');
+  if (raw === undefined) return undefined;
+  const match = /^(?:\[([^\]]+)\]|([^:]+))?:?(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      `METRICS_ADDRESS must be host:port, [ipv6]:port or a port (got "${raw}")`,
+    );
+  }
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port };
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = optional(env, 'METRICS_TOKEN');
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters, without spaces');
+  }
+  return token;
+}
+
 const LOG_LEVELS = ['silent', 'error', 'info', 'debug'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -170,5 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     assistMaxMinutes: integer(env, 'ASSIST_MAX_MINUTES', 120, 1),
     secretsKey: secretsKey(env),
     logLevel,
+    metricsToken: metricsToken(env),
+    metricsAddress: metricsAddress(env),
   };
 }

@@ -12,6 +12,8 @@ import { type Config, ConfigError, SECRETS_KEY_REQUIRED } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
+import { readOperationalGauges } from './db/operational-gauges';
+import { poolOf } from './db/typeorm-adapter';
 import { pruneEventLog } from './db/event-store';
 import { UnitOfWork } from './db/unit-of-work';
 import { formatError } from './errors/format-error';
@@ -28,6 +30,9 @@ import { requestErrorHandler } from './http/request-errors';
 import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
 import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
+import { observeRequests, requestRecordPlugin } from './http/request-log';
+import { listenForMetrics, type MetricsListener, metricsHandler } from './http/metrics-endpoint';
+import { Metrics } from './metrics/metrics';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
 import { documentLimitRules, queryLimitsOf } from './schema/limits';
@@ -53,6 +58,9 @@ export interface TandemServer {
   services: Services;
   sessions: SessionRegistry;
   hub: EventHub;
+  metrics: Metrics;
+  /** Where /metrics answers: the main port's (with METRICS_TOKEN), METRICS_ADDRESS's, or none. */
+  metricsUrl: string | undefined;
   /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
   stop(): Promise<void>;
 }
@@ -89,6 +97,8 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
+  // Item 8: a change of access whose notice was lost is found within seconds.
+  await hub.access.start(services.streamAccess, 5000);
   // Webhook processing, outbox delivery and retries: graphile-worker, on Postgres.
   const jobRunner = await new JobRunner(
     jobTasks(services),
@@ -133,6 +143,22 @@ export async function startServer({
     ),
   ].map((job) => job.start());
   const schema = await getSchema();
+  const pool = poolOf(dataSource);
+  // Every source is a plain count its owner keeps, or a read at scrape time.
+  const metrics = new Metrics({
+    sockets: () => wss.clients.size,
+    windows: () => sessions.size,
+    pubsub,
+    hub,
+    jobs,
+    pool: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    }),
+    database: () => readOperationalGauges(dataSource),
+  });
 
   const buildContext = (
     auth: Auth | null,
@@ -178,16 +204,22 @@ export async function startServer({
       operationLimitsPlugin(costs, services.auth),
       jsonStatusPlugin(),
       serviceUnavailablePlugin(),
+      requestRecordPlugin(),
     ],
   });
   await apollo.start();
 
   app.use(assignRequestId());
+  app.use(observeRequests(logger, metrics));
   mountHealth(app, dataSource, pubsub);
   mountProviderWebhooks(app, services.providerWebhooks, {
     maxBodyBytes: config.maxBodyBytes,
     logger,
   });
+  // Never open to the world: on the main port only behind its token; else on an address of its
+  // own; with neither configured, nowhere (README, Operating).
+  const serveMetrics = metricsHandler(metrics, config.metricsToken, logger);
+  if (config.metricsToken && !config.metricsAddress) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
@@ -207,6 +239,12 @@ export async function startServer({
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (wss.clients.size > config.maxSockets) {
+        metrics.socketConnection('over_cap');
+        logger.record(
+          'info',
+          { outcome: 'over_cap', code: CloseCodes.TryAgainLater },
+          'socket refused',
+        );
         ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
         return;
       }
@@ -215,7 +253,10 @@ export async function startServer({
       coalesceWrites(ws, {
         rewrite: (data) => shared.expand(data),
         maxBufferedBytes: config.maxSocketBufferBytes,
-        onCutOff: (bytes) => logger.info(`cut off a slow consumer (${bytes} bytes unread)`),
+        onCutOff: (bytes) => {
+          metrics.slowConsumerCut();
+          logger.info(`cut off a slow consumer (${bytes} bytes unread)`);
+        },
       });
       wss.emit('connection', ws, request);
     });
@@ -227,6 +268,7 @@ export async function startServer({
     services,
     sessions,
     logger,
+    metrics,
     limits,
     validationRules,
     costs,
@@ -234,6 +276,7 @@ export async function startServer({
     shared,
   });
 
+  let metricsListener: MetricsListener | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -242,12 +285,14 @@ export async function startServer({
       logger.debug('stop: sessions');
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
+      await hub.access.stop();
       logger.debug('stop: sockets');
       await wsServer.shutDown();
       // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).
       logger.debug('stop: http');
       await apollo.stop();
       await services.locks.settled();
+      await metricsListener?.close();
       logger.debug('stop: pubsub');
       await pubsub.close();
       logger.debug('stop: database');
@@ -265,6 +310,9 @@ export async function startServer({
         resolve();
       });
     });
+    if (config.metricsAddress) {
+      metricsListener = await listenForMetrics(config.metricsAddress, serveMetrics);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -281,6 +329,9 @@ export async function startServer({
     services,
     sessions,
     hub,
+    metrics,
+    metricsUrl:
+      metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),
     stop,
   };
 }

@@ -39,6 +39,8 @@ export enum Permission {
   /** Assist reports and everyone's timesheets (A6). */
   ReadAssistReports = 'assist:reports',
   ReadAuditEvents = 'audit:read',
+  /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
+  SuperviseAgents = 'supervision:agents',
   /** The provider registry (C1): credentials are write-only even here. */
   ManageProviders = 'providers:manage',
   ManageCampaigns = 'campaigns:manage',
@@ -69,6 +71,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadServiceRequests]: [...STAFF, INTEGRATION],
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
+  [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
   [Permission.ManageProviders]: [ADMIN],
   [Permission.ManageCampaigns]: [ADMIN],
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],

@@ -47,6 +47,7 @@ import {
   RoutingResolver,
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
 import { validateArguments } from './validate-arguments';
 
@@ -86,6 +87,7 @@ export const RESOLVERS = [
   AssistReportResolver,
   AssistReportLineResolver,
   AssistTimesheetResolver,
+  SupervisionResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -30,6 +30,9 @@ import { LockService } from './lock/lock.service';
 import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
+import { StreamAccessService } from './session/stream-access.service';
+import { SpyService } from './supervision/spy.service';
+import { SupervisionService } from './supervision/supervision.service';
 import { StaffService } from './staff/staff.service';
 
 export interface ServiceDeps {
@@ -43,10 +46,19 @@ export interface ServiceDeps {
 export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService(uow);
-  const locks = new LockService(uow, new LockStore(uow.dataSource), access, hub, config, logger);
+  const streamAccess = new StreamAccessService(uow, hub);
+  const locks = new LockService(
+    uow,
+    new LockStore(uow.dataSource),
+    access,
+    hub,
+    config,
+    logger,
+    streamAccess,
+  );
   const assist = new AssistService(uow, access, hub, audit, config);
   const auth = new AuthService(uow, config, locks, assist);
-  const helpers = new HelperService(uow, access, hub);
+  const helpers = new HelperService(uow, access, hub, streamAccess);
   const assignments = new Assignments(locks);
   const routing = new RoutingService(
     uow,
@@ -83,13 +95,14 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     access,
     audit,
     auth,
+    streamAccess,
     apiKeys: new ApiKeyService(uow, audit),
     clientSessions: new ClientSessionService(uow, locks, routing),
     locks,
     organizations: new OrganizationService(uow, audit),
-    staff: new StaffService(uow, access, auth, audit, helpers, routing, assist),
+    staff: new StaffService(uow, access, auth, audit, helpers, routing, assist, streamAccess),
     helpers,
-    inboxes: new InboxService(uow, access, routing),
+    inboxes: new InboxService(uow, access, routing, streamAccess),
     customers,
     messages,
     conversations: new ConversationService(
@@ -103,7 +116,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     ),
     routing,
     heroes: new HeroService(uow, access, routing, assignments),
-    conversationEvents: new ConversationEventsService(uow, access, hub),
+    conversationEvents: new ConversationEventsService(uow, access, hub, streamAccess),
     assist,
     serviceRequests: new ServiceRequestService(uow, access, assist, audit),
     assistedCustomers: new AssistedCustomerService(uow, access, customers, assist, audit),
@@ -119,7 +132,9 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       inbound,
       logger,
     ),
+    supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
     campaigns: new CampaignService(uow),
+    spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
   };
 }
 

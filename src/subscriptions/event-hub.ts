@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { AccessWatch, type StreamAccess } from './access-watch';
 import type { EventLogReader } from './event-log';
 import type { EventEnvelope, PubSubEngine } from './pubsub';
 import { StreamReader, type StreamListener } from './stream-reader';
@@ -28,6 +29,8 @@ export interface StreamOptions {
    * statement). It is delivered first, then every event after that seq.
    */
   snapshot?: () => Promise<StreamSnapshot>;
+  /** A staff member's stream: it ends (FORBIDDEN) once their access to it is gone. */
+  access?: StreamAccess;
 }
 
 /**
@@ -46,12 +49,19 @@ const SHARED_GAP_FILL = 100;
  */
 export class EventHub {
   private readonly channels = new Map<string, StreamChannel>();
+  /** Re-checks staff members' streams when their access changes (started by server.ts). */
+  readonly access: AccessWatch;
+  /** Events received from the PubSub, delivered to local subscribers, read to fill gaps (/metrics). */
+  received = 0;
+  delivered = 0;
+  gapFilled = 0;
 
   constructor(
     private readonly pubsub: PubSubEngine,
     private readonly log: EventLogReader,
     private readonly logger: Logger,
   ) {
+    this.access = new AccessWatch(pubsub, logger);
     pubsub.onReconnect(() => {
       this.resync().catch((error: unknown) => this.logger.error('catching up streams', error));
     });
@@ -75,7 +85,12 @@ export class EventHub {
         if (joined) this.leave(stream, listener, live);
       },
     });
-    return reader;
+    return options.access ? this.access.guard(reader, options.access) : reader;
+  }
+
+  /** Streams this instance is subscribed to. */
+  streams(): number {
+    return this.channels.size;
   }
 
   /** Local subscribers of a stream that receive its live events (tests and metrics). */
@@ -129,11 +144,14 @@ export class EventHub {
     channel: StreamChannel,
     event: EventEnvelope,
   ): Promise<void> {
+    this.received += 1;
     const last = channel.lastSeq;
     if (last !== undefined && event.seq <= last) return;
     if (last !== undefined && event.seq > last + 1 && event.seq - last <= SHARED_GAP_FILL) {
-      for (const missed of await this.log.read(stream, last, event.seq - 1))
+      for (const missed of await this.log.read(stream, last, event.seq - 1)) {
+        this.gapFilled += 1;
         this.dispatch(channel, missed);
+      }
     }
     this.dispatch(channel, event);
   }
@@ -143,7 +161,10 @@ export class EventHub {
     const last = channel.lastSeq;
     if (last !== undefined && seq <= last) return;
     if (last !== undefined && seq - last <= SHARED_GAP_FILL) {
-      for (const missed of await this.log.read(stream, last, seq)) this.dispatch(channel, missed);
+      for (const missed of await this.log.read(stream, last, seq)) {
+        this.gapFilled += 1;
+        this.dispatch(channel, missed);
+      }
       return;
     }
     channel.lastSeq = seq;
@@ -152,6 +173,7 @@ export class EventHub {
 
   private dispatch(channel: StreamChannel, event: EventEnvelope): void {
     channel.lastSeq = event.seq;
+    this.delivered += channel.listeners.size;
     for (const listener of channel.listeners) listener.event(event);
   }
 }

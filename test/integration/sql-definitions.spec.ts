@@ -151,6 +151,8 @@ describe('stream names', () => {
     staffAssignments: ['staff', 'assignments'],
     staffAssist: ['staff', 'assist'],
     staffNotifications: ['staff', 'notifications'],
+    staffSupervision: ['staff', 'supervision'],
+    staffMessages: ['staff', 'messages'],
   };
   let database: TestDatabase;
 

@@ -11,13 +11,22 @@ export interface TestServerOptions {
   /** Redis PubSub (default) or the in-process one. */
   pubsub?: 'redis' | 'in-process';
   config?: Partial<Config>;
-  /** Where the server logs (default: silent, or debug with TANDEM_TEST_LOG=1). */
+  /**
+   * Where the server logs (default: debug lines to the run's log file, which the global teardown
+   * searches for secrets; or to stdout with TANDEM_TEST_LOG=1).
+   */
   logger?: Logger;
 }
 
 export interface TestServer extends TandemServer {
   database: TestDatabase;
   config: Config;
+}
+
+function testLogger(config: Config): Logger {
+  const file = process.env.TANDEM_TEST_LOG_FILE;
+  if (process.env.TANDEM_TEST_LOG === '1' || !file) return createLogger(config.logLevel);
+  return createLogger('debug', { file });
 }
 
 /** A real server instance on a free port, with real Postgres and (by default) real Redis. */
@@ -35,7 +44,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer({
     config,
     databaseUrl: database.url,
-    logger: options.logger ?? createLogger(config.logLevel),
+    logger: options.logger ?? testLogger(config),
   });
   const ownsDatabase = !options.database;
   return {
