@@ -4,6 +4,7 @@ import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { InboundMessages1796300000001 } from './1796300000001-inbound-messages';
+import { ProviderWebhooksOutbox1796340000000 } from './1796340000000-provider-webhooks-outbox';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
@@ -23,4 +24,5 @@ export const MIGRATIONS: Function[] = [
   AccessGeneration1796310000000,
   AgentChat1796310000001,
   WindowOpenTicket1796320000000,
+  ProviderWebhooksOutbox1796340000000,
 ];

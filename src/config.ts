@@ -23,6 +23,13 @@ export interface Config {
   jobConcurrency: number;
   /** How often an instance looks for jobs whose time came (new jobs wake it at once). */
   jobPollIntervalMs: number;
+  /** Sends per second one sender number is allowed, across instances (C6's throttle). */
+  outboxSendsPerSecond: number;
+  /** The first retry of a failed send waits this long, doubling each time up to the max. */
+  outboxRetryBaseMs: number;
+  outboxRetryMaxMs: number;
+  /** Sends tried before a message is FAILED. */
+  outboxMaxAttempts: number;
   /** Query limits (graphql-armor's), refused before anything runs: see README, Configuration. */
   maxQueryDepth: number;
   maxQueryCost: number;
@@ -197,6 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 72, 1),
     jobConcurrency: integer(env, 'JOB_CONCURRENCY', 4, 1),
     jobPollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50),
+    outboxSendsPerSecond: integer(env, 'OUTBOX_SENDS_PER_SECOND', 50, 1),
+    outboxRetryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 1000, 10),
+    outboxRetryMaxMs: integer(env, 'OUTBOX_RETRY_MAX_MS', 60_000, 10),
+    outboxMaxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 12, 1),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
     maxAliases: integer(env, 'MAX_ALIASES', 15, 0),

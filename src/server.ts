@@ -26,6 +26,7 @@ import {
 import { serveGraphqlWs } from './http/graphql-ws';
 import { coalesceWrites } from './http/socket-writes';
 import { mountHealth } from './http/health';
+import { mountProviderWebhooks } from './http/provider-webhooks';
 import { requestErrorHandler } from './http/request-errors';
 import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
@@ -131,6 +132,9 @@ export async function startServer({
     // Assist sessions left open end by themselves after ASSIST_MAX_MINUTES (reads already
     // treat them as ended; this writes it, and tells the person's windows).
     new PeriodicJob('assist expiry', 1000, () => services.assist.expireDue(), logger),
+    // C3, C6: webhooks and outbox deliveries whose job died with its instance are taken up again.
+    new PeriodicJob('webhook sweep', 30_000, () => services.providerWebhooks.sweep(), logger),
+    new PeriodicJob('outbox sweep', 30_000, () => services.outbox.sweep(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,
@@ -210,6 +214,10 @@ export async function startServer({
   app.use(assignRequestId());
   app.use(observeRequests(logger, metrics));
   mountHealth(app, dataSource, pubsub);
+  mountProviderWebhooks(app, services.providerWebhooks, {
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+  });
   // Never open to the world: on the main port only behind its token; else on an address of its
   // own; with neither configured, nowhere (README, Operating).
   const serveMetrics = metricsHandler(metrics, config.metricsToken, logger);

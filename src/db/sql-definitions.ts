@@ -27,6 +27,7 @@ export const SQL_DEFINITIONS = [
   'services/conversation/conversation.sql',
   'services/lock/lock.sql',
   'services/routing/routing.sql',
+  'services/provider/delivery.sql',
 ] as const;
 
 export interface SqlDefinition {

@@ -112,6 +112,15 @@ export class Conversation extends OrganizationRecord {
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   lastMessageAt: Date | null;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "A WhatsApp interaction: 24 h after the provider's timestamp of the customer's last message. " +
+      'Past it (or before the customer wrote), only a template may be sent (REPLY_WINDOW_CLOSED).',
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  replyWindowClosesAt: Date | null;
+
   @Field(() => Date, { nullable: true })
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   closedAt: Date | null;

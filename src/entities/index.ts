@@ -21,6 +21,7 @@ import { RoutingDecision } from './routing-decision.entity';
 import { ServiceRequest } from './service-request.entity';
 import { SignInBudget } from './sign-in-budget.entity';
 import { SignInThrottle } from './sign-in-throttle.entity';
+import { ProviderWebhook } from './provider-webhook.entity';
 import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
 
@@ -51,4 +52,5 @@ export const ENTITIES = [
   Campaign,
   CampaignMember,
   CannedResponse,
+  ProviderWebhook,
 ];

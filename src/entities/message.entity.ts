@@ -67,13 +67,6 @@ export class Message extends OrganizationRecord {
   @Column('text', { nullable: true })
   providerMessageId: string | null;
 
-  /**
-   * Inbound through a provider: when the customer sent it, by the provider's clock (the 24-hour
-   * reply window runs from the last one).
-   */
-  @Column('timestamp with time zone', { precision: 3, nullable: true })
-  providerTimestamp: Date | null;
-
   /** Inbound through a provider: `text`, `image`, `template`, ... as the provider names it. */
   @Column('text', { nullable: true })
   contentType: string | null;
@@ -81,4 +74,48 @@ export class Message extends OrganizationRecord {
   @Field()
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })
   createdAt: Date;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "FAILED: the provider's error code (Meta's, Twilio's), or Tandem's own.",
+  })
+  @Column('text', { nullable: true })
+  deliveryErrorCode: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'FAILED: why, in words (e.g. that only a template may be sent now).',
+  })
+  @Column('text', { nullable: true })
+  deliveryErrorReason: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the delivery state last changed.' })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  deliveryUpdatedAt: Date | null;
+
+  /** Outbox: sends tried so far (C6's backoff grows with it). */
+  @Column('integer', { default: 0 })
+  sendAttempts: number;
+
+  /** Outbox: when the last send was tried (a message not tried for long is swept up again). */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  lastSendAttemptAt: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'An outgoing template message: the approved template it sends.',
+  })
+  @Column('text', { nullable: true })
+  templateName: string | null;
+
+  @Column('text', { nullable: true })
+  templateLanguage: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "An incoming provider message: when the customer sent it, by the provider's clock.",
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  providerTimestamp: Date | null;
 }

@@ -12,6 +12,8 @@ export enum ErrorCode {
   LOCKED = 'LOCKED',
   LOCK_LOST = 'LOCK_LOST',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** A free-form reply outside the messaging channel's customer-service window: send a template. */
+  REPLY_WINDOW_CLOSED = 'REPLY_WINDOW_CLOSED',
   /** The database cannot be reached right now: retry shortly (HTTP 503). */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
 }
@@ -65,5 +67,18 @@ export class RateLimitedError extends DomainError {
     super(ErrorCode.RATE_LIMITED, `Too many attempts: try again in ${retryAfterSeconds} s`, {
       retryAfterSeconds,
     });
+  }
+}
+
+/** WhatsApp's 24-hour window is closed: only an approved template may be sent (issue 16 item 7). */
+export class ReplyWindowClosedError extends DomainError {
+  constructor(closedAt: Date | null) {
+    super(
+      ErrorCode.REPLY_WINDOW_CLOSED,
+      closedAt
+        ? "The customer's 24-hour window closed: only a template may be sent now"
+        : 'The customer has not written yet: only a template may be sent',
+      { replyWindowClosedAt: closedAt?.toISOString() ?? null },
+    );
   }
 }

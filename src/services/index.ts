@@ -14,6 +14,9 @@ import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
 import { ProviderService } from './provider/provider.service';
+import { DeliveryStore } from './provider/delivery.store';
+import { OutboxService } from './provider/outbox.service';
+import { type InboundReceiver, ProviderWebhookService } from './provider/provider-webhook.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
@@ -69,7 +72,27 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     logger,
     hub,
   );
-  const messages = new MessageService(uow, access, helpers);
+  const providers = new ProviderService(uow, config);
+  const deliveries = new DeliveryStore();
+  const outbox = new OutboxService(
+    uow,
+    providers,
+    deliveries,
+    {
+      sendIntervalMs: Math.max(1, Math.round(1000 / config.outboxSendsPerSecond)),
+      retryBaseMs: config.outboxRetryBaseMs,
+      retryMaxMs: config.outboxRetryMaxMs,
+      maxAttempts: config.outboxMaxAttempts,
+    },
+    logger,
+  );
+  const messages = new MessageService(uow, access, helpers, outbox);
+  // C3's inbound side (InboundService.receive) lands with the campaign queue; until then an
+  // inbound message stays stored, its job retrying, and is processed once it is there.
+  const inbound: InboundReceiver = {
+    receive: () =>
+      Promise.reject(new Error('inbound processing (InboundService) is not wired yet')),
+  };
   const customers = new CustomerService(uow, access, config);
   return {
     access,
@@ -102,8 +125,17 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     assistedCustomers: new AssistedCustomerService(uow, access, customers, assist, audit),
     customerSearch: new CustomerSearchService(uow, config),
     assistReports: new AssistReportService(uow, access),
+    providers,
+    outbox,
+    providerWebhooks: new ProviderWebhookService(
+      uow,
+      providers,
+      outbox,
+      deliveries,
+      inbound,
+      logger,
+    ),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
-    providers: new ProviderService(uow, config),
     campaigns: new CampaignService(uow),
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),

@@ -20,6 +20,8 @@ export enum ConversationEventKind {
   QUEUED = 'QUEUED',
   /** Routing gave it to an agent (or moved it to this inbox); `conversation.routingReason` says why. */
   ROUTED = 'ROUTED',
+  /** An outgoing message's delivery state changed (`message.deliveryState`), C6. */
+  DELIVERY = 'DELIVERY',
 }
 
 registerEnumType(ConversationEventKind, {

@@ -99,11 +99,25 @@ export class GuardedTicketInput {
 
 @InputType()
 export class SendMessageInput extends GuardedTicketInput {
-  @Field()
+  @Field(() => String, {
+    nullable: true,
+    description: 'The text; or name a canned response instead (campaign interactions).',
+  })
+  @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(MAX_BODY_LENGTH)
-  body: string;
+  body?: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "A canned response of the interaction's campaign; an approved template is what may be " +
+      "sent outside the customer's 24-hour window.",
+  })
+  @IsOptional()
+  @IsUUID('all')
+  cannedResponseId?: string | null;
 }
 
 @InputType()

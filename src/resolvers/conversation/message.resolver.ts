@@ -34,9 +34,16 @@ export class MessageResolver {
   @Mutation(() => MessagePayload, { description: 'A reply from staff to the customer.' })
   async sendMessage(
     @CurrentAuth() auth: Auth,
-    @Arg('input') { conversationId, body, ...guard }: SendMessageInput,
+    @Arg('input') { conversationId, body, cannedResponseId, ...guard }: SendMessageInput,
   ): Promise<MessagePayload> {
-    return { message: await this.messageService.send(auth, conversationId, body, guard) };
+    return {
+      message: await this.messageService.send(
+        auth,
+        conversationId,
+        { body, cannedResponseId },
+        guard,
+      ),
+    };
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: 'The staff member who wrote it.' })

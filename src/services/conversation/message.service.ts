@@ -6,12 +6,13 @@ import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { AuthorKind, ConversationStatus, DeliveryState, Direction } from '../../entities/enums';
 import { Message } from '../../entities/message.entity';
-import { BadInputError, ConflictError } from '../../errors/domain-error';
+import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { ConversationEventKind, NotificationKind } from '../../subscriptions/payloads';
 import type { HelperService } from '../helper/helper.service';
 import { emitAgentMessage, emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
 import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
+import type { OutboxService } from '../provider/outbox.service';
 
 /** Longest message body accepted. */
 export const MAX_BODY_LENGTH = 10_000;
@@ -21,6 +22,7 @@ export class MessageService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly helpers: HelperService,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** What the customer wrote (integrations, or staff recording it). Reopens a closed conversation. */
@@ -48,11 +50,15 @@ export class MessageService {
     });
   }
 
-  /** A reply from staff. Closed and archived conversations take no replies. */
+  /**
+   * A reply from staff. Closed and archived conversations take no replies. On a campaign
+   * interaction it goes out through the outbox (C6): written QUEUED with its delivery job, in
+   * this transaction; text outside the 24-hour window is refused (REPLY_WINDOW_CLOSED).
+   */
   async send(
     auth: Auth,
     conversationId: string,
-    body: string,
+    content: { body?: string | null; cannedResponseId?: string | null },
     guard: WriteGuard = {},
   ): Promise<Message> {
     return this.uow.run(async (tx) => {
@@ -68,7 +74,23 @@ export class MessageService {
         );
       }
       await requireCurrentView(tx, conversation, guard);
-      return this.append(tx, auth, conversation, body, 'staff');
+      if (conversation.campaignId) {
+        const reply = await this.outbox.prepare(tx, conversation, content);
+        const message = await this.append(
+          tx,
+          auth,
+          conversation,
+          reply.body,
+          'staff',
+          reply.fields,
+        );
+        await this.outbox.enqueue(tx, conversation.id);
+        return message;
+      }
+      // Canned responses belong to campaigns: none is this conversation's.
+      if (content.cannedResponseId)
+        throw new NotFoundError('CannedResponse', content.cannedResponseId);
+      return this.append(tx, auth, conversation, content.body ?? '', 'staff');
     });
   }
 
@@ -79,6 +101,7 @@ export class MessageService {
     conversation: Conversation,
     rawBody: string,
     from: 'customer' | 'staff',
+    fields: Partial<Message> = {},
   ): Promise<Message> {
     const body = rawBody.trim();
     if (!body) throw new BadInputError('body', 'A message needs a body');
@@ -96,6 +119,7 @@ export class MessageService {
         // No provider adapter sends staff replies yet, so "accepted by Tandem" is the truth.
         deliveryState: from === 'customer' ? DeliveryState.RECEIVED : DeliveryState.SENT,
         providerMessageId: null,
+        ...fields,
       }),
     );
     conversation.lastMessageAt = message.createdAt;

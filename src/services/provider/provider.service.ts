@@ -4,6 +4,7 @@ import { isUUID } from 'class-validator';
 import type { Auth } from '../../context/auth';
 import type { Config } from '../../config';
 import { isUniqueViolation } from '../../db/errors';
+import { enqueueJob } from '../../db/job-queue';
 import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
@@ -15,6 +16,7 @@ import {
 } from '../../entities/provider.entity';
 import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { normalizePhone } from '../customer/contact-value';
+import { OUTBOX_TASKS } from './outbox.service';
 import { SecretBox } from './secrets';
 
 /** The write-only values of a provider, by input field name. */
@@ -151,6 +153,15 @@ export class ProviderService {
       }
       // New credentials: try again. Whatever was held for this provider may flow once it is OK.
       if (CREDENTIAL_FIELDS.some((field) => fields[field] !== undefined)) {
+        if (provider.healthState === ProviderHealthState.FAILING) {
+          // C6: the outbox it held is released at once (the probe finds it OK), not at the
+          // next scheduled probe.
+          await enqueueJob(tx.manager, {
+            task: OUTBOX_TASKS.probe,
+            payload: { providerId: provider.id },
+            jobKey: `probe:${provider.id}`,
+          });
+        }
         provider.healthState = ProviderHealthState.OK;
         provider.lastError = null;
         provider.failingSince = null;

@@ -82,6 +82,8 @@ export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The URL the provider called, as the provider saw it (Twilio signs it). */
   publicUrl: string;
+  /** When it reached us (the time of events whose provider gives none); now by default. */
+  receivedAt?: Date;
 }
 
 export type DeliveryUpdateState = 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';

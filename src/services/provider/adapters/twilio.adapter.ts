@@ -101,7 +101,7 @@ export class TwilioAdapter implements ProviderAdapter {
           providerMessageId: sid,
           state,
           // Twilio's callbacks carry no time of their own: the time we were told.
-          at: new Date(),
+          at: request.receivedAt ?? new Date(),
           ...(state === 'FAILED'
             ? {
                 errorCode: code ?? 'UNKNOWN',
@@ -127,7 +127,7 @@ export class TwilioAdapter implements ProviderAdapter {
         body: body || (media > 0 ? `[${form.get('MediaContentType0') ?? 'media'}]` : ''),
         contentType: media > 0 ? (form.get('MediaContentType0')?.split('/')[0] ?? 'media') : 'text',
         // Twilio's inbound webhook carries no send time: the time it reached us.
-        providerTimestamp: new Date(),
+        providerTimestamp: request.receivedAt ?? new Date(),
         profileName: form.get('ProfileName') ?? undefined,
       },
     ];

@@ -1,0 +1,433 @@
+import { SYSTEM_ACTOR } from '../../context/auth';
+import { enqueueJob } from '../../db/job-queue';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { Campaign } from '../../entities/campaign.entity';
+import { CannedResponse } from '../../entities/canned-response.entity';
+import { Contact } from '../../entities/contact.entity';
+import { Conversation } from '../../entities/conversation.entity';
+import { DeliveryState } from '../../entities/enums';
+import { Message } from '../../entities/message.entity';
+import { ProviderHealthState, Provider } from '../../entities/provider.entity';
+import {
+  BadInputError,
+  ConflictError,
+  NotFoundError,
+  ReplyWindowClosedError,
+} from '../../errors/domain-error';
+import type { Logger } from '../../logger';
+import { ConversationEventKind } from '../../subscriptions/payloads';
+import { emitConversationEvent } from '../conversation/conversation-events';
+import { adapterFor, type OutboundContent, type SendFailure } from './adapters';
+import type { DeliveryStore } from './delivery.store';
+import type { ProviderService } from './provider.service';
+
+/** The names jobs are added with; src/jobs/tasks maps them to the methods below. */
+export const OUTBOX_TASKS = {
+  deliver: 'deliver-outbox',
+  probe: 'probe-provider',
+} as const;
+
+export interface OutboxSettings {
+  /** Minimum time between two sends of one sender number, across instances (the throttle). */
+  sendIntervalMs: number;
+  /** First retry delay; it doubles with each attempt, up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Sends tried before a message is FAILED (`OUTBOX_GAVE_UP`). */
+  maxAttempts: number;
+}
+
+/** What a reply to a campaign interaction sends, once its input is read. */
+export interface OutgoingReply {
+  body: string;
+  fields: Pick<Message, 'deliveryState' | 'providerId' | 'templateName' | 'templateLanguage'>;
+}
+
+/** A message the outbox is about to send: its row, and what the adapter needs. */
+interface PendingSend {
+  message: Message;
+  provider: Provider;
+  to: string;
+}
+
+/**
+ * C6: replies to campaign interactions go out through an outbox. The message row is the outbox
+ * entry (QUEUED, no provider id yet); a `deliver-outbox` job per conversation (job key
+ * `outbox:{id}`) sends its QUEUED messages in order. The message and its job are written in the
+ * sender's transaction, so a reply is never lost nor sent without being stored.
+ *
+ * One drain per conversation at a time, across instances: a session advisory lock on the
+ * drain's connection (released by Postgres if the instance dies, unlike a job's lock). Within a
+ * drain, a retryable failure stops the conversation (later messages wait: order is kept) and
+ * re-adds its job at a capped exponential backoff; a permanent failure fails that message only;
+ * refused credentials mark the provider FAILING and hold its outbox until `updateProvider` or a
+ * `probe-provider` job's retry succeeds.
+ *
+ * A message whose provider id is recorded is never sent again. The one window for a double
+ * send is a crash between the provider accepting a message and our write of its id; neither
+ * Meta's nor Twilio's send API takes an idempotency key, so that is at-least-once.
+ */
+export class OutboxService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly providers: ProviderService,
+    private readonly store: DeliveryStore,
+    private readonly settings: OutboxSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Reads a reply to a campaign interaction (text or a canned response) and checks the 24-hour
+   * window: free text outside it is refused now (REPLY_WINDOW_CLOSED), not queued to fail later.
+   */
+  async prepare(
+    tx: Tx,
+    conversation: Conversation,
+    input: { body?: string | null; cannedResponseId?: string | null },
+  ): Promise<OutgoingReply> {
+    const campaign = await tx.manager.findOneBy(Campaign, { id: conversation.campaignId! });
+    if (!campaign?.providerId) {
+      throw new ConflictError('The campaign has no provider to send through');
+    }
+    let body = input.body?.trim() ?? '';
+    let template: { name: string; language: string } | null = null;
+    if (input.cannedResponseId) {
+      if (body) throw new BadInputError('body', 'Send either a body or a canned response');
+      const canned = await tx.manager.findOneBy(CannedResponse, {
+        id: input.cannedResponseId,
+        campaignId: campaign.id,
+      });
+      if (!canned) throw new NotFoundError('CannedResponse', input.cannedResponseId);
+      body = canned.body;
+      if (canned.templateName && canned.templateLanguage) {
+        template = { name: canned.templateName, language: canned.templateLanguage };
+      }
+    }
+    if (!body) throw new BadInputError('body', 'A message needs a body or a canned response');
+    const closesAt = conversation.replyWindowClosesAt;
+    if (!template && !(closesAt && closesAt.getTime() > Date.now())) {
+      throw new ReplyWindowClosedError(closesAt);
+    }
+    return {
+      body,
+      fields: {
+        deliveryState: DeliveryState.QUEUED,
+        providerId: campaign.providerId,
+        templateName: template?.name ?? null,
+        templateLanguage: template?.language ?? null,
+      },
+    };
+  }
+
+  /** Adds the conversation's delivery job, in the sender's transaction. */
+  async enqueue(tx: Tx, conversationId: string, runAt?: Date): Promise<void> {
+    await enqueueJob(tx.manager, {
+      task: OUTBOX_TASKS.deliver,
+      payload: { conversationId },
+      jobKey: `outbox:${conversationId}`,
+      runAt,
+    });
+  }
+
+  /** The `deliver-outbox` job: sends the conversation's QUEUED messages, oldest first. */
+  async deliver(conversationId: string, { probe = false } = {}): Promise<'DRAINED' | 'STOPPED'> {
+    const runner = this.uow.dataSource.createQueryRunner();
+    try {
+      const [{ locked }] = (await runner.query(
+        `SELECT pg_try_advisory_lock(hashtextextended('tandem:outbox:' || $1, 0)) AS locked`,
+        [conversationId],
+      )) as Array<{ locked: boolean }>;
+      if (!locked) {
+        // Another drain of this conversation is running: look again shortly, after it.
+        await this.uow.run((tx) => this.enqueue(tx, conversationId, new Date(Date.now() + 1000)));
+        return 'STOPPED';
+      }
+      try {
+        let first = true;
+        for (;;) {
+          const pending = await this.nextPending(conversationId);
+          if (!pending) return 'DRAINED';
+          const held =
+            pending.provider.healthState === ProviderHealthState.FAILING && !(probe && first);
+          if (held) {
+            await this.scheduleProbe(pending.provider.id);
+            return 'STOPPED';
+          }
+          first = false;
+          if (!(await this.sendOne(pending))) return 'STOPPED';
+        }
+      } finally {
+        await runner.query(
+          `SELECT pg_advisory_unlock(hashtextextended('tandem:outbox:' || $1, 0))`,
+          [conversationId],
+        );
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * The `probe-provider` job: a FAILING provider's held outbox is tried again (its oldest
+   * message); a success, or the provider found OK again (`updateProvider`), releases every
+   * conversation it held.
+   */
+  async probe(providerId: string, attempt = 1): Promise<void> {
+    const provider = await this.uow.dataSource.manager.findOneBy(Provider, { id: providerId });
+    if (!provider) return;
+    if (provider.healthState === ProviderHealthState.OK) {
+      await this.release(providerId);
+      return;
+    }
+    const [oldest] = (await this.uow.dataSource.query(
+      `SELECT conversation_id AS "conversationId" FROM message
+        WHERE provider_id = $1 AND delivery_state = 'QUEUED' AND provider_message_id IS NULL
+        ORDER BY position LIMIT 1`,
+      [providerId],
+    )) as Array<{ conversationId: string }>;
+    if (!oldest) return; // nothing held: the next reply will try (and probe) again
+    await this.deliver(oldest.conversationId, { probe: true });
+    const after = await this.uow.dataSource.manager.findOneBy(Provider, { id: providerId });
+    if (after?.healthState === ProviderHealthState.OK) await this.release(providerId);
+    else await this.scheduleProbe(providerId, attempt + 1);
+  }
+
+  /** Adds a delivery job for every conversation with messages held for this provider. */
+  async release(providerId: string): Promise<void> {
+    await this.uow.run(async (tx) => {
+      const rows = (await tx.manager.query(
+        `SELECT DISTINCT conversation_id AS "conversationId" FROM message
+          WHERE provider_id = $1 AND delivery_state = 'QUEUED' AND provider_message_id IS NULL`,
+        [providerId],
+      )) as Array<{ conversationId: string }>;
+      for (const { conversationId } of rows) await this.enqueue(tx, conversationId);
+    });
+  }
+
+  /**
+   * Deliveries whose job was lost (its instance died while running it: graphile-worker keeps
+   * such a job locked for hours) are added again: QUEUED messages of healthy providers not
+   * tried for `staleMs`.
+   */
+  async sweep(staleMs = 120_000): Promise<number> {
+    return this.uow.run(async (tx) => {
+      const rows = (await tx.manager.query(
+        `SELECT DISTINCT m.conversation_id AS "conversationId"
+           FROM message m JOIN provider p ON p.id = m.provider_id
+          WHERE m.delivery_state = 'QUEUED' AND m.provider_message_id IS NULL
+            AND p.health_state = 'OK'
+            AND coalesce(m.last_send_attempt_at, m.created_at) < now() - make_interval(secs => $1 / 1000.0)`,
+        [staleMs],
+      )) as Array<{ conversationId: string }>;
+      for (const { conversationId } of rows) {
+        await enqueueJob(tx.manager, {
+          task: OUTBOX_TASKS.deliver,
+          payload: { conversationId },
+          jobKey: `outbox:${conversationId}`,
+          jobKeyMode: 'preserve_run_at',
+        });
+      }
+      return rows.length;
+    });
+  }
+
+  /** Sends one message; true when the drain may go on to the next. */
+  private async sendOne({ message, provider, to }: PendingSend): Promise<boolean> {
+    const wait = await this.store.reserveSendSlot(
+      this.uow.dataSource.manager,
+      provider.id,
+      this.settings.sendIntervalMs,
+    );
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const credentials = await this.providers.credentialsOf(provider.id);
+    if (!credentials) return false;
+    const content: OutboundContent =
+      message.templateName && message.templateLanguage
+        ? { kind: 'TEMPLATE', name: message.templateName, language: message.templateLanguage }
+        : { kind: 'TEXT', body: message.body };
+    const result = await adapterFor(credentials.kind).send(credentials, { to, content });
+    const attempts = message.sendAttempts + 1;
+    if (result.ok) {
+      await this.recordSent(message, provider, result.providerMessageId, attempts);
+      return true;
+    }
+    const failure = result.failure;
+    switch (failure.failureClass) {
+      case 'PERMANENT':
+      case 'NEEDS_TEMPLATE':
+        await this.recordFailed(message, failure, attempts);
+        return true;
+      case 'PROVIDER_FAILING':
+        await this.recordProviderFailing(message, provider, failure, attempts);
+        return false;
+      case 'RETRY':
+        if (attempts >= this.settings.maxAttempts) {
+          await this.recordFailed(
+            message,
+            {
+              ...failure,
+              code: 'OUTBOX_GAVE_UP',
+              reason: `Not sent after ${attempts} attempts: ${failure.code} ${failure.reason}`,
+            },
+            attempts,
+          );
+          return true;
+        }
+        await this.recordRetry(message, failure, attempts);
+        return false;
+    }
+  }
+
+  private async nextPending(conversationId: string): Promise<PendingSend | null> {
+    const manager = this.uow.dataSource.manager;
+    const message = await manager
+      .createQueryBuilder(Message, 'm')
+      .where('m.conversation_id = :conversationId', { conversationId })
+      .andWhere(`m.delivery_state = 'QUEUED' AND m.provider_message_id IS NULL`)
+      .orderBy('m.position', 'ASC')
+      .limit(1)
+      .getOne();
+    if (!message?.providerId) return null;
+    const provider = await manager.findOneBy(Provider, { id: message.providerId });
+    const conversation = await manager.findOneBy(Conversation, { id: conversationId });
+    const contact = conversation?.contactId
+      ? await manager.findOneBy(Contact, { id: conversation.contactId })
+      : null;
+    if (!provider || !contact) {
+      await this.recordFailed(
+        message,
+        {
+          failureClass: 'PERMANENT',
+          code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
+          reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
+        },
+        message.sendAttempts,
+      );
+      return this.nextPending(conversationId);
+    }
+    return { message, provider, to: contact.value };
+  }
+
+  private async recordSent(
+    message: Message,
+    provider: Provider,
+    providerMessageId: string,
+    attempts: number,
+  ): Promise<void> {
+    await this.uow.run(async (tx) => {
+      await tx.manager.update(
+        Message,
+        { id: message.id },
+        {
+          providerMessageId,
+          sendAttempts: attempts,
+          lastSendAttemptAt: () => 'now()',
+        },
+      );
+      // A status callback may already have moved it further; SENT only if it is still QUEUED.
+      await this.store.applyStatus(tx.manager, provider.id, providerMessageId, 'SENT', null, null);
+      // A send that went through is a provider that works: a FAILING one is OK again (C1).
+      await tx.manager.query(
+        `UPDATE provider SET health_state = 'OK', last_error = NULL, failing_since = NULL
+          WHERE id = $1 AND health_state = 'FAILING'`,
+        [provider.id],
+      );
+      await this.announce(tx, message.id);
+    });
+  }
+
+  private async recordFailed(
+    message: Message,
+    failure: Pick<SendFailure, 'code' | 'reason' | 'failureClass'>,
+    attempts: number,
+  ): Promise<void> {
+    const reason =
+      failure.failureClass === 'NEEDS_TEMPLATE'
+        ? `Needs a template: the customer's 24-hour window is closed (${failure.reason})`
+        : failure.reason;
+    await this.uow.run(async (tx) => {
+      await tx.manager.update(
+        Message,
+        { id: message.id, deliveryState: DeliveryState.QUEUED },
+        {
+          deliveryState: DeliveryState.FAILED,
+          deliveryErrorCode: failure.code,
+          deliveryErrorReason: reason,
+          deliveryUpdatedAt: () => 'now()',
+          sendAttempts: attempts,
+          lastSendAttemptAt: () => 'now()',
+        },
+      );
+      await this.announce(tx, message.id);
+    });
+  }
+
+  private async recordRetry(message: Message, failure: SendFailure, attempts: number) {
+    const backoff = Math.min(
+      this.settings.retryMaxMs,
+      this.settings.retryBaseMs * 2 ** (attempts - 1),
+    );
+    const delay = Math.max(backoff, Math.min(failure.retryAfterMs ?? 0, this.settings.retryMaxMs));
+    this.logger.debug(
+      `outbox: ${message.id} attempt ${attempts} failed (${failure.code}), retry in ${delay} ms`,
+    );
+    await this.uow.run(async (tx) => {
+      await tx.manager.update(
+        Message,
+        { id: message.id },
+        {
+          sendAttempts: attempts,
+          lastSendAttemptAt: () => 'now()',
+          deliveryErrorCode: failure.code,
+          deliveryErrorReason: `retrying: ${failure.reason}`,
+        },
+      );
+      await this.enqueue(tx, message.conversationId, new Date(Date.now() + delay));
+    });
+  }
+
+  private async recordProviderFailing(
+    message: Message,
+    provider: Provider,
+    failure: SendFailure,
+    attempts: number,
+  ): Promise<void> {
+    await this.uow.run(async (tx) => {
+      await tx.manager.update(
+        Message,
+        { id: message.id },
+        { sendAttempts: attempts, lastSendAttemptAt: () => 'now()' },
+      );
+      await tx.manager.query(
+        `UPDATE provider SET health_state = 'FAILING', last_error = $2,
+                failing_since = coalesce(failing_since, now())
+          WHERE id = $1`,
+        [provider.id, `${failure.code}: ${failure.reason}`],
+      );
+    });
+    await this.scheduleProbe(provider.id);
+  }
+
+  /** A probe of a FAILING provider, later each time (capped): one pending per provider. */
+  private async scheduleProbe(providerId: string, attempt = 1): Promise<void> {
+    const delay = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** attempt);
+    await this.uow.run((tx) =>
+      enqueueJob(tx.manager, {
+        task: OUTBOX_TASKS.probe,
+        payload: { providerId, attempt },
+        jobKey: `probe:${providerId}`,
+        jobKeyMode: 'preserve_run_at',
+        runAt: new Date(Date.now() + delay),
+      }),
+    );
+  }
+
+  /** Tells the conversation's watchers that a message's delivery changed (after commit). */
+  async announce(tx: Tx, messageId: string): Promise<void> {
+    const message = await tx.manager.findOneBy(Message, { id: messageId });
+    if (!message) return;
+    const conversation = await tx.manager.findOneBy(Conversation, { id: message.conversationId });
+    if (!conversation) return;
+    emitConversationEvent(tx, conversation, ConversationEventKind.DELIVERY, SYSTEM_ACTOR, message);
+  }
+}

@@ -1,0 +1,218 @@
+import { enqueueJob } from '../../db/job-queue';
+import type { UnitOfWork } from '../../db/unit-of-work';
+import { Conversation } from '../../entities/conversation.entity';
+import { Message } from '../../entities/message.entity';
+import { ProviderWebhook } from '../../entities/provider-webhook.entity';
+import type { Logger } from '../../logger';
+import { adapterFor, type WebhookEvent } from './adapters';
+import type { DeliveryStore } from './delivery.store';
+import type { OutboxService } from './outbox.service';
+import type { ProviderService } from './provider.service';
+
+export const WEBHOOK_TASK = 'process-provider-webhook';
+
+/** The 24-hour customer-service window of WhatsApp (issue 16 item 7). */
+const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** A status callback for a message not recorded yet is tried again for this long, then dropped. */
+const UNKNOWN_STATUS_PATIENCE_MS = 5 * 60_000;
+
+/** What inbound processing needs of the campaign side (C3; InboundService.receive). */
+export interface InboundReceiver {
+  receive(message: {
+    providerId: string;
+    providerMessageId: string;
+    from: string;
+    to: string;
+    body: string;
+    providerTimestamp: Date;
+    contentType: string;
+  }): Promise<{ conversationId: string | null; messageId: string; duplicate: boolean }>;
+}
+
+/**
+ * Provider webhooks (C1, C3): verified, stored as received and answered at once; processed from
+ * the stored row by a job (`process-provider-webhook`), with graphile-worker's retries. Every
+ * step is safe to run again: an inbound message is stored once (the unique provider message id),
+ * a status callback only moves a delivery forward.
+ */
+export class ProviderWebhookService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly providers: ProviderService,
+    private readonly outbox: OutboxService,
+    private readonly store: DeliveryStore,
+    private readonly inbound: InboundReceiver,
+    private readonly logger: Logger,
+  ) {}
+
+  async accept(delivery: {
+    providerId: string;
+    rawBody: Buffer;
+    headers: Record<string, string | string[] | undefined>;
+    publicUrl: string;
+  }) {
+    const credentials = await this.providers.credentialsOf(delivery.providerId);
+    if (!credentials) return { outcome: 'UNKNOWN_PROVIDER' as const };
+    const adapter = adapterFor(credentials.kind);
+    if (!adapter.verify(credentials, delivery)) return { outcome: 'BAD_SIGNATURE' as const };
+    await this.uow.run(async (tx) => {
+      const [row] = (await tx.manager.query(
+        `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [
+          credentials.organizationId,
+          credentials.providerId,
+          delivery.rawBody,
+          JSON.stringify(keptHeaders(delivery.headers)),
+          delivery.publicUrl,
+        ],
+      )) as Array<{ id: string }>;
+      await enqueueJob(tx.manager, {
+        task: WEBHOOK_TASK,
+        payload: { webhookId: row!.id },
+        jobKey: `webhook:${row!.id}`,
+      });
+    });
+    return { outcome: 'STORED' as const, kind: credentials.kind as string };
+  }
+
+  async handshake(providerId: string, query: Record<string, unknown>) {
+    const credentials = await this.providers.credentialsOf(providerId);
+    if (!credentials) return { outcome: 'UNKNOWN_PROVIDER' as const };
+    const challenge = adapterFor(credentials.kind).handshake(credentials, query);
+    return challenge === null
+      ? { outcome: 'REFUSED' as const }
+      : { outcome: 'CHALLENGE' as const, challenge };
+  }
+
+  /** The job: what the stored delivery says, applied; throws (to be retried) when a step fails. */
+  async process(webhookId: string): Promise<void> {
+    const manager = this.uow.dataSource.manager;
+    const webhook = await manager.findOneBy(ProviderWebhook, { id: webhookId });
+    if (!webhook || webhook.processedAt) return;
+    const credentials = await this.providers.credentialsOf(webhook.providerId);
+    if (!credentials) return;
+    try {
+      const events = adapterFor(credentials.kind).parse(credentials, {
+        rawBody: webhook.rawBody,
+        headers: webhook.headers,
+        publicUrl: webhook.publicUrl,
+        receivedAt: webhook.receivedAt,
+      });
+      for (const event of events) {
+        if (event.kind === 'MESSAGE') await this.receive(webhook.providerId, event);
+        else await this.applyStatus(webhook, event);
+      }
+      await manager.update(
+        ProviderWebhook,
+        { id: webhookId },
+        { processedAt: () => 'now()', attempts: () => 'attempts + 1', lastError: null },
+      );
+    } catch (error) {
+      await manager.update(
+        ProviderWebhook,
+        { id: webhookId },
+        { attempts: () => 'attempts + 1', lastError: String((error as Error).message) },
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * Deliveries whose job was lost (its instance died while running it) are added again once
+   * they have waited `staleMs` unprocessed; a pending job keeps its time.
+   */
+  async sweep(staleMs = 120_000): Promise<number> {
+    return this.uow.run(async (tx) => {
+      const rows = (await tx.manager.query(
+        `SELECT id FROM provider_webhook
+          WHERE processed_at IS NULL
+            AND received_at < now() - make_interval(secs => $1 / 1000.0)
+          ORDER BY received_at LIMIT 500`,
+        [staleMs],
+      )) as Array<{ id: string }>;
+      for (const { id } of rows) {
+        await enqueueJob(tx.manager, {
+          task: WEBHOOK_TASK,
+          payload: { webhookId: id },
+          jobKey: `webhook:${id}`,
+          jobKeyMode: 'preserve_run_at',
+        });
+      }
+      return rows.length;
+    });
+  }
+
+  private async receive(
+    providerId: string,
+    event: Extract<WebhookEvent, { kind: 'MESSAGE' }>,
+  ): Promise<void> {
+    const received = await this.inbound.receive({
+      providerId,
+      providerMessageId: event.providerMessageId,
+      from: event.from,
+      to: event.to,
+      body: event.body,
+      providerTimestamp: event.providerTimestamp,
+      contentType: event.contentType,
+    });
+    // The window runs from the provider's time of the customer's message (not its receipt), and
+    // only ever moves later: a delayed older message does not shorten it.
+    await this.uow.run(async (tx) => {
+      await tx.manager.update(
+        Message,
+        { id: received.messageId },
+        { providerTimestamp: event.providerTimestamp },
+      );
+      if (received.conversationId) {
+        const closesAt = new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS);
+        await tx.manager
+          .createQueryBuilder()
+          .update(Conversation)
+          .set({ replyWindowClosesAt: closesAt })
+          .where('id = :id', { id: received.conversationId })
+          .andWhere('(reply_window_closes_at IS NULL OR reply_window_closes_at < :closesAt)', {
+            closesAt,
+          })
+          .execute();
+      }
+    });
+  }
+
+  private async applyStatus(
+    webhook: ProviderWebhook,
+    event: Extract<WebhookEvent, { kind: 'STATUS' }>,
+  ): Promise<void> {
+    const known = await this.uow.run(async (tx) => {
+      const result = await this.store.applyStatus(
+        tx.manager,
+        webhook.providerId,
+        event.providerMessageId,
+        event.state,
+        event.errorCode ?? null,
+        event.failureClass === 'NEEDS_TEMPLATE'
+          ? `Needs a template: the customer's 24-hour window is closed (${event.errorReason})`
+          : (event.errorReason ?? null),
+      );
+      if (result?.moved) await this.outbox.announce(tx, result.messageId);
+      return result !== null;
+    });
+    if (known) return;
+    // The send that made this id may not have recorded it yet: let the job try again, for a while.
+    if (Date.now() - webhook.receivedAt.getTime() < UNKNOWN_STATUS_PATIENCE_MS) {
+      throw new Error(`status for unknown message ${event.providerMessageId}: will retry`);
+    }
+    this.logger.info(`webhook ${webhook.id}: status for unknown message dropped`);
+  }
+}
+
+/** The headers worth keeping with a stored delivery (never cookies or auth). */
+function keptHeaders(headers: Record<string, string | string[] | undefined>) {
+  const kept: Record<string, string> = {};
+  for (const name of ['content-type', 'x-hub-signature-256', 'x-twilio-signature', 'user-agent']) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}

@@ -1,0 +1,298 @@
+import { ProviderHealthState } from '../../../src/entities/provider.entity';
+import { CampaignReplyDocument, DeliveryEventsDocument } from '../../generated/graphql';
+import { eventually, newOrg, type Org } from '../../support/factories';
+import { newCampaignInteraction } from '../../support/providers/interactions';
+import { campaignOnStub, deliveryOf, webhookUrl } from '../../support/providers/setup';
+import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
+import { startTestServer, type TestServer } from '../../support/server';
+import { connect, settle, subscribe, type Console } from '../../support/ws';
+
+/** Retries fast enough for a test: 100 ms doubling up to 800 ms. */
+const CONFIG = {
+  outboxRetryBaseMs: 100,
+  outboxRetryMaxMs: 800,
+  outboxSendsPerSecond: 1000,
+  jobPollIntervalMs: 100,
+};
+
+describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stub', () => {
+  let server: TestServer;
+  let org: Org;
+  const stub = new WhatsAppCloudStub();
+  const consoles: Console[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ config: CONFIG });
+    org = await newOrg(server);
+    await stub.start();
+  });
+  afterAll(async () => {
+    for (const c of consoles) await c.dispose();
+    await server.stop();
+    await stub.stop();
+  });
+  afterEach(() => stub.clearFailures());
+
+  let number = 0;
+  const customerNumber = () => `+1555123${String(1000 + number++).slice(-4)}`;
+
+  async function setup(options: { windowOpen?: boolean } = {}) {
+    const { campaign, provider } = await campaignOnStub(org, stub, {
+      cannedResponses: [
+        { title: 'Hello', body: 'Hello, how can we help?' },
+        {
+          title: 'Follow-up',
+          body: 'We have news about your order',
+          templateName: 'order_followup',
+          templateLanguage: 'en_US',
+        },
+      ],
+    });
+    const phone = customerNumber();
+    const conversation = await newCampaignInteraction(org, campaign, {
+      phone,
+      replyWindowClosesAt:
+        options.windowOpen === false
+          ? new Date(Date.now() - 1000)
+          : new Date(Date.now() + 3600_000),
+    });
+    const canned = (await server.dataSource.query(
+      'SELECT id, template_name AS "templateName" FROM canned_response WHERE campaign_id = $1 ORDER BY position',
+      [campaign.id],
+    )) as Array<{ id: string; templateName: string | null }>;
+    return { campaign, provider, conversation, phone, canned };
+  }
+
+  const reply = (conversationId: string, body: string) =>
+    org.admin.api.ok(CampaignReplyDocument, { input: { conversationId, body } });
+
+  const sendsTo = (phone: string) => stub.sends().filter((s) => s.to === phone.replace('+', ''));
+
+  it('C6 a reply is stored QUEUED with its job, then sent: SENT with the provider’s id, live', async () => {
+    const { campaign, conversation, phone } = await setup();
+    const console = await connect(server.wsUrl, org.admin.token);
+    consoles.push(console);
+    const events = subscribe(console, DeliveryEventsDocument, { inboxId: campaign.inboxId });
+    await settle();
+
+    const { sendMessage } = await reply(conversation.id, 'Hi 👋 there');
+    expect(sendMessage.message).toMatchObject({ deliveryState: 'QUEUED', direction: 'OUTGOING' });
+
+    const queued = await events.nextData();
+    expect(queued.conversationEvents).toMatchObject({
+      kind: 'MESSAGE',
+      message: { id: sendMessage.message.id, deliveryState: 'QUEUED' },
+    });
+    const sent = await events.nextData();
+    expect(sent.conversationEvents).toMatchObject({
+      kind: 'DELIVERY',
+      message: { id: sendMessage.message.id, deliveryState: 'SENT' },
+    });
+    expect(sendsTo(phone)).toEqual([
+      expect.objectContaining({ type: 'text', text: { preview_url: false, body: 'Hi 👋 there' } }),
+    ]);
+    expect(await deliveryOf(org, sendMessage.message.id)).toMatchObject({
+      deliveryState: 'SENT',
+      providerMessageId: expect.stringMatching(/^wamid\./),
+      sendAttempts: 1,
+    });
+    events.close();
+  });
+
+  it('C6 replies of one conversation go out in the order they were written', async () => {
+    const { conversation, phone } = await setup();
+    const bodies = ['one', 'two', 'three', 'four', 'five', 'six'];
+    for (const body of bodies) await reply(conversation.id, body);
+    await eventually(() => sendsTo(phone).length === bodies.length, 10_000, 'six sends');
+    expect(sendsTo(phone).map((s) => s.text?.body)).toEqual(bodies);
+  });
+
+  it('C6 the provider failing 3 times (429, 5xx) then recovering: each message sent once, in order', async () => {
+    const { conversation, phone } = await setup();
+    stub.failNext(1, { status: 429, code: 130429 });
+    stub.failNext(2, { status: 503, code: 131016 });
+    const first = await reply(conversation.id, 'first');
+    const second = await reply(conversation.id, 'second');
+    await eventually(
+      async () => (await deliveryOf(org, second.sendMessage.message.id)).deliveryState === 'SENT',
+      15_000,
+      'both sent',
+    );
+    const accepted = stub.sentIds;
+    expect(await deliveryOf(org, first.sendMessage.message.id)).toMatchObject({
+      deliveryState: 'SENT',
+      sendAttempts: 4,
+    });
+    // Four tries of "first" (three refused), then "second" once: never "second" before "first".
+    expect(sendsTo(phone).map((s) => s.text?.body)).toEqual([
+      'first',
+      'first',
+      'first',
+      'first',
+      'second',
+    ]);
+    const ids = [first, second].map((r) => r.sendMessage.message.id);
+    const stored = await Promise.all(ids.map((id) => deliveryOf(org, id)));
+    expect(stored.map((s) => accepted.includes(s.providerMessageId!))).toEqual([true, true]);
+  });
+
+  it('C6 a permanent failure fails that message only; the others go through', async () => {
+    const a = await setup();
+    const b = await setup();
+    stub.failSendsTo(b.phone, { status: 400, code: 131026, message: 'Message undeliverable' });
+    const toB = await reply(b.conversation.id, 'to b');
+    const toBAfter = await reply(b.conversation.id, 'to b again');
+    const toA = await reply(a.conversation.id, 'to a');
+    await eventually(
+      async () =>
+        (await deliveryOf(org, toBAfter.sendMessage.message.id)).deliveryState === 'FAILED' &&
+        (await deliveryOf(org, toA.sendMessage.message.id)).deliveryState === 'SENT',
+      10_000,
+      'b failed, a sent',
+    );
+    expect(await deliveryOf(org, toB.sendMessage.message.id)).toMatchObject({
+      deliveryState: 'FAILED',
+      deliveryErrorCode: '131026',
+      deliveryErrorReason: 'Message undeliverable',
+      sendAttempts: 1,
+    });
+    // Never retried.
+    await settle(500);
+    expect(sendsTo(b.phone)).toHaveLength(2);
+  });
+
+  it('C6 Meta 131047 is FAILED as "needs a template", not retried', async () => {
+    const { conversation, phone } = await setup();
+    stub.failSendsTo(phone, { status: 400, code: 131047, message: 'Re-engagement message' });
+    const { sendMessage } = await reply(conversation.id, 'late');
+    await eventually(
+      async () => (await deliveryOf(org, sendMessage.message.id)).deliveryState === 'FAILED',
+      10_000,
+    );
+    expect(await deliveryOf(org, sendMessage.message.id)).toMatchObject({
+      deliveryErrorCode: '131047',
+      deliveryErrorReason: expect.stringMatching(/^Needs a template/),
+    });
+    await settle(500);
+    expect(sendsTo(phone)).toHaveLength(1);
+  });
+
+  it('C6 a 401 marks the provider FAILING and holds its outbox; updateProvider releases it', async () => {
+    const { conversation, provider, phone } = await setup();
+    stub.accessToken = 'rotated-token';
+    try {
+      const first = await reply(conversation.id, 'held 1');
+      await eventually(
+        async () =>
+          (await server.services.providers.get(org.admin.auth, provider.id)).healthState ===
+          ProviderHealthState.FAILING,
+        10_000,
+        'provider FAILING',
+      );
+      const second = await reply(conversation.id, 'held 2');
+      await settle(1500);
+      // Held: QUEUED, and the provider was asked only by the first try and the probes.
+      expect((await deliveryOf(org, first.sendMessage.message.id)).deliveryState).toBe('QUEUED');
+      expect((await deliveryOf(org, second.sendMessage.message.id)).deliveryState).toBe('QUEUED');
+      expect(sendsTo(phone).length).toBeGreaterThanOrEqual(1);
+
+      await server.services.providers.update(org.admin.auth, provider.id, {
+        accessToken: 'rotated-token',
+      });
+      await eventually(
+        async () => (await deliveryOf(org, second.sendMessage.message.id)).deliveryState === 'SENT',
+        10_000,
+        'released',
+      );
+      expect((await deliveryOf(org, first.sendMessage.message.id)).deliveryState).toBe('SENT');
+      const accepted = stub
+        .sends()
+        .filter((s, i) => s.to === phone.replace('+', '') && i >= 0)
+        .map((s) => s.text?.body);
+      expect(accepted.slice(-2)).toEqual(['held 1', 'held 2']);
+    } finally {
+      stub.accessToken = 'EAAG-stub-access-token';
+    }
+  });
+
+  it('C6 a FAILING provider recovers by itself when a probe succeeds', async () => {
+    const { conversation, provider } = await setup();
+    stub.failNext(1, { status: 401, code: 190, message: 'Error validating access token' });
+    const { sendMessage } = await reply(conversation.id, 'after the outage');
+    await eventually(
+      async () => (await deliveryOf(org, sendMessage.message.id)).deliveryState === 'SENT',
+      10_000,
+      'probe success',
+    );
+    const health = await server.services.providers.get(org.admin.auth, provider.id);
+    expect(health.healthState).toBe(ProviderHealthState.OK);
+  });
+
+  it('C6 status callbacks out of order and duplicated never move a delivery back', async () => {
+    const { conversation, provider, campaign } = await setup();
+    const { sendMessage } = await reply(conversation.id, 'track me');
+    await eventually(
+      async () => (await deliveryOf(org, sendMessage.message.id)).deliveryState === 'SENT',
+      10_000,
+    );
+    const wamid = (await deliveryOf(org, sendMessage.message.id)).providerMessageId!;
+    const console = await connect(server.wsUrl, org.admin.token);
+    consoles.push(console);
+    const events = subscribe(console, DeliveryEventsDocument, { inboxId: campaign.inboxId });
+    await settle();
+    const url = webhookUrl(org, provider);
+    // READ arrives first, then the late DELIVERED and SENT, then READ again.
+    for (const status of ['read', 'delivered', 'sent', 'read'] as const) {
+      const [answer] = await stub.deliver(url, stub.statusBody([{ id: wamid, status }]), {
+        times: 2,
+      });
+      expect(answer!.status).toBe(200);
+    }
+    const event = await events.nextData();
+    expect(event.conversationEvents).toMatchObject({
+      kind: 'DELIVERY',
+      message: { id: sendMessage.message.id, deliveryState: 'READ' },
+    });
+    await events.expectSilence(1500);
+    expect((await deliveryOf(org, sendMessage.message.id)).deliveryState).toBe('READ');
+    events.close();
+  });
+
+  it('REPLY_WINDOW_CLOSED free text outside the 24-hour window is refused at once; a template goes', async () => {
+    const { conversation, phone, canned } = await setup({ windowOpen: false });
+    const before = stub.sends().length;
+    const error = await org.admin.api.fails(CampaignReplyDocument, {
+      input: { conversationId: conversation.id, body: 'free text' },
+    });
+    expect(error.extensions?.code).toBe('REPLY_WINDOW_CLOSED');
+    const plain = canned.find((c) => !c.templateName)!;
+    expect(
+      (
+        await org.admin.api.fails(CampaignReplyDocument, {
+          input: { conversationId: conversation.id, cannedResponseId: plain.id },
+        })
+      ).extensions?.code,
+    ).toBe('REPLY_WINDOW_CLOSED');
+    const [{ count }] = (await server.dataSource.query(
+      `SELECT count(*)::int AS count FROM message WHERE conversation_id = $1 AND direction = 'OUTGOING'`,
+      [conversation.id],
+    )) as Array<{ count: number }>;
+    expect(count).toBe(0);
+
+    const template = canned.find((c) => c.templateName)!;
+    const { sendMessage } = await org.admin.api.ok(CampaignReplyDocument, {
+      input: { conversationId: conversation.id, cannedResponseId: template.id },
+    });
+    expect(sendMessage.message).toMatchObject({
+      templateName: 'order_followup',
+      deliveryState: 'QUEUED',
+    });
+    await eventually(() => stub.sends().length > before, 10_000, 'the template sent');
+    expect(sendsTo(phone)).toEqual([
+      expect.objectContaining({
+        type: 'template',
+        template: expect.objectContaining({ name: 'order_followup', language: { code: 'en_US' } }),
+      }),
+    ]);
+  });
+});
