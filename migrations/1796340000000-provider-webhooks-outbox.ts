@@ -2,8 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Provider webhooks stored as received (C3), the outbox's bookkeeping on messages and the
- * provider's send slot (C6), the provider's timestamp of inbound messages and the conversation's
- * 24-hour reply window.
+ * provider's send slot (C6), and the conversation's 24-hour reply window (the provider's timestamp
+ * of inbound messages is 16core's `message.provider_timestamp`).
  */
 export class ProviderWebhooksOutbox1796340000000 implements MigrationInterface {
   name = 'ProviderWebhooksOutbox1796340000000';
@@ -34,9 +34,6 @@ export class ProviderWebhooksOutbox1796340000000 implements MigrationInterface {
     await runner.query(`ALTER TABLE "message" ADD "template_name" text`);
     await runner.query(`ALTER TABLE "message" ADD "template_language" text`);
     await runner.query(
-      `ALTER TABLE "message" ADD "provider_timestamp" TIMESTAMP(3) WITH TIME ZONE`,
-    );
-    await runner.query(
       `ALTER TABLE "provider_webhook" ADD CONSTRAINT "fk_provider_webhook_organization_id" FOREIGN KEY ("organization_id") REFERENCES "organization"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
     await runner.query(
@@ -51,7 +48,6 @@ export class ProviderWebhooksOutbox1796340000000 implements MigrationInterface {
     await runner.query(
       `ALTER TABLE "provider_webhook" DROP CONSTRAINT "fk_provider_webhook_organization_id"`,
     );
-    await runner.query(`ALTER TABLE "message" DROP COLUMN "provider_timestamp"`);
     await runner.query(`ALTER TABLE "message" DROP COLUMN "template_language"`);
     await runner.query(`ALTER TABLE "message" DROP COLUMN "template_name"`);
     await runner.query(`ALTER TABLE "message" DROP COLUMN "last_send_attempt_at"`);
