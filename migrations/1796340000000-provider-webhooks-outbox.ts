@@ -2,8 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Provider webhooks stored as received (C3), the outbox's bookkeeping on messages and the
- * provider's send slot (C6), the provider's timestamp of inbound messages and the conversation's
- * 24-hour reply window.
+ * provider's send slot (C6), and the conversation's 24-hour reply window (the provider's timestamp
+ * of inbound messages is 16core's `message.provider_timestamp`).
  */
 export class ProviderWebhooksOutbox1796340000000 implements MigrationInterface {
   name = 'ProviderWebhooksOutbox1796340000000';

@@ -110,12 +110,4 @@ export class Message extends OrganizationRecord {
 
   @Column('text', { nullable: true })
   templateLanguage: string | null;
-
-  @Field(() => Date, {
-    nullable: true,
-    description:
-      "An incoming provider message: when the customer sent it, by the provider's clock.",
-  })
-  @Column('timestamp with time zone', { precision: 3, nullable: true })
-  providerTimestamp: Date | null;
 }

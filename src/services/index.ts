@@ -16,7 +16,7 @@ import { InboundService } from './campaign/inbound.service';
 import { ProviderService } from './provider/provider.service';
 import { DeliveryStore } from './provider/delivery.store';
 import { OutboxService } from './provider/outbox.service';
-import { type InboundReceiver, ProviderWebhookService } from './provider/provider-webhook.service';
+import { ProviderWebhookService } from './provider/provider-webhook.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
@@ -87,13 +87,9 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     logger,
   );
   const messages = new MessageService(uow, access, helpers, outbox);
-  // C3's inbound side (InboundService.receive) lands with the campaign queue; until then an
-  // inbound message stays stored, its job retrying, and is processed once it is there.
-  const inbound: InboundReceiver = {
-    receive: () =>
-      Promise.reject(new Error('inbound processing (InboundService) is not wired yet')),
-  };
   const customers = new CustomerService(uow, access, config);
+  // C3: what a verified webhook's job hands over becomes a message of an interaction.
+  const inbound = new InboundService(uow, customers, config);
   return {
     access,
     audit,
@@ -139,7 +135,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     campaigns: new CampaignService(uow),
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
-    inbound: new InboundService(uow, customers, config),
+    inbound,
     agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
   };
 }

@@ -1,7 +1,6 @@
 import { enqueueJob } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { Conversation } from '../../entities/conversation.entity';
-import { Message } from '../../entities/message.entity';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
 import type { Logger } from '../../logger';
 import { adapterFor, type WebhookEvent } from './adapters';
@@ -160,11 +159,6 @@ export class ProviderWebhookService {
     // The window runs from the provider's time of the customer's message (not its receipt), and
     // only ever moves later: a delayed older message does not shorten it.
     await this.uow.run(async (tx) => {
-      await tx.manager.update(
-        Message,
-        { id: received.messageId },
-        { providerTimestamp: event.providerTimestamp },
-      );
       if (received.conversationId) {
         const closesAt = new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS);
         await tx.manager
