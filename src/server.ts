@@ -110,6 +110,7 @@ export async function startServer({
     // Assist sessions left open end by themselves after ASSIST_MAX_MINUTES (reads already
     // treat them as ended; this writes it, and tells the person's windows).
     new PeriodicJob('assist expiry', 1000, () => services.assist.expireDue(), logger),
+    new PeriodicJob('campaign abandon', 1000, () => services.queue.abandonOverdue(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,

@@ -44,6 +44,8 @@ export enum Permission {
   ManageCampaigns = 'campaigns:manage',
   /** Agents read only the campaigns they are members of (the service decides). */
   ReadCampaigns = 'campaigns:read',
+  /** A bot that saw the customer leave ends a waiting interaction (abandonInteraction, C5). */
+  AbandonInteractions = 'campaigns:abandon',
   /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
   SuperviseAgents = 'supervision:agents',
 }
@@ -74,6 +76,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ManageProviders]: [ADMIN],
   [Permission.ManageCampaigns]: [ADMIN],
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
+  [Permission.AbandonInteractions]: [INTEGRATION],
   [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
 };
 

@@ -13,6 +13,7 @@ import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
+import { QueueService } from './campaign/queue.service';
 import { ProviderService } from './provider/provider.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
@@ -68,6 +69,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   );
   const messages = new MessageService(uow, access, helpers);
   const customers = new CustomerService(uow, access, config);
+  const campaigns = new CampaignService(uow);
   return {
     access,
     audit,
@@ -100,7 +102,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     customerSearch: new CustomerSearchService(uow, config),
     assistReports: new AssistReportService(uow, access),
     providers: new ProviderService(uow, config),
-    campaigns: new CampaignService(uow),
+    campaigns,
+    queue: new QueueService(uow, campaigns, assignments),
     inbound: new InboundService(uow, customers, config),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
   };
