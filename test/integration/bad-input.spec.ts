@@ -129,6 +129,7 @@ import {
   TakeInteractionDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape } from '../support/client';
+import { openWindow, type Window } from '../support/windows';
 import {
   newAgent,
   newConversation,
@@ -225,8 +226,9 @@ describe('bad input: a clear code, and nothing written', () => {
   /** Waiting in `campaign`'s queue: the oldest (taken last) and one an integration abandons. */
   let campaignConversationId: string;
   let abandonedConversationId: string;
-  /** A member of `campaign`, and an INTEGRATION key. */
+  /** An INTEGRATION key; `agent` (a member of `campaign`) working in a window of theirs. */
   let integration: GraphQLClient;
+  let agentWindow: Window;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -282,8 +284,14 @@ describe('bad input: a clear code, and nothing written', () => {
     abandonedConversationId = await arrive();
     const bot = await server.services.apiKeys.create(org.admin.auth, 'Bot', Role.INTEGRATION);
     integration = new GraphQLClient(server.url, bot.key);
+    // Through a window: a request marks its window seen (left out of the fingerprint), not
+    // the sign-in, so a refusal by another caller than the ADMIN writes nothing either.
+    agentWindow = await openWindow(server, agent);
   });
-  afterAll(() => server.stop());
+  afterAll(async () => {
+    await agentWindow.socket.dispose();
+    await server.stop();
+  });
 
   const cases: MutationCase[] = [
     {
@@ -638,7 +646,7 @@ describe('bad input: a clear code, and nothing written', () => {
       mutation: 'takeInteraction',
       document: loose(TakeInteractionDocument),
       inputClass: TakeInteractionInput,
-      caller: () => agent.api,
+      caller: () => agentWindow.api,
       oneOf: true,
       valid: () => ({ campaignId: campaign.id }),
       validUsing: (field) =>
