@@ -5,6 +5,7 @@ import { Baseline1795600000000 } from './1795600000000-baseline';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { InboundMessages1796300000001 } from './1796300000001-inbound-messages';
 import { ProviderWebhooksOutbox1796340000000 } from './1796340000000-provider-webhooks-outbox';
+import { CampaignRequeue1796300000002 } from './1796300000002-campaign-requeue';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
@@ -21,6 +22,7 @@ export const MIGRATIONS: Function[] = [
   AssistedService1796200000000,
   Campaigns1796300000000,
   InboundMessages1796300000001,
+  CampaignRequeue1796300000002,
   AccessGeneration1796310000000,
   AgentChat1796310000001,
   WindowOpenTicket1796320000000,

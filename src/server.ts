@@ -135,6 +135,7 @@ export async function startServer({
     // C3, C6: webhooks and outbox deliveries whose job died with its instance are taken up again.
     new PeriodicJob('webhook sweep', 30_000, () => services.providerWebhooks.sweep(), logger),
     new PeriodicJob('outbox sweep', 30_000, () => services.outbox.sweep(), logger),
+    new PeriodicJob('campaign abandon', 1000, () => services.queue.abandonOverdue(), logger),
     new PeriodicJob(
       'event log pruning',
       10 * 60_000,

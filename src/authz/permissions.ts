@@ -48,6 +48,8 @@ export enum Permission {
   ReadCampaigns = 'campaigns:read',
   /** Chat with agent (C13): supervisors and agents write to each other. */
   ChatWithAgents = 'supervision:chat',
+  /** A bot that saw the customer leave ends a waiting interaction (abandonInteraction, C5). */
+  AbandonInteractions = 'campaigns:abandon',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -78,6 +80,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ManageCampaigns]: [ADMIN],
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
   [Permission.ChatWithAgents]: STAFF,
+  [Permission.AbandonInteractions]: [INTEGRATION],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

@@ -140,6 +140,10 @@ export class Conversation extends OrganizationRecord {
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   waitingSince: Date | null;
 
+  /** Set when it went back to its campaign's queue: the abandon timer runs from it then. */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  requeuedAt: Date | null;
+
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   archivedAt: Date | null;
 

@@ -92,6 +92,10 @@ export enum RoutingReason {
   TAKEN = 'TAKEN',
   /** It came in while its campaign was disabled: kept on the customer's contact, not queued. */
   CAMPAIGN_DISABLED = 'CAMPAIGN_DISABLED',
+  /** It left its campaign's queue unanswered: past the abandon timeout, or the customer left. */
+  ABANDONED = 'ABANDONED',
+  /** It went back to the front of its campaign's queue (its waitingSince kept). */
+  REQUEUED = 'REQUEUED',
 }
 
 registerEnumType(Role, {

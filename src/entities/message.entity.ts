@@ -67,6 +67,13 @@ export class Message extends OrganizationRecord {
   @Column('text', { nullable: true })
   providerMessageId: string | null;
 
+  /**
+   * Inbound through a provider: when the customer sent it, by the provider's clock (the 24-hour
+   * reply window runs from the last one).
+   */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  providerTimestamp: Date | null;
+
   /** Inbound through a provider: `text`, `image`, `template`, ... as the provider names it. */
   @Column('text', { nullable: true })
   contentType: string | null;

@@ -22,6 +22,7 @@ import {
 import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
 import { CampaignResolver } from '../resolvers/campaign/campaign.resolver';
+import { QueueResolver } from '../resolvers/campaign/queue.resolver';
 import { ProviderResolver } from '../resolvers/provider/provider.resolver';
 import { OrganizationResolver } from '../resolvers/organization/organization.resolver';
 import { SessionResolver } from '../resolvers/auth/session.resolver';
@@ -59,6 +60,7 @@ import { validateArguments } from './validate-arguments';
 export const RESOLVERS = [
   ProviderResolver,
   CampaignResolver,
+  QueueResolver,
   AuthResolver,
   SessionResolver,
   StaffResolver,

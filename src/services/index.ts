@@ -13,6 +13,7 @@ import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
+import { QueueService } from './campaign/queue.service';
 import { ProviderService } from './provider/provider.service';
 import { DeliveryStore } from './provider/delivery.store';
 import { OutboxService } from './provider/outbox.service';
@@ -90,6 +91,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const customers = new CustomerService(uow, access, config);
   // C3: what a verified webhook's job hands over becomes a message of an interaction.
   const inbound = new InboundService(uow, customers, config);
+  const campaigns = new CampaignService(uow);
   return {
     access,
     audit,
@@ -131,8 +133,9 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       inbound,
       logger,
     ),
+    queue: new QueueService(uow, campaigns, assignments),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
-    campaigns: new CampaignService(uow),
+    campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
     inbound,

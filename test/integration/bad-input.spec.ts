@@ -66,6 +66,10 @@ import {
 import type { Campaign } from '../../src/entities/campaign.entity';
 import type { Provider } from '../../src/entities/provider.entity';
 import { newCampaign, newWhatsAppProvider } from '../support/campaigns';
+import {
+  AbandonInteractionInput,
+  TakeInteractionInput,
+} from '../../src/resolvers/campaign/queue.types';
 import { getSchema } from '../../src/schema/build-schema';
 import {
   AddContactDocument,
@@ -121,8 +125,11 @@ import {
   SetCampaignMembersDocument,
   UpdateCampaignDocument,
   UpdateProviderDocument,
+  AbandonInteractionDocument,
+  TakeInteractionDocument,
 } from '../generated/graphql';
-import type { GraphQLErrorShape } from '../support/client';
+import { GraphQLClient, type GraphQLErrorShape } from '../support/client';
+import { openWindow, type Window } from '../support/windows';
 import {
   newAgent,
   newConversation,
@@ -171,6 +178,10 @@ interface MutationCase {
   malformed: Malformed[];
   /** What must hold before the valid input succeeds (run only by the test that sends it). */
   prepare?(): Promise<unknown>;
+  /** Who sends it, when an ADMIN may not (default the ADMIN). */
+  caller?(): GraphQLClient;
+  /** Every field is optional but exactly one must be given: an empty input is refused. */
+  oneOf?: boolean;
 }
 
 const bad = (field: string, why: string, value: unknown): Malformed => ({
@@ -212,6 +223,12 @@ describe('bad input: a clear code, and nothing written', () => {
   let spareProvider: Provider;
   let campaign: Campaign;
   let cannedResponseId: string;
+  /** Waiting in `campaign`'s queue: the oldest (taken last) and one an integration abandons. */
+  let campaignConversationId: string;
+  let abandonedConversationId: string;
+  /** An INTEGRATION key; `agent` (a member of `campaign`) working in a window of theirs. */
+  let integration: GraphQLClient;
+  let agentWindow: Window;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -251,8 +268,30 @@ describe('bad input: a clear code, and nothing written', () => {
       [campaign.id],
     )) as Array<{ id: string }>;
     cannedResponseId = cannedId;
+    const arrive = async () =>
+      (
+        await server.services.inbound.receive({
+          providerId: provider.id,
+          providerMessageId: `wamid.${randomUUID()}`,
+          from: `+1415555${String(Math.floor(Math.random() * 9000) + 1000)}`,
+          to: provider.accountNumber,
+          body: 'Hi',
+          providerTimestamp: new Date(),
+          contentType: 'text',
+        })
+      ).conversationId;
+    campaignConversationId = await arrive();
+    abandonedConversationId = await arrive();
+    const bot = await server.services.apiKeys.create(org.admin.auth, 'Bot', Role.INTEGRATION);
+    integration = new GraphQLClient(server.url, bot.key);
+    // Through a window: a request marks its window seen (left out of the fingerprint), not
+    // the sign-in, so a refusal by another caller than the ADMIN writes nothing either.
+    agentWindow = await openWindow(server, agent);
   });
-  afterAll(() => server.stop());
+  afterAll(async () => {
+    await agentWindow.socket.dispose();
+    await server.stop();
+  });
 
   const cases: MutationCase[] = [
     {
@@ -604,6 +643,35 @@ describe('bad input: a clear code, and nothing written', () => {
       ],
     },
     {
+      mutation: 'takeInteraction',
+      document: loose(TakeInteractionDocument),
+      inputClass: TakeInteractionInput,
+      caller: () => agentWindow.api,
+      oneOf: true,
+      valid: () => ({ campaignId: campaign.id }),
+      validUsing: (field) =>
+        field === 'conversationId'
+          ? { conversationId: campaignConversationId }
+          : { campaignId: campaign.id },
+      malformed: [
+        {
+          field: 'campaignId',
+          why: 'both a campaign and a conversation',
+          get set() {
+            return { conversationId: campaignConversationId };
+          },
+        },
+      ],
+    },
+    {
+      mutation: 'abandonInteraction',
+      document: loose(AbandonInteractionDocument),
+      inputClass: AbandonInteractionInput,
+      caller: () => integration,
+      valid: () => ({ conversationId: abandonedConversationId }),
+      malformed: [],
+    },
+    {
       mutation: 'createStaff',
       document: loose(CreateStaffDocument),
       inputClass: CreateStaffInput,
@@ -787,7 +855,7 @@ describe('bad input: a clear code, and nothing written', () => {
 
   /** Sends the mutation as the ADMIN; returns its first error (fails when it succeeded). */
   async function refusal(c: MutationCase, input: Input): Promise<GraphQLErrorShape> {
-    const client = c.mutation === 'signIn' ? org.anonymous : org.admin.api;
+    const client = c.mutation === 'signIn' ? org.anonymous : (c.caller?.() ?? org.admin.api);
     return client.fails(c.document, { input });
   }
 
@@ -841,6 +909,12 @@ describe('bad input: a clear code, and nothing written', () => {
       async (mutation) => {
         const c = caseOf(mutation);
         const required = requiredInputFieldsOf(schema, mutation);
+        if (c.oneOf) {
+          expect(required).toEqual([]);
+          const error = await expectNothingWritten(() => refusal(c, {}));
+          expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+          return;
+        }
         expect(required.length).toBeGreaterThan(0);
         for (const field of required) {
           const { [field]: _omitted, ...input } = c.valid();
@@ -1342,6 +1416,8 @@ describe('bad input: a clear code, and nothing written', () => {
       'createCampaign',
       'updateCampaign',
       'setCampaignMembers',
+      'abandonInteraction',
+      'takeInteraction',
       'deleteProvider',
       'createStaff',
       'updateStaff',
@@ -1352,7 +1428,7 @@ describe('bad input: a clear code, and nothing written', () => {
     expect([...order].sort()).toEqual(cases.map((c) => c.mutation).sort());
     for (const mutation of order) {
       const c = caseOf(mutation);
-      const client = mutation === 'signIn' ? org.anonymous : org.admin.api;
+      const client = mutation === 'signIn' ? org.anonymous : (c.caller?.() ?? org.admin.api);
       await c.prepare?.();
       const result = await client.request(c.document, { input: c.valid() });
       expect([mutation, result.errors]).toEqual([mutation, undefined]);

@@ -64,6 +64,9 @@ import {
   SetCampaignMembersDocument,
   UpdateCampaignDocument,
   UpdateProviderDocument,
+  AbandonInteractionDocument,
+  CampaignQueueDocument,
+  TakeInteractionDocument,
 } from '../generated/graphql';
 import { newCampaign } from '../support/campaigns';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
@@ -228,6 +231,8 @@ interface ForeignIdCase {
   expect: { notFound: string } | 'EMPTY';
   /** Whether an INTEGRATION key may call the operation at all (else FORBIDDEN for any id). */
   integrationMay: boolean;
+  /** Whether an ADMIN may call it at all (default yes; else FORBIDDEN for any id). */
+  adminMay?: boolean;
   /** The id of B's that goes at `argument`. */
   foreignId(): string;
   /** Calls the operation as `caller` with `id` at `argument`, and A's own ids everywhere else. */
@@ -873,6 +878,39 @@ describe('tenancy: two organizations on one server', () => {
     },
     // Campaigns (C1, C2, C17)
     {
+      argument: 'campaignQueue campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: true,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(CampaignQueueDocument, { campaignId: id })),
+    },
+    {
+      argument: 'takeInteraction input.campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(TakeInteractionDocument, { input: { campaignId: id } })),
+    },
+    {
+      argument: 'takeInteraction input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(TakeInteractionDocument, { input: { conversationId: id } })),
+    },
+    {
+      argument: 'abandonInteraction input.conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: true,
+      adminMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(AbandonInteractionDocument, { input: { conversationId: id } })),
+    },
+    {
       argument: 'campaign id',
       expect: { notFound: 'Campaign' },
       integrationMay: true,
@@ -1037,7 +1075,7 @@ describe('tenancy: two organizations on one server', () => {
         const withForeignId = await c.call(caller(), foreignId);
         const withUnknownId = await c.call(caller(), randomUUID());
 
-        if (isIntegration && !c.integrationMay) {
+        if ((isIntegration && !c.integrationMay) || (!isIntegration && c.adminMay === false)) {
           // The role may not call it at all: the same refusal whatever the id, so it tells nothing.
           expect(withForeignId.code).toBe('FORBIDDEN');
         } else if (c.expect === 'EMPTY') {

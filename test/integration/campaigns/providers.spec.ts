@@ -171,7 +171,7 @@ describe('providers (C1)', () => {
     expect(child.stderr.trim()).toBe(
       '[tandem] SECRETS_KEY is required with DATABASE_URL: 32 random bytes in base64 (openssl rand -base64 32), the same on every instance',
     );
-  });
+  }, 90_000); // a child process compiling the server from source
 
   it('C1: health is visible to ADMIN; new credentials bring a FAILING provider back to OK, other edits do not', async () => {
     const { createProvider } = await createWhatsApp();
