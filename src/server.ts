@@ -52,6 +52,14 @@ export interface TandemServer {
   hub: EventHub;
   /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
   stop(): Promise<void>;
+  /**
+   * A rolling restart (SIGTERM): `/readyz` answers 503 and new sockets are refused with 503 at
+   * once; the sockets are closed with 1001 and a reconnect hint, their windows left alive for the
+   * lock TTL so that the consoles resume them on another instance; HTTP requests are served until
+   * then (at least a second, for a probe to see the 503), then the instance stops as `stop` does,
+   * in-flight requests finishing within DRAIN_SECONDS.
+   */
+  drain(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -154,7 +162,10 @@ export async function startServer({
         hideSuggestions: !limits.introspection,
       }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: config.drainSeconds * 1000,
+      }),
       // We set no cache hints; the plugin's per-field hook would wrap every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       playgroundPlugin(),
@@ -166,7 +177,8 @@ export async function startServer({
   await apollo.start();
 
   app.use(assignRequestId());
-  mountHealth(app, dataSource, pubsub);
+  let draining = false;
+  mountHealth(app, dataSource, pubsub, () => draining);
   app.use(
     '/graphql',
     express.json({ limit: config.maxBodyBytes }),
@@ -182,6 +194,14 @@ export async function startServer({
   httpServer.on('upgrade', (request, socket, head) => {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/graphql') {
       socket.destroy();
+      return;
+    }
+    // Draining: refused before the upgrade, so that a load balancer passes it to another
+    // instance (nginx: proxy_next_upstream http_503; a GET is retried safely).
+    if (draining) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -234,6 +254,21 @@ export async function startServer({
     return stopping;
   };
 
+  let drained: Promise<void> | undefined;
+  const drain = () => {
+    drained ??= (async () => {
+      const started = Date.now();
+      draining = true;
+      const sockets = wss.clients.size;
+      await wsServer.handOver(started + (config.drainSeconds * 1000) / 2);
+      logger.info(`draining: handed ${sockets} sockets over in ${Date.now() - started} ms`);
+      const readyzSeen = started + Math.min(1000, config.drainSeconds * 500) - Date.now();
+      if (readyzSeen > 0) await new Promise((resolve) => setTimeout(resolve, readyzSeen));
+      await stop();
+    })();
+    return drained;
+  };
+
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject); // e.g. the port is taken
@@ -259,5 +294,6 @@ export async function startServer({
     sessions,
     hub,
     stop,
+    drain,
   };
 }

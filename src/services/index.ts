@@ -25,6 +25,7 @@ import { LockService } from './lock/lock.service';
 import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
+import { SessionStore } from './session/session.store';
 import { StaffService } from './staff/staff.service';
 
 export interface ServiceDeps {
@@ -59,7 +60,13 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     audit,
     auth,
     apiKeys: new ApiKeyService(uow, audit),
-    clientSessions: new ClientSessionService(uow, locks, routing),
+    clientSessions: new ClientSessionService(
+      uow,
+      locks,
+      routing,
+      new SessionStore(uow.dataSource),
+      config.lockTtlSeconds,
+    ),
     locks,
     organizations: new OrganizationService(uow, audit),
     staff: new StaffService(uow, access, auth, audit, helpers, routing, assist),
