@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -264,6 +264,12 @@ export async function startServer({
       logger.info(`draining: handed ${sockets} sockets over in ${Date.now() - started} ms`);
       const readyzSeen = started + Math.min(1000, config.drainSeconds * 500) - Date.now();
       if (readyzSeen > 0) await new Promise((resolve) => setTimeout(resolve, readyzSeen));
+      // Stop accepting first, without http's closing of idle connections: a connection accepted
+      // an instant ago has not sent its request yet and would be cut with it (nginx cannot pass
+      // a POST it already sent to another instance). Its request is read within a moment, then
+      // counts as in flight for the drain below.
+      net.Server.prototype.close.call(httpServer);
+      await new Promise((resolve) => setTimeout(resolve, 250));
       await stop();
     })();
     return drained;

@@ -56,7 +56,7 @@ class Instance {
       fromSource('src/main.ts'),
       childEnv({ ...this.env, PORT: String(this.port), HOST: '127.0.0.1' }),
     );
-    await this.process.waitForOutput(/Tandem is ready/, 60_000);
+    await this.process.waitForOutput(/Tandem is ready/, 150_000);
   }
 
   /**
@@ -126,7 +126,7 @@ describe('two instances behind nginx', () => {
       listen: `127.0.0.1:${await freePort()}`,
       upstreams: instances.map((instance) => `127.0.0.1:${instance.port}`),
     });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await nginx?.stop();
@@ -292,7 +292,9 @@ describe('two instances behind nginx', () => {
       expect(await lastSeq(locksStream)).toBe(watched.seq);
 
       for (const { firstNotReadyMs, readyAfterwards, code, drainMs } of restarts) {
-        expect(firstNotReadyMs).toBeLessThan(250); // at once (the signal's delivery included)
+        // At once: well within the second the instance keeps listening for probes to see it
+        // (the signal's delivery and a busy machine included).
+        expect(firstNotReadyMs).toBeLessThan(1000);
         expect(readyAfterwards).toBe(false);
         expect(code).toBe(0);
         expect(drainMs).toBeLessThan((DRAIN_SECONDS + 2) * 1000);
@@ -347,5 +349,5 @@ describe('two instances behind nginx', () => {
     } finally {
       await Promise.all(consoles.map((c) => c.dispose()));
     }
-  }, 180_000);
+  }, 400_000);
 });
