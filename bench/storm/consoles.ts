@@ -30,6 +30,13 @@ export class RawConsole {
   receipts: LockReceipt[] | undefined;
   private socket: WebSocket | undefined;
 
+  /** Resolves when the current socket closes (its instance died, say). */
+  closed(): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
   constructor(
     private readonly token: string,
     private readonly inboxId: string,

@@ -247,6 +247,7 @@ async function run(context: BenchContext) {
     const killedAt = Date.now();
     const resyncs: number[] = [];
     const reconnecting = storm.map(async (c) => {
+      await c.closed();
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
           await c.connect(target);

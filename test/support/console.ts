@@ -18,7 +18,11 @@ export class ReconnectingConsole {
   readonly client: Client;
   /** The window of each connection, in order, and whether it was taken back. */
   readonly connections: Array<{ sessionId: string; resumed: boolean }> = [];
+  /** Closes of established connections (a failed attempt to connect is not one). */
   readonly closes: CloseEvent[] = [];
+  /** Attempts that failed before the ack (e.g. no instance to take the socket yet). */
+  failedAttempts = 0;
+  private established = false;
 
   constructor(wsUrl: string, token: string) {
     this.client = createClient({
@@ -39,11 +43,14 @@ export class ReconnectingConsole {
       onNonLazyError: () => {},
       on: {
         connected: (_socket, payload) => {
+          this.established = true;
           this.connections.push(payload as { sessionId: string; resumed: boolean });
         },
         closed: (event) => {
           const { code, reason } = event as CloseEvent;
-          this.closes.push({ code, reason: String(reason) });
+          if (this.established) this.closes.push({ code, reason: String(reason) });
+          else this.failedAttempts++;
+          this.established = false;
         },
       },
     });
