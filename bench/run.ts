@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- NAME [options]` runs `bench/NAME.bench.ts`, prints its figures and writes
- * its section of bench/RESULTS.md. A new benchmark is a new `*.bench.ts` exporting `benchmark`.
+ * `npm run bench -- NAME [options]` runs `bench/NAME/index.ts`, prints its figures and writes
+ * its section of bench/RESULTS.md. A new benchmark is a new folder whose index exports `benchmark`.
  */
 import 'reflect-metadata';
 import { existsSync, readdirSync } from 'node:fs';
@@ -10,21 +10,21 @@ import type { BenchContext, Benchmark } from './support/benchmark';
 import { describeMachine } from './support/machine';
 import { RESULTS_FILE, writeResultsSection } from './support/results-file';
 
-const SUFFIX = '.bench.ts';
 const loadModule = createRequire(__filename);
+const entry = (name: string) => path.join(__dirname, name, 'index.ts');
 
+/** Every folder with an index.ts, but the shared support. */
 function available(): string[] {
-  return readdirSync(__dirname)
-    .filter((file) => file.endsWith(SUFFIX))
-    .map((file) => file.slice(0, -SUFFIX.length))
+  return readdirSync(__dirname, { withFileTypes: true })
+    .filter((dirent) => dirent.isDirectory() && dirent.name !== 'support')
+    .map((dirent) => dirent.name)
+    .filter((name) => existsSync(entry(name)))
     .sort();
 }
 
 function load(name: string): Benchmark {
-  const { benchmark } = loadModule(path.join(__dirname, `${name}${SUFFIX}`)) as {
-    benchmark?: Benchmark;
-  };
-  if (!benchmark) throw new Error(`bench/${name}${SUFFIX} does not export a \`benchmark\``);
+  const { benchmark } = loadModule(entry(name)) as { benchmark?: Benchmark };
+  if (!benchmark) throw new Error(`bench/${name}/index.ts does not export a \`benchmark\``);
   return benchmark;
 }
 
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 1;
   }
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(path.join(__dirname, `${name}${SUFFIX}`))) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || name === 'support' || !existsSync(entry(name))) {
     console.error(`no benchmark "${name}"\n\n${usage()}`);
     return 1;
   }

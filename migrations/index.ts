@@ -1,7 +1,10 @@
+import { AccessGeneration1796310000000 } from './1796310000000-access-generation';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
+import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
+import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
 
 /**
  * Every migration, in order. Listed by hand so that no glob decides what runs in production.
@@ -13,4 +16,7 @@ export const MIGRATIONS: Function[] = [
   SignInPerAddress1796191000196,
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
+  Campaigns1796300000000,
+  AccessGeneration1796310000000,
+  WindowOpenTicket1796320000000,
 ];

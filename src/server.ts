@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config';
+import { type Config, ConfigError, SECRETS_KEY_REQUIRED } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
@@ -33,7 +33,9 @@ import { documentLimitRules, queryLimitsOf } from './schema/limits';
 import { OperationCosts } from './schema/operation-cost';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
+import { JobRunner } from './jobs/job-runner';
 import { LockSweep } from './jobs/lock-sweep';
+import { jobTasks } from './jobs/tasks';
 import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader } from './subscriptions/event-log';
@@ -75,6 +77,7 @@ export async function startServer({
   databaseUrl,
   logger = createLogger(config.logLevel),
 }: StartOptions): Promise<TandemServer> {
+  if (!config.secretsKey) throw new ConfigError(SECRETS_KEY_REQUIRED);
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
   const pubsub = createPubSub(config.redisUrl, logger);
@@ -93,6 +96,18 @@ export async function startServer({
     Math.max(1000, (config.lockTtlSeconds * 1000) / 3),
   );
   await sessions.start();
+  // Item 8: a change of access whose notice was lost is found within seconds.
+  await hub.access.start(services.streamAccess, 5000);
+  // Webhook processing, outbox delivery and retries: graphile-worker, on Postgres.
+  const jobRunner = await new JobRunner(
+    jobTasks(services),
+    {
+      databaseUrl,
+      concurrency: config.jobConcurrency,
+      pollIntervalMs: config.jobPollIntervalMs,
+    },
+    logger,
+  ).start();
   const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
   const jobs = [
     // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
@@ -236,9 +251,12 @@ export async function startServer({
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      logger.debug('stop: jobs');
+      await jobRunner.stop();
       logger.debug('stop: sessions');
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
+      await hub.access.stop();
       logger.debug('stop: sockets');
       await wsServer.shutDown();
       // Stops accepting and drains in-flight requests (ApolloServerPluginDrainHttpServer).

@@ -5,7 +5,7 @@ import { type Comparison, compareAlternately } from '../support/compare';
 import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import type { LoadGenerator } from '../support/load';
 import { GraphqlHttp } from '../support/graphql-http';
-import { takeBody } from './one-write-server';
+import { takeBody } from '../support/baselines/one-write';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
 import type { ServerProcess } from './processes';
 import type { Worker } from './seed';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
 import { HostedServer } from '../support/hosted-server';
 import { ChildWorker } from '../support/ipc';
-import type { BaselineEvent } from './baseline-ws';
+import type { BaselineEvent } from '../support/baselines/graphql-ws';
 import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 import type {
   ConnectArgs,

@@ -12,8 +12,12 @@ import { loadConfig } from '../../src/config';
 import { startServer, type TandemServer } from '../../src/server';
 import { serveParent } from '../support/ipc';
 import { ownCpuUs, startGcClock } from '../support/cpu';
-import { type BaselineEvent, type BaselineWsServer, startBaselineWsServer } from './baseline-ws';
-import { type OneWriteServer, startOneWriteServer } from './one-write-server';
+import {
+  type BaselineEvent,
+  type BaselineWsServer,
+  startBaselineWsServer,
+} from '../support/baselines/graphql-ws';
+import { type OneWriteServer, startOneWriteServer } from '../support/baselines/one-write';
 import { profileHandlers } from '../support/profile';
 
 export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write';

@@ -22,7 +22,7 @@ import {
   routedSince,
   sampleWaits,
 } from './checks';
-import { type ClaimRound, prepareClaimQueue, runClaimLoop } from './claim-baseline';
+import { type ClaimRound, prepareClaimQueue, runClaimLoop } from '../support/baselines/claim-loop';
 import type { RoutingOptions } from './options';
 import type { AgentsProcess, RoutingServer } from './processes';
 import type { RoutingData } from './seed';

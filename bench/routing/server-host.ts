@@ -5,6 +5,7 @@
  * SQL statements and profile are its own, so the parent can read them per routing.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config';
 import { statementCounter } from '../../src/db/data-source';
 import { startServer, type TandemServer } from '../../src/server';
@@ -42,6 +43,7 @@ async function start(args: HostStartArgs): Promise<HostStarted> {
     logLevel: 'silent' as const,
     redisUrl: args.redisUrl,
     lockTtlSeconds: args.lockTtlSeconds,
+    secretsKey: randomBytes(32), // the bench stores no provider secrets
   };
   server = await startServer({ config, databaseUrl: args.databaseUrl });
   return { url: server.url, wsUrl: server.wsUrl, pubsub: server.pubsub.kind };

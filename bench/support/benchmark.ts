@@ -19,7 +19,7 @@ export interface BenchReport {
 }
 
 /**
- * A benchmark: `bench/<name>.bench.ts` exports one as `benchmark`, and `npm run bench -- <name>`
+ * A benchmark: `bench/<name>/index.ts` exports one as `benchmark`, and `npm run bench -- <name>`
  * runs it. It starts what it needs, runs its baseline and ours alternately, prints the figures
  * and returns them for RESULTS.md.
  */

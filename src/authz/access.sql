@@ -14,3 +14,28 @@ RETURNS SETOF conversation LANGUAGE sql STABLE AS $$
      AND (p_sees_all OR c.assignee_id = p_viewer
           OR c.inbox_id IN (SELECT m.inbox_id FROM inbox_member m WHERE m.staff_id = p_viewer))
 $$;
+
+-- What a person may watch changed (role, activation, an inbox membership): their access
+-- generation goes up, in the transaction that changed it, whatever wrote it. Live streams hold
+-- the generation their access was checked at; a notice (or the periodic comparison) makes them
+-- check again once, never a query per event.
+CREATE FUNCTION tandem_staff_access_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.role IS DISTINCT FROM OLD.role OR NEW.active IS DISTINCT FROM OLD.active THEN
+    NEW.access_generation := OLD.access_generation + 1;
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER staff_access_generation BEFORE UPDATE OF role, active ON staff
+  FOR EACH ROW EXECUTE FUNCTION tandem_staff_access_changed();
+
+CREATE FUNCTION tandem_membership_access_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE staff SET access_generation = access_generation + 1
+   WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.staff_id ELSE NEW.staff_id END;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER inbox_member_access_generation AFTER INSERT OR DELETE ON inbox_member
+  FOR EACH ROW EXECUTE FUNCTION tandem_membership_access_changed();

@@ -39,6 +39,13 @@ export enum Permission {
   /** Assist reports and everyone's timesheets (A6). */
   ReadAssistReports = 'assist:reports',
   ReadAuditEvents = 'audit:read',
+  /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
+  SuperviseAgents = 'supervision:agents',
+  /** The provider registry (C1): credentials are write-only even here. */
+  ManageProviders = 'providers:manage',
+  ManageCampaigns = 'campaigns:manage',
+  /** Agents read only the campaigns they are members of (the service decides). */
+  ReadCampaigns = 'campaigns:read',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -64,6 +71,10 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadServiceRequests]: [...STAFF, INTEGRATION],
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
+  [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
+  [Permission.ManageProviders]: [ADMIN],
+  [Permission.ManageCampaigns]: [ADMIN],
+  [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

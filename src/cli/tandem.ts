@@ -15,26 +15,41 @@ import { ApiKeyService } from '../services/auth/api-key.service';
 import { AuditService } from '../services/audit/audit.service';
 import { OrganizationService } from '../services/organization/organization.service';
 import { InProcessPubSub } from '../subscriptions/pubsub';
+import { createServices } from '../services';
+import { EventHub } from '../subscriptions/event-hub';
+import { EventLogReader } from '../subscriptions/event-log';
+import { Staff } from '../entities/staff.entity';
+import { generatePassword } from '../services/auth/secrets';
+import { normalizeEmail } from '../services/customer/contact-value';
 
-/** DATABASE_URL, or the embedded cluster of DATA_DIR (joining a running server's if any). */
+/**
+ * DATABASE_URL, or the embedded cluster of DATA_DIR (joining a running server's if any). The
+ * schema is migrated first (as a server's start does), so that a command run before any start
+ * works instead of failing on a missing table.
+ */
 async function withDatabase<T>(
-  work: (dataSource: DataSource, uow: UnitOfWork) => Promise<T>,
+  work: (dataSource: DataSource, uow: UnitOfWork, pubsub: InProcessPubSub) => Promise<T>,
+  options: { migrateFirst?: boolean } = { migrateFirst: true },
 ): Promise<T> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres(config.dataDir, logger, { reuseRunning: true });
+  // Events of what a command changes stay in this process: the running servers' subscribers
+  // catch up from the event log; a revoked sign-in is refused there on its next request.
+  const pubsub = new InProcessPubSub();
   const dataSource = createDataSource({
     url: config.databaseUrl ?? embedded!.url,
     poolSize: 2,
     logger,
   });
-  await dataSource.initialize();
   try {
-    return await work(dataSource, new UnitOfWork(dataSource, new InProcessPubSub(), logger));
+    await dataSource.initialize();
+    if (options.migrateFirst) await migrate(dataSource);
+    return await work(dataSource, new UnitOfWork(dataSource, pubsub, logger), pubsub);
   } finally {
-    await dataSource.destroy();
+    if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
   }
 }
@@ -57,14 +72,17 @@ program
   .command('migrate')
   .description('Apply the pending database migrations, then the SQL definitions that changed')
   .action(() =>
-    withDatabase(async (dataSource) => {
-      const { migrations, definitions } = await migrate(dataSource);
-      const applied = [
-        ...migrations,
-        ...(definitions.length ? [`SQL definitions (${definitions.length} files)`] : []),
-      ];
-      console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migration');
-    }),
+    withDatabase(
+      async (dataSource) => {
+        const { migrations, definitions } = await migrate(dataSource);
+        const applied = [
+          ...migrations,
+          ...(definitions.length ? [`SQL definitions (${definitions.length} files)`] : []),
+        ];
+        console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migration');
+      },
+      { migrateFirst: false },
+    ),
   );
 
 const org = program.command('org').description('Organizations (tenants)');
@@ -115,9 +133,57 @@ apiKey
     }),
   );
 
+const staff = program.command('staff').description('Staff members');
+staff
+  .command('reset-password')
+  .description(
+    "Give a staff member a new password (printed once unless given) and end their sign-ins: for a lost first ADMIN's password",
+  )
+  .requiredOption('--email <email>', 'the email they sign in with')
+  .option('--org <organizationId>', 'the organization, when the email is used in several')
+  .option(
+    '--password <password>',
+    'the new password (at least 8 characters); generated if left out',
+  )
+  .action((options: { email: string; org?: string; password?: string }) =>
+    withDatabase(async (dataSource, uow, pubsub) => {
+      const email = normalizeEmail(options.email, 'email');
+      const matches = await dataSource.getRepository(Staff).find({
+        where: { email, ...(options.org ? { organizationId: options.org } : {}) },
+        select: { id: true, organizationId: true },
+      });
+      if (matches.length === 0) throw new ConfigError(`no staff member signs in with ${email}`);
+      if (matches.length > 1) {
+        throw new ConfigError(
+          `${email} signs in to several organizations: add --org (one of ${matches.map((m) => m.organizationId).join(', ')})`,
+        );
+      }
+      const [member] = matches as [Staff];
+      const password = options.password ?? generatePassword();
+      const logger = createLogger('error');
+      const services = createServices({
+        uow,
+        config: loadConfig(),
+        hub: new EventHub(pubsub, new EventLogReader(dataSource), logger),
+        logger,
+      });
+      await services.staff.update(operatorAuth(member.organizationId), member.id, { password });
+      console.log(
+        options.password
+          ? `password of ${email} reset; their sign-ins have ended`
+          : `password of ${email} reset to: ${password}\nkeep it now: it is not shown again (their sign-ins have ended)`,
+      );
+    }),
+  );
+
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DomainError)
-    console.error(`tandem: ${error.message}`);
-  else console.error('tandem:', error);
+  // One line, whatever failed: operators read it in scripts and logs.
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    !(error instanceof ConfigError || error instanceof DomainError) &&
+    process.env.LOG_LEVEL === 'debug'
+  )
+    console.error(error);
+  console.error(`tandem: ${message.split('\n')[0]}`);
   process.exit(1);
 });

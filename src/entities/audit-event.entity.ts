@@ -24,6 +24,13 @@ export enum AuditEventKind {
   WORKFLOW_STARTED = 'workflow.started',
   PROFILE_UPDATED = 'customer.profile-updated',
   CUSTOMER_REGISTERED = 'customer.registered',
+  /** Supervision (C10–C14): the subject is the agent (or the conversation spied on). */
+  SPY_STARTED = 'supervision.spy-started',
+  SPY_ENDED = 'supervision.spy-ended',
+  AGENT_PAUSED = 'supervision.agent-paused',
+  AGENT_RESUMED = 'supervision.agent-resumed',
+  AGENT_CHAT = 'supervision.agent-chat',
+  AGENT_DISCONNECTED = 'supervision.agent-disconnected',
 }
 
 registerEnumType(AuditEventKind, {

@@ -62,6 +62,14 @@ export class Staff extends OrganizationRecord {
   @Column('text', { nullable: true })
   pauseReason: string | null;
 
+  /**
+   * Raised (by triggers of src/authz/access.sql) whenever what the person may watch changes: their
+   * role, their activation, an inbox membership. Live streams compare it instead of asking the
+   * database again at every event.
+   */
+  @Column('bigint', { default: 0 })
+  accessGeneration: string;
+
   /** R8's last tie-break: the longest since their last assignment goes first. */
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   lastAssignedAt: Date | null;

@@ -11,6 +11,8 @@ import { ServiceRequestService } from './assist/service-request.service';
 import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { CampaignService } from './campaign/campaign.service';
+import { ProviderService } from './provider/provider.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
@@ -26,6 +28,8 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { SessionStore } from './session/session.store';
+import { StreamAccessService } from './session/stream-access.service';
+import { SupervisionService } from './supervision/supervision.service';
 import { StaffService } from './staff/staff.service';
 
 export interface ServiceDeps {
@@ -39,10 +43,19 @@ export interface ServiceDeps {
 export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   const access = new AccessPolicy();
   const audit = new AuditService(uow);
-  const locks = new LockService(uow, new LockStore(uow.dataSource), access, hub, config, logger);
+  const streamAccess = new StreamAccessService(uow, hub);
+  const locks = new LockService(
+    uow,
+    new LockStore(uow.dataSource),
+    access,
+    hub,
+    config,
+    logger,
+    streamAccess,
+  );
   const assist = new AssistService(uow, access, hub, audit, config);
   const auth = new AuthService(uow, config, locks, assist);
-  const helpers = new HelperService(uow, access, hub);
+  const helpers = new HelperService(uow, access, hub, streamAccess);
   const assignments = new Assignments(locks);
   const routing = new RoutingService(
     uow,
@@ -59,6 +72,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     access,
     audit,
     auth,
+    streamAccess,
     apiKeys: new ApiKeyService(uow, audit),
     clientSessions: new ClientSessionService(
       uow,
@@ -69,9 +83,9 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     ),
     locks,
     organizations: new OrganizationService(uow, audit),
-    staff: new StaffService(uow, access, auth, audit, helpers, routing, assist),
+    staff: new StaffService(uow, access, auth, audit, helpers, routing, assist, streamAccess),
     helpers,
-    inboxes: new InboxService(uow, access, routing),
+    inboxes: new InboxService(uow, access, routing, streamAccess),
     customers,
     messages,
     conversations: new ConversationService(
@@ -85,12 +99,15 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     ),
     routing,
     heroes: new HeroService(uow, access, routing, assignments),
-    conversationEvents: new ConversationEventsService(uow, access, hub),
+    conversationEvents: new ConversationEventsService(uow, access, hub, streamAccess),
     assist,
     serviceRequests: new ServiceRequestService(uow, access, assist, audit),
     assistedCustomers: new AssistedCustomerService(uow, access, customers, assist, audit),
     customerSearch: new CustomerSearchService(uow, config),
     assistReports: new AssistReportService(uow, access),
+    supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
+    providers: new ProviderService(uow, config),
+    campaigns: new CampaignService(uow),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { AccessWatch, type StreamAccess } from './access-watch';
 import type { EventLogReader } from './event-log';
 import type { EventEnvelope, PubSubEngine } from './pubsub';
 import { StreamReader, type StreamListener } from './stream-reader';
@@ -28,6 +29,8 @@ export interface StreamOptions {
    * statement). It is delivered first, then every event after that seq.
    */
   snapshot?: () => Promise<StreamSnapshot>;
+  /** A staff member's stream: it ends (FORBIDDEN) once their access to it is gone. */
+  access?: StreamAccess;
 }
 
 /**
@@ -46,12 +49,15 @@ const SHARED_GAP_FILL = 100;
  */
 export class EventHub {
   private readonly channels = new Map<string, StreamChannel>();
+  /** Re-checks staff members' streams when their access changes (started by server.ts). */
+  readonly access: AccessWatch;
 
   constructor(
     private readonly pubsub: PubSubEngine,
     private readonly log: EventLogReader,
     private readonly logger: Logger,
   ) {
+    this.access = new AccessWatch(pubsub, logger);
     pubsub.onReconnect(() => {
       this.resync().catch((error: unknown) => this.logger.error('catching up streams', error));
     });
@@ -75,7 +81,7 @@ export class EventHub {
         if (joined) this.leave(stream, listener, live);
       },
     });
-    return reader;
+    return options.access ? this.access.guard(reader, options.access) : reader;
   }
 
   /** Local subscribers of a stream that receive its live events (tests and metrics). */

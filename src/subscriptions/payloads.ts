@@ -140,3 +140,24 @@ export interface AssistChangePayload {
   session: Snapshot<AssistSession> | null;
   actor?: ActorRef;
 }
+
+export enum AgentSupervisionKind {
+  /** A supervisor paused the agent (`reason` says why): no new interactions are offered. */
+  PAUSED = 'PAUSED',
+  RESUMED = 'RESUMED',
+  /** A supervisor revoked every session of the agent (C14). */
+  DISCONNECTED = 'DISCONNECTED',
+}
+
+registerEnumType(AgentSupervisionKind, {
+  name: 'AgentSupervisionKind',
+  description: 'What a supervisor did to an agent.',
+});
+
+/** Payload of the `staffSupervision` stream. */
+export interface AgentSupervisionPayload {
+  kind: AgentSupervisionKind;
+  staffId: string;
+  reason: string | null;
+  actor: ActorRef;
+}

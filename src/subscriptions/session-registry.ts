@@ -8,6 +8,8 @@ import { type SessionsRevokedMessage, Topics } from './topics';
 export const CloseCodes = {
   /** The token was missing, wrong, expired or revoked: sign in again. */
   Unauthorized: 4401,
+  /** A supervisor disconnected the agent (C14): sign in again. */
+  DisconnectedBySupervisor: 4403,
   GoingAway: 1001,
   /** The client kept sending what it was refused (e.g. subscriptions over its limits). */
   PolicyViolation: 1008,
@@ -51,8 +53,8 @@ export class SessionRegistry {
 
   async start(): Promise<void> {
     this.subscriptionId = this.pubsub.subscribe(Topics.sessionsRevoked, (message) => {
-      const { sessionIds, reason } = message as SessionsRevokedMessage;
-      this.closeSessions(new Set(sessionIds), `Session ended: ${reason}`);
+      const { sessionIds, reason, closeCode } = message as SessionsRevokedMessage;
+      this.closeSessions(new Set(sessionIds), `Session ended: ${reason}`, closeCode);
     });
     await this.subscriptionId;
     this.job = new PeriodicJob(
@@ -121,11 +123,15 @@ export class SessionRegistry {
     if (this.subscriptionId) this.pubsub.unsubscribe(await this.subscriptionId);
   }
 
-  private closeSessions(ids: Set<string>, reason: string): void {
+  private closeSessions(
+    ids: Set<string>,
+    reason: string,
+    code: number = CloseCodes.Unauthorized,
+  ): void {
     if (ids.size === 0) return;
     for (const [windowId, { socket, signInSessionId }] of this.windows) {
       if (ids.has(windowId) || (signInSessionId && ids.has(signInSessionId))) {
-        socket.close(CloseCodes.Unauthorized, reason.slice(0, 120));
+        socket.close(code, reason.slice(0, 120));
       }
     }
   }

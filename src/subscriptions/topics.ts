@@ -42,16 +42,27 @@ export const Streams = {
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'notifications'),
+  /** What supervisors did to one agent: paused, resumed, disconnected (supervision, C12/C14). */
+  staffSupervision: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'supervision'),
 } as const;
 
 /** Instance-to-instance messages that are not streams (no sequence, not logged). */
 export const Topics = {
   /** Sign-in or window sessions revoked: the instance holding their sockets closes them. */
   sessionsRevoked: 'tandem:sessions-revoked',
+  /** What these staff members may watch changed: their streams check their access again. */
+  accessChanged: 'tandem:access-changed',
 } as const;
+
+export interface AccessChangedMessage {
+  staffIds: string[];
+}
 
 export interface SessionsRevokedMessage {
   /** Sign-in sessions (their windows go with them) or window sessions. */
   sessionIds: string[];
   reason: string;
+  /** The WebSocket close code; 4401 (sign in again) when absent. */
+  closeCode?: number;
 }

@@ -67,6 +67,133 @@ describe('tandem migrate', () => {
   }, 60_000);
 });
 
+describe('commands on a database never migrated', () => {
+  let admin: Client;
+  const name = `tandem_cli_fresh_${unique()}`;
+
+  beforeAll(async () => {
+    admin = new Client({ connectionString: new URL('/postgres', testPostgresUrl()).toString() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('org create migrates first, then creates the organization', async () => {
+    const url = new URL(`/${name}`, testPostgresUrl()).toString();
+    const created = await tandem(
+      url,
+      ...['org', 'create', '--name', 'Fresh', '--admin-email', `f-${unique()}@example.com`],
+      ...['--admin-password', PASSWORD],
+    );
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^organization \S+ "Fresh"; ADMIN /);
+    expect(await tandem(url, 'migrate')).toEqual({
+      code: 0,
+      stdout: 'no pending migration\n',
+      stderr: '',
+    });
+  }, 60_000);
+
+  it('a database that cannot be reached is one line, not a stack trace', async () => {
+    const url = new URL(`/${name}_missing`, testPostgresUrl()).toString();
+    const message = oneLineRefusal(await tandem(url, 'migrate'));
+    expect(message).toMatch(/^tandem: .*does not exist/);
+  }, 60_000);
+});
+
+describe('tandem staff reset-password', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let anonymous: GraphQLClient;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer({ database, pubsub: 'in-process' });
+    anonymous = new GraphQLClient(server.url);
+  }, 60_000);
+  afterAll(async () => {
+    await server.stop();
+    await database.drop();
+  });
+
+  it('gives a new password, printed once, and ends the sign-ins made with the old one', async () => {
+    const email = `lost-${unique()}@example.com`;
+    await tandem(
+      database.url,
+      ...['org', 'create', '--name', 'Lost', '--admin-email', email, '--admin-password', PASSWORD],
+    );
+    const before = await anonymous.ok(SignInDocument, { input: { email, password: PASSWORD } });
+    const reset = await tandem(database.url, 'staff', 'reset-password', '--email', email);
+    expect(reset).toMatchObject({ code: 0, stderr: '' });
+    const password = reset.stdout.match(/^password of \S+ reset to: (\S+)$/m)?.[1] ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(8);
+    expect(reset.stdout.split(password)).toHaveLength(2);
+    const { signIn } = await anonymous.ok(SignInDocument, { input: { email, password } });
+    expect(signIn.staff.role).toBe('ADMIN');
+    expect(
+      (await anonymous.fails(SignInDocument, { input: { email, password: PASSWORD } })).extensions
+        ?.code,
+    ).toBe('UNAUTHENTICATED');
+    expect((await anonymous.as(before.signIn.token).fails(MeDocument)).extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
+  }, 60_000);
+
+  it('takes the password given, and names the organizations when the email is used in several', async () => {
+    const email = `twice-${unique()}@example.com`;
+    const orgIds: string[] = [];
+    for (const [name, password] of [
+      ['One', PASSWORD],
+      ['Two', 'second password'],
+    ]) {
+      const created = await tandem(
+        database.url,
+        ...[
+          'org',
+          'create',
+          '--name',
+          name!,
+          '--admin-email',
+          email,
+          '--admin-password',
+          password!,
+        ],
+      );
+      orgIds.push(created.stdout.match(/^organization (\S+)/)?.[1] ?? '');
+    }
+    const ambiguous = oneLineRefusal(
+      await tandem(database.url, 'staff', 'reset-password', '--email', email),
+    );
+    expect(ambiguous).toMatch(/--org/);
+    for (const id of orgIds) expect(ambiguous).toContain(id);
+    const chosen = await tandem(
+      database.url,
+      ...['staff', 'reset-password', '--email', email, '--org', orgIds[1]!],
+      ...['--password', 'chosen by the operator'],
+    );
+    expect(chosen).toMatchObject({ code: 0, stderr: '' });
+    expect(chosen.stdout).not.toContain('chosen by the operator');
+    const { signIn } = await anonymous.ok(SignInDocument, {
+      input: { email, password: 'chosen by the operator' },
+    });
+    expect(signIn.staff.id).toBeDefined();
+    expect(
+      oneLineRefusal(
+        await tandem(
+          database.url,
+          'staff',
+          'reset-password',
+          '--email',
+          `nobody-${unique()}@example.com`,
+        ),
+      ),
+    ).toMatch(/^tandem: no staff member signs in with/);
+  }, 90_000);
+});
+
 describe('tandem org create and api-key create', () => {
   let database: TestDatabase;
   let server: TestServer;

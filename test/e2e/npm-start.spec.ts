@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { MeDocument, SignInDocument } from '../generated/graphql';
 import { GraphQLClient } from '../support/client';
 import { eventually } from '../support/factories';
 import { connect } from '../support/ws';
-import { childEnv, fromSource, NodeProcess } from '../support/child-process';
+import { childEnv, fromSource, NodeProcess, run } from '../support/child-process';
 
 const READY = /GraphQL \(and playground\):\s+(http:\/\/\S+)[\s\S]*Authorization: Bearer/;
 const PASSWORD_LINE = /password:\s+(\S+)\s+<- shown once/;
@@ -69,10 +70,10 @@ async function countOrganizations(dataDir: string): Promise<number> {
 const started: NodeProcess[] = [];
 
 /** `npm start` without its build step: the real entry point, as an operator runs it. */
-function startTandem(dataDir: string, logLevel = 'info'): NodeProcess {
+function startTandem(dataDir: string, logLevel = 'info', port = 0): NodeProcess {
   const tandem = new NodeProcess(
     fromSource('src/main.ts'),
-    childEnv({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: logLevel }),
+    childEnv({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: logLevel }),
   );
   started.push(tandem);
   return tandem;
@@ -225,4 +226,65 @@ describe('npm start interrupted while starting', () => {
     },
     90_000,
   );
+});
+
+describe('npm start on a busy port, then again', () => {
+  let dataDir: string;
+  let busy: net.Server;
+  let port: number;
+
+  beforeAll(async () => {
+    dataDir = path.join(workDir, 'data-busy');
+    busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '0.0.0.0', resolve));
+    port = (busy.address() as net.AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+
+  it('exits non-zero with one line naming the port, having created nothing', async () => {
+    const tandem = startTandem(dataDir, 'info', port);
+    const exit = await tandem.exit(30_000);
+    expect(exit.code).not.toBe(0);
+    const lines = tandem.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      `[tandem] cannot start: port ${port} on 0.0.0.0 is already in use (another Tandem?): stop what uses it, or set PORT`,
+    ]);
+    expect(tandem.stdout).not.toMatch(/password/);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(processesUnder(dataDir)).toEqual([]);
+  }, 60_000);
+
+  it('a second start on the same DATA_DIR shows the password; a third says how to reset it, and reset-password works', async () => {
+    const second = startTandem(dataDir);
+    await second.waitForOutput(READY, 60_000);
+    expect(second.stdout).toMatch(PASSWORD_LINE);
+    await second.kill();
+
+    const third = startTandem(dataDir);
+    const url = (await third.waitForOutput(READY, 60_000))[1] as string;
+    expect(third.stdout).not.toMatch(PASSWORD_LINE);
+    expect(third.stdout).toContain(
+      `if it is lost:  npx tandem staff reset-password --email ${ADMIN_EMAIL}`,
+    );
+    // The operator resets it while the server runs (the CLI joins its embedded PostgreSQL).
+    const reset = await run(
+      fromSource('src/cli/tandem.ts', 'staff', 'reset-password', '--email', ADMIN_EMAIL),
+      childEnv({ DATA_DIR: dataDir }),
+    );
+    expect(reset).toMatchObject({ code: 0, stderr: '' });
+    const password = reset.stdout.match(/reset to: (\S+)/)?.[1] ?? '';
+    const { signIn } = await new GraphQLClient(url).ok(SignInDocument, {
+      input: { email: ADMIN_EMAIL, password },
+    });
+    expect(signIn.staff.role).toBe('ADMIN');
+    third.child.kill('SIGTERM');
+    expect(await third.exit(10_000)).toEqual({ code: 0, signal: null });
+    expect(third.stdout).toMatch(/drained: stopped cleanly/);
+
+    // Once the ADMIN has signed in, a start no longer mentions it.
+    const fourth = startTandem(dataDir);
+    await fourth.waitForOutput(READY, 60_000);
+    expect(fourth.stdout).not.toMatch(/reset-password/);
+    await fourth.kill();
+  }, 240_000);
 });

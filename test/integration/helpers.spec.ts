@@ -148,6 +148,44 @@ describe('helpers: staff assigned to customers', () => {
     expect(lastingRead.helperCount).toBe(1);
   });
 
+  it('H3: once `until` has passed, helperHistory agrees with helperCount before the expiry job ends it', async () => {
+    const agent = await newAgent(org);
+    const customer = await newCustomer(org);
+    const until = new Date(Date.now() + 600).toISOString();
+    const { addHelper } = await org.admin.api.ok(AddHelperDocument, {
+      input: { customerId: customer.id, staffId: agent.staff.id, until },
+    });
+    // Hold the row: the expiry job (SKIP LOCKED) cannot end it while this transaction is open.
+    const runner = server.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await runner.query('SELECT 1 FROM helper_assignment WHERE id = $1 FOR UPDATE', [
+        addHelper.assignment.id,
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      const { customer: read } = await org.admin.api.ok(CustomerHelpersDocument, {
+        id: customer.id,
+      });
+      const [{ ended_at }] = await server.dataSource.query(
+        'SELECT ended_at FROM helper_assignment WHERE id = $1',
+        [addHelper.assignment.id],
+      );
+      expect(ended_at).toBeNull(); // the job has not written it
+      expect(read.helperCount).toBe(0);
+      expect(read.helpers).toEqual([]);
+      expect(read.helperHistory.edges[0]?.node).toMatchObject({
+        id: addHelper.assignment.id,
+        endedAt: until,
+        endReason: 'EXPIRED',
+        endedBy: { kind: 'SYSTEM' },
+      });
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
   it('H3: refuses an `until` in the past', async () => {
     const [agent, customer] = await Promise.all([newAgent(org), newCustomer(org)]);
     const error = await org.admin.api.fails(AddHelperDocument, {

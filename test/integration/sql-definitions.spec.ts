@@ -151,6 +151,7 @@ describe('stream names', () => {
     staffAssignments: ['staff', 'assignments'],
     staffAssist: ['staff', 'assist'],
     staffNotifications: ['staff', 'notifications'],
+    staffSupervision: ['staff', 'supervision'],
   };
   let database: TestDatabase;
 

@@ -8,6 +8,7 @@ import {
   GuardedSendMessageDocument,
   HeartbeatDocument,
   LeaveInboxDocument,
+  MeDocument,
   OpenTicketDocument,
   PostCustomerMessageDocument,
   ReleaseTicketDocument,
@@ -237,6 +238,32 @@ describe('co-working ticket locks', () => {
     expect(Date.parse(released.at) - Date.parse(locked.at)).toBeGreaterThan(2000);
   });
 
+  it('L4: a lock taken over HTTP stays held while the session makes other requests, and goes after the TTL once it makes none', async () => {
+    const { inbox, hannaWatch } = await team();
+    const paula = await newAgent(org, { name: 'Paula', inboxes: [inbox] });
+    const ticket = await newConversation(org, { inbox });
+    // no X-Client-Session, no heartbeat: its sign-in session is its window, seen on every request
+    const opened = await paula.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
+    expect(opened.openTicket.lock.sessionId).toBe(paula.sessionId);
+    await hannaWatch.next();
+    const ttlMs = server.config.lockTtlSeconds * 1000;
+    const until = Date.now() + ttlMs * 2;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await paula.api.ok(MeDocument);
+    }
+    await hannaWatch.subscription.expectSilence(100);
+    const { ticketLocks } = await paula.api.ok(TicketLocksDocument, { inboxId: inbox.id });
+    expect(ticketLocks.map((l) => l.sessionId)).toContain(paula.sessionId);
+    const stopped = Date.now();
+    expect(await hannaWatch.next(ttlMs + 3000)).toMatchObject({
+      kind: 'RELEASED',
+      conversationId: ticket.id,
+      note: 'the holder went away',
+    });
+    expect(Date.now() - stopped).toBeGreaterThan(ttlMs - 1100);
+  });
+
   it('L5: anyone can force-release a lock: the holder is told who did it, and the one who forced it holds the ticket', async () => {
     const { inbox, biancaWindow, hannaWindow, biancaWatch, hanna } = await team();
     const ticket = await newConversation(org, { inbox });
@@ -365,6 +392,74 @@ describe('co-working ticket locks', () => {
       __typename: 'TicketLockAcquired',
       lock: { sessionId: second.sessionId, holder: { id: bianca.staff.id } },
     });
+  });
+
+  it('L8: a window that only glanced at a ticket its person holds never frees it on closing', async () => {
+    const { inbox, bianca, hannaWatch } = await team();
+    const [a1, a2] = await Promise.all([openWindow(server, bianca), openWindow(server, bianca)]);
+    const ticket = await newConversation(org, { inbox });
+    const first = await open(a1, ticket.id);
+    await hannaWatch.next();
+    const glance = await open(a2, ticket.id);
+    expect(glance).toMatchObject({
+      __typename: 'TicketLockAcquired',
+      lock: { token: first.lock.token },
+    });
+    await hannaWatch.next();
+    await a2.socket.dispose();
+    const kept = await hannaWatch.next();
+    expect(kept).toMatchObject({
+      kind: 'LOCKED',
+      conversationId: ticket.id,
+      lock: { sessionId: a1.sessionId, holder: { id: bianca.staff.id }, token: first.lock.token },
+    });
+    const { ticketLocks } = await org.admin.api.ok(TicketLocksDocument, { inboxId: inbox.id });
+    expect(ticketLocks).toEqual([
+      expect.objectContaining({ conversationId: ticket.id, sessionId: a1.sessionId }),
+    ]);
+    // a1 still works on it with the token it was given
+    await a1.api.ok(GuardedSendMessageDocument, {
+      input: { conversationId: ticket.id, body: 'still mine', lockToken: first.lock.token },
+    });
+    // and once the last window that had it open lets go, it is free
+    await a1.api.ok(ReleaseTicketDocument, { input: { conversationId: ticket.id } });
+    expect(await hannaWatch.next()).toMatchObject({ kind: 'RELEASED', conversationId: ticket.id });
+  });
+
+  it('L8: a window releasing, leaving or closing hands the ticket to another window of the person that has it open', async () => {
+    const { inbox, bianca, hannaWindow, hannaWatch } = await team();
+    const [a1, a2, a3] = await Promise.all([
+      openWindow(server, bianca),
+      openWindow(server, bianca),
+      openWindow(server, bianca),
+    ]);
+    const ticket = await newConversation(org, { inbox });
+    for (const w of [a1, a2, a3]) {
+      await open(w, ticket.id);
+      await hannaWatch.next();
+    }
+    // a3 holds it; releasing it there keeps it with a window that has it open
+    const { releaseTicket } = await a3.api.ok(ReleaseTicketDocument, {
+      input: { conversationId: ticket.id },
+    });
+    expect(releaseTicket).toEqual({ released: false, lock: null });
+    const afterRelease = await hannaWatch.next();
+    expect(afterRelease).toMatchObject({
+      kind: 'LOCKED',
+      lock: { holder: { id: bianca.staff.id } },
+    });
+    const holder = [a1, a2].find((w) => w.sessionId === afterRelease.lock!.sessionId)!;
+    const other = holder === a1 ? a2 : a1;
+    await holder.api.ok(LeaveInboxDocument, {});
+    expect(await hannaWatch.next()).toMatchObject({
+      kind: 'LOCKED',
+      lock: { sessionId: other.sessionId },
+    });
+    // another person still cannot take it
+    expect(await open(hannaWindow, ticket.id)).toMatchObject({ __typename: 'TicketLockedByOther' });
+    await other.socket.dispose();
+    expect(await hannaWatch.next()).toMatchObject({ kind: 'RELEASED', conversationId: ticket.id });
+    expect(await open(hannaWindow, ticket.id)).toMatchObject({ __typename: 'TicketLockAcquired' });
   });
 
   it('L10: every acquisition gets a greater token; a write with an older token is LOCK_LOST and changes nothing', async () => {

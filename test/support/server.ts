@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startServer, type TandemServer } from '../../src/server';
+import { TEST_SECRETS_KEY } from './child-process';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './env';
 
@@ -28,6 +29,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     host: '127.0.0.1',
     logLevel: process.env.TANDEM_TEST_LOG === '1' ? 'debug' : 'silent',
     redisUrl: options.pubsub === 'in-process' ? undefined : testRedisUrl(),
+    secretsKey: Buffer.from(TEST_SECRETS_KEY, 'base64'),
     ...options.config,
   };
   const server = await startServer({

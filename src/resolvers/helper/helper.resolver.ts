@@ -18,11 +18,11 @@ import type { Context } from '../../context/context';
 import type { Services } from '../../services';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
-import { HelperAssignment } from '../../entities/helper-assignment.entity';
+import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignment.entity';
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, type ConnectionShape, toConnection } from '../../schema/connection';
 import { authOf, CurrentAuth } from '../../schema/decorators';
-import { HelperService } from '../../services/helper/helper.service';
+import { endAsReadNow, HelperService } from '../../services/helper/helper.service';
 import type { HelperChangePayload, NotificationPayload } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Actor } from '../common/actor.type';
@@ -142,10 +142,22 @@ export class HelperAssignmentResolver {
     nullable: true,
     description: 'Who ended it (Tandem itself when it expired).',
   })
-  endedBy(@Root() a: HelperAssignment): Actor | null {
+  endedBy(@Root() assignment: HelperAssignment): Actor | null {
+    const a = endAsReadNow(assignment);
     return a.endedByKind
       ? { kind: a.endedByKind, id: a.endedById, name: a.endedByName ?? '' }
       : null;
+  }
+
+  // The entity declares these fields; their values are read as of now (H3).
+  @FieldResolver(() => Date, { nullable: true })
+  endedAt(@Root() assignment: HelperAssignment): Date | null {
+    return endAsReadNow(assignment).endedAt;
+  }
+
+  @FieldResolver(() => HelperEndReason, { nullable: true })
+  endReason(@Root() assignment: HelperAssignment): HelperEndReason | null {
+    return endAsReadNow(assignment).endReason;
   }
 }
 

@@ -68,7 +68,10 @@ export const OpenTicketResult = createUnionType({
 
 @ObjectType()
 export class ReleaseTicketPayload {
-  @Field({ description: 'False when the ticket was not held.' })
+  @Field({
+    description:
+      'False when the ticket was not held, or stays held because another window of the same person has it open (L8).',
+  })
   released: boolean;
 
   @Field(() => TicketLock, { nullable: true, description: 'The lock that was released.' })

@@ -12,6 +12,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import { Role } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
 import { Staff } from '../../entities/staff.entity';
 import { type ConnectionShape, toConnection } from '../../schema/connection';
@@ -83,6 +84,17 @@ export class StaffResolver {
     @Arg('input') input: SetMyStatusInput,
   ): Promise<StaffPayload> {
     return { staff: await this.staffService.setStatus(auth, input.status) };
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'Why a supervisor paused them (C12): seen by the staff member, supervisors and admins (null for others).',
+  })
+  pauseReason(@Root() staff: Staff, @CurrentAuth() auth: Auth): string | null {
+    const sees =
+      staff.id === auth.staffId || auth.role === Role.SUPERVISOR || auth.role === Role.ADMIN;
+    return sees ? staff.pauseReason : null;
   }
 
   @FieldResolver(() => Inbox, { nullable: true })

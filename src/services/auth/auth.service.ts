@@ -142,6 +142,7 @@ export class AuthService {
     which: { ids?: string[]; staffId?: string },
     reason: string,
     actor: ActorRef,
+    closeCode?: number,
   ): Promise<string[]> {
     const query = tx.manager
       .createQueryBuilder()
@@ -157,6 +158,7 @@ export class AuthService {
     const message: SessionsRevokedMessage = {
       sessionIds: [...new Set([...(which.ids ?? []), ...revoked])],
       reason,
+      ...(closeCode === undefined ? {} : { closeCode }),
     };
     if (message.sessionIds.length) tx.broadcast(Topics.sessionsRevoked, message);
     await this.locks.releaseSessions(tx, revoked, actor, reason);
@@ -174,13 +176,23 @@ export class AuthService {
       return windowSessionId ? null : this.authenticateApiKey(token);
     if (!token.startsWith(TOKEN_PREFIX)) return null;
     if (windowSessionId !== undefined && !isUuid(windowSessionId)) return null;
+    // Any authenticated request counts as its window being seen (L4): an HTTP client that keeps
+    // working keeps its lock without heartbeats. Written at most once a second per window, so a
+    // busy console costs one row write a second, not one per request.
     const [row] = await preparedQuery<SessionRow>(
       this.dataSource,
-      `SELECT s.id AS session_id, s.organization_id, st.id AS staff_id, st.role, st.name, w.id AS window_id
-         FROM client_session s
-         JOIN staff st ON st.id = s.staff_id
-         LEFT JOIN client_session w ON w.id = $2 AND (w.id = s.id OR w.parent_id = s.id) AND w.revoked_at IS NULL
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active`,
+      `WITH caller AS (
+         SELECT s.id AS session_id, s.organization_id, st.id AS staff_id, st.role, st.name, w.id AS window_id
+           FROM client_session s
+           JOIN staff st ON st.id = s.staff_id
+           LEFT JOIN client_session w ON w.id = $2 AND (w.id = s.id OR w.parent_id = s.id) AND w.revoked_at IS NULL
+          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND st.active),
+       seen AS (
+         UPDATE client_session SET last_seen_at = now()
+          WHERE id = (SELECT coalesce(window_id, session_id) FROM caller)
+            AND ($2::uuid IS NULL OR (SELECT window_id FROM caller) IS NOT NULL)
+            AND last_seen_at < now() - interval '1 second')
+       SELECT * FROM caller`,
       [hashSecret(token), windowSessionId ?? null],
     );
     if (!row || (windowSessionId && !row.window_id)) return null;

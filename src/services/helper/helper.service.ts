@@ -11,6 +11,7 @@ import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignm
 import type { Message } from '../../entities/message.entity';
 import { BadInputError, ForbiddenError, NotFoundError } from '../../errors/domain-error';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
+import type { StreamAccessService } from '../session/stream-access.service';
 import {
   HelperChangeKind,
   type HelperChangePayload,
@@ -34,6 +35,7 @@ export class HelperService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly hub: EventHub,
+    private readonly streams: StreamAccessService,
   ) {}
 
   async add(
@@ -141,14 +143,13 @@ export class HelperService {
     customerId?: string | null,
   ): Promise<AsyncIterableIterator<EventEnvelope>> {
     if (customerId) {
-      const customer = await this.access.requireCustomer(
-        this.uow.dataSource.manager,
-        auth,
-        customerId,
+      const { value: customer, access } = await this.streams.check(auth, (now) =>
+        this.access.requireCustomer(this.uow.dataSource.manager, now, customerId),
       );
       const stream = Streams.customerHelpers(auth.organizationId, customer.id);
       return this.hub.subscribe(stream, {
         snapshot: () => this.snapshot(stream, 'customer_id', customer.id),
+        access,
       });
     }
     if (!auth.staffId) throw new ForbiddenError('Name a customer: an API key helps nobody');
@@ -273,4 +274,25 @@ function requireMayAssign(auth: Auth, staffId: string): void {
   if (staffId === auth.staffId && can(auth, Permission.HelpCustomers)) return;
   if (can(auth, Permission.AssignHelpersToAnyone)) return;
   throw new ForbiddenError('Agents add or end only their own helper assignments');
+}
+
+/**
+ * How an assignment's end reads now (H3): one past its `until` is ended at its `until`, EXPIRED
+ * by Tandem, even before the expiry job writes it, so that every read agrees with `helperCount`
+ * and `helpers` (which apply the same rule in SQL: `activeHelper`).
+ */
+export function endAsReadNow(
+  a: HelperAssignment,
+  now = Date.now(),
+): Pick<HelperAssignment, 'endedAt' | 'endReason' | 'endedByKind' | 'endedById' | 'endedByName'> {
+  if (a.endedAt === null && a.until !== null && new Date(a.until).getTime() <= now) {
+    return {
+      endedAt: a.until,
+      endReason: HelperEndReason.EXPIRED,
+      endedByKind: SYSTEM_ACTOR.kind,
+      endedById: SYSTEM_ACTOR.id,
+      endedByName: SYSTEM_ACTOR.name,
+    };
+  }
+  return a;
 }

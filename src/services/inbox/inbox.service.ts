@@ -7,11 +7,11 @@ import { type Page, type PageRequest, paginate } from '../../db/pagination';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Channel } from '../../entities/enums';
 import { Inbox } from '../../entities/inbox.entity';
-import { InboxMember } from '../../entities/inbox-member.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
 import type { RoutingService } from '../routing/routing.service';
+import type { StreamAccessService } from '../session/stream-access.service';
 
 export interface InboxFields {
   name?: string;
@@ -25,6 +25,7 @@ export class InboxService {
     private readonly uow: UnitOfWork,
     private readonly access: AccessPolicy,
     private readonly routing: RoutingService,
+    private readonly streams: StreamAccessService,
   ) {}
 
   async create(auth: Auth, fields: InboxFields & { name: string }): Promise<Inbox> {
@@ -79,17 +80,22 @@ export class InboxService {
         : [];
       const missing = wanted.find((id) => !found.some((staff) => staff.id === id));
       if (missing) throw new NotFoundError('Staff', missing);
-      await tx.manager.delete(InboxMember, { inboxId: inbox.id });
-      if (wanted.length) {
-        await tx.manager.insert(
-          InboxMember,
-          wanted.map((staffId) => ({
-            inboxId: inbox.id,
-            staffId,
-            organizationId: auth.organizationId,
-          })),
-        );
-      }
+      // Only who leaves and who joins is written: their access changes (item 8), the others' not.
+      const left = (await tx.manager.query(
+        'DELETE FROM inbox_member WHERE inbox_id = $1 AND NOT (staff_id = ANY($2)) RETURNING staff_id',
+        [inbox.id, wanted],
+      )) as [Array<{ staff_id: string }>, number];
+      const joined = wanted.length
+        ? ((await tx.manager.query(
+            `INSERT INTO inbox_member (inbox_id, staff_id, organization_id)
+             SELECT $1, unnest($2::uuid[]), $3 ON CONFLICT DO NOTHING RETURNING staff_id`,
+            [inbox.id, wanted, auth.organizationId],
+          )) as Array<{ staff_id: string }>)
+        : [];
+      this.streams.changed(tx, [
+        ...left[0].map((row) => row.staff_id),
+        ...joined.map((row) => row.staff_id),
+      ]);
       this.routing.drainAfterCommit(tx, inbox.organizationId, inbox.id); // new members may take the queue
       return inbox;
     });

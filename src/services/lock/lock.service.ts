@@ -14,6 +14,7 @@ import {
 } from '../../errors/domain-error';
 import type { Logger } from '../../logger';
 import type { EventHub, StreamSnapshot } from '../../subscriptions/event-hub';
+import type { StreamAccessService } from '../session/stream-access.service';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
@@ -49,6 +50,7 @@ export class LockService {
     private readonly hub: EventHub,
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly streams: StreamAccessService,
   ) {}
 
   private get ttl(): string {
@@ -93,14 +95,14 @@ export class LockService {
     const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
     const window = requireWindow(auth);
     await this.committed(
-      await this.store.enterInbox(window, inbox.id, actorOf(auth), 'switched inbox'),
+      await this.store.enterInbox(window, inbox.id, this.ttl, actorOf(auth), 'switched inbox'),
     );
   }
 
   async leaveInbox(auth: Auth): Promise<void> {
     const window = requireWindow(auth);
     await this.committed(
-      await this.store.enterInbox(window, null, actorOf(auth), 'left the inbox'),
+      await this.store.enterInbox(window, null, this.ttl, actorOf(auth), 'left the inbox'),
     );
   }
 
@@ -113,9 +115,12 @@ export class LockService {
 
   /** A SNAPSHOT of the inbox's locks, then every change after it, in sequence (L7). */
   async subscribe(auth: Auth, inboxId: string): Promise<AsyncIterableIterator<EventEnvelope>> {
-    const inbox = await this.access.requireInbox(this.uow.dataSource.manager, auth, inboxId);
+    const { value: inbox, access } = await this.streams.check(auth, (now) =>
+      this.access.requireInbox(this.uow.dataSource.manager, now, inboxId),
+    );
     return this.hub.subscribe(Streams.inboxLocks(auth.organizationId, inbox.id), {
       snapshot: () => this.snapshot(auth.organizationId, inbox.id),
+      access,
     });
   }
 
@@ -127,7 +132,7 @@ export class LockService {
     note: string,
   ): Promise<void> {
     if (sessionIds.length === 0) return;
-    tx.emit(await this.store.releaseSessionLocks(tx.manager, sessionIds, actor, note));
+    tx.emit(await this.store.releaseSessionLocks(tx.manager, sessionIds, this.ttl, actor, note));
   }
 
   /**

@@ -29,9 +29,39 @@ LANGUAGE sql STABLE AS $$
                        'actor', p_actor, 'note', p_note))
 $$;
 
+-- The ticket is free: no window has it open any more (L8's marks go with the lock).
 CREATE FUNCTION tandem_free_lock(p_conversation uuid) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation
+  UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation;
+  UPDATE client_session SET open_conversation_id = NULL WHERE open_conversation_id = p_conversation;
 $$;
+
+-- L8: the window holding p_lock lets go of its ticket (it closed, released it, opened another,
+-- left the inbox, or went away). The ticket stays locked while another live window of the same
+-- person has it open (client_session.open_conversation_id): the lock passes to that window, with
+-- its token (the same person holds it, so their writes guarded by it still pass); else it is
+-- freed. p_gone: windows ending in the same statement, which cannot take it. Returns the event
+-- to log: LOCKED for the window that keeps it, else RELEASED with p_note.
+CREATE FUNCTION tandem_let_go_lock(p_lock ticket_lock, p_gone uuid[], p_ttl interval, p_actor jsonb, p_note text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_heir uuid;
+  v_kept ticket_lock;
+BEGIN
+  SELECT w.id INTO v_heir FROM client_session w
+   WHERE w.open_conversation_id = p_lock.conversation_id AND w.staff_id = p_lock.staff_id
+     AND w.id <> p_lock.session_id AND NOT (w.id = ANY (p_gone)) AND tandem_window_live(w, p_ttl)
+   ORDER BY w.last_seen_at DESC, w.id LIMIT 1;
+  IF v_heir IS NULL THEN
+    PERFORM tandem_free_lock(p_lock.conversation_id);
+    RETURN tandem_lock_event('RELEASED', p_lock.organization_id, p_lock.inbox_id, p_lock.conversation_id,
+                             tandem_lock_json(p_lock), p_actor, p_note);
+  END IF;
+  UPDATE ticket_lock SET session_id = v_heir WHERE conversation_id = p_lock.conversation_id RETURNING * INTO v_kept;
+  UPDATE client_session SET open_conversation_id = NULL
+   WHERE id = p_lock.session_id AND open_conversation_id = p_lock.conversation_id;
+  RETURN tandem_lock_event('LOCKED', p_lock.organization_id, p_lock.inbox_id, p_lock.conversation_id,
+                           tandem_lock_json(v_kept), p_actor, 'still open in another window of its holder');
+END $$;
 
 -- The ticket's inbox; NULL (NOT_FOUND) unless the caller sees the conversation (L11). PL/pgSQL, so
 -- that its lookup is planned once per connection.
@@ -43,8 +73,9 @@ BEGIN
 END $$;
 
 -- L1, L9, L10: the window takes the ticket if it is free, held by a dead window or by another window
--- of the same person, with the next fencing token. Returns the lock, or a row of NULLs when another
--- person's live window holds it.
+-- of the same person. A new holder gets the next fencing token; another window of the same person
+-- keeps the token (L8: the person's windows work on it freely). Returns the lock, or a row of
+-- NULLs when another person's live window holds it.
 CREATE FUNCTION tandem_acquire_ticket(p_org uuid, p_conversation uuid, p_inbox uuid, p_session uuid, p_staff uuid,
                                       p_ttl interval) RETURNS ticket_lock
 LANGUAGE plpgsql AS $$
@@ -55,9 +86,15 @@ BEGIN
   VALUES (p_conversation, p_org, p_inbox, p_session, p_staff, 1, now())
   ON CONFLICT (conversation_id) DO UPDATE
      SET session_id = EXCLUDED.session_id, staff_id = EXCLUDED.staff_id, inbox_id = EXCLUDED.inbox_id,
-         token = l.token + 1, acquired_at = EXCLUDED.acquired_at
+         token = CASE WHEN l.staff_id = EXCLUDED.staff_id THEN l.token ELSE l.token + 1 END,
+         acquired_at = CASE WHEN l.staff_id = EXCLUDED.staff_id THEN l.acquired_at ELSE EXCLUDED.acquired_at END
    WHERE l.session_id IS NULL OR l.staff_id = EXCLUDED.staff_id OR NOT tandem_session_live(l.session_id, p_ttl)
   RETURNING * INTO v_lock;
+  IF v_lock.conversation_id IS NOT NULL THEN
+    -- Another person's windows (a dead holder's) no longer have it open.
+    UPDATE client_session SET open_conversation_id = NULL
+     WHERE open_conversation_id = p_conversation AND staff_id <> p_staff;
+  END IF;
   RETURN v_lock;
 END $$;
 
@@ -76,9 +113,7 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'ACQUIRED', 'lock', tandem_lock_json(v_previous), 'pending', v_pending);
   END IF;
   IF FOUND THEN
-    PERFORM tandem_free_lock(v_previous.conversation_id);
-    v_pending := v_pending || tandem_lock_event('RELEASED', p_org, v_previous.inbox_id, v_previous.conversation_id,
-                                                tandem_lock_json(v_previous), p_actor, 'opened another ticket');
+    v_pending := v_pending || tandem_let_go_lock(v_previous, '{}', p_ttl, p_actor, 'opened another ticket');
   END IF;
   v_lock := tandem_acquire_ticket(p_org, p_conversation, p_inbox, p_session, p_staff, p_ttl);
   IF v_lock.conversation_id IS NOT NULL THEN
@@ -113,7 +148,9 @@ DECLARE
   v_taken jsonb;
 BEGIN
   IF v_inbox IS NULL THEN RETURN '{"outcome": "NOT_FOUND"}'; END IF;
-  UPDATE client_session SET last_seen_at = now(), inbox_id = v_inbox
+  -- The window has this ticket open now (L8), whoever ends up holding it: a mark counts only for
+  -- its person's lock, and goes when the lock is freed.
+  UPDATE client_session SET last_seen_at = now(), inbox_id = v_inbox, open_conversation_id = p_conversation
    WHERE id = p_session AND revoked_at IS NULL AND expires_at > now();
   IF NOT FOUND THEN RETURN '{"outcome": "SESSION_ENDED"}'; END IF;
 
@@ -133,13 +170,15 @@ BEGIN
     jsonb_build_array(tandem_lock_event('LOCKED', p_org, v_inbox, p_conversation, v_json, p_actor, NULL))));
 END $$;
 
--- L3: the window lets go of a ticket it (or another window of the same person) holds.
+-- L3: the window lets go of a ticket it (or another window of the same person) holds. L8: while
+-- another live window of that person has it open, it stays theirs.
 CREATE FUNCTION tandem_release_ticket(p_org uuid, p_conversation uuid, p_session uuid, p_staff uuid,
                                       p_sees_all boolean, p_ttl interval, p_actor jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
   v_json jsonb;
+  v_event jsonb;
 BEGIN
   IF tandem_visible_ticket(p_org, p_conversation, p_staff, p_sees_all) IS NULL THEN
     RETURN '{"outcome": "NOT_FOUND"}';
@@ -151,9 +190,15 @@ BEGIN
      AND tandem_session_live(v_lock.session_id, p_ttl) THEN
     RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', v_json);
   END IF;
-  UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation;
-  RETURN jsonb_build_object('outcome', 'RELEASED', 'lock', v_json, 'events', tandem_append_pending(
-    jsonb_build_array(tandem_lock_event('RELEASED', p_org, v_lock.inbox_id, p_conversation, v_json, p_actor, NULL))));
+  UPDATE client_session SET open_conversation_id = NULL WHERE id = p_session AND open_conversation_id = p_conversation;
+  IF v_lock.session_id <> p_session AND v_lock.staff_id = p_staff AND EXISTS (
+       SELECT 1 FROM client_session w WHERE w.id = v_lock.session_id AND w.open_conversation_id = p_conversation
+          AND tandem_window_live(w, p_ttl)) THEN
+    RETURN '{"outcome": "NOT_HELD", "events": []}'; -- their window working on it keeps it
+  END IF;
+  v_event := tandem_let_go_lock(v_lock, ARRAY[p_session], p_ttl, p_actor, NULL);
+  RETURN jsonb_build_object('outcome', CASE WHEN v_event -> 'payload' ->> 'kind' = 'RELEASED' THEN 'RELEASED' ELSE 'NOT_HELD' END,
+                            'lock', v_json, 'events', tandem_append_pending(jsonb_build_array(v_event)));
 END $$;
 
 -- L5: anyone who sees the ticket takes it from its holder; the holder's watchers are told who.
@@ -181,40 +226,43 @@ BEGIN
     RETURN jsonb_build_object('outcome', 'RELEASED', 'events', tandem_append_pending(v_pending));
   END IF;
   v_taken := tandem_take_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl, p_actor);
+  IF v_taken ->> 'outcome' = 'ACQUIRED' THEN -- the forced release cleared every mark of the ticket
+    UPDATE client_session SET open_conversation_id = p_conversation WHERE id = p_session;
+  END IF;
   RETURN jsonb_build_object('outcome', v_taken -> 'outcome', 'lock', v_taken -> 'lock',
                             'events', tandem_append_pending(v_pending || (v_taken -> 'pending')));
 END $$;
 
--- L3: the window enters an inbox (NULL: leaves the inbox); a lock outside it is released.
-CREATE FUNCTION tandem_enter_inbox(p_session uuid, p_inbox uuid, p_actor jsonb, p_note text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- L3: the window enters an inbox (NULL: leaves the inbox); a lock outside it is let go (L8: kept
+-- by another window of the person that has it open), and a ticket open outside it is closed.
+CREATE FUNCTION tandem_enter_inbox(p_session uuid, p_inbox uuid, p_ttl interval, p_actor jsonb, p_note text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
   v_pending jsonb := '[]'::jsonb;
 BEGIN
-  UPDATE client_session SET inbox_id = p_inbox, last_seen_at = now()
+  UPDATE client_session
+     SET open_conversation_id = CASE WHEN inbox_id IS NOT DISTINCT FROM p_inbox THEN open_conversation_id END,
+         inbox_id = p_inbox, last_seen_at = now()
    WHERE id = p_session AND revoked_at IS NULL AND expires_at > now();
   IF NOT FOUND THEN RETURN jsonb_build_object('outcome', 'SESSION_ENDED'); END IF;
   FOR v_lock IN SELECT * FROM ticket_lock WHERE session_id = p_session AND inbox_id IS DISTINCT FROM p_inbox FOR UPDATE LOOP
-    PERFORM tandem_free_lock(v_lock.conversation_id);
-    v_pending := v_pending || tandem_lock_event('RELEASED', v_lock.organization_id, v_lock.inbox_id,
-                                                v_lock.conversation_id, tandem_lock_json(v_lock), p_actor, p_note);
+    v_pending := v_pending || tandem_let_go_lock(v_lock, ARRAY[p_session], p_ttl, p_actor, p_note);
   END LOOP;
   RETURN jsonb_build_object('outcome', 'ENTERED', 'events', tandem_append_pending(v_pending));
 END $$;
 
--- L3: windows that closed, signed out or were revoked give up their ticket (in the caller's
--- transaction: returns the events, for it to emit).
-CREATE FUNCTION tandem_release_session_locks(p_sessions uuid[], p_actor jsonb, p_note text) RETURNS jsonb
-LANGUAGE plpgsql AS $$
+-- L3: windows that closed, signed out or were revoked give up their ticket (L8: kept by another
+-- window of the person that has it open), in the caller's transaction: returns the events, for
+-- it to emit.
+CREATE FUNCTION tandem_release_session_locks(p_sessions uuid[], p_ttl interval, p_actor jsonb, p_note text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
   v_pending jsonb := '[]'::jsonb;
 BEGIN
   FOR v_lock IN SELECT * FROM ticket_lock WHERE session_id = ANY (p_sessions) ORDER BY conversation_id FOR UPDATE LOOP
-    PERFORM tandem_free_lock(v_lock.conversation_id);
-    v_pending := v_pending || tandem_lock_event('RELEASED', v_lock.organization_id, v_lock.inbox_id,
-                                                v_lock.conversation_id, tandem_lock_json(v_lock), p_actor, p_note);
+    v_pending := v_pending || tandem_let_go_lock(v_lock, p_sessions, p_ttl, p_actor, p_note);
   END LOOP;
   RETURN v_pending;
 END $$;
@@ -231,10 +279,7 @@ BEGIN
                  WHERE l.session_id IS NOT NULL AND NOT tandem_session_live(l.session_id, p_ttl)
                  ORDER BY l.conversation_id
                  FOR UPDATE OF l SKIP LOCKED LOOP
-    PERFORM tandem_free_lock(v_lock.conversation_id);
-    v_pending := v_pending || tandem_lock_event('RELEASED', v_lock.organization_id, v_lock.inbox_id,
-                                                v_lock.conversation_id, tandem_lock_json(v_lock), p_actor,
-                                                'the holder went away');
+    v_pending := v_pending || tandem_let_go_lock(v_lock, '{}', p_ttl, p_actor, 'the holder went away');
   END LOOP;
   RETURN tandem_append_pending(v_pending);
 END $$;

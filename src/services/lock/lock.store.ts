@@ -88,12 +88,14 @@ export class LockStore {
   enterInbox(
     sessionId: string,
     inboxId: string | null,
+    ttl: string,
     actor: ActorRef,
     note: string,
   ): Promise<LockOutcome> {
-    return this.operation('SELECT tandem_enter_inbox($1, $2, $3, $4) AS result', [
+    return this.operation('SELECT tandem_enter_inbox($1, $2, $3, $4, $5) AS result', [
       sessionId,
       inboxId,
+      ttl,
       actor,
       note,
     ]);
@@ -118,16 +120,20 @@ export class LockStore {
     return row?.snapshot ?? { seq: 0, locks: [], events: [] };
   }
 
-  /** L3, in the caller's transaction: windows that ended give up their ticket. */
+  /**
+   * L3, in the caller's transaction: windows that ended give up their ticket (L8: to another live
+   * window of the person that has it open, if any).
+   */
   async releaseSessionLocks(
     manager: EntityManager,
     sessionIds: string[],
+    ttl: string,
     actor: ActorRef,
     note: string,
   ): Promise<PendingEvent[]> {
     const [row] = (await manager.query(
-      'SELECT tandem_release_session_locks($1, $2, $3) AS events',
-      [sessionIds, actor, note],
+      'SELECT tandem_release_session_locks($1, $2, $3, $4) AS events',
+      [sessionIds, ttl, actor, note],
     )) as Array<{ events: PendingEvent[] }>;
     return row?.events ?? [];
   }

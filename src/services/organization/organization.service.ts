@@ -140,6 +140,25 @@ export class OrganizationService {
       await runner.release();
     }
   }
+
+  /**
+   * The email of the first organization's first ADMIN while they have never signed in (the
+   * password printed on the first start may be lost: the start-up tells how to reset it).
+   */
+  async firstAdminAwaitingSignIn(): Promise<string | null> {
+    const [row] = (await this.uow.dataSource.query(
+      `SELECT s.email FROM staff s
+        WHERE s.id = (SELECT f.id FROM staff f
+                       WHERE f.role = $1
+                         AND f.organization_id = (SELECT o.id FROM organization o ORDER BY o.created_at, o.id LIMIT 1)
+                       ORDER BY f.created_at, f.id LIMIT 1)
+          AND s.active AND NOT EXISTS (SELECT 1 FROM client_session c WHERE c.staff_id = s.id)`,
+      [Role.ADMIN],
+    )) as Array<{ email: string }>;
+    // Only the very first organization's (the one the first start made): an organization created
+    // later by an operator has its ADMIN's password from the operator.
+    return row ? row.email : null;
+  }
 }
 
 /**

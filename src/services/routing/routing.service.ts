@@ -279,6 +279,11 @@ export class RoutingService {
     return this.store.isAvailable(tx.manager, staffId, this.ttl);
   }
 
+  /** C12: a paused agent takes nothing (a campaign take asks this under the taker's lock). */
+  async isPaused(tx: Tx, staffId: string): Promise<boolean> {
+    return this.store.isPaused(tx.manager, staffId);
+  }
+
   /** R8 in one statement: the next available agent of the inbox, row locked; null when none. */
   async claimAgent(tx: Tx, organizationId: string, inboxId: string): Promise<string | null> {
     return this.store.claimAgent(tx.manager, organizationId, inboxId, this.ttl);

@@ -20,6 +20,14 @@ CREATE FUNCTION tandem_available_agents(p_ttl interval) RETURNS SETOF staff LANG
      AND EXISTS (SELECT 1 FROM client_session w WHERE w.staff_id = s.id AND tandem_window_live(w, p_ttl))
 $$;
 
+-- C12's "paused": a supervisor paused the staff member (pauseAgent) and has not resumed them. A
+-- paused agent is offered nothing and may take nothing: the availability above leaves them out
+-- (the same column, inlined), and a take of a campaign's interaction refuses the taker when this
+-- says so (asked under the taker's row lock, so a pause committed first is seen).
+CREATE FUNCTION tandem_is_paused(p_staff uuid) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM staff WHERE id = p_staff AND paused_at IS NOT NULL)
+$$;
+
 -- R8, the claim every router makes: of the inbox's available members under p_capacity by their
 -- kept count (inbox_member.open_count), the best ranked (fewest open conversations of the inbox,
 -- then the longest since their last assignment, then by id), up to p_count of them, leaving out

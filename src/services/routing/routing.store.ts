@@ -16,6 +16,16 @@ export interface QueueRouting {
 export class RoutingStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** C12: whether a supervisor has paused the staff member (tandem_is_paused). */
+  async isPaused(manager: EntityManager, staffId: string): Promise<boolean> {
+    const [row] = (await manager.query('SELECT tandem_is_paused($1) AS paused', [
+      staffId,
+    ])) as Array<{
+      paused: boolean;
+    }>;
+    return row?.paused === true;
+  }
+
   /** R5, R8: whether the staff member is available for work now (tandem_available_agents). */
   async isAvailable(manager: EntityManager, staffId: string, ttl: string): Promise<boolean> {
     const [row] = (await manager.query(

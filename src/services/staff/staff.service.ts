@@ -10,6 +10,7 @@ import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
 import type { AssistService } from '../assist/assist.service';
+import type { StreamAccessService } from '../session/stream-access.service';
 import type { AuditService } from '../audit/audit.service';
 import { AssistOutcome } from '../../entities/assist-session.entity';
 import { AuditEventKind } from '../../entities/audit-event.entity';
@@ -50,6 +51,7 @@ export class StaffService {
     private readonly helpers: HelperService,
     private readonly routing: RoutingService,
     private readonly assist: AssistService,
+    private readonly streams: StreamAccessService,
   ) {}
 
   async create(auth: Auth, input: NewStaff): Promise<Staff> {
@@ -113,8 +115,11 @@ export class StaffService {
       if (staff.role === Role.ADMIN && values.role && values.role !== Role.ADMIN) {
         await this.requireAnotherAdmin(tx, staff);
       }
+      const roleChanged = values.role !== undefined && values.role !== staff.role;
       Object.assign(staff, values);
       await this.save(tx, staff);
+      // The role decides what their open streams may show (item 8): they check again.
+      if (roleChanged) this.streams.changed(tx, [staff.id]);
       if (values.passwordHash)
         await this.auth.revokeSessions(
           tx,
@@ -146,6 +151,7 @@ export class StaffService {
       staff.active = false;
       staff.status = StaffStatus.OFFLINE;
       await tx.manager.save(staff);
+      this.streams.changed(tx, [staff.id]);
       // Before the sign-ins go, which would end it as SIGNED_OUT.
       await this.assist.endAllFor(tx, staff.id, AssistOutcome.DEACTIVATED, actorOf(auth));
       await this.auth.revokeSessions(tx, { staffId: staff.id }, 'deactivated', actorOf(auth));

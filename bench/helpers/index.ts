@@ -1,20 +1,20 @@
 import { deepStrictEqual } from 'node:assert';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
-import { statementCounter } from '../src/db/data-source';
-import { startServer, type TandemServer } from '../src/server';
-import { startRawHelpersServer } from './helpers/raw-server';
-import { seedHelpers } from './helpers/seed';
-import { type BenchContext, type Benchmark, parseLoadOptions } from './support/benchmark';
-import { codeState } from './support/code-state';
+import { loadConfig } from '../../src/config';
+import { statementCounter } from '../../src/db/data-source';
+import { startServer, type TandemServer } from '../../src/server';
+import { startRawHelpersServer } from './raw-server';
+import { seedHelpers } from './seed';
+import { type BenchContext, type Benchmark, parseLoadOptions } from '../support/benchmark';
+import { codeState } from '../support/code-state';
 import {
   type RoundResult,
   type VariantSummary,
   compareAlternately,
   otherCpuShare,
-} from './support/compare';
-import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from './support/cpu';
+} from '../support/compare';
+import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from '../support/cpu';
 import {
   formatCount,
   formatMs,
@@ -23,12 +23,12 @@ import {
   formatUs,
   markdownTable,
   textTable,
-} from './support/format';
-import { LIST_GOAL_SHARE, PERF_APOLLO_TRIVIAL_RATE } from './support/perf-reference';
-import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
-import { LoadGenerator, type LoadSpec } from './support/load';
-import { BENCH_DATA_DIR, openBenchDatabase } from './support/postgres';
-import { CpuProfiler, type ProfileSummary } from './support/profile';
+} from '../support/format';
+import { LIST_GOAL_SHARE, PERF_APOLLO_TRIVIAL_RATE } from '../support/perf-reference';
+import { REQUEST_COLUMNS, requestRatioRow, requestRow } from '../support/request-table';
+import { LoadGenerator, type LoadSpec } from '../support/load';
+import { BENCH_DATA_DIR, openBenchDatabase } from '../support/postgres';
+import { CpuProfiler, type ProfileSummary } from '../support/profile';
 
 const ROWS = 50;
 /** Customers in the organization; the viewer helps HELPED of them (more than a page). */

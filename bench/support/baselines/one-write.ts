@@ -6,7 +6,7 @@ import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema } from 'gr
 import { useServer } from 'graphql-ws/use/ws';
 import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
-import { HELLO_QUERY } from './baseline-ws';
+import { HELLO_QUERY } from './graphql-ws';
 
 export interface OneWriteServer {
   /** Apollo over HTTP. */

@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { loadConfig } from '../src/config';
-import { startServer } from '../src/server';
-import { Streams } from '../src/subscriptions/topics';
-import type { BenchContext, Benchmark } from './support/benchmark';
-import { codeState } from './support/code-state';
-import { BENCH_DATA_DIR, openBenchDatabase } from './support/postgres';
-import { openBenchRedis } from './support/redis';
-import { finalInvariants, functionStats, installCapacityWatch } from './routing/checks';
-import { dropClaimQueue, prepareClaimQueue, runClaimLoop } from './routing/claim-baseline';
-import { parseRoutingOptions } from './routing/options';
+import { loadConfig } from '../../src/config';
+import { startServer } from '../../src/server';
+import { Streams } from '../../src/subscriptions/topics';
+import type { BenchContext, Benchmark } from '../support/benchmark';
+import { codeState } from '../support/code-state';
+import { BENCH_DATA_DIR, openBenchDatabase } from '../support/postgres';
+import { openBenchRedis } from '../support/redis';
+import { finalInvariants, functionStats, installCapacityWatch } from './checks';
+import { dropClaimQueue, prepareClaimQueue, runClaimLoop } from '../support/baselines/claim-loop';
+import { parseRoutingOptions } from './options';
 import {
   type BaselineFigures,
   type Cluster,
@@ -24,10 +24,10 @@ import {
   setCapacity,
   statementShape,
   stepAway,
-} from './routing/phases';
-import { AgentsProcess, RoutingServer } from './routing/processes';
-import { type RoutingReport, renderRoutingReport } from './routing/report';
-import { seedRouting } from './routing/seed';
+} from './phases';
+import { AgentsProcess, RoutingServer } from './processes';
+import { type RoutingReport, renderRoutingReport } from './report';
+import { seedRouting } from './seed';
 
 /** A sign-in keeps its agent reachable this long: longer than any run. */
 const LOCK_TTL_SECONDS = 3600;

@@ -1,21 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { loadConfig } from '../src/config';
-import { startServer } from '../src/server';
-import { Streams } from '../src/subscriptions/topics';
-import type { BenchContext, Benchmark } from './support/benchmark';
-import { codeState } from './support/code-state';
-import { waitForQuietMachine } from './support/cpu';
-import { LoadGenerator } from './support/load';
-import { openBenchDatabase } from './support/postgres';
-import { openBenchRedis } from './support/redis';
-import { baselineBodyLength, baselineVariant, oursVariant, runFanout } from './locks/fanout';
-import { compareLockThroughput, countLockStatements } from './locks/lock-ops';
-import { BASELINE_EVENTS, CONVERSATION_EVENTS, TICKET_LOCK_EVENTS } from './locks/operations';
-import { type LocksOptions, parseLocksOptions } from './locks/options';
-import { ServerProcess, WatcherProcess } from './locks/processes';
-import { type LocksReport, renderReport } from './locks/report';
-import { type LocksData, seedLocks } from './locks/seed';
-import { measureConsoleMemory, measureSocketCap } from './locks/sockets';
+import { loadConfig } from '../../src/config';
+import { startServer } from '../../src/server';
+import { Streams } from '../../src/subscriptions/topics';
+import type { BenchContext, Benchmark } from '../support/benchmark';
+import { codeState } from '../support/code-state';
+import { waitForQuietMachine } from '../support/cpu';
+import { LoadGenerator } from '../support/load';
+import { openBenchDatabase } from '../support/postgres';
+import { openBenchRedis } from '../support/redis';
+import { baselineBodyLength, baselineVariant, oursVariant, runFanout } from './fanout';
+import { compareLockThroughput, countLockStatements } from './lock-ops';
+import { BASELINE_EVENTS, CONVERSATION_EVENTS, TICKET_LOCK_EVENTS } from './operations';
+import { type LocksOptions, parseLocksOptions } from './options';
+import { ServerProcess, WatcherProcess } from './processes';
+import { type LocksReport, renderReport } from './report';
+import { type LocksData, seedLocks } from './seed';
+import { measureConsoleMemory, measureSocketCap } from './sockets';
 
 /** Agents whose sign-ins the watcher sockets share. */
 const WATCHER_STAFF = 10;

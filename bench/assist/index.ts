@@ -1,9 +1,9 @@
 import { deepStrictEqual } from 'node:assert';
 import os from 'node:os';
-import { loadConfig } from '../src/config';
-import { statementCounter } from '../src/db/data-source';
-import { startServer } from '../src/server';
-import { explainSearches, type PlanFigure } from './assist/plans';
+import { loadConfig } from '../../src/config';
+import { statementCounter } from '../../src/db/data-source';
+import { startServer } from '../../src/server';
+import { explainSearches, type PlanFigure } from './plans';
 import {
   REPORT_DOCUMENT,
   REPORT_GROUPS,
@@ -11,19 +11,19 @@ import {
   SEARCH_KINDS,
   type SearchCase,
   searchCases,
-} from './assist/queries';
-import { startRawAssistServer } from './assist/raw-server';
-import { COMMON_SURNAME_COUNT, seedAssist } from './assist/seed';
-import { type Benchmark, parseLoadOptions } from './support/benchmark';
-import { codeState } from './support/code-state';
-import { compareAlternately, otherCpuShare, type VariantSummary } from './support/compare';
-import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from './support/cpu';
-import { formatMs, formatRate, formatRatio, markdownTable, textTable } from './support/format';
-import type { ClientScript } from './support/load';
-import { LoadGenerator } from './support/load';
-import { openBenchDatabase } from './support/postgres';
-import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
-import { median } from './support/stats';
+} from './queries';
+import { startRawAssistServer } from './raw-server';
+import { COMMON_SURNAME_COUNT, seedAssist } from './seed';
+import { type Benchmark, parseLoadOptions } from '../support/benchmark';
+import { codeState } from '../support/code-state';
+import { compareAlternately, otherCpuShare, type VariantSummary } from '../support/compare';
+import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from '../support/cpu';
+import { formatMs, formatRate, formatRatio, markdownTable, textTable } from '../support/format';
+import type { ClientScript } from '../support/load';
+import { LoadGenerator } from '../support/load';
+import { openBenchDatabase } from '../support/postgres';
+import { REQUEST_COLUMNS, requestRatioRow, requestRow } from '../support/request-table';
+import { median } from '../support/stats';
 
 const SHAPE = { customers: 100_000, sessions: 100_000, agents: 50, days: 90 };
 /** Customers the search cases are drawn from (each gives one case of every kind). */

@@ -1,13 +1,14 @@
 import { deepStrictEqual } from 'node:assert';
 import os from 'node:os';
-import { loadConfig } from '../src/config';
-import { statementCounter } from '../src/db/data-source';
-import { startServer, type TandemServer } from '../src/server';
-import { startRawServer } from './foundation/raw-server';
-import { seedFoundation } from './foundation/seed';
-import { type Benchmark, parseLoadOptions } from './support/benchmark';
-import { type VariantSummary, compareAlternately, otherCpuShare } from './support/compare';
-import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from './support/cpu';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config';
+import { statementCounter } from '../../src/db/data-source';
+import { startServer, type TandemServer } from '../../src/server';
+import { startRawServer } from './raw-server';
+import { seedFoundation } from './seed';
+import { type Benchmark, parseLoadOptions } from '../support/benchmark';
+import { type VariantSummary, compareAlternately, otherCpuShare } from '../support/compare';
+import { machineBusyUs, ownCpuUs, processTreeCpuUs, startGcClock } from '../support/cpu';
 import {
   formatMs,
   formatRate,
@@ -15,11 +16,11 @@ import {
   formatUs,
   markdownTable,
   textTable,
-} from './support/format';
-import { LIST_GOAL_SHARE, PERF_APOLLO_TRIVIAL_RATE } from './support/perf-reference';
-import { REQUEST_COLUMNS, requestRatioRow, requestRow } from './support/request-table';
-import { LoadGenerator } from './support/load';
-import { openBenchDatabase } from './support/postgres';
+} from '../support/format';
+import { LIST_GOAL_SHARE, PERF_APOLLO_TRIVIAL_RATE } from '../support/perf-reference';
+import { REQUEST_COLUMNS, requestRatioRow, requestRow } from '../support/request-table';
+import { LoadGenerator } from '../support/load';
+import { openBenchDatabase } from '../support/postgres';
 
 const ROWS = 50;
 const CONVERSATIONS = 3;
@@ -160,7 +161,13 @@ export const benchmark: Benchmark = {
     });
     const database = await openBenchDatabase(context);
 
-    const config = { ...loadConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
+    const config = {
+      ...loadConfig(),
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent' as const,
+      secretsKey: randomBytes(32), // the bench stores no provider secrets
+    };
     const server = await startServer({ config, databaseUrl: database.url });
     context.defer(() => server.stop());
 

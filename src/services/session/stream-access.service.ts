@@ -1,0 +1,87 @@
+import type { Auth } from '../../context/auth';
+import { preparedQuery } from '../../db/prepared';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import type { Role } from '../../entities/enums';
+import { DomainError, ForbiddenError } from '../../errors/domain-error';
+import type { StreamAccess } from '../../subscriptions/access-watch';
+import type { EventHub } from '../../subscriptions/event-hub';
+import { Topics, type AccessChangedMessage } from '../../subscriptions/topics';
+
+interface AccessRow {
+  role: Role;
+  active: boolean;
+  access_generation: string;
+}
+
+/** A stream's rule passed: what it resolved to, and the access the hub keeps checking. */
+export interface CheckedStream<T> {
+  value: T;
+  /** Absent for an API key (its streams end when the key is revoked). */
+  access?: StreamAccess;
+}
+
+/**
+ * The access of staff members' live streams (issue 17, item 8). A subscription's rule is run
+ * with the person's role and activation as stored now (not as their socket signed in), beside
+ * their access generation; when that generation moves (a trigger of src/authz/access.sql raises
+ * it), the rule is run again once, and a stream it no longer allows ends with FORBIDDEN.
+ */
+export class StreamAccessService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly hub: EventHub,
+  ) {}
+
+  /** Runs a stream's rule for the caller as they are now; its access goes to `hub.subscribe`. */
+  async check<T>(auth: Auth, rule: (auth: Auth) => Promise<T>): Promise<CheckedStream<T>> {
+    const staffId = auth.staffId;
+    if (!staffId) return { value: await rule(auth) };
+    // Taken before the check: a notice arriving from now on is checked again.
+    const notices = this.hub.access.notices(staffId);
+    const run = async (): Promise<{ value: T; generation: number }> => {
+      const [row] = await preparedQuery<AccessRow>(
+        this.uow.dataSource,
+        'SELECT role, active, access_generation FROM staff WHERE id = $1',
+        [staffId],
+      );
+      if (!row?.active) throw new ForbiddenError('This staff member is deactivated');
+      const value = await rule({ ...auth, role: row.role });
+      return { value, generation: Number(row.access_generation) };
+    };
+    const first = await run();
+    return {
+      value: first.value,
+      access: {
+        staffId,
+        notices,
+        generation: first.generation,
+        recheck: async () => {
+          try {
+            return (await run()).generation;
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+            throw new ForbiddenError(
+              `Your access to this stream changed: ${error.message} (subscribe again if it is allowed)`,
+            );
+          }
+        },
+      },
+    };
+  }
+
+  /** Once committed, every instance re-checks these people's streams. */
+  changed(tx: Tx, staffIds: Iterable<string>): void {
+    const message: AccessChangedMessage = { staffIds: [...new Set(staffIds)] };
+    if (message.staffIds.length > 0) tx.broadcast(Topics.accessChanged, message);
+  }
+
+  /** The current access generation of each of these people (the watch's periodic comparison). */
+  async generations(staffIds: string[]): Promise<Map<string, number>> {
+    const rows = await preparedQuery<{ id: string; access_generation: string }>(
+      this.uow.dataSource,
+      'SELECT id, access_generation FROM staff WHERE id = ANY($1)',
+      [staffIds],
+    );
+    return new Map(rows.map((row) => [row.id, Number(row.access_generation)]));
+  }
+}

@@ -1,0 +1,148 @@
+import type { AccessPolicy } from '../../authz/access-policy';
+import { actorOf, type Auth } from '../../context/auth';
+import type { Tx, UnitOfWork } from '../../db/unit-of-work';
+import { writeChanges } from '../../db/write-changes';
+import { AssistOutcome } from '../../entities/assist-session.entity';
+import { AuditEventKind } from '../../entities/audit-event.entity';
+import { Role, StaffStatus } from '../../entities/enums';
+import { Staff } from '../../entities/staff.entity';
+import { BadInputError, ConflictError, ForbiddenError } from '../../errors/domain-error';
+import { AgentSupervisionKind, type AgentSupervisionPayload } from '../../subscriptions/payloads';
+import { CloseCodes } from '../../subscriptions/session-registry';
+import { Streams } from '../../subscriptions/topics';
+import type { AssistService } from '../assist/assist.service';
+import type { AuditService } from '../audit/audit.service';
+import type { AuthService } from '../auth/auth.service';
+import type { RoutingService } from '../routing/routing.service';
+
+/** What a supervisor did to an agent, and how many sign-ins it ended (disconnect). */
+export interface DisconnectResult {
+  agent: Staff;
+  sessionsRevoked: number;
+}
+
+/**
+ * A supervisor's actions on an agent (C12, C14): pause, resume, disconnect. SUPERVISOR and ADMIN
+ * (the permission is at the resolver); a SUPERVISOR acts on agents and dispatchers, not on other
+ * supervisors or admins. Every action is audited and told on the agent's supervision stream.
+ */
+export class SupervisionService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly access: AccessPolicy,
+    private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    private readonly assist: AssistService,
+    private readonly routing: RoutingService,
+  ) {}
+
+  /** C12: the agent is offered and may take nothing new until resumed; the reason is kept. */
+  async pause(auth: Auth, agentId: string, reason: string): Promise<Staff> {
+    const why = reason.trim();
+    if (!why) throw new BadInputError('reason', 'Say why the agent is paused');
+    return this.uow.run(async (tx) => {
+      const agent = await this.requireSupervised(tx, auth, agentId);
+      if (!agent.active) throw new ConflictError('This staff member is deactivated');
+      // Pausing a paused agent keeps the moment it began and records the new reason.
+      await writeChanges(tx.manager, Staff, agent, {
+        pausedAt: agent.pausedAt ?? new Date(),
+        pauseReason: why,
+      });
+      await this.record(tx, auth, agent, AgentSupervisionKind.PAUSED, why);
+      return agent;
+    });
+  }
+
+  /** C12: offered work again (what waits in their inboxes may come to them at once). */
+  async resume(auth: Auth, agentId: string): Promise<Staff> {
+    return this.uow.run(async (tx) => {
+      const agent = await this.requireSupervised(tx, auth, agentId);
+      if (!agent.pausedAt) return agent; // not paused: nothing to do, nothing to record
+      await writeChanges(tx.manager, Staff, agent, { pausedAt: null, pauseReason: null });
+      await this.record(tx, auth, agent, AgentSupervisionKind.RESUMED, null);
+      tx.afterCommit(() => this.routing.drainForAgent(agent.organizationId, agent.id));
+      return agent;
+    });
+  }
+
+  /**
+   * C14: every sign-in of the agent is revoked in one transaction: tokens are refused from the
+   * commit on, every instance closes their sockets with 4403 (a supervisor disconnected them),
+   * their windows' locks are released (watchers told), their assist session ends DISCONNECTED,
+   * and they are OFFLINE until they sign in again and say otherwise.
+   */
+  async disconnect(auth: Auth, agentId: string): Promise<DisconnectResult> {
+    return this.uow.run(async (tx) => {
+      const agent = await this.requireSupervised(tx, auth, agentId);
+      if (agent.id === auth.staffId) throw new BadInputError('agentId', 'Sign out instead');
+      const actor = actorOf(auth);
+      if (agent.status !== StaffStatus.OFFLINE)
+        await writeChanges(tx.manager, Staff, agent, { status: StaffStatus.OFFLINE });
+      // Before the sign-ins go, which would otherwise end it as SIGNED_OUT.
+      await this.assist.endAllFor(tx, agent.id, AssistOutcome.DISCONNECTED, actor);
+      const revoked = await this.auth.revokeSessions(
+        tx,
+        { staffId: agent.id },
+        `a supervisor (${auth.name}) disconnected you: sign in again`,
+        actor,
+        CloseCodes.DisconnectedBySupervisor,
+      );
+      const signIns = (
+        (await tx.manager.query(
+          `SELECT count(*)::int AS n FROM client_session WHERE id = ANY($1) AND kind = 'SIGN_IN'`,
+          [revoked],
+        )) as Array<{ n: number }>
+      )[0]!.n;
+      await this.record(tx, auth, agent, AgentSupervisionKind.DISCONNECTED, null, {
+        sessionsRevoked: signIns,
+        windowsClosed: revoked.length - signIns,
+      });
+      return { agent, sessionsRevoked: signIns };
+    });
+  }
+
+  /** The staff member, in the caller's organization (else NOT_FOUND), row locked. */
+  private async requireSupervised(tx: Tx, auth: Auth, staffId: string): Promise<Staff> {
+    const staff = await this.access.requireStaff(tx.manager, auth, staffId, { forUpdate: true });
+    if (
+      auth.role === Role.SUPERVISOR &&
+      (staff.role === Role.ADMIN || staff.role === Role.SUPERVISOR)
+    )
+      throw new ForbiddenError('Supervisors supervise agents and dispatchers');
+    return staff;
+  }
+
+  private async record(
+    tx: Tx,
+    auth: Auth,
+    agent: Staff,
+    kind: AgentSupervisionKind,
+    reason: string | null,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    const actor = actorOf(auth);
+    const payload: AgentSupervisionPayload = { kind, staffId: agent.id, reason, actor };
+    tx.emit(
+      Streams.staffSupervision(agent.organizationId, agent.id),
+      agent.organizationId,
+      payload,
+    );
+    await this.audit.record(
+      tx,
+      agent.organizationId,
+      actor,
+      AUDIT_KINDS[kind],
+      {
+        type: 'Staff',
+        id: agent.id,
+      },
+      { ...data, ...(reason === null ? {} : { reason }) },
+    );
+  }
+}
+
+const AUDIT_KINDS: Record<AgentSupervisionKind, AuditEventKind> = {
+  [AgentSupervisionKind.PAUSED]: AuditEventKind.AGENT_PAUSED,
+  [AgentSupervisionKind.RESUMED]: AuditEventKind.AGENT_RESUMED,
+  [AgentSupervisionKind.DISCONNECTED]: AuditEventKind.AGENT_DISCONNECTED,
+};
