@@ -343,10 +343,21 @@ describe('two instances behind nginx', () => {
       );
       expect(conversations.check.seqs.length).toBeGreaterThan(10);
       expect(assignments.check.seqs.length).toBeGreaterThan(2);
-      // What the watcher's mirror says is what the server says.
-      expect(Object.fromEntries(watched.locks)).toEqual(
-        Object.fromEntries(ticketLocks.map((lock) => [lock.conversationId, lock.sessionId])),
-      );
+      // What the watcher's mirror says is what the server says (once the last operation's
+      // event is numbered and delivered).
+      const serverLocks = async () =>
+        Object.fromEntries(
+          (await through(hanna).ok(TicketLocksDocument, { inboxId: inbox.id })).ticketLocks.map(
+            (lock) => [lock.conversationId, lock.sessionId],
+          ),
+        );
+      await eventually(
+        async () =>
+          JSON.stringify(await serverLocks()) === JSON.stringify(Object.fromEntries(watched.locks)),
+        10_000,
+        'the mirror to match the server',
+      ).catch(() => undefined);
+      expect(Object.fromEntries(watched.locks)).toEqual(await serverLocks());
     } finally {
       await Promise.all(consoles.map((c) => c.dispose()));
     }
