@@ -177,8 +177,9 @@ export class LockMirror {
           this.lastSeq = event.seq;
           this.events.push(event);
           const ticket = event.conversationId as string;
-          // LOCKED and MOVED carry the lock as it is now; a release none.
-          if (event.lock) this.locks.set(ticket, event.lock.sessionId);
+          // LOCKED carries the lock now held; RELEASED, FORCED_RELEASE and MOVED (the ticket
+          // moved: L6) the lock that went.
+          if (event.kind === 'LOCKED' && event.lock) this.locks.set(ticket, event.lock.sessionId);
           else this.locks.delete(ticket);
         },
         error: (error) => void this.check.errors.push(error),
