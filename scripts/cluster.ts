@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
+import { loadConfig, SECRETS_KEY_REQUIRED } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import {
   freePort,
@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate';
 import { UnitOfWork } from '../src/db/unit-of-work';
 import { createLogger } from '../src/logger';
 import { OrganizationService } from '../src/services/organization/organization.service';
+import { loadOrCreateKeyFile } from '../src/services/provider/secrets';
 import { InProcessPubSub } from '../src/subscriptions/pubsub';
 import { Nginx, nginxAvailable, NGINX_MISSING } from './nginx';
 
@@ -150,8 +151,15 @@ async function main(): Promise<void> {
       cleanups.push(() => redis.child.kill('SIGTERM'));
     }
 
+    // Every instance seals provider secrets with the same key: SECRETS_KEY, else (embedded
+    // database) the key file `npm start` keeps under DATA_DIR.
+    const secretsKey =
+      process.env.SECRETS_KEY ??
+      (embedded ? (await loadOrCreateKeyFile(config.dataDir)).toString('base64') : undefined);
+    if (!secretsKey) throw new Error(SECRETS_KEY_REQUIRED);
     const env = {
       ...process.env,
+      SECRETS_KEY: secretsKey,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       // Behind nginx on this machine: the client's address is the one nginx forwards.

@@ -10,6 +10,7 @@
  * instance with MAX_SOCKETS = cap, the fan-out to all of them, and the next socket refused.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
@@ -191,11 +192,14 @@ async function run(context: BenchContext) {
   const machine = describeMachine();
   const db = await openBenchDatabase(context);
   const redis = await openBenchRedis(context);
-  const seed = await seedStorm(db.url, redis.url);
+  // The benchmark stores no provider secrets; its instances share a key of this run.
+  const secretsKey = randomBytes(32);
+  const seed = await seedStorm(db.url, redis.url, secretsKey);
   context.log(`seeded: organization ${seed.organizationId}, inbox ${seed.inboxId}`);
   const env = {
     DATABASE_URL: db.url,
     REDIS_URL: redis.url,
+    SECRETS_KEY: secretsKey.toString('base64'),
     LOCK_TTL_SECONDS: '120',
     MAX_SOCKETS: String(Math.max(15000, opts.consoles + opts.others + 100)),
     // The storm's consoles all come from this one address, through nginx too.

@@ -15,9 +15,20 @@ export interface StormSeed {
 }
 
 /** An organization, its inbox, a ticket to lock over and over, and the ADMIN's sign-in. */
-export async function seedStorm(databaseUrl: string, redisUrl: string): Promise<StormSeed> {
+export async function seedStorm(
+  databaseUrl: string,
+  redisUrl: string,
+  secretsKey: Buffer,
+): Promise<StormSeed> {
   const server = await startServer({
-    config: { ...loadConfig({}), port: 0, host: '127.0.0.1', logLevel: 'error', redisUrl },
+    config: {
+      ...loadConfig({}),
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'error',
+      redisUrl,
+      secretsKey,
+    },
     databaseUrl,
     logger: createLogger('error'),
   });
