@@ -364,8 +364,6 @@ async function run(context: BenchContext) {
       )
     : '';
   const markdown = [
-    `\`${context.command}\``,
-    '',
     `${machine}; ${db.description}; ${redis.description}. ${opts.others} consoles stay on B all along; lock operations at ${opts.rate}/s over HTTP on B; fan-out is an event's commit (\`at\`) to the last of B's consoles receiving it, per event.`,
     '',
     table,
