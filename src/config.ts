@@ -48,6 +48,11 @@ export interface Config {
   /** A socket whose client left this many bytes unread is cut off as a slow consumer. */
   maxSocketBufferBytes: number;
   /**
+   * On SIGTERM: how long the instance may take to hand its sockets over (closed with 1001, their
+   * windows left alive for the TTL so that they reconnect elsewhere) and finish in-flight requests.
+   */
+  drainSeconds: number;
+  /**
    * Which hops' `X-Forwarded-For` to believe for the client's address (TRUST_PROXY: `true`, a
    * number of hops, or addresses and subnets such as `loopback, 10.0.0.0/8`), as proxy-addr's
    * trust function; by default none, the socket's address is the client's.
@@ -219,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
     subscribeRatePerSocket: integer(env, 'SUBSCRIBE_RATE_PER_SOCKET', 5, 1),
     maxSocketBufferBytes: integer(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024),
+    drainSeconds: integer(env, 'DRAIN_SECONDS', 10, 1),
     trustProxy: trustProxy(env),
     corsOrigins: corsOrigins(env),
     signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),

@@ -15,6 +15,8 @@ import { loadOrCreateKeyFile } from './services/provider/secrets';
 interface Running {
   embedded?: EmbeddedPostgres;
   server?: TandemServer;
+  /** SIGTERM (an orchestrator's restart): hand the sockets over before stopping. */
+  handOver?: boolean;
 }
 
 class StopRequested extends Error {}
@@ -22,7 +24,7 @@ class StopRequested extends Error {}
 async function stopAll(running: Running, logger: Logger): Promise<boolean> {
   let clean = true;
   for (const [what, stop] of [
-    ['server', () => running.server?.stop()],
+    ['server', () => (running.handOver ? running.server?.drain() : running.server?.stop())],
     ['embedded PostgreSQL', () => running.embedded?.stop()],
   ] as const) {
     try {
@@ -98,6 +100,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopSignal = signal;
+    // SIGTERM is a restart (rolling, by an orchestrator): the windows are left for the consoles
+    // to resume elsewhere within the TTL. SIGINT (Ctrl-C) ends them at once, telling watchers.
+    running.handOver = signal === 'SIGTERM';
     if (running.server) shutdown(signal);
   };
   process.on('SIGTERM', onSignal);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { CSRF_PREFLIGHT_HEADERS, corsFor, webSocketOriginAllowed } from './http/cors';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -64,6 +64,14 @@ export interface TandemServer {
   metricsUrl: string | undefined;
   /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
   stop(): Promise<void>;
+  /**
+   * A rolling restart (SIGTERM): `/readyz` answers 503 and new sockets are refused with 503 at
+   * once; the sockets are closed with 1001 and a reconnect hint, their windows left alive for the
+   * lock TTL so that the consoles resume them on another instance; HTTP requests are served until
+   * then (at least a second, for a probe to see the 503), then the instance stops as `stop` does,
+   * in-flight requests finishing within DRAIN_SECONDS.
+   */
+  drain(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -200,7 +208,10 @@ export async function startServer({
         hideSuggestions: !limits.introspection,
       }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: config.drainSeconds * 1000,
+      }),
       // We set no cache hints; the plugin's per-field hook would wrap every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       playgroundPlugin(),
@@ -213,8 +224,9 @@ export async function startServer({
   await apollo.start();
 
   app.use(assignRequestId());
+  let draining = false;
   app.use(observeRequests(logger, metrics));
-  mountHealth(app, dataSource, pubsub);
+  mountHealth(app, dataSource, pubsub, () => draining);
   mountProviderWebhooks(app, services.providerWebhooks, {
     maxBodyBytes: config.maxBodyBytes,
     logger,
@@ -243,6 +255,14 @@ export async function startServer({
     }
     if (!webSocketOriginAllowed(request, config.corsOrigins)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Draining: refused before the upgrade, so that a load balancer passes it to another
+    // instance (nginx: proxy_next_upstream http_503; a GET is retried safely).
+    if (draining) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -310,6 +330,27 @@ export async function startServer({
     return stopping;
   };
 
+  let drained: Promise<void> | undefined;
+  const drain = () => {
+    drained ??= (async () => {
+      const started = Date.now();
+      draining = true;
+      const sockets = wss.clients.size;
+      await wsServer.handOver(started + (config.drainSeconds * 1000) / 2);
+      logger.info(`draining: handed ${sockets} sockets over in ${Date.now() - started} ms`);
+      const readyzSeen = started + Math.min(1000, config.drainSeconds * 500) - Date.now();
+      if (readyzSeen > 0) await new Promise((resolve) => setTimeout(resolve, readyzSeen));
+      // Stop accepting first, without http's closing of idle connections: a connection accepted
+      // an instant ago has not sent its request yet and would be cut with it (nginx cannot pass
+      // a POST it already sent to another instance). Its request is read within a moment, then
+      // counts as in flight for the drain below.
+      net.Server.prototype.close.call(httpServer);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await stop();
+    })();
+    return drained;
+  };
+
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject); // e.g. the port is taken
@@ -341,5 +382,6 @@ export async function startServer({
     metricsUrl:
       metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),
     stop,
+    drain,
   };
 }

@@ -55,6 +55,12 @@ type SocketExtra = Record<PropertyKey, unknown> & {
   operations?: Map<string, SocketOperation>;
 };
 
+/**
+ * The close reason of a hand-over (1001): the console reconnects (through the load balancer, to
+ * another instance) with `connectionParams.sessionId` to stay the same window.
+ */
+export const RECONNECT_HINT = 'Server restarting: reconnect with your sessionId';
+
 /** The bearer token from `connectionParams`, however a client spelled it. */
 export function tokenFrom(
   params: Readonly<Record<string, unknown>> | undefined,
@@ -92,6 +98,12 @@ export interface GraphqlWsOptions {
 }
 
 export interface GraphqlWsServer {
+  /**
+   * A rolling restart's first step: closes every socket with 1001 and a reconnect hint, leaving
+   * their windows alive (kept for the lock TTL) for the consoles to resume on another instance;
+   * resolves once they are closed, sockets still open at `deadline` (ms since the epoch) cut.
+   */
+  handOver(deadline: number): Promise<void>;
   /**
    * Closes every socket with 1001 and ends the windows they were in one transaction (their
    * locks' watchers are told at once); resolves once windows closed before are ended too.
@@ -194,6 +206,8 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   /** Windows being ended after their socket closed. */
   const ending = new Set<Promise<void>>();
   let shuttingDown = false;
+  /** The sockets were handed over: their windows are the consoles' to resume, not to end. */
+  let handedOver = false;
   /** Authenticates a new socket and opens its window; false when it was refused (and closed). */
   const connectWindow = async (ctx: {
     connectionParams?: Readonly<Record<string, unknown>>;
@@ -214,14 +228,19 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
       );
       return false;
     }
-    const window = await services.clientSessions.openWindow(auth);
+    // A window held by a socket of this instance is not taken over by another one.
+    const resume = ctx.connectionParams?.sessionId;
+    const { resumed, ...window } = await services.clientSessions.openWindow(
+      auth,
+      typeof resume === 'string' && !sessions.holds(resume) ? resume : undefined,
+    );
     ctx.extra.auth = window;
     if (window.clientSessionId && window.staffId) {
       sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
     }
     metrics.socketConnection('accepted');
     socketLine(ctx.extra, 'socket connected');
-    return { sessionId: window.clientSessionId };
+    return { sessionId: window.clientSessionId, resumed };
   };
   const server = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -349,9 +368,31 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   );
 
   return {
+    async handOver(deadline) {
+      shuttingDown = true; // their windows stay: onClose ends none
+      handedOver = true;
+      const closed = [...wss.clients].map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState === socket.CLOSED) return resolve();
+            socket.once('close', () => resolve());
+            socket.close(CloseCodes.GoingAway, RECONNECT_HINT);
+          }),
+      );
+      const timer = setTimeout(
+        () => {
+          for (const socket of wss.clients) socket.terminate();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      await Promise.all(closed);
+      clearTimeout(timer);
+    },
     async shutDown() {
       shuttingDown = true;
-      const windows = sessions.windowIds();
+      // graphql-ws reports a closed socket (onClose) only after its subscriptions ended, so the
+      // registry may still list windows that were handed over.
+      const windows = handedOver ? [] : sessions.windowIds();
       for (const socket of wss.clients) socket.close(CloseCodes.GoingAway, 'Server shutting down');
       await server.dispose();
       await Promise.all(ending);

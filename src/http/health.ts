@@ -22,13 +22,23 @@ async function within(check: Promise<unknown>, ms: number): Promise<void> {
 
 /**
  * /healthz: the process answers. /readyz: it can reach Postgres and its PubSub now (503 when
- * either is unreachable or slower than READINESS_TIMEOUT_MS).
+ * either is unreachable or slower than READINESS_TIMEOUT_MS), and is not draining (503 from the
+ * moment a SIGTERM arrives: a load balancer sends it nothing new).
  */
-export function mountHealth(app: Express, dataSource: DataSource, pubsub: PubSubEngine): void {
+export function mountHealth(
+  app: Express,
+  dataSource: DataSource,
+  pubsub: PubSubEngine,
+  draining: () => boolean,
+): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    if (draining()) {
+      res.status(503).set('Retry-After', '1').json({ status: 'draining' });
+      return;
+    }
     const checks = await Promise.allSettled([
       within(dataSource.query('SELECT 1'), READINESS_TIMEOUT_MS),
       within(pubsub.ping(), READINESS_TIMEOUT_MS),

@@ -32,6 +32,7 @@ import { LockService } from './lock/lock.service';
 import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
+import { SessionStore } from './session/session.store';
 import { StreamAccessService } from './session/stream-access.service';
 import { AgentActivityService } from './supervision/agent-activity.service';
 import { AgentChatService } from './supervision/agent-chat.service';
@@ -98,7 +99,13 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     auth,
     streamAccess,
     apiKeys: new ApiKeyService(uow, audit),
-    clientSessions: new ClientSessionService(uow, locks, routing),
+    clientSessions: new ClientSessionService(
+      uow,
+      locks,
+      routing,
+      new SessionStore(uow.dataSource),
+      config.lockTtlSeconds,
+    ),
     locks,
     organizations: new OrganizationService(uow, audit),
     staff: new StaffService(uow, access, auth, audit, helpers, routing, assist, streamAccess),

@@ -74,6 +74,11 @@ export class SessionRegistry {
     return [...this.windows.keys()];
   }
 
+  /** Whether a socket of this instance is this window now. */
+  holds(windowSessionId: string): boolean {
+    return this.windows.has(windowSessionId);
+  }
+
   add(windowSessionId: string, signInSessionId: string | null, socket: WebSocket): void {
     this.windows.set(windowSessionId, { socket, signInSessionId });
   }

@@ -4,6 +4,9 @@ import type { RoutingService } from '../routing/routing.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { UnauthenticatedError } from '../../errors/domain-error';
+import type { SessionStore } from './session.store';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Console windows: each WebSocket connection is a client session of its own (DESIGN §2). */
 export class ClientSessionService {
@@ -11,12 +14,28 @@ export class ClientSessionService {
     private readonly uow: UnitOfWork,
     private readonly locks: LockService,
     private readonly routing: RoutingService,
+    private readonly store: SessionStore,
+    private readonly lockTtlSeconds: number,
   ) {}
 
-  /** Opens a window session under the caller's sign-in and returns the caller as that window. */
-  async openWindow(auth: Auth): Promise<Auth> {
-    if (!auth.signInSessionId || !auth.staffId) return auth; // API keys have no windows
+  /**
+   * Opens a window session under the caller's sign-in and returns the caller as that window.
+   * `resume` (the `sessionId` a previous socket's ack gave) takes that window back instead, when
+   * it is a window of the same sign-in still alive within the lock TTL: a console whose instance
+   * went away (a rolling restart, a crash) reconnects elsewhere as the same window and keeps its
+   * lock. Otherwise (gone, another sign-in's, not an id) a new window is opened, as without it.
+   */
+  async openWindow(auth: Auth, resume?: string): Promise<Auth & { resumed: boolean }> {
+    if (!auth.signInSessionId || !auth.staffId) return { ...auth, resumed: false }; // API keys have no windows
     const signInSessionId = auth.signInSessionId;
+    if (resume && UUID.test(resume)) {
+      const id = await this.store.resumeWindow(
+        resume,
+        signInSessionId,
+        `${this.lockTtlSeconds} seconds`,
+      );
+      if (id) return { ...auth, clientSessionId: id, resumed: true };
+    }
     const [row] = (await this.uow.dataSource.query(
       `INSERT INTO client_session (organization_id, staff_id, parent_id, kind, expires_at)
        SELECT organization_id, staff_id, id, $2, expires_at FROM client_session
@@ -29,7 +48,7 @@ export class ClientSessionService {
     await this.routing.drainQuietly(() =>
       this.routing.drainForAgent(auth.organizationId, auth.staffId as string),
     );
-    return { ...auth, clientSessionId: row.id };
+    return { ...auth, clientSessionId: row.id, resumed: false };
   }
 
   /** A window closed: its session ends, and its ticket lock with it (L3). */
