@@ -1,30 +1,31 @@
 /**
- * `npm run bench -- NAME [options]` runs `bench/NAME.bench.ts`, prints its figures and writes
- * its section of bench/RESULTS.md. A new benchmark is a new `*.bench.ts` exporting `benchmark`.
+ * `npm run bench -- NAME [options]` runs `bench/NAME/index.ts`, prints its figures and writes
+ * its section of bench/RESULTS.md. A new benchmark is a new folder whose index exports `benchmark`.
  */
 import 'reflect-metadata';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BenchContext, Benchmark } from './support/benchmark';
+import { codeState } from './support/code-state';
 import { describeMachine } from './support/machine';
 import { RESULTS_FILE, writeResultsSection } from './support/results-file';
 
-const SUFFIX = '.bench.ts';
 const loadModule = createRequire(__filename);
+const entry = (name: string) => path.join(__dirname, name, 'index.ts');
 
+/** Every folder with an index.ts, but the shared support. */
 function available(): string[] {
-  return readdirSync(__dirname)
-    .filter((file) => file.endsWith(SUFFIX))
-    .map((file) => file.slice(0, -SUFFIX.length))
+  return readdirSync(__dirname, { withFileTypes: true })
+    .filter((dirent) => dirent.isDirectory() && dirent.name !== 'support')
+    .map((dirent) => dirent.name)
+    .filter((name) => existsSync(entry(name)))
     .sort();
 }
 
 function load(name: string): Benchmark {
-  const { benchmark } = loadModule(path.join(__dirname, `${name}${SUFFIX}`)) as {
-    benchmark?: Benchmark;
-  };
-  if (!benchmark) throw new Error(`bench/${name}${SUFFIX} does not export a \`benchmark\``);
+  const { benchmark } = loadModule(entry(name)) as { benchmark?: Benchmark };
+  if (!benchmark) throw new Error(`bench/${name}/index.ts does not export a \`benchmark\``);
   return benchmark;
 }
 
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
     console.log(usage());
     return 1;
   }
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(path.join(__dirname, `${name}${SUFFIX}`))) {
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || name === 'support' || !existsSync(entry(name))) {
     console.error(`no benchmark "${name}"\n\n${usage()}`);
     return 1;
   }
@@ -85,7 +86,9 @@ async function main(): Promise<number> {
       `- Command: \`${context.command}\``,
       `- Run: ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       `- Machine: ${describeMachine()}, NODE_ENV ${process.env.NODE_ENV ?? 'unset'}`,
+      `- Code: ${codeState()}`,
     ].join('\n');
+    console.log(`\n${report.text}`);
     await writeResultsSection(name, `${details}\n\n${report.markdown}`);
     console.log(`\nwrote the "${name}" section of ${path.relative(process.cwd(), RESULTS_FILE)}`);
     return 0;

@@ -1,6 +1,8 @@
 import { AccessGeneration1796310000000 } from './1796310000000-access-generation';
+import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
+import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
@@ -15,6 +17,8 @@ export const MIGRATIONS: Function[] = [
   SignInPerAddress1796191000196,
   StaffEmailPerOrganization1796197374462,
   AssistedService1796200000000,
+  Campaigns1796300000000,
   AccessGeneration1796310000000,
+  AgentChat1796310000001,
   WindowOpenTicket1796320000000,
 ];

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
+import { parseSecretsKey } from './services/provider/secrets';
 
 /** Everything the server reads from its environment, parsed and validated once at start-up. */
 export interface Config {
@@ -18,6 +19,10 @@ export interface Config {
   lockTtlSeconds: number;
   /** Events (and so resume cursors) are kept this long. */
   eventRetentionHours: number;
+  /** Background jobs (webhooks, outbox) one instance runs at once. */
+  jobConcurrency: number;
+  /** How often an instance looks for jobs whose time came (new jobs wake it at once). */
+  jobPollIntervalMs: number;
   /** Query limits (graphql-armor's), refused before anything runs: see README, Configuration. */
   maxQueryDepth: number;
   maxQueryCost: number;
@@ -52,7 +57,16 @@ export interface Config {
   defaultPhoneCountry: string | undefined;
   /** An assist session still open after this long ends by itself (TIMED_OUT). */
   assistMaxMinutes: number;
+  /**
+   * Seals provider credentials (AES-256-GCM). Required with DATABASE_URL (the same on every
+   * instance); the embedded default keeps a generated one in DATA_DIR (see requireSecretsKey).
+   */
+  secretsKey: Buffer | undefined;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** GET /metrics on the main port answers only a request bearing this token. */
+  metricsToken: string | undefined;
+  /** A listen address of its own for /metrics (then the main port has none). */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -95,6 +109,44 @@ function trustProxy(env: NodeJS.ProcessEnv): Config['trustProxy'] {
       `TRUST_PROXY must be true, false, a number of hops, or addresses and subnets separated by commas (${(error as Error).message})`,
     );
   }
+}
+
+function secretsKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = optional(env, 'SECRETS_KEY');
+  if (raw === undefined) return undefined;
+  const key = parseSecretsKey(raw);
+  if (!key) {
+    throw new ConfigError(
+      'SECRETS_KEY must be 32 random bytes in base64 (openssl rand -base64 32) or 64 hex digits',
+    );
+  }
+  return key;
+}
+
+/** The message a server started with DATABASE_URL and no SECRETS_KEY fails with. */
+export const SECRETS_KEY_REQUIRED =
+  'SECRETS_KEY is required with DATABASE_URL: 32 random bytes in base64 (openssl rand -base64 32), the same on every instance';
+
+/** METRICS_ADDRESS: `host:port`, `[v6]:port` or a port alone (then on loopback). */
+function metricsAddress(env: NodeJS.ProcessEnv): Config['metricsAddress'] {
+  const raw = optional(env, 'METRICS_ADDRESS');
+  if (raw === undefined) return undefined;
+  const match = /^(?:\[([^\]]+)\]|([^:]+))?:?(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      `METRICS_ADDRESS must be host:port, [ipv6]:port or a port (got "${raw}")`,
+    );
+  }
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port };
+}
+
+function metricsToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = optional(env, 'METRICS_TOKEN');
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters, without spaces');
+  }
+  return token;
 }
 
 /** CORS_ORIGINS: comma-separated origins, each exactly as a browser sends it (no path). */
@@ -143,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 12, 1),
     lockTtlSeconds: integer(env, 'LOCK_TTL_SECONDS', 30, 1),
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 72, 1),
+    jobConcurrency: integer(env, 'JOB_CONCURRENCY', 4, 1),
+    jobPollIntervalMs: integer(env, 'JOB_POLL_INTERVAL_MS', 1000, 50),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 10),
     maxAliases: integer(env, 'MAX_ALIASES', 15, 0),
@@ -159,6 +213,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInAttemptsPerMinute: integer(env, 'SIGN_IN_ATTEMPTS_PER_MINUTE', 20, 1),
     defaultPhoneCountry: country,
     assistMaxMinutes: integer(env, 'ASSIST_MAX_MINUTES', 120, 1),
+    secretsKey: secretsKey(env),
     logLevel,
+    metricsToken: metricsToken(env),
+    metricsAddress: metricsAddress(env),
   };
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, SECRETS_KEY_REQUIRED } from './config';
 import { createDataSource } from './db/data-source';
 import { migrate } from './db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
@@ -9,6 +9,7 @@ import { OrganizationService } from './services/organization/organization.servic
 import { UnitOfWork } from './db/unit-of-work';
 import { InProcessPubSub } from './subscriptions/pubsub';
 import { requirePortFree, startUpFailureLine } from './start-up';
+import { loadOrCreateKeyFile } from './services/provider/secrets';
 
 /** What is running so far; shutdown stops it in reverse order. */
 interface Running {
@@ -73,6 +74,8 @@ function printWelcome(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before anything starts: instances sharing a database must share the key that seals secrets.
+  if (config.databaseUrl && !config.secretsKey) throw new ConfigError(SECRETS_KEY_REQUIRED);
   const logger = createLogger(config.logLevel);
   const running: Running = {};
 
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
       checkpoint();
     }
     const databaseUrl = config.databaseUrl ?? (running.embedded as EmbeddedPostgres).url;
+    config.secretsKey ??= await loadOrCreateKeyFile(config.dataDir);
 
     // Migrations, SQL definitions and the first organization, before the server takes traffic.
     const setup = createDataSource({ url: databaseUrl, logger, poolSize: 2 });

@@ -9,10 +9,12 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { WebSocketServer } from 'ws';
-import type { Config } from './config';
+import { type Config, ConfigError, SECRETS_KEY_REQUIRED } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
 import { createDataSource } from './db/data-source';
+import { readOperationalGauges } from './db/operational-gauges';
+import { poolOf } from './db/typeorm-adapter';
 import { pruneEventLog } from './db/event-store';
 import { UnitOfWork } from './db/unit-of-work';
 import { formatError } from './errors/format-error';
@@ -28,13 +30,18 @@ import { requestErrorHandler } from './http/request-errors';
 import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
 import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
+import { observeRequests, requestRecordPlugin } from './http/request-log';
+import { listenForMetrics, type MetricsListener, metricsHandler } from './http/metrics-endpoint';
+import { Metrics } from './metrics/metrics';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
 import { documentLimitRules, queryLimitsOf } from './schema/limits';
 import { OperationCosts } from './schema/operation-cost';
 import { ResolverContainer } from './schema/resolver-container';
 import { createServices, type Services } from './services';
+import { JobRunner } from './jobs/job-runner';
 import { LockSweep } from './jobs/lock-sweep';
+import { jobTasks } from './jobs/tasks';
 import { PeriodicJob } from './jobs/periodic-job';
 import { EventHub } from './subscriptions/event-hub';
 import { EventLogReader } from './subscriptions/event-log';
@@ -51,6 +58,9 @@ export interface TandemServer {
   services: Services;
   sessions: SessionRegistry;
   hub: EventHub;
+  metrics: Metrics;
+  /** Where /metrics answers: the main port's (with METRICS_TOKEN), METRICS_ADDRESS's, or none. */
+  metricsUrl: string | undefined;
   /** Stops accepting, closes sockets with 1001, drains requests, closes Postgres and Redis. */
   stop(): Promise<void>;
 }
@@ -68,6 +78,7 @@ export async function startServer({
   databaseUrl,
   logger = createLogger(config.logLevel),
 }: StartOptions): Promise<TandemServer> {
+  if (!config.secretsKey) throw new ConfigError(SECRETS_KEY_REQUIRED);
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
   const pubsub = createPubSub(config.redisUrl, logger);
@@ -88,6 +99,16 @@ export async function startServer({
   await sessions.start();
   // Item 8: a change of access whose notice was lost is found within seconds.
   await hub.access.start(services.streamAccess, 5000);
+  // Webhook processing, outbox delivery and retries: graphile-worker, on Postgres.
+  const jobRunner = await new JobRunner(
+    jobTasks(services),
+    {
+      databaseUrl,
+      concurrency: config.jobConcurrency,
+      pollIntervalMs: config.jobPollIntervalMs,
+    },
+    logger,
+  ).start();
   const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
   const jobs = [
     // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
@@ -119,6 +140,22 @@ export async function startServer({
     ),
   ].map((job) => job.start());
   const schema = await getSchema();
+  const pool = poolOf(dataSource);
+  // Every source is a plain count its owner keeps, or a read at scrape time.
+  const metrics = new Metrics({
+    sockets: () => wss.clients.size,
+    windows: () => sessions.size,
+    pubsub,
+    hub,
+    jobs,
+    pool: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    }),
+    database: () => readOperationalGauges(dataSource),
+  });
 
   const buildContext = (
     auth: Auth | null,
@@ -166,12 +203,18 @@ export async function startServer({
       operationLimitsPlugin(costs, services.auth),
       jsonStatusPlugin(),
       serviceUnavailablePlugin(),
+      requestRecordPlugin(),
     ],
   });
   await apollo.start();
 
   app.use(assignRequestId());
+  app.use(observeRequests(logger, metrics));
   mountHealth(app, dataSource, pubsub);
+  // Never open to the world: on the main port only behind its token; else on an address of its
+  // own; with neither configured, nowhere (README, Operating).
+  const serveMetrics = metricsHandler(metrics, config.metricsToken, logger);
+  if (config.metricsToken && !config.metricsAddress) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
     corsFor(config.corsOrigins),
@@ -196,6 +239,12 @@ export async function startServer({
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (wss.clients.size > config.maxSockets) {
+        metrics.socketConnection('over_cap');
+        logger.record(
+          'info',
+          { outcome: 'over_cap', code: CloseCodes.TryAgainLater },
+          'socket refused',
+        );
         ws.close(CloseCodes.TryAgainLater, 'Too many connections: retry later');
         return;
       }
@@ -204,7 +253,10 @@ export async function startServer({
       coalesceWrites(ws, {
         rewrite: (data) => shared.expand(data),
         maxBufferedBytes: config.maxSocketBufferBytes,
-        onCutOff: (bytes) => logger.info(`cut off a slow consumer (${bytes} bytes unread)`),
+        onCutOff: (bytes) => {
+          metrics.slowConsumerCut();
+          logger.info(`cut off a slow consumer (${bytes} bytes unread)`);
+        },
       });
       wss.emit('connection', ws, request);
     });
@@ -216,6 +268,7 @@ export async function startServer({
     services,
     sessions,
     logger,
+    metrics,
     limits,
     validationRules,
     costs,
@@ -223,9 +276,12 @@ export async function startServer({
     shared,
   });
 
+  let metricsListener: MetricsListener | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      logger.debug('stop: jobs');
+      await jobRunner.stop();
       logger.debug('stop: sessions');
       await Promise.all(jobs.map((job) => job.stop()));
       await sessions.stop();
@@ -236,6 +292,7 @@ export async function startServer({
       logger.debug('stop: http');
       await apollo.stop();
       await services.locks.settled();
+      await metricsListener?.close();
       logger.debug('stop: pubsub');
       await pubsub.close();
       logger.debug('stop: database');
@@ -253,6 +310,9 @@ export async function startServer({
         resolve();
       });
     });
+    if (config.metricsAddress) {
+      metricsListener = await listenForMetrics(config.metricsAddress, serveMetrics);
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -269,6 +329,9 @@ export async function startServer({
     services,
     sessions,
     hub,
+    metrics,
+    metricsUrl:
+      metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),
     stop,
   };
 }

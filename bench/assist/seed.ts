@@ -22,7 +22,6 @@ const COMMON_SURNAMES = [
   'Silva', 'Larsen', 'Kowalski', 'Tanaka', 'Schmidt', 'Schmitt', 'Ibrahim', 'Costa', 'Novak',
 ];
 /** How many surnames a third of the customers share. */
-export const COMMON_SURNAME_COUNT = COMMON_SURNAMES.length;
 // ...and a long tail, as real customer bases have: syllables put together (900 surnames).
 // prettier-ignore
 const SURNAME_STARTS = [

@@ -1,13 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Pool, type QueryResultRow } from 'pg';
-
-export interface RawServer {
-  url: string;
-  /** SQL statements sent so far. */
-  statements(): number;
-  stop(): Promise<void>;
-}
+import {
+  type PlainHandler,
+  type PlainPgServer,
+  type PlainQuery,
+  startPlainPgServer,
+} from '../support/baselines/plain-pg';
 
 export interface RawServerOptions {
   databaseUrl: string;
@@ -32,16 +28,15 @@ interface ConversationRow {
  * the GraphQL answer's shape and serialized with JSON.stringify by a bare node `http` handler.
  * No parsing, validation, auth or framework: the floor ours is measured against.
  */
-export async function startRawServer(options: RawServerOptions): Promise<RawServer> {
-  const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize });
-  const { organizationId: org, viewerId } = options;
-  let statements = 0;
-  const query = <R extends QueryResultRow>(sql: string, values: unknown[]) => {
-    statements += 1;
-    return pool.query<R>(sql, values);
-  };
+export function startRawServer(options: RawServerOptions): Promise<PlainPgServer> {
+  return startPlainPgServer(options.databaseUrl, options.poolSize, (query) =>
+    handlerOf(options, query),
+  );
+}
 
-  const answer = async (): Promise<string> => {
+function handlerOf(options: RawServerOptions, query: PlainQuery): PlainHandler {
+  const { organizationId: org, viewerId } = options;
+  return async () => {
     const customers = await query<{ id: string }>(
       'SELECT id FROM customer WHERE organization_id = $1 ORDER BY name, id LIMIT $2',
       [org, options.customers],
@@ -92,7 +87,7 @@ export async function startRawServer(options: RawServerOptions): Promise<RawServ
       list.push(row);
       conversationsOf.set(row.customer_id, list);
     }
-    return JSON.stringify({
+    return {
       data: {
         customers: {
           edges: customerIds.map((id) => ({
@@ -109,38 +104,6 @@ export async function startRawServer(options: RawServerOptions): Promise<RawServ
           })),
         },
       },
-    });
-  };
-
-  const server = http.createServer((request, response) => {
-    // The query is fixed: the request body is read and ignored.
-    request.resume();
-    request.on('end', () => {
-      answer().then(
-        (body) => {
-          response.writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-          });
-          response.end(body);
-        },
-        (error: unknown) => {
-          response.writeHead(500, { 'content-type': 'text/plain' });
-          response.end(String(error));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    statements: () => statements,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await pool.end();
-    },
+    };
   };
 }

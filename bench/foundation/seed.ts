@@ -1,28 +1,16 @@
 import { Channel, Role } from '../../src/entities/enums';
 import type { Staff } from '../../src/entities/staff.entity';
 import type { TandemServer } from '../../src/server';
-import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
+import {
+  BENCH_PASSWORD,
+  OPENERS,
+  customerName,
+  forEachConcurrently,
+  signedIn,
+} from '../support/seeding';
 
 const AGENTS = ['Ada Moreau', 'Bilal Haddad', 'Chiara Rossi', 'Dmitri Volkov', 'Efua Mensah'];
-// prettier-ignore
-const FIRST_NAMES = [
-  'Amara', 'Bruno', 'Chen', 'Dalia', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jonas',
-  'Kofi', 'Lena', 'Mateo', 'Nadia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tariq',
-  'Ulla', 'Victor', 'Wen', 'Ximena', 'Yusuf',
-];
-// prettier-ignore
-const LAST_NAMES = [
-  'Okafor', 'Silva', 'Nguyen', 'Larsen', 'Kowalski', 'Tanaka', 'Schmidt', 'Ibrahim', 'Costa',
-  'Novak', 'Lindqvist',
-];
 const CHANNELS = [Channel.CHAT, Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.VOICE];
-const OPENERS = [
-  'Hello, my order has not arrived yet.',
-  'I was charged twice this month.',
-  'How do I change the address on my account?',
-  'The app logs me out every few minutes.',
-  'Can I upgrade my plan before the renewal date?',
-];
 
 export interface SeedShape {
   customers: number;
@@ -73,8 +61,7 @@ export async function seedFoundation(
 
   const indexes = Array.from({ length: shape.customers }, (_, index) => index);
   await forEachConcurrently(indexes, 4, async (index) => {
-    const first = FIRST_NAMES[index % FIRST_NAMES.length] as string;
-    const last = LAST_NAMES[index % LAST_NAMES.length] as string;
+    const { first, last } = customerName(index);
     const customer = await services.customers.create(adminAuth, {
       name: `${first} ${last}`,
       email: `${first}.${last}.${index}@example.com`.toLowerCase(),

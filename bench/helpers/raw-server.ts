@@ -1,16 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Pool, type QueryResultRow } from 'pg';
+import {
+  type PlainPgServer,
+  type PlainHandler,
+  type PlainQuery,
+  startPlainPgServer,
+} from '../support/baselines/plain-pg';
 
-export interface RawHelpersServer {
-  /** The dashboard: `myCustomers` with helpers and the last conversation. */
-  myCustomersUrl: string;
-  /** The customer list: `customers` with helper count, tag and helpers. */
-  customersUrl: string;
-  /** SQL statements sent so far. */
-  statements(): number;
-  stop(): Promise<void>;
-}
+/** The dashboard (`myCustomers` with helpers and the last conversation) at this path... */
+export const MY_CUSTOMERS_PATH = '/my-customers';
+/** ...and the customer list (`customers` with helper count, tag and helpers) at this one. */
+export const CUSTOMERS_PATH = '/customers';
 
 export interface RawHelpersOptions {
   databaseUrl: string;
@@ -33,14 +31,14 @@ const active = (a: string) =>
  * in the GraphQL answer's shape and serialized with JSON.stringify by a bare node `http` handler.
  * No parsing, validation, auth or framework: the floor ours is measured against.
  */
-export async function startRawHelpersServer(options: RawHelpersOptions): Promise<RawHelpersServer> {
-  const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize });
+export function startRawHelpersServer(options: RawHelpersOptions): Promise<PlainPgServer> {
+  return startPlainPgServer(options.databaseUrl, options.poolSize, (query) =>
+    handlerOf(options, query),
+  );
+}
+
+function handlerOf(options: RawHelpersOptions, query: PlainQuery): PlainHandler {
   const { organizationId: org, viewerId, rows } = options;
-  let statements = 0;
-  const query = <R extends QueryResultRow>(sql: string, values: unknown[]) => {
-    statements += 1;
-    return pool.query<R>(sql, values);
-  };
 
   const helpersOf = (customerIds: string[]) =>
     query<{ customer_id: string; staff_id: string }>(
@@ -68,7 +66,7 @@ export async function startRawHelpersServer(options: RawHelpersOptions): Promise
   };
 
   /** Customers the viewer helps, most recent activity first; helpers; last visible conversation. */
-  const myCustomers = async (): Promise<string> => {
+  const myCustomers = async (): Promise<unknown> => {
     const customers = await query<{ id: string; name: string }>(
       `SELECT c.id, c.name FROM customer c
          JOIN helper_assignment a ON a.customer_id = c.id AND ${active('a')}
@@ -91,7 +89,7 @@ export async function startRawHelpersServer(options: RawHelpersOptions): Promise
     const names = await namesOf(helpers.rows.map((row) => row.staff_id));
     const helpersOfCustomer = group(helpers.rows);
     const last = new Map(conversations.rows.map((row) => [row.customer_id, row]));
-    return JSON.stringify({
+    return {
       data: {
         myCustomers: {
           edges: customers.rows.map(({ id, name }) => {
@@ -111,11 +109,11 @@ export async function startRawHelpersServer(options: RawHelpersOptions): Promise
           }),
         },
       },
-    });
+    };
   };
 
   /** The customer list by name, each with its helpers, their count and the viewer's tag. */
-  const customers = async (): Promise<string> => {
+  const customers = async (): Promise<unknown> => {
     const page = await query<{ id: string }>(
       'SELECT id FROM customer WHERE organization_id = $1 ORDER BY name, id LIMIT $2',
       [org, rows],
@@ -124,7 +122,7 @@ export async function startRawHelpersServer(options: RawHelpersOptions): Promise
     const helpers = await helpersOf(ids);
     const names = await namesOf(helpers.rows.map((row) => row.staff_id));
     const helpersOfCustomer = group(helpers.rows);
-    return JSON.stringify({
+    return {
       data: {
         customers: {
           edges: ids.map((id) => {
@@ -144,49 +142,12 @@ export async function startRawHelpersServer(options: RawHelpersOptions): Promise
           }),
         },
       },
-    });
+    };
   };
 
-  const routes: Record<string, () => Promise<string>> = {
-    '/my-customers': myCustomers,
-    '/customers': customers,
-  };
-  const server = http.createServer((request, response) => {
-    const answer = routes[request.url ?? ''];
-    // The query is fixed per path: the request body is read and ignored.
-    request.resume();
-    request.on('end', () => {
-      if (!answer) {
-        response.writeHead(404).end();
-        return;
-      }
-      answer().then(
-        (body) => {
-          response.writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-          });
-          response.end(body);
-        },
-        (error: unknown) => {
-          response.writeHead(500, { 'content-type': 'text/plain' });
-          response.end(String(error));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
-
-  return {
-    myCustomersUrl: `${base}/my-customers`,
-    customersUrl: `${base}/customers`,
-    statements: () => statements,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await pool.end();
-    },
+  return async (request) => {
+    if (request.path === MY_CUSTOMERS_PATH) return myCustomers();
+    if (request.path === CUSTOMERS_PATH) return customers();
+    throw new Error(`no answer at ${request.path}`);
   };
 }

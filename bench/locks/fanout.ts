@@ -1,10 +1,8 @@
 import os from 'node:os';
-import path from 'node:path';
 import { Streams } from '../../src/subscriptions/topics';
 import type { BenchContext } from '../support/benchmark';
 import { machineBusyUs, processTreeCpuUs, waitForQuietMachine } from '../support/cpu';
-import { formatMs } from '../support/format';
-import { BENCH_DATA_DIR } from '../support/postgres';
+import { ms } from '../support/report';
 import { percentile } from '../support/stats';
 import { GraphqlHttp } from '../support/graphql-http';
 import {
@@ -14,8 +12,8 @@ import {
   TICKET_LOCK_EVENTS,
   ticketBody,
 } from './operations';
-import type { ServerProcess, WatcherProcess } from './processes';
-import type { ProfileSummary } from '../support/profile';
+import type { ServerProcess } from '../support/server-process';
+import type { WatcherProcess } from './processes';
 import type { LocksData } from './seed';
 import type { Operation } from './watcher-worker';
 
@@ -50,10 +48,6 @@ export interface FanoutVariant {
 export interface Sample {
   /** Start → the last watcher. */
   lastMs: number;
-  /** Start → the first watcher. */
-  firstMs: number;
-  /** ours: start → the mutation's answer. */
-  answerMs?: number;
 }
 
 export interface RoundFigures {
@@ -61,9 +55,6 @@ export interface RoundFigures {
   key: FanoutKey;
   samples: Sample[];
   serverCpuUs: number;
-  serverGcUs: number;
-  /** The server's longest garbage-collection pause during the round. */
-  longestGcMs: number;
   clientCpuUs: number;
   /** The share of the machine that processes this benchmark did not start kept busy meanwhile. */
   othersShare: number;
@@ -73,12 +64,7 @@ export interface FanoutStep {
   watchers: number;
   /** Measured events per round and variant. */
   eventsPerRound: number;
-  /** Seconds to open the sockets added for this step, per variant. */
-  connectSeconds: Partial<Record<FanoutKey, number>>;
   rounds: RoundFigures[];
-  /** Rounds measured again because other processes kept the machine busy during them. */
-  remeasured: number;
-  profiles: Array<{ key: FanoutKey; events: number; summary: ProfileSummary }>;
 }
 
 export interface FanoutResult {
@@ -92,14 +78,9 @@ export interface FanoutOptions {
   events: number | undefined;
   rounds: number;
   warmup: number;
-  profile: 'auto' | 'on' | 'off';
-  profileEvents: number;
 }
 
 const CHANNEL = 'inbox';
-/** A round during which other processes used more of the machine is measured again (once). */
-export const BUSY_MACHINE = 0.1;
-
 /** Events are quick up to 1,000 watchers: more of them make a steadier p99 there. */
 export const defaultEvents = (watchers: number) => (watchers <= 1000 ? 120 : 60);
 const EVENT_TIMEOUT_MS = 60_000;
@@ -186,14 +167,12 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 async function measureOne(variant: FanoutVariant): Promise<Sample & { bytes: number }> {
   const action = await variant.act();
   const receipt = await variant.watchers.nextReceipt(EVENT_TIMEOUT_MS);
-  const answeredAt = await action.answered;
+  await action.answered;
   if (receipt.kind !== action.kind) {
     throw new Error(`${variant.key}: expected a ${action.kind} event, got ${receipt.kind}`);
   }
   return {
     lastMs: receipt.last - action.start,
-    firstMs: receipt.first - action.start,
-    ...(answeredAt === undefined ? {} : { answerMs: answeredAt - action.start }),
     bytes: receipt.bytes,
   };
 }
@@ -227,8 +206,6 @@ async function measureRound(
     key: variant.key,
     samples,
     serverCpuUs: serverAfter.cpuUs - serverBefore.cpuUs,
-    serverGcUs: serverAfter.gcUs - serverBefore.gcUs,
-    longestGcMs: serverAfter.longestGcMs,
     clientCpuUs: clientAfter - clientBefore,
     othersShare: Math.max(0, others / (elapsedUs * os.cpus().length)),
   };
@@ -283,16 +260,12 @@ export async function runFanout(
     const step: FanoutStep = {
       watchers,
       eventsPerRound: perRound(watchers),
-      connectSeconds: {},
       rounds: [],
-      remeasured: 0,
-      profiles: [],
     };
     for (const variant of ordered) {
       context.log(`fan-out: ${VARIANT_NAMES[variant.key]}: connecting up to ${watchers} watchers`);
-      const seconds = await growTo(variant, watchers, connected.get(variant.key) ?? 0);
+      await growTo(variant, watchers, connected.get(variant.key) ?? 0);
       connected.set(variant.key, watchers);
-      step.connectSeconds[variant.key] = seconds;
       variant.watchers.discardReceipts();
       const warmup = index === 0 ? Math.max(options.warmup, 2) : options.warmup;
       for (let n = 0; n < warmup + (warmup % 2); n++) {
@@ -306,66 +279,15 @@ export async function runFanout(
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const variant of variants) {
-        let figures = await measureRound(context, variant, round, step.eventsPerRound);
-        if (figures.othersShare > BUSY_MACHINE) {
-          context.log(
-            `fan-out: other processes used ${Math.round(figures.othersShare * 100)}% of the ` +
-              `machine during that round: measuring it again`,
-          );
-          step.remeasured += 1;
-          figures = await measureRound(context, variant, round, step.eventsPerRound);
-        }
+        const figures = await measureRound(context, variant, round, step.eventsPerRound);
         step.rounds.push(figures);
         const last = figures.samples.map((sample) => sample.lastMs);
         context.log(
           `fan-out ${watchers} watchers, round ${round}/${options.rounds}, ` +
-            `${VARIANT_NAMES[variant.key]}: p50 ${formatMs(p50(last))}, p99 ${formatMs(p99(last))}`,
+            `${VARIANT_NAMES[variant.key]}: p50 ${ms(p50(last))}, p99 ${ms(p99(last))}`,
         );
       }
     }
-    const largest = index === options.watchers.length - 1;
-    if (largest && options.profile !== 'off')
-      step.profiles = await profileIfSlower(context, variants, step, options);
     result.steps.push(step);
   }
-}
-
-/**
- * Profiles the server of each variant of ours slower (p50 or p99) than the baseline, and the
- * baseline beside it, over a few more events (`--profile on`: always).
- */
-async function profileIfSlower(
-  context: BenchContext,
-  variants: FanoutVariant[],
-  step: FanoutStep,
-  options: FanoutOptions,
-): Promise<FanoutStep['profiles']> {
-  const latencies = (key: FanoutKey) =>
-    step.rounds
-      .filter((round) => round.key === key)
-      .flatMap((round) => round.samples.map((sample) => sample.lastMs));
-  const baseline = latencies('baseline');
-  const slower = variants.filter((variant) => {
-    if (variant.key === 'baseline') return false;
-    const ours = latencies(variant.key);
-    return options.profile === 'on' || p50(ours) > p50(baseline) || p99(ours) > p99(baseline);
-  });
-  if (slower.length === 0) return [];
-  const profiled = [...variants.filter((variant) => variant.key === 'baseline'), ...slower];
-  const profiles: FanoutStep['profiles'] = [];
-  for (const variant of profiled) {
-    const file = path.join(BENCH_DATA_DIR, `locks-${variant.key}-${step.watchers}.cpuprofile`);
-    context.log(
-      `fan-out: profiling ${VARIANT_NAMES[variant.key]} (${options.profileEvents} events)`,
-    );
-    variant.watchers.discardReceipts();
-    await variant.server.profileStart();
-    for (let n = 0; n < options.profileEvents; n++) await measureOne(variant);
-    profiles.push({
-      key: variant.key,
-      events: options.profileEvents,
-      summary: await variant.server.profileStop(file),
-    });
-  }
-  return profiles;
 }

@@ -1,9 +1,6 @@
 import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
-import { HostedServer } from '../support/hosted-server';
 import { ChildWorker } from '../support/ipc';
-import type { BaselineEvent } from './baseline-ws';
-import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 import type {
   ConnectArgs,
   ConnectOutcome,
@@ -11,59 +8,6 @@ import type {
   Receipt,
   WatcherStats,
 } from './watcher-worker';
-
-/** A server under test in its own process (bench/locks/server-host.ts). */
-export class ServerProcess extends HostedServer<Started> {
-  static async start(context: BenchContext, name: string, args: StartArgs): Promise<ServerProcess> {
-    const { worker, started } = await HostedServer.launch<Started>(
-      context,
-      name,
-      path.join(__dirname, 'server-host.ts'),
-      args,
-      ['--expose-gc'],
-    );
-    return new ServerProcess(worker, started);
-  }
-
-  stats(streams: string[] = []): Promise<ServerStats> {
-    return this.worker.call('stats', { streams });
-  }
-  cpu(): Promise<ServerCpu> {
-    return this.worker.call('cpu');
-  }
-  memory(): Promise<NodeJS.MemoryUsage> {
-    return this.worker.call('memory');
-  }
-  /** Baseline only: publishes and answers the hrtime (ms) of the publish. */
-  publish(channel: string, event: BaselineEvent): Promise<number> {
-    return this.worker.call('publish', { channel, event });
-  }
-
-  /** Waits until `streams` have at least `count` live subscribers each (and sockets as many). */
-  async waitForLive(streams: string[], count: number, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const stats = await this.stats(streams);
-      if (stats.live.every((live) => live >= count)) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${this.name}: ${stats.live.join(', ')} live subscribers after ${timeoutMs / 1000} s, ` +
-            `expected ${count} (sockets: ${stats.sockets})`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /** Waits until the server holds at most `count` sockets (closing takes it a moment). */
-  async waitForSockets(count: number, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.stats()).sockets > count) {
-      if (Date.now() > deadline) throw new Error(`${this.name}: sockets did not close`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 /** A crowd of graphql-ws clients in its own process (bench/locks/watcher-worker.ts). */
 export class WatcherProcess {

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../support/benchmark';
-import type { ServerProcess, WatcherProcess } from './processes';
+import type { ServerProcess } from '../support/server-process';
+import type { WatcherProcess } from './processes';
 import type { Operation } from './watcher-worker';
 
 export interface MemoryFigure {
@@ -95,51 +96,5 @@ export async function measureConsoleMemory(
     heapUsedPerSocket: per((memory) => memory.heapUsed),
     heapTotalPerSocket: per((memory) => memory.heapTotal),
     externalPerSocket: per((memory) => memory.external + memory.arrayBuffers),
-  };
-}
-
-export interface CapFigure {
-  cap: number;
-  attempted: number;
-  connected: number;
-  refused: Record<string, number>;
-  reasons: string[];
-  /** The server afterwards: its process runs, and /readyz answers 200. */
-  serverUp: boolean;
-  ready: boolean;
-  socketsHeld: number;
-  /** Sockets dropped after being accepted (none expected). */
-  lost: Record<string, number>;
-}
-
-/** Opens `cap + extra` sockets against a server started with `maxSockets = cap`. */
-export async function measureSocketCap(
-  server: ServerProcess,
-  watchers: WatcherProcess,
-  tokens: string[],
-  cap: number,
-  extra: number,
-): Promise<CapFigure> {
-  const attempted = cap + extra;
-  const outcome = await watchers.connect(server.wsUrl, tokens, attempted, [], 20);
-  await pause(500);
-  // Ready: it answers HTTP, and reaches Postgres and its PubSub.
-  const ready = await fetch(new URL('/readyz', server.url)).then(
-    (response) => response.ok,
-    () => false,
-  );
-  const stats = server.running ? await server.stats() : undefined;
-  const clients = await watchers.stats();
-  await watchers.closeAll();
-  return {
-    cap,
-    attempted,
-    connected: outcome.connected,
-    refused: outcome.refused,
-    reasons: outcome.refusedReasons,
-    serverUp: server.running && stats !== undefined,
-    ready,
-    socketsHeld: stats?.sockets ?? 0,
-    lost: clients.lost,
   };
 }

@@ -1,89 +1,56 @@
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../support/benchmark';
+
+const SPEC = {
+  agents: { default: 50, help: 'agents in the inbox, each with a console (socket + HTTP)' },
+  capacity: { default: 3, help: "open conversations per agent (the inbox's agent capacity)" },
+  queue: { default: 5000, help: 'conversations waiting when the agents come online, per drain' },
+  instances: {
+    default: [1, 2],
+    help: 'configurations: one instance, two sharing Postgres and Redis',
+  },
+  routings: {
+    default: 0,
+    help: 'routings the whole run makes at least: more drains on two instances (a soak)',
+  },
+  'latency-samples': { default: 300, help: 'startConversation -> myAssignments, one at a time' },
+  'latency-warmup': { default: 30, help: 'unmeasured latency samples first' },
+  'baseline-seconds': { default: 5, help: 'the SKIP LOCKED claim loop: seconds per round' },
+  'baseline-workers': { default: 4, help: 'the claim loop: concurrent workers' },
+  'fill-concurrency': {
+    default: 16,
+    help: 'startConversation requests at once while filling the queue',
+  },
+};
 
 export interface RoutingOptions {
   agents: number;
   capacity: number;
-  /** Conversations waiting when the agents come online, per measured drain. */
   queue: number;
-  /** Instance counts to measure, each a configuration of its own (1 and 2). */
   instances: number[];
-  /**
-   * Routings the whole run makes at least: when the measured phases make fewer, more drains on
-   * two instances (a soak) make the rest; all are checked.
-   */
   routings: number;
   latencySamples: number;
   latencyWarmup: number;
   baselineSeconds: number;
   baselineWorkers: number;
   baselineRounds: number;
-  /** A profiled drain of this many routings on one instance (0: none). */
-  profileRoutings: number;
-  /** Conversations started at once while filling the queue. */
   fillConcurrency: number;
 }
 
-export const ROUTING_USAGE = `options of "routing":
-  --agents 50              agents in the inbox, each with a console (socket + HTTP)
-  --capacity 3             open conversations per agent (the inbox's agent capacity)
-  --queue 5000             conversations waiting when the agents come online, per measured drain
-  --instances 1,2          configurations: one instance, two instances sharing Postgres and Redis
-  --routings N             routings the whole run makes at least (default: what the phases make);
-                           more drains of --queue on two instances make the rest, all checked
-  --latency-samples 300    startConversation -> myAssignments event, one at a time, per configuration
-  --latency-warmup 30
-  --baseline-seconds 5     the SKIP LOCKED claim loop: seconds per round
-  --baseline-workers 4
-  --profile-routings 1500  a profiled drain on one instance (0: none)
-  --fill-concurrency 16    startConversation requests at once while filling the queue`;
-
-function count(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(
-      `--${name} must be a whole number >= ${min} (got "${raw}")\n\n${ROUTING_USAGE}`,
-    );
-  return value;
-}
-
 export function parseRoutingOptions(args: string[]): RoutingOptions {
-  const names = [
-    'agents',
-    'capacity',
-    'queue',
-    'instances',
-    'routings',
-    'latency-samples',
-    'latency-warmup',
-    'baseline-seconds',
-    'baseline-workers',
-    'profile-routings',
-    'fill-concurrency',
-  ] as const;
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
-  });
-  const raw = values as Partial<Record<(typeof names)[number], string>>;
-  const instances = [
-    ...new Set((raw.instances ?? '1,2').split(',').map((n) => count('instances', n.trim(), 1))),
-  ].sort((a, b) => a - b);
-  if (instances.some((n) => n > 2))
-    throw new Error(`--instances: 1 and/or 2 (got "${raw.instances}")\n\n${ROUTING_USAGE}`);
+  const values = parseOptions(args, SPEC);
+  const instances = [...new Set(values.instances.map(Math.round))].sort((a, b) => a - b);
+  if (instances.some((n) => n < 1 || n > 2)) throw new Error(`--instances: 1 and/or 2`);
   return {
-    agents: count('agents', raw.agents, 50),
-    capacity: count('capacity', raw.capacity, 3),
-    queue: count('queue', raw.queue, 5000),
+    agents: values.agents,
+    capacity: values.capacity,
+    queue: values.queue,
     instances,
-    routings: count('routings', raw.routings, 0, 0),
-    latencySamples: count('latency-samples', raw['latency-samples'], 300),
-    latencyWarmup: count('latency-warmup', raw['latency-warmup'], 30, 0),
-    baselineSeconds: count('baseline-seconds', raw['baseline-seconds'], 5),
-    baselineWorkers: count('baseline-workers', raw['baseline-workers'], 4),
+    routings: values.routings,
+    latencySamples: values['latency-samples'],
+    latencyWarmup: values['latency-warmup'],
+    baselineSeconds: values['baseline-seconds'],
+    baselineWorkers: values['baseline-workers'],
     baselineRounds: 3,
-    profileRoutings: count('profile-routings', raw['profile-routings'], 1500, 0),
-    fillConcurrency: count('fill-concurrency', raw['fill-concurrency'], 16),
+    fillConcurrency: values['fill-concurrency'],
   };
 }

@@ -1,30 +1,16 @@
 import os from 'node:os';
 import type { Client } from 'pg';
 import type { BenchContext } from '../support/benchmark';
-import {
-  machineBusyUs,
-  ownCpuUs,
-  processTreeCpuByKind,
-  processTreeCpuUs,
-  waitForQuietMachine,
-} from '../support/cpu';
-import { formatRate } from '../support/format';
+import { machineBusyUs, ownCpuUs, processTreeCpuUs, waitForQuietMachine } from '../support/cpu';
 import { GraphqlHttp } from '../support/graphql-http';
-import type { ProfileSummary } from '../support/profile';
+import { rate } from '../support/report';
 import { percentile } from '../support/stats';
 import type { Dispatcher } from './agents-worker';
-import {
-  type QueueState,
-  type RoutedSpan,
-  type WaitSamples,
-  postgresKind,
-  queueState,
-  routedSince,
-  sampleWaits,
-} from './checks';
-import { type ClaimRound, prepareClaimQueue, runClaimLoop } from './claim-baseline';
+import { type QueueState, type RoutedSpan, queueState, routedSince } from './checks';
+import { type ClaimRound, prepareClaimQueue, runClaimLoop } from '../support/baselines/claim-loop';
 import type { RoutingOptions } from './options';
-import type { AgentsProcess, RoutingServer } from './processes';
+import type { ServerProcess } from '../support/server-process';
+import type { AgentsProcess } from './processes';
 import type { RoutingData } from './seed';
 
 /** What every phase works with. */
@@ -32,11 +18,8 @@ export interface Env {
   context: BenchContext;
   options: RoutingOptions;
   databaseUrl: string;
-  databaseName: string;
   /** A connection of the benchmark's own to the database, for its checks. */
   db: Client;
-  /** Another, for sampling pg_stat_activity while the checks run. */
-  sampler: Client;
   data: RoutingData;
   postmasterPid: number | undefined;
   redisPid: number | undefined;
@@ -44,7 +27,7 @@ export interface Env {
 
 /** One configuration: its instances, the agents' consoles spread over them, the dispatcher. */
 export interface Cluster {
-  servers: RoutingServer[];
+  servers: ServerProcess[];
   agents: AgentsProcess;
   dispatcher: Dispatcher;
 }
@@ -72,8 +55,6 @@ interface Snapshot {
   serverGcUs: number;
   statements: number;
   postgresCpuUs: number;
-  /** The same by kind of Postgres process (backends, WAL writer, autovacuum...). */
-  postgresKinds: Record<string, number>;
   agentsCpuUs: number;
   redisCpuUs: number;
   machineBusyUs: number;
@@ -85,7 +66,7 @@ interface Snapshot {
 
 async function snapshot(env: Env, cluster: Cluster): Promise<Snapshot> {
   const [counters, agents] = await Promise.all([
-    Promise.all(cluster.servers.map((server) => server.counters())),
+    Promise.all(cluster.servers.map((server) => server.cpu())),
     cluster.agents.stats(),
   ]);
   return {
@@ -94,9 +75,6 @@ async function snapshot(env: Env, cluster: Cluster): Promise<Snapshot> {
     serverGcUs: counters.reduce((sum, c) => sum + c.gcUs, 0),
     statements: counters.reduce((sum, c) => sum + c.statements, 0),
     postgresCpuUs: env.postmasterPid ? processTreeCpuUs(env.postmasterPid) : Number.NaN,
-    postgresKinds: env.postmasterPid
-      ? processTreeCpuByKind(env.postmasterPid, postgresKind(env.databaseName))
-      : {},
     agentsCpuUs: agents.cpuUs,
     redisCpuUs: env.redisPid ? processTreeCpuUs(env.redisPid) : Number.NaN,
     machineBusyUs: machineBusyUs(),
@@ -137,15 +115,12 @@ export interface DrainFigures {
   /** From the agents' ONLINE requests to the last routing seen (polled), seconds. */
   wallSeconds: number;
   perRouting: PerRouting;
-  /** Postgres CPU per routing by kind of process. */
-  postgresKinds: Record<string, number>;
   /** The most open conversations one agent held at any poll (the capacity, at most). */
   mostHeld: number;
   polls: number;
   /** ASSIGNED events the agents received during the drain, and duplicates among them. */
   events: number;
   duplicateEvents: number;
-  waits: WaitSamples;
   /** The share of the machine other processes used during the drain. */
   othersShare: number;
   cpus: number;
@@ -195,7 +170,7 @@ async function settle(env: Env, cluster: Cluster): Promise<void> {
  * The measured drain: `expected` conversations wait; the agents come ONLINE (all at once, each
  * with its console's HTTP request) and close every conversation as its event arrives, which frees
  * capacity the servers route the next one into. Polls the inbox meanwhile (per-step capacity
- * check) and samples what Postgres' backends do. Ends with every conversation closed and the
+ * check). Ends with every conversation closed and the
  * agents ONLINE.
  */
 export async function drain(
@@ -204,12 +179,10 @@ export async function drain(
   expected: number,
   fillSeconds: number,
   mode: DrainMode,
-  onRouted?: () => Promise<void>,
 ): Promise<DrainFigures> {
   const { inboxId } = env.data;
   await waitForQuietMachine(env.context.log, { maxWaitMs: 30_000 });
   const since = await dbNow(env.db);
-  const sampler = sampleWaits(env.sampler, env.databaseName, statementShape);
   const before = await snapshot(env, cluster);
   await cluster.agents.setClosing(mode.kind === 'closes');
   const started = nowMs();
@@ -236,8 +209,6 @@ export async function drain(
   }
   const ended = nowMs();
   const after = await snapshot(env, cluster);
-  const waits = await sampler.stop();
-  await onRouted?.();
   await online;
   if (mode.kind === 'capacity') await closeHeld(env, cluster);
   await settle(env, cluster);
@@ -266,17 +237,10 @@ export async function drain(
       agentsCpuUs: per('agentsCpuUs'),
       redisCpuUs: per('redisCpuUs'),
     },
-    postgresKinds: Object.fromEntries(
-      Object.entries(after.postgresKinds).map(([kind, us]) => [
-        kind,
-        (us - (before.postgresKinds[kind] ?? 0)) / n,
-      ]),
-    ),
     mostHeld,
     polls,
     events: after.assigned - before.assigned,
     duplicateEvents: after.duplicates - before.duplicates,
-    waits,
     othersShare: Math.max(0, others / (elapsedUs * cpus)),
     cpus,
   };
@@ -376,7 +340,7 @@ export async function baselineRound(env: Env): Promise<BaselineFigures> {
   });
   const pgAfter = env.postmasterPid ? processTreeCpuUs(env.postmasterPid) : Number.NaN;
   env.context.log(
-    `baseline: ${formatRate(round.rate)} claims (${round.claims.toLocaleString('en-US')}, ` +
+    `baseline: ${rate(round.rate)} claims (${round.claims.toLocaleString('en-US')}, ` +
       `${round.doubleClaims} double claims)`,
   );
   return {
@@ -384,30 +348,4 @@ export async function baselineRound(env: Env): Promise<BaselineFigures> {
     postgresCpuUsPerClaim: (pgAfter - pgBefore) / round.claims,
     clientCpuUsPerClaim: (ownCpuUs() - ownBefore) / round.claims,
   };
-}
-
-export interface ProfileFigures {
-  routings: number;
-  summary: ProfileSummary;
-  /** Statement shapes the instance sent during the profiled drain, with their counts. */
-  statements: Array<{ shape: string; count: number }>;
-  statementTotal: number;
-  drain: DrainFigures;
-}
-
-/** Groups SQL statements by what they do (their verb and table, or the function they call). */
-export function statementShape(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  const fn = flat.match(/\b(tandem_\w+)\(/);
-  if (fn) return `SELECT ${fn[1]}(...)`;
-  if (/token_hash/.test(flat)) return 'SELECT client_session (bearer token)';
-  const verb = (flat.match(/^\w+/)?.[0] ?? flat.slice(0, 20)).toUpperCase();
-  if (['START', 'BEGIN', 'COMMIT', 'ROLLBACK'].includes(verb)) return flat.slice(0, 40);
-  const table = flat.match(/\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?/i)?.[1] ?? '';
-  const lock = /FOR UPDATE SKIP LOCKED/i.test(flat)
-    ? ' FOR UPDATE SKIP LOCKED'
-    : /FOR (NO KEY )?UPDATE/i.test(flat)
-      ? ' FOR UPDATE'
-      : '';
-  return `${verb} ${table}${lock}`.trim();
 }

@@ -1,36 +1,7 @@
 import path from 'node:path';
 import type { BenchContext } from '../support/benchmark';
-import { HostedServer } from '../support/hosted-server';
 import { ChildWorker } from '../support/ipc';
 import type { AgentSpec, AgentsStats, Dispatcher, LatencyResult } from './agents-worker';
-import type { HostCounters, HostStartArgs, HostStarted } from './server-host';
-
-/** One instance of our server in its own process (bench/routing/server-host.ts). */
-export class RoutingServer extends HostedServer<HostStarted> {
-  static async start(
-    context: BenchContext,
-    name: string,
-    args: HostStartArgs,
-  ): Promise<RoutingServer> {
-    const { worker, started } = await HostedServer.launch<HostStarted>(
-      context,
-      name,
-      path.join(__dirname, 'server-host.ts'),
-      args,
-    );
-    return new RoutingServer(worker, started);
-  }
-
-  counters(): Promise<HostCounters> {
-    return this.worker.call('counters');
-  }
-  recordStatements(on: boolean): Promise<string[]> {
-    return this.worker.call('recordStatements', { on });
-  }
-  liveSubscribers(streams: string[]): Promise<number[]> {
-    return this.worker.call('liveSubscribers', { streams });
-  }
-}
 
 /** The agents' consoles and the dispatcher, in their own process (bench/routing/agents-worker.ts). */
 export class AgentsProcess {

@@ -1,6 +1,6 @@
 import type { BenchContext, LoadOptions } from './benchmark';
 import { waitForQuietMachine } from './cpu';
-import { formatMs, formatRate } from './format';
+import { ms, rate } from './report';
 import type { LoadGenerator, LoadResult, LoadSpec } from './load';
 import { median } from './stats';
 
@@ -98,8 +98,8 @@ export async function compareAlternately({
       perRequest.clientCpuUs = (load.clientCpuMs * 1000) / load.requests;
       results.push({ round, variant: variant.name, load, perRequest });
       context.log(
-        `round ${round}/${rounds} ${variant.name}: ${formatRate(load.throughput)}, ` +
-          `p50 ${formatMs(load.p50)}, p99 ${formatMs(load.p99)}`,
+        `round ${round}/${rounds} ${variant.name}: ${rate(load.throughput)}, ` +
+          `p50 ${ms(load.p50)}, p99 ${ms(load.p99)}`,
       );
     }
   }

@@ -94,66 +94,17 @@ export async function waitForQuietMachine(
   log: (message: string) => void,
   { share = 0.1, maxWaitMs = 120_000 } = {},
 ): Promise<number> {
-  const deadline = Date.now() + maxWaitMs;
+  // BENCH_QUIET_WAIT_SECONDS overrides the wait (0: none) on a machine that is never quiet.
+  const override = process.env.BENCH_QUIET_WAIT_SECONDS;
+  const waitMs = override === undefined ? maxWaitMs : Number(override) * 1000;
+  const deadline = Date.now() + waitMs;
   let busy = await machineBusyShare();
   if (busy < share) return busy;
   log(
     `the machine is ${Math.round(busy * 100)}% busy with other processes: waiting up to ` +
-      `${Math.round(maxWaitMs / 1000)} s for it to calm down`,
+      `${Math.round(waitMs / 1000)} s for it to calm down`,
   );
   while (busy >= share && Date.now() < deadline) busy = await machineBusyShare();
   log(busy < share ? 'quiet again' : `still ${Math.round(busy * 100)}% busy: measuring anyway`);
   return busy;
-}
-
-/**
- * CPU time (user + system, microseconds) of a process tree by kind of process, read from /proc:
- * `kindOf` names each process from its command line (e.g. a Postgres backend or its WAL writer);
- * descendants that ended are counted under "ended processes" once reaped (as in
- * `processTreeCpuUs`). The total equals `processTreeCpuUs(rootPid)`.
- */
-export function processTreeCpuByKind(
-  rootPid: number,
-  kindOf: (commandLine: string) => string,
-): Record<string, number> {
-  const parents = new Map<number, number>();
-  const stats = new Map<number, { own: number; reaped: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    parents.set(pid, Number(fields[1]));
-    stats.set(pid, {
-      own: Number(fields[11]) + Number(fields[12]),
-      reaped: Number(fields[13]) + Number(fields[14]),
-    });
-  }
-  const inTree = (pid: number): boolean => {
-    for (let current = pid; current > 1; current = parents.get(current) ?? 0) {
-      if (current === rootPid) return true;
-    }
-    return false;
-  };
-  const totals: Record<string, number> = {};
-  const add = (kind: string, ticks: number) => {
-    totals[kind] = (totals[kind] ?? 0) + (ticks * 1e6) / TICKS_PER_SECOND;
-  };
-  for (const [pid, used] of stats) {
-    if (!inTree(pid)) continue;
-    let commandLine = '';
-    try {
-      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    } catch {
-      // ended while we looked
-    }
-    add(kindOf(commandLine), used.own);
-    if (used.reaped) add('ended processes', used.reaped);
-  }
-  return totals;
 }

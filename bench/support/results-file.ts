@@ -6,10 +6,9 @@ export const RESULTS_FILE = path.join(__dirname, '..', 'RESULTS.md');
 
 const HEADER = `# Benchmark results
 
-Figures written by \`npm run bench -- NAME\` (\`bench/run.ts\` runs \`bench/NAME.bench.ts\`). Each
-section is replaced whenever its benchmark runs again; the others are kept. Every benchmark runs
-its own baseline in the same run, alternating with ours: read the ratios, since absolute figures
-move from run to run and from machine to machine. Benchmarks are not tests: nothing asserts a speed.
+Figures written by \`npm run bench -- NAME\` (\`bench/README.md\`). Each section is replaced when its
+benchmark runs again. Every benchmark runs its baseline in the same run, alternating with ours:
+read the ratios. Benchmarks are not tests: nothing asserts a speed.
 `;
 
 const start = (name: string) => `<!-- bench:${name} -->`;

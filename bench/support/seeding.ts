@@ -30,3 +30,32 @@ export async function signedIn(
   if (!auth) throw new Error(`could not authenticate ${email}`);
   return { auth, token };
 }
+
+// prettier-ignore
+const FIRST_NAMES = [
+  'Amara', 'Bruno', 'Chen', 'Dalia', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ines', 'Jonas',
+  'Kofi', 'Lena', 'Mateo', 'Nadia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tariq',
+  'Ulla', 'Victor', 'Wen', 'Ximena', 'Yusuf',
+];
+// prettier-ignore
+const LAST_NAMES = [
+  'Okafor', 'Silva', 'Nguyen', 'Larsen', 'Kowalski', 'Tanaka', 'Schmidt', 'Ibrahim', 'Costa',
+  'Novak', 'Lindqvist',
+];
+
+/** The n-th seeded customer's names; `stride` changes how first and last names pair up. */
+export function customerName(index: number, stride = 1): { first: string; last: string } {
+  return {
+    first: FIRST_NAMES[index % FIRST_NAMES.length] as string,
+    last: LAST_NAMES[(index * stride) % LAST_NAMES.length] as string,
+  };
+}
+
+/** First messages of seeded conversations. */
+export const OPENERS = [
+  'Hello, my order has not arrived yet.',
+  'I was charged twice this month.',
+  'How do I change the address on my account?',
+  'The app logs me out every few minutes.',
+  'Can I upgrade my plan before the renewal date?',
+];

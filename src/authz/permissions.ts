@@ -41,6 +41,13 @@ export enum Permission {
   ReadAuditEvents = 'audit:read',
   /** Supervision (C10–C14): spy, pause, disconnect, agent info and activity. */
   SuperviseAgents = 'supervision:agents',
+  /** The provider registry (C1): credentials are write-only even here. */
+  ManageProviders = 'providers:manage',
+  ManageCampaigns = 'campaigns:manage',
+  /** Agents read only the campaigns they are members of (the service decides). */
+  ReadCampaigns = 'campaigns:read',
+  /** Chat with agent (C13): supervisors and agents write to each other. */
+  ChatWithAgents = 'supervision:chat',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -67,6 +74,10 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadAssistReports]: [ADMIN, SUPERVISOR],
   [Permission.ReadAuditEvents]: [ADMIN],
   [Permission.SuperviseAgents]: [ADMIN, SUPERVISOR],
+  [Permission.ManageProviders]: [ADMIN],
+  [Permission.ManageCampaigns]: [ADMIN],
+  [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
+  [Permission.ChatWithAgents]: STAFF,
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

@@ -32,7 +32,9 @@ async function withDatabase<T>(
   options: { migrateFirst?: boolean } = { migrateFirst: true },
 ): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel);
+  const logger = createLogger(config.logLevel === 'info' ? 'error' : config.logLevel, {
+    stderr: true,
+  });
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres(config.dataDir, logger, { reuseRunning: true });

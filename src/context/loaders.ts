@@ -10,6 +10,7 @@ import {
 } from '../db/pagination';
 import { preparedQuery } from '../db/prepared';
 import { hydrate } from '../db/rows';
+import { CannedResponse } from '../entities/canned-response.entity';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
 import { Customer } from '../entities/customer.entity';
@@ -23,6 +24,7 @@ import { AssistStore } from '../services/assist/assist.store';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
 import { Message } from '../entities/message.entity';
+import { Provider } from '../entities/provider.entity';
 import { Staff } from '../entities/staff.entity';
 import type { Auth } from './auth';
 
@@ -67,6 +69,32 @@ export class Loaders {
   readonly inbox = this.byId(Inbox);
   readonly customer = this.byId(Customer);
   readonly contact = this.byId(Contact);
+  readonly provider = this.byId(Provider);
+
+  readonly membersOfCampaign = new DataLoader<string, Staff[]>(async (campaignIds) => {
+    const rows = await preparedQuery(
+      this.dataSource,
+      `SELECT s.*, m.campaign_id AS member_campaign_id FROM staff s JOIN campaign_member m ON m.staff_id = s.id
+        WHERE m.campaign_id = ANY($1) AND s.organization_id = $2 ORDER BY s.name, s.id`,
+      [campaignIds, this.organizationId],
+    );
+    const byCampaign = groupBy(rows, (row) => row.member_campaign_id as string);
+    return campaignIds.map((id) =>
+      (byCampaign.get(id) ?? []).map((row) => hydrate(this.dataSource, Staff, row)),
+    );
+  });
+
+  readonly cannedResponsesOfCampaign = new DataLoader<string, CannedResponse[]>(
+    async (campaignIds) => {
+      const responses = await this.rows(
+        CannedResponse,
+        'campaign_id = ANY($1) AND organization_id = $2 ORDER BY position, id',
+        [campaignIds],
+      );
+      const byCampaign = groupBy(responses, (r) => r.campaignId);
+      return campaignIds.map((id) => byCampaign.get(id) ?? []);
+    },
+  );
 
   readonly contactsOfCustomer = new DataLoader<string, Contact[]>(async (customerIds) => {
     const contacts = await this.rows(

@@ -1,4 +1,5 @@
 import { type DataSource, MigrationExecutor, type QueryRunner } from 'typeorm';
+import { migrateJobQueue } from './job-queue';
 import { DEFINED_PREFIX, loadSqlDefinitions, type SqlDefinition } from './sql-definitions';
 
 /** What `migrate` changed: nothing when the database was current. */
@@ -19,6 +20,9 @@ const MIGRATE_LOCK = 'tandem:migrate';
  * a failure changes nothing. `npm start`, `npx tandem migrate`, the tests' template database and
  * the drift check all come here.
  *
+ * graphile-worker's schema (the job queue) is installed or upgraded after that transaction: its
+ * migrations run in transactions of their own, and are safe with instances starting at once.
+ *
  * The definitions are dropped first and created again from their files: CREATE OR REPLACE could
  * not change a function's return type, nor remove a function a file no longer has. A migration
  * runs between the two, so none ever meets a definition (a table's row type, say, that a
@@ -26,7 +30,7 @@ const MIGRATE_LOCK = 'tandem:migrate';
  */
 export async function migrate(dataSource: DataSource): Promise<MigrationReport> {
   const definitions = loadSqlDefinitions();
-  return inMigrationTransaction(dataSource, async (runner, executor) => {
+  const report = await inMigrationTransaction(dataSource, async (runner, executor) => {
     const pending = await executor.getPendingMigrations();
     const recorded = await recordedChecksums(runner);
     const current =
@@ -41,6 +45,8 @@ export async function migrate(dataSource: DataSource): Promise<MigrationReport> 
       definitions: definitions.map((definition) => definition.file),
     };
   });
+  await migrateJobQueue(dataSource);
+  return report;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type Relation,
   UpdateDateColumn,
 } from 'typeorm';
+import { Campaign } from './campaign.entity';
 import { Channel, ConversationStatus, Direction, RoutingReason } from './enums';
 import { Contact } from './contact.entity';
 import { Customer } from './customer.entity';
@@ -29,6 +30,15 @@ import { Staff } from './staff.entity';
 // What an agent holds in an inbox, counted against its capacity (R8).
 @Index('idx_conversation_open_by_agent', ['inboxId', 'assigneeId'], {
   where: "status = 'OPEN' AND assignee_id IS NOT NULL AND deleted_at IS NULL",
+})
+// A campaign's interactions: its recordings, and the open one of a number (C3, C15).
+@Index('idx_conversation_campaign_id', ['campaignId', 'createdAt', 'id'], {
+  where: 'campaign_id IS NOT NULL',
+})
+// A campaign's queue, oldest first (C4): waiting, not taken.
+@Index('idx_conversation_campaign_queue', ['campaignId', 'waitingSince', 'id'], {
+  where:
+    "status = 'OPEN' AND assignee_id IS NULL AND waiting_since IS NOT NULL AND deleted_at IS NULL",
 })
 export class Conversation extends OrganizationRecord {
   @Column('uuid')
@@ -55,6 +65,14 @@ export class Conversation extends OrganizationRecord {
   @ManyToOne(() => Inbox, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'inbox_id' })
   inbox?: Relation<Inbox>;
+
+  /** Set on a campaign's interactions (the inbox is then the campaign's own). */
+  @Column('uuid', { nullable: true })
+  campaignId: string | null;
+
+  @ManyToOne(() => Campaign, { onDelete: 'RESTRICT', nullable: true })
+  @JoinColumn({ name: 'campaign_id' })
+  campaign?: Relation<Campaign> | null;
 
   @Column('uuid', { nullable: true })
   assigneeId: string | null;
@@ -104,6 +122,14 @@ export class Conversation extends OrganizationRecord {
   })
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   queuedAt: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'A campaign interaction: when Tandem queued it (kept on a requeue); its abandon timer runs from it.',
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  waitingSince: Date | null;
 
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   archivedAt: Date | null;

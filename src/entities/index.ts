@@ -1,6 +1,10 @@
+import { AgentChatMessage } from './agent-chat-message.entity';
 import { ApiKey } from './api-key.entity';
 import { AssistSession } from './assist-session.entity';
 import { AuditEvent } from './audit-event.entity';
+import { Campaign } from './campaign.entity';
+import { CampaignMember } from './campaign-member.entity';
+import { CannedResponse } from './canned-response.entity';
 import { ClientSession } from './client-session.entity';
 import { Contact } from './contact.entity';
 import { Conversation } from './conversation.entity';
@@ -12,6 +16,7 @@ import { Inbox } from './inbox.entity';
 import { InboxMember } from './inbox-member.entity';
 import { Message } from './message.entity';
 import { Organization } from './organization.entity';
+import { Provider } from './provider.entity';
 import { RoutingDecision } from './routing-decision.entity';
 import { ServiceRequest } from './service-request.entity';
 import { SignInBudget } from './sign-in-budget.entity';
@@ -20,6 +25,7 @@ import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
 
 export const ENTITIES = [
+  AgentChatMessage,
   Organization,
   Staff,
   ClientSession,
@@ -41,4 +47,8 @@ export const ENTITIES = [
   RoutingDecision,
   AssistSession,
   ServiceRequest,
+  Provider,
+  Campaign,
+  CampaignMember,
+  CannedResponse,
 ];

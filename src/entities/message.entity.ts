@@ -12,11 +12,17 @@ import {
 import { AuthorKind, DeliveryState, Direction } from './enums';
 import { Conversation } from './conversation.entity';
 import { OrganizationRecord } from './organization-record';
+import { Provider } from './provider.entity';
 
 @ObjectType({ description: 'One message of a conversation, in either direction.' })
 @Entity('message')
 @Index('idx_message_conversation_id_position', ['conversationId', 'position'])
 @Index('uq_message_position', ['position'], { unique: true })
+// A provider's message id is stored once (C3): the key of insert-or-ignore and of status callbacks.
+@Index('uq_message_provider_message_id', ['providerId', 'providerMessageId'], {
+  unique: true,
+  where: 'provider_id IS NOT NULL AND provider_message_id IS NOT NULL',
+})
 export class Message extends OrganizationRecord {
   /** Global insertion order: "newer than the message I saw" is `position >`. */
   @Column('bigint')
@@ -49,6 +55,14 @@ export class Message extends OrganizationRecord {
   @Field(() => DeliveryState)
   @Column('varchar', { length: 16 })
   deliveryState: DeliveryState;
+
+  /** The provider it came through or goes out by (campaign messages). */
+  @Column('uuid', { nullable: true })
+  providerId: string | null;
+
+  @ManyToOne(() => Provider, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'provider_id' })
+  provider?: Relation<Provider> | null;
 
   @Column('text', { nullable: true })
   providerMessageId: string | null;

@@ -2,7 +2,7 @@ import { type GraphQLFormattedError, GraphQLError, Kind } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { DomainError, ErrorCode } from './domain-error';
-import type { Logger } from '../logger';
+import { type Logger, serializeError } from '../logger';
 import { isDatabaseUnavailable } from '../db/errors';
 import { SERVICE_UNAVAILABLE_MESSAGE, serviceUnavailableExtensions } from './service-unavailable';
 import { asTokenLimitError, withoutSuggestions } from '../schema/limits';
@@ -117,7 +117,7 @@ function pathOf(formatted: GraphQLFormattedError): Pick<GraphQLFormattedError, '
 
 function logSafely(logger: Logger, what: string, requestId: string | undefined, error: unknown) {
   try {
-    logger.error(requestId ? `${what} (request ${requestId})` : what, error);
+    logger.record('error', { requestId, err: serializeError(error) }, what);
   } catch {
     // Nothing left to tell it with.
   }

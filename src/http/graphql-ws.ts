@@ -16,21 +16,43 @@ import { isDatabaseUnavailable } from '../db/errors';
 import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
-import type { Logger } from '../logger';
+import { type Logger, serializeError } from '../logger';
+import type { Metrics } from '../metrics/metrics';
 import { DocumentCache } from '../schema/document-cache';
 import type { QueryLimits } from '../schema/limits';
 import type { OperationCosts } from '../schema/operation-cost';
 import type { Services } from '../services';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
 import { SocketSubscriptions } from './socket-limits';
+import { callerFields, outcomeOf, rootFieldOf } from './request-log';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 import type { SharedExecution } from '../subscriptions/shared-execution';
+
+/** A socket operation under way, from its subscribe message to its end. */
+interface SocketOperation {
+  startedAt: number;
+  type: string;
+  field: string;
+  operationName?: string;
+  /** Its request id (logged beside its errors and on its line), made when first needed. */
+  requestId?: string;
+  /** The first error's code once one was sent. */
+  outcome?: string;
+  /** Counted and logged already (a subscription, once it started). */
+  recorded?: boolean;
+  /** A subscription that started and has not ended. */
+  open?: boolean;
+}
 
 type SocketExtra = Record<PropertyKey, unknown> & {
   auth?: Auth;
   clientAddress?: string;
   subscriptions?: SocketSubscriptions;
-  /** Each operation's request id (logged beside its errors), by the client's operation id. */
-  requestIds?: Map<string, string>;
+  /** The connection's own request id (X-Request-Id of its upgrade, or a new one), and when. */
+  socketRequestId?: string;
+  connectedAt?: number;
+  /** Operations under way, by the client's operation id. */
+  operations?: Map<string, SocketOperation>;
 };
 
 /** The bearer token from `connectionParams`, however a client spelled it. */
@@ -61,6 +83,7 @@ export interface GraphqlWsOptions {
   services: Services;
   sessions: SessionRegistry;
   logger: Logger;
+  metrics: Metrics;
   limits: QueryLimits;
   validationRules: ValidationRule[];
   costs: OperationCosts;
@@ -81,14 +104,85 @@ export interface GraphqlWsServer {
  * `connection_init`, and becomes a window session of its own (its id is in the ack payload).
  */
 export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
-  const { schema, wss, config, services, sessions, logger, shared, limits, costs } = options;
+  const { schema, wss, config, services, sessions, logger, metrics, shared, limits, costs } =
+    options;
   const documents = new DocumentCache(schema, limits, options.validationRules);
-  /** Made when an operation first has an error to log; forgotten when it ends. */
+  /** Made when an operation first has an error or a line to log; forgotten when it ends. */
   const requestIdOf = (extra: SocketExtra, id: string): string => {
-    extra.requestIds ??= new Map();
-    let requestId = extra.requestIds.get(id);
-    if (!requestId) extra.requestIds.set(id, (requestId = randomUUID()));
-    return requestId;
+    const operation = extra.operations?.get(id);
+    return operation ? (operation.requestId ??= randomUUID()) : randomUUID();
+  };
+  const operationOf = (extra: SocketExtra, id: string): SocketOperation => {
+    extra.operations ??= new Map();
+    let operation = extra.operations.get(id);
+    if (!operation) {
+      operation = { startedAt: performance.now(), type: '-', field: '-' };
+      extra.operations.set(id, operation);
+    }
+    return operation;
+  };
+  /** Counts the operation and writes its one line (a subscription's once it started). */
+  const record = (extra: SocketExtra, id: string, operation: SocketOperation, outcome: string) => {
+    operation.recorded = true;
+    const seconds = (performance.now() - operation.startedAt) / 1000;
+    metrics.recordRequest({
+      transport: 'ws',
+      type: operation.type,
+      operation: operation.field,
+      outcome,
+      seconds,
+    });
+    if (!logger.enabled('info')) return;
+    logger.record(
+      'info',
+      {
+        requestId: requestIdOf(extra, id),
+        socket: extra.socketRequestId,
+        type: operation.type,
+        operation: operation.field,
+        operationName: operation.operationName,
+        outcome,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        ...callerFields(extra.auth),
+      },
+      'socket operation',
+    );
+  };
+  /** The operation ended (completed, failed, or refused): counted if it was not yet. */
+  const finish = (extra: SocketExtra, id: string, outcome: string | undefined) => {
+    const operation = extra.operations?.get(id);
+    if (!operation) return;
+    extra.operations?.delete(id);
+    if (operation.open) metrics.subscriptionClosed();
+    if (!operation.recorded) record(extra, id, operation, outcome ?? operation.outcome ?? 'OK');
+  };
+  /** One line per socket lifecycle event: connected, refused, closed. */
+  const socketLine = (
+    extra: SocketExtra,
+    message: string,
+    fields: Record<string, unknown> = {},
+  ): void => {
+    if (!logger.enabled('info')) return;
+    logger.record(
+      'info',
+      {
+        requestId: extra.socketRequestId,
+        address: extra.clientAddress,
+        ...callerFields(extra.auth),
+        ...fields,
+      },
+      message,
+    );
+  };
+  const refuse = (
+    extra: SocketExtra & { socket: WebSocket },
+    outcome: string,
+    code: number,
+    reason: string,
+  ) => {
+    metrics.socketConnection(outcome);
+    socketLine(extra, 'socket refused', { outcome, code });
+    extra.socket.close(code, reason);
   };
   const format = (errors: readonly GraphQLError[], requestId: string) =>
     errors.map((error) =>
@@ -110,7 +204,9 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
     const auth = token ? await services.auth.authenticate(token) : null;
     if (!auth) {
       // A reason a client library can show as is (close reasons are at most 123 bytes).
-      ctx.extra.socket.close(
+      refuse(
+        ctx.extra,
+        'unauthorized',
         CloseCodes.Unauthorized,
         token
           ? 'Unauthorized: the token is not valid (expired, signed out or revoked): sign in again'
@@ -123,6 +219,8 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
     if (window.clientSessionId && window.staffId) {
       sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
     }
+    metrics.socketConnection('accepted');
+    socketLine(ctx.extra, 'socket connected');
     return { sessionId: window.clientSessionId };
   };
   const server = useServer<Record<string, unknown>, SocketExtra>(
@@ -130,20 +228,39 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
       schema,
       subscribe: (args: ExecutionArgs) => shared.subscribe(args),
       onConnect: async (ctx) => {
+        ctx.extra.connectedAt = performance.now();
+        ctx.extra.socketRequestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]);
         try {
           return await connectWindow(ctx);
         } catch (error) {
           // Never the driver's message (it names internal addresses) as the close reason.
           if (isDatabaseUnavailable(error)) {
-            ctx.extra.socket.close(CloseCodes.TryAgainLater, 'Service unavailable: retry shortly');
+            refuse(
+              ctx.extra,
+              'unavailable',
+              CloseCodes.TryAgainLater,
+              'Service unavailable: retry shortly',
+            );
           } else {
-            logger.error('opening a window failed', error);
-            ctx.extra.socket.close(CloseCodes.InternalServerError, 'Internal server error');
+            logger.record(
+              'error',
+              { requestId: ctx.extra.socketRequestId, err: serializeError(error) },
+              'opening a window failed',
+            );
+            refuse(ctx.extra, 'failed', CloseCodes.InternalServerError, 'Internal server error');
           }
           return false;
         }
       },
-      onClose: async (ctx) => {
+      onClose: async (ctx, code, reason) => {
+        socketLine(ctx.extra, 'socket closed', {
+          code,
+          reason: reason || undefined,
+          durationMs:
+            ctx.extra.connectedAt === undefined
+              ? undefined
+              : Math.round(performance.now() - ctx.extra.connectedAt),
+        });
         const window = ctx.extra.auth;
         if (!window?.staffId || !window.clientSessionId) return;
         sessions.remove(window.clientSessionId);
@@ -160,12 +277,18 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
       onSubscribe: (ctx, id, payload) => {
         // A refusal is this operation's error message; the socket and its other operations stay.
         try {
+          const operation = operationOf(ctx.extra, id);
+          if (payload.operationName && /^\w{1,100}$/.test(payload.operationName))
+            operation.operationName = payload.operationName;
           const checked = documents.check(payload.query);
           if (checked.errors) return checked.errors;
           const { document } = checked;
+          const ast = getOperationAST(document, payload.operationName);
+          operation.type = ast?.operation ?? '-';
+          operation.field = rootFieldOf(ast);
           const variables = payload.variables ?? undefined;
           costs.requireWithinCost(document, payload.operationName, variables);
-          if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          if (ast?.operation === 'subscription') {
             const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
               id,
               (held) => held in ctx.subscriptions,
@@ -194,18 +317,31 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
           return [asGraphQLError(error)];
         }
       },
-      onNext: (ctx, id, _payload, _args, result) =>
-        result.errors
-          ? { ...result, errors: format(result.errors, requestIdOf(ctx.extra, id)) }
-          : undefined,
-      // An error message ends the operation: its id is not kept (onComplete does not follow).
+      // A subscription that started is counted (and logged) then; it stays open until it ends.
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (!(Symbol.asyncIterator in result)) return;
+        const operation = ctx.extra.operations?.get(id);
+        if (!operation) return;
+        operation.open = true;
+        metrics.subscriptionOpened();
+        record(ctx.extra, id, operation, 'OK');
+      },
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        const errors = format(result.errors, requestIdOf(ctx.extra, id));
+        const operation = ctx.extra.operations?.get(id);
+        if (operation) operation.outcome ??= outcomeOf(errors);
+        return { ...result, errors };
+      },
+      // An error message ends the operation: its id is not kept (onComplete does not follow, but
+      // for a subscription that failed once started, which finds nothing left to do).
       onError: (ctx, id, _payload, errors) => {
         const formatted = format(errors, requestIdOf(ctx.extra, id));
-        ctx.extra.requestIds?.delete(id);
+        finish(ctx.extra, id, outcomeOf(formatted));
         return formatted;
       },
       onComplete: (ctx, id) => {
-        ctx.extra.requestIds?.delete(id);
+        finish(ctx.extra, id, undefined);
       },
     },
     wss,

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
-import type { Logger } from '../logger';
+import { type Logger, serializeError } from '../logger';
+import type { RequestRecord } from './request-id';
 
 /**
  * Errors raised before GraphQL runs (body over the limit, malformed JSON) answered as GraphQL
@@ -12,7 +13,13 @@ export function requestErrorHandler(logger: Logger): ErrorRequestHandler {
       typeof error.status === 'number' && error.status >= 400 && error.status < 500
         ? error.status
         : 500;
-    if (status === 500) logger.error(`request failed (request ${res.locals.requestId})`, error);
+    if (status === 500) {
+      logger.record(
+        'error',
+        { requestId: res.locals.requestId, err: serializeError(error) },
+        'request failed',
+      );
+    }
     const message =
       error.type === 'entity.too.large'
         ? 'The request body is too large'
@@ -22,6 +29,8 @@ export function requestErrorHandler(logger: Logger): ErrorRequestHandler {
             ? 'Internal server error'
             : 'Bad request';
     const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    const record = res.locals.request as RequestRecord | undefined;
+    if (record) record.outcome = code;
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
 }

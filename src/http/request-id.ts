@@ -12,11 +12,42 @@ export function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && ACCEPTABLE.test(header) ? header : randomUUID();
 }
 
-const scope = new AsyncLocalStorage<string>();
+/**
+ * What is known of an HTTP request, filled in as it is handled: its log line and its metrics
+ * read it once it is answered (src/http/request-log.ts).
+ */
+export interface RequestRecord {
+  id: string;
+  /** performance.now() when it arrived. */
+  startedAt: number;
+  /** The operation's type and root field, once the document resolved to an operation. */
+  type?: string;
+  field?: string;
+  /** The operation name the client gave (logged, never a metric label: it is unbounded). */
+  operationName?: string;
+  organization?: string;
+  /** The sign-in session, and the window, of the caller. */
+  session?: string;
+  window?: string;
+  /** `OK` or the first error's code, when GraphQL answered. */
+  outcome?: string;
+}
+
+const scope = new AsyncLocalStorage<RequestRecord>();
+
+/** The HTTP request being answered, wherever in its handling this runs. */
+export function currentRequest(): RequestRecord | undefined {
+  return scope.getStore();
+}
 
 /** The id of the HTTP request being answered, wherever in its handling this runs. */
 export function currentRequestId(): string | undefined {
-  return scope.getStore();
+  return scope.getStore()?.id;
+}
+
+/** The record `assignRequestId` made for this request. */
+export function requestRecordOf(res: { locals: Record<string, unknown> }): RequestRecord {
+  return res.locals.request as RequestRecord;
 }
 
 /**
@@ -27,7 +58,9 @@ export function currentRequestId(): string | undefined {
 export function assignRequestId(): RequestHandler {
   return (req, res, next) => {
     const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    const record: RequestRecord = { id, startedAt: performance.now() };
     res.locals.requestId = id;
+    res.locals.request = record;
     res.setHeader(REQUEST_ID_HEADER, id);
     next();
   };
@@ -40,6 +73,10 @@ export function assignRequestId(): RequestHandler {
  */
 export function withinRequestScope(): RequestHandler {
   return (_req, res, next) => {
-    scope.run(String(res.locals.requestId ?? randomUUID()), next);
+    const record = (res.locals.request as RequestRecord | undefined) ?? {
+      id: randomUUID(),
+      startedAt: performance.now(),
+    };
+    scope.run(record, next);
   };
 }

@@ -9,9 +9,12 @@ import type { Logger } from '../logger';
 export class PeriodicJob {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Runs begun, and those that failed (/metrics). */
+  runs = 0;
+  failures = 0;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly everyMs: number,
     private readonly run: () => Promise<unknown>,
     private readonly logger: Logger,
@@ -19,10 +22,15 @@ export class PeriodicJob {
 
   start(): this {
     this.timer = setInterval(() => {
-      this.running ??= inBackground(this.run)
+      if (this.running) return;
+      this.runs += 1;
+      this.running = inBackground(this.run)
         .then(
           () => undefined,
-          (error: unknown) => this.logger.error(`${this.name} failed`, error),
+          (error: unknown) => {
+            this.failures += 1;
+            this.logger.error(`${this.name} failed`, error);
+          },
         )
         .finally(() => (this.running = undefined));
     }, this.everyMs);

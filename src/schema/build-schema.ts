@@ -21,6 +21,8 @@ import {
 } from '../resolvers/assist/service-request.resolver';
 import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
+import { CampaignResolver } from '../resolvers/campaign/campaign.resolver';
+import { ProviderResolver } from '../resolvers/provider/provider.resolver';
 import { OrganizationResolver } from '../resolvers/organization/organization.resolver';
 import { SessionResolver } from '../resolvers/auth/session.resolver';
 import { LockResolver } from '../resolvers/lock/lock.resolver';
@@ -45,11 +47,14 @@ import {
   RoutingResolver,
 } from '../resolvers/routing/routing.resolver';
 import { StaffResolver } from '../resolvers/staff/staff.resolver';
+import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
 import { validateArguments } from './validate-arguments';
 
 export const RESOLVERS = [
+  ProviderResolver,
+  CampaignResolver,
   AuthResolver,
   SessionResolver,
   StaffResolver,
@@ -84,6 +89,7 @@ export const RESOLVERS = [
   AssistReportLineResolver,
   AssistTimesheetResolver,
   SupervisionResolver,
+  AgentChatResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -11,6 +11,8 @@ import { ServiceRequestService } from './assist/service-request.service';
 import { ApiKeyService } from './auth/api-key.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { CampaignService } from './campaign/campaign.service';
+import { ProviderService } from './provider/provider.service';
 import { ConversationEventsService } from './conversation/conversation-events.service';
 import { ConversationService } from './conversation/conversation.service';
 import { MessageService } from './conversation/message.service';
@@ -26,6 +28,8 @@ import { LockStore } from './lock/lock.store';
 import { OrganizationService } from './organization/organization.service';
 import { ClientSessionService } from './session/client-session.service';
 import { StreamAccessService } from './session/stream-access.service';
+import { AgentChatService } from './supervision/agent-chat.service';
+import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
 import { StaffService } from './staff/staff.service';
 
@@ -97,6 +101,10 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     customerSearch: new CustomerSearchService(uow, config),
     assistReports: new AssistReportService(uow, access),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
+    providers: new ProviderService(uow, config),
+    campaigns: new CampaignService(uow),
+    spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
+    agentChat: new AgentChatService(uow, access, hub, audit),
   };
 }
 

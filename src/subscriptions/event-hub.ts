@@ -51,6 +51,10 @@ export class EventHub {
   private readonly channels = new Map<string, StreamChannel>();
   /** Re-checks staff members' streams when their access changes (started by server.ts). */
   readonly access: AccessWatch;
+  /** Events received from the PubSub, delivered to local subscribers, read to fill gaps (/metrics). */
+  received = 0;
+  delivered = 0;
+  gapFilled = 0;
 
   constructor(
     private readonly pubsub: PubSubEngine,
@@ -82,6 +86,11 @@ export class EventHub {
       },
     });
     return options.access ? this.access.guard(reader, options.access) : reader;
+  }
+
+  /** Streams this instance is subscribed to. */
+  streams(): number {
+    return this.channels.size;
   }
 
   /** Local subscribers of a stream that receive its live events (tests and metrics). */
@@ -135,11 +144,14 @@ export class EventHub {
     channel: StreamChannel,
     event: EventEnvelope,
   ): Promise<void> {
+    this.received += 1;
     const last = channel.lastSeq;
     if (last !== undefined && event.seq <= last) return;
     if (last !== undefined && event.seq > last + 1 && event.seq - last <= SHARED_GAP_FILL) {
-      for (const missed of await this.log.read(stream, last, event.seq - 1))
+      for (const missed of await this.log.read(stream, last, event.seq - 1)) {
+        this.gapFilled += 1;
         this.dispatch(channel, missed);
+      }
     }
     this.dispatch(channel, event);
   }
@@ -149,7 +161,10 @@ export class EventHub {
     const last = channel.lastSeq;
     if (last !== undefined && seq <= last) return;
     if (last !== undefined && seq - last <= SHARED_GAP_FILL) {
-      for (const missed of await this.log.read(stream, last, seq)) this.dispatch(channel, missed);
+      for (const missed of await this.log.read(stream, last, seq)) {
+        this.gapFilled += 1;
+        this.dispatch(channel, missed);
+      }
       return;
     }
     channel.lastSeq = seq;
@@ -158,6 +173,7 @@ export class EventHub {
 
   private dispatch(channel: StreamChannel, event: EventEnvelope): void {
     channel.lastSeq = event.seq;
+    this.delivered += channel.listeners.size;
     for (const listener of channel.listeners) listener.event(event);
   }
 }

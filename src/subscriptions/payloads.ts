@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import type { ActorRef } from '../context/auth';
+import type { AgentChatMessage } from '../entities/agent-chat-message.entity';
 import type { AssistSession } from '../entities/assist-session.entity';
 import type { Conversation } from '../entities/conversation.entity';
 import type { HelperAssignment } from '../entities/helper-assignment.entity';
@@ -159,5 +160,22 @@ export interface AgentSupervisionPayload {
   kind: AgentSupervisionKind;
   staffId: string;
   reason: string | null;
+  actor: ActorRef;
+}
+
+export enum AgentChatEventKind {
+  /** A message sent or received (`message`). */
+  MESSAGE = 'MESSAGE',
+  /** Messages were read (`read`): the reader's badges and the sender's receipts follow. */
+  READ = 'READ',
+}
+
+registerEnumType(AgentChatEventKind, { name: 'AgentChatEventKind' });
+
+/** Payload of the `staffChat` stream. */
+export interface AgentChatEventPayload {
+  kind: AgentChatEventKind;
+  message?: Snapshot<AgentChatMessage>;
+  read?: { readerId: string; senderId: string; count: number };
   actor: ActorRef;
 }

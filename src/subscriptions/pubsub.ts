@@ -8,6 +8,9 @@ export type { EventEnvelope } from '../db/events';
 /** One interface, two engines: in-process for a single instance, Redis between instances. */
 export interface PubSubEngine {
   readonly kind: 'in-process' | 'redis';
+  /** Messages handed to `publish`, and those dropped or failed (read by /metrics). */
+  readonly published: number;
+  readonly failed: number;
   /**
    * Sends a message to every instance's subscribers of `topic`, in the order of the calls.
    * Never waits for an unreachable engine: a message it cannot send soon is dropped (and the
@@ -27,11 +30,14 @@ export interface PubSubEngine {
 
 export class InProcessPubSub implements PubSubEngine {
   readonly kind = 'in-process' as const;
+  published = 0;
+  readonly failed = 0;
   private readonly topics = new Map<string, Map<number, (message: unknown) => void>>();
   private readonly topicOf = new Map<number, string>();
   private nextId = 1;
 
   async publish(topic: string, message: unknown): Promise<void> {
+    this.published += 1;
     const handlers = this.topics.get(topic);
     if (!handlers) return;
     // Same contract as Redis: subscribers get a JSON copy, asynchronously.
@@ -90,7 +96,9 @@ export class RedisPubSubEngine implements PubSubEngine {
   private readonly pubsub: RedisPubSub;
   private readonly reconnectListeners: Array<() => void> = [];
   private inFlight = 0;
-  private dropped = 0;
+  published = 0;
+  /** Publishes dropped (too many under way) or failed (Redis away or slow). */
+  failed = 0;
   private closed = false;
 
   constructor(
@@ -128,6 +136,7 @@ export class RedisPubSubEngine implements PubSubEngine {
   }
 
   async publish(topic: string, message: unknown): Promise<void> {
+    this.published += 1;
     if (this.inFlight >= MAX_PUBLISHES_IN_FLIGHT) {
       this.drop();
       throw new Error(`publish dropped: ${MAX_PUBLISHES_IN_FLIGHT} publishes already under way`);
@@ -180,10 +189,10 @@ export class RedisPubSubEngine implements PubSubEngine {
 
   /** Counted and logged now and then: one line per outage, not one per event. */
   private drop(): void {
-    this.dropped += 1;
-    if (this.dropped === 1 || this.dropped % 1000 === 0) {
+    this.failed += 1;
+    if (this.failed === 1 || this.failed % 1000 === 0) {
       this.logger?.error(
-        `redis publishes dropped: ${this.dropped} so far (subscribers catch up from the event log)`,
+        `redis publishes dropped: ${this.failed} so far (subscribers catch up from the event log)`,
       );
     }
   }

@@ -42,6 +42,15 @@ export const Streams = {
   /** What a helper is told about the customers they help (`notifications`, H9). */
   staffNotifications: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'notifications'),
+  /**
+   * Every message of the conversations assigned to one agent, both directions, as stored: what
+   * a supervisor spying on the agent receives (`spy(agentId)`, C10).
+   */
+  staffMessages: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'messages'),
+  /** One person's chat with supervisors or agents, for every window of theirs (`agentChat`, C13). */
+  staffChat: (organizationId: string, staffId: string) =>
+    streamName(organizationId, 'staff', staffId, 'chat'),
   /** What supervisors did to one agent: paused, resumed, disconnected (supervision, C12/C14). */
   staffSupervision: (organizationId: string, staffId: string) =>
     streamName(organizationId, 'staff', staffId, 'supervision'),

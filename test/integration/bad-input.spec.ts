@@ -53,6 +53,19 @@ import {
   SubmitRequestInput,
 } from '../../src/resolvers/assist/service-request.inputs';
 import { UpdateOrganizationInput } from '../../src/resolvers/organization/organization.inputs';
+import {
+  CreateCampaignInput,
+  SetCampaignMembersInput,
+  UpdateCampaignInput,
+} from '../../src/resolvers/campaign/campaign.inputs';
+import {
+  CreateProviderInput,
+  DeleteProviderInput,
+  UpdateProviderInput,
+} from '../../src/resolvers/provider/provider.inputs';
+import type { Campaign } from '../../src/entities/campaign.entity';
+import type { Provider } from '../../src/entities/provider.entity';
+import { newCampaign, newWhatsAppProvider } from '../support/campaigns';
 import { getSchema } from '../../src/schema/build-schema';
 import {
   AddContactDocument,
@@ -102,6 +115,12 @@ import {
   AuditEventsDocument,
   SearchCustomersDocument,
   ServiceRequestsDocument,
+  CreateCampaignDocument,
+  CreateProviderDocument,
+  DeleteProviderDocument,
+  SetCampaignMembersDocument,
+  UpdateCampaignDocument,
+  UpdateProviderDocument,
 } from '../generated/graphql';
 import type { GraphQLErrorShape } from '../support/client';
 import {
@@ -162,6 +181,20 @@ const bad = (field: string, why: string, value: unknown): Malformed => ({
 
 const unique = () => randomUUID().slice(0, 8);
 
+/**
+ * `input` with `id` at `path` (`staffIds`, or `cannedResponses.id` inside a list of objects: its
+ * first item), and the field a validation error names there (`cannedResponses.0.id`).
+ */
+function withIdAt(input: Input, path: string, id: string): [Input, string] {
+  const [head, ...rest] = path.split('.');
+  const current = input[head];
+  if (rest.length === 0) return [{ ...input, [head]: Array.isArray(current) ? [id] : id }, head];
+  if (!Array.isArray(current) || current.length === 0)
+    throw new Error(`the valid input needs an item in ${head} to put an id at ${path}`);
+  const [item, field] = withIdAt(current[0] as Input, rest.join('.'), id);
+  return [{ ...input, [head]: [item, ...current.slice(1)] }, `${head}.0.${field}`];
+}
+
 describe('bad input: a clear code, and nothing written', () => {
   const schema = emittedSchema();
   let server: TestServer;
@@ -174,6 +207,11 @@ describe('bad input: a clear code, and nothing written', () => {
   let contactId: string;
   let conversation: Conversation;
   let apiKeyId: string;
+  /** Serves `campaign`; `spareProvider` serves nothing (deleteProvider's valid input). */
+  let provider: Provider;
+  let spareProvider: Provider;
+  let campaign: Campaign;
+  let cannedResponseId: string;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -199,6 +237,20 @@ describe('bad input: a clear code, and nothing written', () => {
     ({
       apiKey: { id: apiKeyId },
     } = await server.services.apiKeys.create(org.admin.auth, 'Partner', Role.INTEGRATION));
+    [provider, spareProvider] = await Promise.all([
+      newWhatsAppProvider(org),
+      newWhatsAppProvider(org),
+    ]);
+    campaign = await newCampaign(org, {
+      provider,
+      members: [agent],
+      cannedResponses: [{ title: 'Hi', body: 'Hello!' }],
+    });
+    const [{ id: cannedId }] = (await server.dataSource.query(
+      'SELECT id FROM canned_response WHERE campaign_id = $1',
+      [campaign.id],
+    )) as Array<{ id: string }>;
+    cannedResponseId = cannedId;
   });
   afterAll(() => server.stop());
 
@@ -434,6 +486,122 @@ describe('bad input: a clear code, and nothing written', () => {
       inputClass: SetInboxMembersInput,
       valid: () => ({ inboxId: inbox.id, staffIds: [agent.staff.id] }),
       malformed: [],
+    },
+    {
+      mutation: 'createProvider',
+      document: loose(CreateProviderDocument),
+      inputClass: CreateProviderInput,
+      valid: () => ({
+        name: `Provider ${unique()}`,
+        kind: 'WHATSAPP_CLOUD',
+        accountNumber: '+14155550123',
+        phoneNumberId: '106540352242922',
+        accessToken: 'token',
+        appSecret: 'secret',
+        verifyToken: 'verify',
+      }),
+      malformed: [
+        bad('name', 'blank', '   '),
+        bad('kind', 'not a kind', 'FAX'),
+        bad('accountNumber', 'not a phone number', 'abc'),
+        bad('apiBaseUrl', 'not a URL', 'graph facebook'),
+        bad('apiBaseUrl', 'not http(s)', 'ftp://graph.facebook.com'),
+        bad('authToken', "not a WhatsApp Cloud provider's", 'twilio'),
+        bad('phoneNumberId', 'blank', '  '),
+      ],
+    },
+    {
+      mutation: 'updateProvider',
+      document: loose(UpdateProviderDocument),
+      inputClass: UpdateProviderInput,
+      valid: () => ({ providerId: provider.id, name: `Provider ${unique()}` }),
+      malformed: [
+        bad('name', 'null (a provider keeps a name)', null),
+        bad('accountNumber', 'not a phone number', 'abc'),
+        bad('accountSid', "not a WhatsApp Cloud provider's", 'AC1'),
+        bad('accessToken', 'null (a secret is replaced, not cleared)', null),
+      ],
+    },
+    {
+      mutation: 'deleteProvider',
+      document: loose(DeleteProviderDocument),
+      inputClass: DeleteProviderInput,
+      valid: () => ({ providerId: spareProvider.id }),
+      malformed: [],
+    },
+    {
+      mutation: 'createCampaign',
+      document: loose(CreateCampaignDocument),
+      inputClass: CreateCampaignInput,
+      valid: () => ({
+        name: `Campaign ${unique()}`,
+        // Its number already serves `campaign`: a second campaign on it starts disabled.
+        providerId: provider.id,
+        enabled: false,
+        maxInteractionsPerAgent: 2,
+        serviceLevelSeconds: 20,
+        abandonAfterSeconds: 300,
+        memberIds: [agent.staff.id],
+        cannedResponses: [{ title: 'Hi', body: 'Hello!' }],
+      }),
+      malformed: [
+        bad('name', 'blank', '   '),
+        bad('maxInteractionsPerAgent', 'zero', 0),
+        bad('serviceLevelSeconds', 'negative', -5),
+        bad('abandonAfterSeconds', 'over a week', 8 * 24 * 3600),
+        {
+          field: 'memberIds',
+          why: 'an ADMIN, not an agent (C17)',
+          get set() {
+            return { memberIds: [org.admin.staff.id] };
+          },
+        },
+        {
+          field: 'cannedResponses.0.templateLanguage',
+          why: 'a template without its language',
+          set: { cannedResponses: [{ title: 'T', body: 'b', templateName: 'order_ready' }] },
+        },
+        {
+          field: 'cannedResponses.0.title',
+          why: 'a canned response without a title',
+          set: { cannedResponses: [{ title: '', body: 'b' }] },
+        },
+      ],
+    },
+    {
+      mutation: 'updateCampaign',
+      document: loose(UpdateCampaignDocument),
+      inputClass: UpdateCampaignInput,
+      valid: () => ({
+        campaignId: campaign.id,
+        name: `Campaign ${unique()}`,
+        cannedResponses: [{ id: cannedResponseId, title: 'Hi', body: 'Hello again!' }],
+      }),
+      malformed: [
+        bad('name', 'null (a campaign keeps a name)', null),
+        bad('enabled', 'null', null),
+        bad('maxInteractionsPerAgent', 'zero', 0),
+        {
+          field: 'cannedResponses.0.body',
+          why: 'a blank body',
+          set: { cannedResponses: [{ title: 'T', body: '   ' }] },
+        },
+      ],
+    },
+    {
+      mutation: 'setCampaignMembers',
+      document: loose(SetCampaignMembersDocument),
+      inputClass: SetCampaignMembersInput,
+      valid: () => ({ campaignId: campaign.id, staffIds: [agent.staff.id] }),
+      malformed: [
+        {
+          field: 'staffIds',
+          why: 'an ADMIN, not an agent (C17)',
+          get set() {
+            return { staffIds: [org.admin.staff.id] };
+          },
+        },
+      ],
     },
     {
       mutation: 'createStaff',
@@ -712,11 +880,11 @@ describe('bad input: a clear code, and nothing written', () => {
     it.each(withIds)('%s: an id that is not a UUID, in each id field', async (mutation, paths) => {
       const c = caseOf(mutation);
       for (const path of paths) {
-        const value = Array.isArray(c.valid()[path]) ? ['not-a-uuid'] : 'not-a-uuid';
-        const error = await expectNothingWritten(() => refusal(c, { ...c.valid(), [path]: value }));
+        const [input, field] = withIdAt(c.valid(), path, 'not-a-uuid');
+        const error = await expectNothingWritten(() => refusal(c, input));
         expect([path, error.extensions]).toEqual([
           path,
-          expect.objectContaining({ code: 'BAD_USER_INPUT', field: path }),
+          expect.objectContaining({ code: 'BAD_USER_INPUT', field }),
         ]);
       }
     });
@@ -774,9 +942,8 @@ describe('bad input: a clear code, and nothing written', () => {
       const c = caseOf(mutation);
       for (const path of paths) {
         const unknown = randomUUID();
-        const base = c.validUsing?.(path) ?? c.valid();
-        const value = Array.isArray(base[path]) ? [unknown] : unknown;
-        const error = await expectNothingWritten(() => refusal(c, { ...base, [path]: value }));
+        const [input] = withIdAt(c.validUsing?.(path) ?? c.valid(), path, unknown);
+        const error = await expectNothingWritten(() => refusal(c, input));
         expect([path, error.extensions]).toEqual([
           path,
           expect.objectContaining({ code: 'NOT_FOUND', id: unknown }),
@@ -949,6 +1116,24 @@ describe('bad input: a clear code, and nothing written', () => {
         () => ({ staffId: otherAgent.staff.id, email: agent.staff.email }),
       ],
       ['createInbox', 'name', 'the name of another inbox', () => ({ name: 'Support' })],
+      [
+        'createProvider',
+        'name',
+        'the name of another provider',
+        () => ({ ...caseOf('createProvider').valid(), name: provider.name }),
+      ],
+      [
+        'createCampaign',
+        'name',
+        'the name of another campaign',
+        () => ({ ...caseOf('createCampaign').valid(), name: campaign.name }),
+      ],
+      [
+        'createCampaign',
+        'providerId',
+        'enabled on a number that serves another enabled campaign',
+        () => ({ ...caseOf('createCampaign').valid(), enabled: true }),
+      ],
       [
         'updateInbox',
         'name',
@@ -1152,6 +1337,12 @@ describe('bad input: a clear code, and nothing written', () => {
       'createInbox',
       'updateInbox',
       'setInboxMembers',
+      'createProvider',
+      'updateProvider',
+      'createCampaign',
+      'updateCampaign',
+      'setCampaignMembers',
+      'deleteProvider',
       'createStaff',
       'updateStaff',
       'setMyStatus',

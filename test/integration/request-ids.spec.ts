@@ -3,19 +3,13 @@ import { ArgumentValidationError } from 'type-graphql';
 import { formatError } from '../../src/errors/format-error';
 import type { Logger } from '../../src/logger';
 import { newOrg, type Org } from '../support/factories';
+import { capturingLogger, type CapturedLogger } from '../support/log-capture';
 import { startTestServer, type TestServer } from '../support/server';
 import { connect, Subscription } from '../support/ws';
 
-/** A logger that keeps what it is told, to check what an operator would read. */
-function capturingLogger(): Logger & { errors: string[] } {
-  const errors: string[] = [];
-  return {
-    errors,
-    error: (message) => errors.push(message),
-    info: () => {},
-    debug: () => {},
-  };
-}
+/** The error lines logged for a request id. */
+const errorsFor = (logger: CapturedLogger, requestId: string) =>
+  logger.lines.filter((line) => line.level === 'error' && line.requestId === requestId);
 
 describe('every masked error is logged with a request id (issue 13)', () => {
   let server: TestServer;
@@ -59,7 +53,12 @@ describe('every masked error is logged with a request id (issue 13)', () => {
       path: ['customers'],
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'proxy-42.abc' },
     });
-    expect(logger.errors).toContain('unexpected error (request proxy-42.abc)');
+    expect(errorsFor(logger, 'proxy-42.abc')).toEqual([
+      expect.objectContaining({
+        msg: 'unexpected error',
+        err: expect.objectContaining({ message: 'a fault of ours, with SQL in it' }),
+      }),
+    ]);
   });
 
   it('makes one up otherwise (and for an X-Request-Id that is not a plain short word)', async () => {
@@ -74,7 +73,7 @@ describe('every masked error is logged with a request id (issue 13)', () => {
       const id = response.headers.get('x-request-id') as string;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(body.errors?.[0]?.extensions?.requestId).toBe(id);
-      expect(logger.errors).toContain(`unexpected error (request ${id})`);
+      expect(errorsFor(logger, id)).toEqual([expect.objectContaining({ msg: 'unexpected error' })]);
     }
   });
 
@@ -90,7 +89,9 @@ describe('every masked error is logged with a request id (issue 13)', () => {
       const requestId = result.errors?.[0]?.extensions?.requestId as string;
       expect(result.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(logger.errors).toContain(`unexpected error (request ${requestId})`);
+      expect(errorsFor(logger, requestId)).toEqual([
+        expect.objectContaining({ msg: 'unexpected error' }),
+      ]);
     } finally {
       await window.dispose();
     }
@@ -117,22 +118,25 @@ describe('the error formatter cannot throw (finding 5)', () => {
     ['a validation error without its list', broken],
     ['a GraphQLError wrapping one', new GraphQLError('x', { originalError: broken })],
   ])('masks %s, and logs it', (_what, error) => {
-    const before = logger.errors.length;
+    const before = errorsFor(logger, 'r1').length;
     const shown = formatError({ message: 'x' }, error, logger, { requestId: 'r1' });
     expect(shown).toEqual({
       message: 'Internal server error',
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'r1' },
     });
-    expect(logger.errors.length).toBeGreaterThan(before);
+    expect(errorsFor(logger, 'r1').length).toBeGreaterThan(before);
   });
 
   it('survives a formatted error that is not one, and a logger that throws', () => {
+    const fail = () => {
+      throw new Error('disk full');
+    };
     const throwing: Logger = {
-      error: () => {
-        throw new Error('disk full');
-      },
-      info: () => {},
-      debug: () => {},
+      error: fail,
+      info: fail,
+      debug: fail,
+      record: fail,
+      enabled: () => true,
     };
     expect(formatError(hostile as never, hostile, throwing).extensions?.code).toBe(
       'INTERNAL_SERVER_ERROR',

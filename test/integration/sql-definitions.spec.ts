@@ -152,6 +152,8 @@ describe('stream names', () => {
     staffAssist: ['staff', 'assist'],
     staffNotifications: ['staff', 'notifications'],
     staffSupervision: ['staff', 'supervision'],
+    staffMessages: ['staff', 'messages'],
+    staffChat: ['staff', 'chat'],
   };
   let database: TestDatabase;
 

@@ -57,7 +57,15 @@ import {
   SubmitFormDocument,
   SubmitRequestDocument,
   UpdateCustomerProfileDocument,
+  CampaignByIdDocument,
+  CreateCampaignDocument,
+  DeleteProviderDocument,
+  ProviderByIdDocument,
+  SetCampaignMembersDocument,
+  UpdateCampaignDocument,
+  UpdateProviderDocument,
 } from '../generated/graphql';
+import { newCampaign } from '../support/campaigns';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
 import {
   newAgent,
@@ -91,6 +99,10 @@ interface Tenant {
   formId: string;
   /** `agent` assisted `customer`, and submitted a request for them in it. */
   assistSessionId: string;
+  /** A campaign on its own provider, `agent` a member, with one canned response. */
+  campaignId: string;
+  providerId: string;
+  cannedResponseId: string;
 }
 
 interface Caller {
@@ -149,7 +161,18 @@ async function newTenant(server: TestServer): Promise<Tenant> {
     service: 'Parking permit',
     data: { plate: 'AB12' },
   });
+  const campaign = await newCampaign(org, {
+    members: [agent],
+    cannedResponses: [{ title: 'Hi', body: 'Hello!' }],
+  });
+  const [{ id: cannedResponseId }] = (await server.dataSource.query(
+    'SELECT id FROM canned_response WHERE campaign_id = $1',
+    [campaign.id],
+  )) as Array<{ id: string }>;
   return {
+    campaignId: campaign.id,
+    providerId: campaign.providerId as string,
+    cannedResponseId: cannedResponseId as string,
     org,
     agent,
     inbox,
@@ -847,6 +870,133 @@ describe('tenancy: two organizations on one server', () => {
           await window.dispose();
         }
       },
+    },
+    // Campaigns (C1, C2, C17)
+    {
+      argument: 'campaign id',
+      expect: { notFound: 'Campaign' },
+      integrationMay: true,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) => outcomeOf(await api.request(CampaignByIdDocument, { id })),
+    },
+    {
+      argument: 'provider id',
+      expect: { notFound: 'Provider' },
+      integrationMay: false,
+      foreignId: () => b.providerId,
+      call: async ({ api }, id) => outcomeOf(await api.request(ProviderByIdDocument, { id })),
+    },
+    {
+      argument: 'updateProvider input.providerId',
+      expect: { notFound: 'Provider' },
+      integrationMay: false,
+      foreignId: () => b.providerId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateProviderDocument, {
+            input: { providerId: id, accessToken: 'taken over' },
+          }),
+        ),
+    },
+    {
+      argument: 'deleteProvider input.providerId',
+      expect: { notFound: 'Provider' },
+      integrationMay: false,
+      foreignId: () => b.providerId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(DeleteProviderDocument, { input: { providerId: id } })),
+    },
+    ...(['providerId', 'memberIds', 'cannedResponses.id'] as const).map((field): ForeignIdCase => ({
+      argument: `createCampaign input.${field}`,
+      expect: {
+        notFound: {
+          providerId: 'Provider',
+          memberIds: 'Staff',
+          'cannedResponses.id': 'CannedResponse',
+        }[field],
+      },
+      integrationMay: false,
+      foreignId: () =>
+        ({
+          providerId: b.providerId,
+          memberIds: b.agent.staff.id,
+          'cannedResponses.id': b.cannedResponseId,
+        })[field],
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(CreateCampaignDocument, {
+            input: {
+              name: `Foreign ${randomUUID()}`,
+              // A's provider already serves A's enabled campaign: this one starts disabled.
+              enabled: false,
+              providerId: field === 'providerId' ? id : a.providerId,
+              maxInteractionsPerAgent: 1,
+              serviceLevelSeconds: 10,
+              abandonAfterSeconds: 60,
+              memberIds: field === 'memberIds' ? [id] : [a.agent.staff.id],
+              cannedResponses:
+                field === 'cannedResponses.id' ? [{ id, title: 't', body: 'b' }] : [],
+            },
+          }),
+        ),
+    })),
+    {
+      argument: 'updateCampaign input.campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateCampaignDocument, { input: { campaignId: id, enabled: false } }),
+        ),
+    },
+    {
+      argument: 'updateCampaign input.providerId',
+      expect: { notFound: 'Provider' },
+      integrationMay: false,
+      foreignId: () => b.providerId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateCampaignDocument, {
+            input: { campaignId: a.campaignId, providerId: id },
+          }),
+        ),
+    },
+    {
+      argument: 'updateCampaign input.cannedResponses.id',
+      expect: { notFound: 'CannedResponse' },
+      integrationMay: false,
+      foreignId: () => b.cannedResponseId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(UpdateCampaignDocument, {
+            input: { campaignId: a.campaignId, cannedResponses: [{ id, title: 't', body: 'b' }] },
+          }),
+        ),
+    },
+    {
+      argument: 'setCampaignMembers input.campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetCampaignMembersDocument, {
+            input: { campaignId: id, staffIds: [] },
+          }),
+        ),
+    },
+    {
+      argument: 'setCampaignMembers input.staffIds',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SetCampaignMembersDocument, {
+            input: { campaignId: a.campaignId, staffIds: [a.agent.staff.id, id] },
+          }),
+        ),
     },
   ];
 

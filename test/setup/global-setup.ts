@@ -15,7 +15,8 @@ import { createLogger } from '../../src/logger';
 declare global {
   // Handed from setup to teardown (same process).
   var tandemTestServices:
-    { postgres?: EmbeddedPostgres; redis?: ChildProcess; dataDir?: string } | undefined;
+    | { postgres?: EmbeddedPostgres; redis?: ChildProcess; dataDir?: string; logFile?: string }
+    | undefined;
 }
 
 function redisServerOnPath(): string | undefined {
@@ -106,7 +107,15 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = path.resolve('.data/test', `${process.pid}-${Date.now().toString(36)}`);
   const template = `tandem_template_${process.pid}`;
   const [postgres, redis] = await Promise.all([startPostgres(dataDir, template), startRedis()]);
-  globalThis.tandemTestServices = { postgres: postgres.embedded, redis: redis.process, dataDir };
+  // Every test server's log lines, at debug, for the teardown to search for secrets (issue 19).
+  const logFile = path.resolve('.data/test', `${path.basename(dataDir)}.log`);
+  globalThis.tandemTestServices = {
+    postgres: postgres.embedded,
+    redis: redis.process,
+    dataDir,
+    logFile,
+  };
+  process.env.TANDEM_TEST_LOG_FILE = logFile;
   process.env.TANDEM_TEST_POSTGRES_URL = postgres.url;
   process.env.TANDEM_TEST_REDIS_URL = redis.url;
   process.env.TANDEM_TEST_TEMPLATE = template;

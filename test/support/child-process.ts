@@ -12,13 +12,18 @@ const TANDEM_SETTINGS = [
   'HOST',
   'ADMIN_EMAIL',
   'ADMIN_PASSWORD',
+  'SECRETS_KEY',
 ];
+
+/** The key child servers seal provider secrets with (a server with DATABASE_URL needs one). */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** The test run's environment without Tandem's settings, plus `env`. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean = { ...process.env };
   for (const name of TANDEM_SETTINGS) delete clean[name];
-  return { ...clean, ...env };
+  const secrets = env.DATABASE_URL && !env.SECRETS_KEY ? { SECRETS_KEY: TEST_SECRETS_KEY } : {};
+  return { ...clean, ...secrets, ...env };
 }
 
 export interface Exit {

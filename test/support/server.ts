@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startServer, type TandemServer } from '../../src/server';
+import { TEST_SECRETS_KEY } from './child-process';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './env';
 
@@ -10,13 +11,22 @@ export interface TestServerOptions {
   /** Redis PubSub (default) or the in-process one. */
   pubsub?: 'redis' | 'in-process';
   config?: Partial<Config>;
-  /** Where the server logs (default: silent, or debug with TANDEM_TEST_LOG=1). */
+  /**
+   * Where the server logs (default: debug lines to the run's log file, which the global teardown
+   * searches for secrets; or to stdout with TANDEM_TEST_LOG=1).
+   */
   logger?: Logger;
 }
 
 export interface TestServer extends TandemServer {
   database: TestDatabase;
   config: Config;
+}
+
+function testLogger(config: Config): Logger {
+  const file = process.env.TANDEM_TEST_LOG_FILE;
+  if (process.env.TANDEM_TEST_LOG === '1' || !file) return createLogger(config.logLevel);
+  return createLogger('debug', { file });
 }
 
 /** A real server instance on a free port, with real Postgres and (by default) real Redis. */
@@ -28,12 +38,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     host: '127.0.0.1',
     logLevel: process.env.TANDEM_TEST_LOG === '1' ? 'debug' : 'silent',
     redisUrl: options.pubsub === 'in-process' ? undefined : testRedisUrl(),
+    secretsKey: Buffer.from(TEST_SECRETS_KEY, 'base64'),
     ...options.config,
   };
   const server = await startServer({
     config,
     databaseUrl: database.url,
-    logger: options.logger ?? createLogger(config.logLevel),
+    logger: options.logger ?? testLogger(config),
   });
   const ownsDatabase = !options.database;
   return {

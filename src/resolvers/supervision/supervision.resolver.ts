@@ -1,13 +1,20 @@
-import { Arg, Authorized, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
-import { CurrentAuth } from '../../schema/decorators';
+import type { Context } from '../../context/context';
+import { authOf, CurrentAuth } from '../../schema/decorators';
+import type { Services } from '../../services';
+import type { ConversationEventPayload } from '../../subscriptions/payloads';
+import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { SupervisionService } from '../../services/supervision/supervision.service';
 import {
   AgentInput,
   AgentPayload,
   DisconnectAgentPayload,
   PauseAgentInput,
+  SpyArgs,
+  SpyEvent,
+  toSpyEvent,
 } from './supervision.inputs';
 
 @Resolver()
@@ -45,5 +52,25 @@ export class SupervisionResolver {
     @Arg('input') input: AgentInput,
   ): Promise<DisconnectAgentPayload> {
     return this.supervision.disconnect(auth, input.agentId);
+  }
+
+  @Authorized(Permission.SuperviseAgents)
+  @Subscription(() => SpyEvent, {
+    description:
+      "C10: every message, both directions, as stored, of the conversations assigned to an agent (agentId) or of one conversation (conversationId); read-only, the agent is not told, and audited (SPY_STARTED, then SPY_ENDED with from and until however it ends). Ends with FORBIDDEN when the caller's access goes.",
+    subscribe: ({ args, context }) => {
+      const { agentId, conversationId, after } = args as SpyArgs;
+      return (context as Context<Services>).services.spy.subscribe(
+        authOf(context),
+        { agentId, conversationId },
+        after ?? undefined,
+      );
+    },
+  })
+  spy(
+    @Root() envelope: EventEnvelope<ConversationEventPayload>,
+    @Args({ validate: false }) _args: SpyArgs,
+  ): SpyEvent {
+    return toSpyEvent(envelope);
   }
 }

@@ -9,7 +9,7 @@ import { Message } from '../../entities/message.entity';
 import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { ConversationEventKind, NotificationKind } from '../../subscriptions/payloads';
 import type { HelperService } from '../helper/helper.service';
-import { emitConversationEvent } from './conversation-events';
+import { emitAgentMessage, emitConversationEvent } from './conversation-events';
 import { requireNotArchived } from './conversation-rules';
 import { type WriteGuard, requireCurrentView } from '../lock/write-guard';
 
@@ -106,6 +106,7 @@ export class MessageService {
     );
     await this.touchCustomer(tx, conversation);
     emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, actor, message);
+    emitAgentMessage(tx, conversation, actor, message);
     return message;
   }
 
