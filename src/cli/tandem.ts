@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config';
@@ -163,9 +164,12 @@ staff
       const [member] = matches as [Staff];
       const password = options.password ?? generatePassword();
       const logger = createLogger('error');
+      const config = loadConfig();
       const services = createServices({
         uow,
-        config: loadConfig(),
+        // Resetting a password reads no provider credential: without SECRETS_KEY (an embedded
+        // installation keeps its key in DATA_DIR) a throwaway key lets the services be built.
+        config: { ...config, secretsKey: config.secretsKey ?? randomBytes(32) },
         hub: new EventHub(pubsub, new EventLogReader(dataSource), logger),
         logger,
       });
