@@ -53,6 +53,11 @@ import {
   SubmitRequestInput,
 } from '../../src/resolvers/assist/service-request.inputs';
 import { UpdateOrganizationInput } from '../../src/resolvers/organization/organization.inputs';
+import { AgentInput, PauseAgentInput } from '../../src/resolvers/supervision/supervision.inputs';
+import {
+  MarkAgentChatReadInput,
+  SendAgentChatInput,
+} from '../../src/resolvers/supervision/agent-chat.types';
 import {
   CreateCampaignInput,
   SetCampaignMembersInput,
@@ -126,6 +131,11 @@ import {
   UpdateCampaignDocument,
   UpdateProviderDocument,
   AbandonInteractionDocument,
+  DisconnectAgentDocument,
+  MarkAgentChatReadDocument,
+  PauseAgentDocument,
+  ResumeAgentDocument,
+  SendAgentChatDocument,
   TakeInteractionDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape } from '../support/client';
@@ -720,6 +730,42 @@ describe('bad input: a clear code, and nothing written', () => {
       document: loose(DeactivateStaffDocument),
       inputClass: DeactivateStaffInput,
       valid: () => ({ staffId: agent.staff.id }),
+      malformed: [],
+    },
+    // Supervision (C11–C14)
+    {
+      mutation: 'pauseAgent',
+      document: loose(PauseAgentDocument),
+      inputClass: PauseAgentInput,
+      valid: () => ({ agentId: otherAgent.staff.id, reason: 'Coaching' }),
+      malformed: [bad('reason', 'blank', '   ')],
+    },
+    {
+      mutation: 'resumeAgent',
+      document: loose(ResumeAgentDocument),
+      inputClass: AgentInput,
+      valid: () => ({ agentId: otherAgent.staff.id }),
+      malformed: [],
+    },
+    {
+      mutation: 'sendAgentChat',
+      document: loose(SendAgentChatDocument),
+      inputClass: SendAgentChatInput,
+      valid: () => ({ toStaffId: otherAgent.staff.id, body: 'How is it going?' }),
+      malformed: [],
+    },
+    {
+      mutation: 'markAgentChatRead',
+      document: loose(MarkAgentChatReadDocument),
+      inputClass: MarkAgentChatReadInput,
+      valid: () => ({ staffId: otherAgent.staff.id }),
+      malformed: [],
+    },
+    {
+      mutation: 'disconnectAgent',
+      document: loose(DisconnectAgentDocument),
+      inputClass: AgentInput,
+      valid: () => ({ agentId: otherAgent.staff.id }),
       malformed: [],
     },
     {
@@ -1419,9 +1465,14 @@ describe('bad input: a clear code, and nothing written', () => {
       'abandonInteraction',
       'takeInteraction',
       'deleteProvider',
+      'pauseAgent',
+      'resumeAgent',
+      'sendAgentChat',
+      'markAgentChatRead',
       'createStaff',
       'updateStaff',
       'setMyStatus',
+      'disconnectAgent',
       'deactivateStaff',
       'revokeApiKey',
     ];

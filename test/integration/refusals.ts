@@ -105,9 +105,12 @@ export async function fingerprintDatabase(dataSource: DataSource): Promise<Datab
   const fingerprint: DatabaseFingerprint = {};
   for (const { name } of tables) {
     const where = name === 'client_session' ? `WHERE t.kind <> 'WINDOW'` : '';
+    // A session's liveness is not a write of the refused call: any authenticated request counts
+    // as its session being seen (issue 15), refused or not.
+    const value = name === 'client_session' ? `(to_jsonb(t) - 'last_seen_at')::text` : 't::text';
     const [row] = (await dataSource.query(
       `SELECT count(*)::int AS rows,
-              md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest
+              md5(coalesce(string_agg(${value}, '|' ORDER BY ${value}), '')) AS digest
          FROM "${name}" t ${where}`,
     )) as Array<{ rows: number; digest: string }>;
     fingerprint[name] = { rows: row?.rows ?? 0, digest: row?.digest ?? '' };

@@ -9,6 +9,15 @@ import type { Inbox } from '../../src/entities/inbox.entity';
 import { getSchema } from '../../src/schema/build-schema';
 import {
   AddContactDocument,
+  AgentActivityDocument,
+  AgentActivityUpdatesDocument,
+  AgentInfoDocument,
+  DisconnectAgentDocument,
+  MarkAgentChatReadDocument,
+  PauseAgentDocument,
+  ResumeAgentDocument,
+  SendAgentChatDocument,
+  SpyDocument,
   ApiKeysDocument,
   ArchiveConversationDocument,
   AssignConversationDocument,
@@ -875,6 +884,123 @@ describe('tenancy: two organizations on one server', () => {
           await window.dispose();
         }
       },
+    },
+    // Supervision (C10–C14)
+    {
+      argument: 'agentInfo agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) => outcomeOf(await api.request(AgentInfoDocument, { agentId: id })),
+    },
+    {
+      argument: 'agentActivity agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(AgentActivityDocument, { agentId: id })),
+    },
+    {
+      argument: 'agentActivityUpdates agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, AgentActivityUpdatesDocument, { agentId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    },
+    {
+      argument: 'pauseAgent input.agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(PauseAgentDocument, { input: { agentId: id, reason: 'lunch' } }),
+        ),
+    },
+    {
+      argument: 'resumeAgent input.agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(ResumeAgentDocument, { input: { agentId: id } })),
+    },
+    {
+      argument: 'disconnectAgent input.agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(DisconnectAgentDocument, { input: { agentId: id } })),
+    },
+    {
+      argument: 'sendAgentChat input.toStaffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SendAgentChatDocument, { input: { toStaffId: id, body: 'psst' } }),
+        ),
+    },
+    {
+      argument: 'markAgentChatRead input.staffId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(MarkAgentChatReadDocument, { input: { staffId: id } })),
+    },
+    {
+      argument: 'spy agentId',
+      expect: { notFound: 'Staff' },
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, SpyDocument, { agentId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    },
+    {
+      argument: 'spy conversationId',
+      expect: { notFound: 'Conversation' },
+      integrationMay: false,
+      foreignId: () => b.conversation.id,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, SpyDocument, { conversationId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    },
+    {
+      argument: 'sendMessage input.cannedResponseId',
+      expect: { notFound: 'CannedResponse' },
+      integrationMay: false,
+      foreignId: () => b.cannedResponseId,
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(SendMessageDocument, {
+            input: { conversationId: a.conversation.id, cannedResponseId: id },
+          }),
+        ),
     },
     // Campaigns (C1, C2, C17)
     {

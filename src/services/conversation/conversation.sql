@@ -11,5 +11,7 @@ CREATE FUNCTION tandem_conversation_json(c conversation) RETURNS jsonb LANGUAGE 
     'createdAt', tandem_iso(c.created_at), 'updatedAt', tandem_iso(c.updated_at),
     'lastMessageAt', tandem_iso(c.last_message_at), 'closedAt', tandem_iso(c.closed_at),
     'queuedAt', tandem_iso(c.queued_at), 'archivedAt', tandem_iso(c.archived_at),
-    'deletedAt', tandem_iso(c.deleted_at))
+    'deletedAt', tandem_iso(c.deleted_at), 'campaignId', c.campaign_id,
+    'waitingSince', tandem_iso(c.waiting_since), 'requeuedAt', tandem_iso(c.requeued_at),
+    'replyWindowClosesAt', tandem_iso(c.reply_window_closes_at))
 $$;
