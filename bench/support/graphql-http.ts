@@ -58,7 +58,11 @@ export class GraphqlHttp {
   private send(body: string): Promise<GraphqlAnswer> {
     // Under load the client's own idle timer (the server's `Keep-Alive: timeout` hint less 1 s)
     // can fire late, after the server closed the connection: don't offer an old one at all.
-    if (this.inFlight === 0 && this.lastAnswerAt && Date.now() - this.lastAnswerAt > REUSE_IDLE_MS) {
+    if (
+      this.inFlight === 0 &&
+      this.lastAnswerAt &&
+      Date.now() - this.lastAnswerAt > REUSE_IDLE_MS
+    ) {
       this.agent.destroy();
       this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     }
