@@ -1,11 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-/** bin/build-state.js: what `npm start` and `npx tandem` use to skip (or not) the compile. */
-const { isBuildCurrent } = require('../../bin/build-state') as {
-  isBuildCurrent: (entry: string, base?: string) => boolean;
-};
+// What `npm start` and `npx tandem` use to skip (or not) the compile.
+import { isBuildCurrent } from '../../bin/build-state';
 
 describe('npm start compiles only when a source changed since the last build', () => {
   let base: string;
