@@ -76,7 +76,10 @@ describe('a server process killed with pending outbox jobs and unprocessed webho
       const slowCampaign = await newCampaign(org, { provider: slowProvider, members: [agent] });
       conversations = [];
       for (const phone of ['+15551250001', '+15551250002', '+15551250003']) {
-        conversations.push({ id: (await newCampaignInteraction(org, campaign, { phone })).id, phone });
+        conversations.push({
+          id: (await newCampaignInteraction(org, campaign, { phone })).id,
+          phone,
+        });
       }
       slowConversationId = (
         await newCampaignInteraction(org, slowCampaign, { phone: '+15551250009' })

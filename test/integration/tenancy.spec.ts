@@ -1014,44 +1014,40 @@ describe('tenancy: two organizations on one server', () => {
       call: async ({ api }, id) =>
         outcomeOf(await api.request(CampaignQueueDocument, { campaignId: id })),
     },
-    ...(['campaignIds', 'after.campaignId'] as const).map(
-      (field): ForeignIdCase => ({
-        argument: `queueEvents ${field}`,
-        expect: { notFound: 'Campaign' },
-        integrationMay: true,
-        foreignId: () => b.campaignId,
-        call: async ({ token }, id) => {
-          const window = await connect(server.wsUrl, token);
-          try {
-            const events = subscribe(window, QueueEventsDocument, {
-              campaignIds: [a.campaignId, id],
-              after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
-            });
-            return outcomeOf(await events.next());
-          } finally {
-            await window.dispose();
-          }
-        },
-      }),
-    ),
-    ...(['campaignId', 'cannedResponseId'] as const).map(
-      (field): ForeignIdCase => ({
-        argument: `startOutgoingInteraction input.${field}`,
-        expect: { notFound: field === 'campaignId' ? 'Campaign' : 'CannedResponse' },
-        integrationMay: false,
-        foreignId: () => (field === 'campaignId' ? b.campaignId : b.cannedResponseId),
-        call: async ({ api }, id) =>
-          outcomeOf(
-            await api.request(StartOutgoingInteractionDocument, {
-              input: {
-                campaignId: field === 'campaignId' ? id : a.campaignId,
-                to: '+14155550142',
-                cannedResponseId: field === 'cannedResponseId' ? id : a.cannedResponseId,
-              },
-            }),
-          ),
-      }),
-    ),
+    ...(['campaignIds', 'after.campaignId'] as const).map((field): ForeignIdCase => ({
+      argument: `queueEvents ${field}`,
+      expect: { notFound: 'Campaign' },
+      integrationMay: true,
+      foreignId: () => b.campaignId,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, QueueEventsDocument, {
+            campaignIds: [a.campaignId, id],
+            after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
+          });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    })),
+    ...(['campaignId', 'cannedResponseId'] as const).map((field): ForeignIdCase => ({
+      argument: `startOutgoingInteraction input.${field}`,
+      expect: { notFound: field === 'campaignId' ? 'Campaign' : 'CannedResponse' },
+      integrationMay: false,
+      foreignId: () => (field === 'campaignId' ? b.campaignId : b.cannedResponseId),
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartOutgoingInteractionDocument, {
+            input: {
+              campaignId: field === 'campaignId' ? id : a.campaignId,
+              to: '+14155550142',
+              cannedResponseId: field === 'cannedResponseId' ? id : a.cannedResponseId,
+            },
+          }),
+        ),
+    })),
     {
       argument: 'retryMessage input.messageId',
       expect: { notFound: 'Message' },

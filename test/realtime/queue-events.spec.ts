@@ -90,7 +90,7 @@ describe('queueEvents (C5)', () => {
     org = await newOrg(a);
     agents = await Promise.all([newAgent(org), newAgent(org), newAgent(org)]);
     supervisor = await newSupervisor(org);
-  });
+  }, 60_000);
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.dispose()));
     await stop();
@@ -219,7 +219,9 @@ describe('queueEvents (C5)', () => {
       waiting: [{ conversationId: waitingInFresh.conversationId }],
     });
     const replayed = [await again.next(), await again.next(), await again.next()];
-    expect(replayed.map((event) => [event.kind, event.seq, event.interaction?.conversationId])).toEqual([
+    expect(
+      replayed.map((event) => [event.kind, event.seq, event.interaction?.conversationId]),
+    ).toEqual([
       ['ARRIVED', seenEvent.seq + 1, missedArrivals[0].conversationId],
       ['ARRIVED', seenEvent.seq + 2, missedArrivals[1].conversationId],
       ['TAKEN', seenEvent.seq + 3, seen.conversationId],

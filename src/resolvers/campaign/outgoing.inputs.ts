@@ -5,7 +5,7 @@ import { MAX_BODY_LENGTH } from '../../services/conversation/message.service';
 
 @InputType({
   description:
-    'C16: the number to write to and the first message: a canned response that is an approved template (no window is open with a customer who has not written), or text while the customer\'s 24-hour window with this number is open.',
+    "C16: the number to write to and the first message: a canned response that is an approved template (no window is open with a customer who has not written), or text while the customer's 24-hour window with this number is open.",
 })
 export class StartOutgoingInteractionInput {
   @Field(() => ID, { description: 'A campaign the caller is a member of.' })
@@ -18,7 +18,7 @@ export class StartOutgoingInteractionInput {
   @MaxLength(32)
   to: string;
 
-  @Field(() => ID, { nullable: true, description: "A canned response of the campaign." })
+  @Field(() => ID, { nullable: true, description: 'A canned response of the campaign.' })
   @IsOptional()
   @IsUUID('all')
   cannedResponseId?: string | null;

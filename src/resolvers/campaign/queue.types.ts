@@ -131,7 +131,8 @@ export class QueueEvent {
 
   @Field(() => QueuedInteraction, {
     nullable: true,
-    description: 'The interaction that arrived, was taken, abandoned or requeued (none for SNAPSHOT).',
+    description:
+      'The interaction that arrived, was taken, abandoned or requeued (none for SNAPSHOT).',
   })
   interaction: QueuedInteraction | null;
 

@@ -87,7 +87,13 @@ export class InboundService {
   private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
     const provider = await tx.manager.findOneBy(Provider, { id: inbound.providerId });
     if (!provider) throw new NotFoundError('Provider', inbound.providerId);
-    const contact = await this.lockedContact(tx, provider, inbound.from, 'from', inbound.profileName);
+    const contact = await this.lockedContact(
+      tx,
+      provider,
+      inbound.from,
+      'from',
+      inbound.profileName,
+    );
     const campaign = await this.campaignOf(tx, provider);
     const conversation =
       (await this.openInteraction(tx, campaign, contact)) ??

@@ -64,7 +64,9 @@ export class QueueEventsService {
         return {
           stream,
           options:
-            seq !== undefined ? { after: seq } : { snapshot: () => this.snapshot(stream, campaign) },
+            seq !== undefined
+              ? { after: seq }
+              : { snapshot: () => this.snapshot(stream, campaign) },
         };
       }),
       access,
@@ -114,7 +116,10 @@ export class QueueEventsService {
       campaignId: campaign.id,
       waiting,
     };
-    return { seq: Number(rows[0]?.seq ?? 0), payload: payload as unknown as Record<string, unknown> };
+    return {
+      seq: Number(rows[0]?.seq ?? 0),
+      payload: payload as unknown as Record<string, unknown>,
+    };
   }
 }
 

@@ -143,7 +143,7 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
       expect(answer.conversationId).toBe(conversation.id);
     });
 
-    it("C16: free text is REPLY_WINDOW_CLOSED when the customer has not written within 24 hours, and nothing is written; while their window with this number is open, text goes and the interaction keeps that window", async () => {
+    it('C16: free text is REPLY_WINDOW_CLOSED when the customer has not written within 24 hours, and nothing is written; while their window with this number is open, text goes and the interaction keeps that window', async () => {
       const { campaign } = await newStubCampaign();
       const phone = customerNumber();
       const before = await fingerprintDatabase(server.dataSource);
@@ -182,7 +182,11 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
       const supervisor = await newSupervisor(org);
       const { campaign, template } = await newStubCampaign({ members: [busy, paused], max: 1 });
       const phone = customerNumber();
-      const first = await start(busy, { campaignId: campaign.id, to: phone, cannedResponseId: template });
+      const first = await start(busy, {
+        campaignId: campaign.id,
+        to: phone,
+        cannedResponseId: template,
+      });
       expect(first.errors).toBeUndefined();
       await server.services.supervision.pause(supervisor.auth, paused.staff.id, 'training');
 
@@ -195,7 +199,11 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
         )) as unknown[];
       const before = await counts();
       const codeOf = async (member: Member, input: Record<string, unknown>) => {
-        const result = await start(member, { campaignId: campaign.id, cannedResponseId: template, ...input });
+        const result = await start(member, {
+          campaignId: campaign.id,
+          cannedResponseId: template,
+          ...input,
+        });
         return [result.errors?.[0]?.extensions?.code, result.errors?.[0]?.extensions];
       };
       expect((await codeOf(busy, { to: customerNumber() }))[0]).toBe('CAPACITY_REACHED');
@@ -217,7 +225,11 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
 
     it('C16: a number that is no phone number is BAD_USER_INPUT naming `to`; text and a canned response together are BAD_USER_INPUT', async () => {
       const { campaign, template } = await newStubCampaign();
-      const bad = await start(agent, { campaignId: campaign.id, to: 'call me', cannedResponseId: template });
+      const bad = await start(agent, {
+        campaignId: campaign.id,
+        to: 'call me',
+        cannedResponseId: template,
+      });
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'to' });
       const both = await start(agent, {
         campaignId: campaign.id,
@@ -266,7 +278,11 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
       const { retryMessage } = await org.admin.api.ok(RetryMessageDocument, {
         input: { messageId },
       });
-      expect(retryMessage.message).toEqual({ id: messageId, deliveryState: 'QUEUED', deliveryErrorCode: null });
+      expect(retryMessage.message).toEqual({
+        id: messageId,
+        deliveryState: 'QUEUED',
+        deliveryErrorCode: null,
+      });
       expect((await events.nextData()).conversationEvents).toMatchObject({
         kind: 'DELIVERY',
         message: { id: messageId, deliveryState: 'QUEUED' },
@@ -287,7 +303,10 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
       ]);
       // Sent now: not retried again.
       const again = await org.admin.api.request(RetryMessageDocument, { input: { messageId } });
-      expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', deliveryState: 'SENT' });
+      expect(again.errors?.[0]?.extensions).toMatchObject({
+        code: 'CONFLICT',
+        deliveryState: 'SENT',
+      });
       events.close();
     });
 
@@ -327,7 +346,9 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
       const stranger = await newAgent(org);
       const hidden = await stranger.api.request(RetryMessageDocument, { input: { messageId } });
       expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', id: messageId });
-      await org.admin.api.ok(CloseConversationDocument, { input: { conversationId: conversation.id } });
+      await org.admin.api.ok(CloseConversationDocument, {
+        input: { conversationId: conversation.id },
+      });
       const closed = await org.admin.api.request(RetryMessageDocument, { input: { messageId } });
       expect(closed.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', status: 'CLOSED' });
       expect((await deliveryOf(org, messageId)).deliveryState).toBe('FAILED');
