@@ -22,6 +22,7 @@ import {
 import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
 import { CampaignResolver } from '../resolvers/campaign/campaign.resolver';
+import { OutgoingResolver } from '../resolvers/campaign/outgoing.resolver';
 import { QueueResolver } from '../resolvers/campaign/queue.resolver';
 import { ProviderResolver } from '../resolvers/provider/provider.resolver';
 import { OrganizationResolver } from '../resolvers/organization/organization.resolver';
@@ -61,6 +62,7 @@ export const RESOLVERS = [
   ProviderResolver,
   CampaignResolver,
   QueueResolver,
+  OutgoingResolver,
   AuthResolver,
   SessionResolver,
   StaffResolver,

@@ -14,6 +14,8 @@ import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
 import { QueueService } from './campaign/queue.service';
+import { QueueEventsService } from './campaign/queue-events.service';
+import { OutgoingService } from './campaign/outgoing.service';
 import { ProviderService } from './provider/provider.service';
 import { DeliveryStore } from './provider/delivery.store';
 import { OutboxService } from './provider/outbox.service';
@@ -141,6 +143,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       logger,
     ),
     queue: new QueueService(uow, campaigns, assignments),
+    queueEvents: new QueueEventsService(uow, campaigns, hub, streamAccess),
+    outgoing: new OutgoingService(uow, campaigns, inbound, assignments, messages, outbox),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
     campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
