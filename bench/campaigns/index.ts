@@ -5,12 +5,7 @@ import type { ClientScript } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
 import { compareRequests, loadNote, requestTables, requireSameAnswer } from '../support/requests';
-import {
-  RECORDS_DOCUMENT,
-  explainCases,
-  recordsCases,
-  startRawRecordsServer,
-} from './recordings';
+import { RECORDS_DOCUMENT, explainCases, recordsCases, startRawRecordsServer } from './recordings';
 import { seedRecordings } from './recordings-seed';
 import { runOutbox } from './outbox';
 import { runWebhooks } from './webhooks';

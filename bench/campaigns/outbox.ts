@@ -134,7 +134,10 @@ export async function runOutbox(
       ['baseline (bare loop)', rate(bareRate)],
       ['ours (outbox)', rate(oursRate)],
       ['ours / baseline', ratio(oursRate / bareRate)],
-      ...rates.ours.map((value, i) => [`round ${i + 1}: bare / ours`, `${rate(rates.bare[i] as number)} / ${rate(value)}`]),
+      ...rates.ours.map((value, i) => [
+        `round ${i + 1}: bare / ours`,
+        `${rate(rates.bare[i] as number)} / ${rate(value)}`,
+      ]),
     ],
   );
 }

@@ -135,16 +135,7 @@ export async function seedRecordings(
             p.at, p.at, p.at,
             CASE WHEN p.state IN ('CLOSED', 'ABANDONED') THEN p.at + interval '10 minutes' END
        FROM picked p JOIN contacts k ON k.n = p.contact_n JOIN campaigns c ON c.n = p.campaign_n`,
-    [
-      org,
-      campaignIds,
-      agentIds,
-      shape.interactions,
-      shape.numbers,
-      firstDay,
-      shape.days,
-      SUBJECTS,
-    ],
+    [org, campaignIds, agentIds, shape.interactions, shape.numbers, firstDay, shape.days, SUBJECTS],
   );
   await dataSource.query('ANALYZE customer, contact, conversation');
   const sample = (await dataSource.query(

@@ -52,7 +52,10 @@ export function recordsCases(data: RecordingsData): RecordsCase[] {
   const [a1, a2] = data.agentIds as [string, string];
   return [
     { label: 'newest', filter: {} },
-    { label: 'one day', filter: { from: dayAfter(data.firstDay, 30), to: dayAfter(data.firstDay, 31) } },
+    {
+      label: 'one day',
+      filter: { from: dayAfter(data.firstDay, 30), to: dayAfter(data.firstDay, 31) },
+    },
     { label: 'number', filter: { number: data.numbers[0] as string } },
     { label: 'subject', filter: { subject: 'refund' } },
     { label: 'campaign', filter: { campaignId: c1 } },
@@ -193,7 +196,11 @@ export async function explainCases(
       best = Math.min(best, plan['Execution Time']);
       indexes = indexesOf(plan.Plan);
     }
-    lines.push([label, [...new Set(indexes)].join(', ') || 'none (sequential scan)', `${best.toFixed(2)} ms`]);
+    lines.push([
+      label,
+      [...new Set(indexes)].join(', ') || 'none (sequential scan)',
+      `${best.toFixed(2)} ms`,
+    ]);
   }
   return lines;
 }

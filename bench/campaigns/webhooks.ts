@@ -167,7 +167,12 @@ export async function runWebhooks(
   report.table(
     ['', 'to the last console p50', 'p99', 'to the median console p50'],
     [
-      ['baseline (bare handler + graphql-ws)', ms(baseline.p50), ms(baseline.p99), ms(baseline.medianConsoleP50)],
+      [
+        'baseline (bare handler + graphql-ws)',
+        ms(baseline.p50),
+        ms(baseline.p99),
+        ms(baseline.medianConsoleP50),
+      ],
       ['ours', ms(ours.p50), ms(ours.p99), ms(ours.medianConsoleP50)],
       [
         'ours / baseline',
@@ -219,7 +224,12 @@ export async function runWebhooks(
     [
       ['baseline (bare handler)', ms(bareBurst.p50), ms(bareBurst.p99), ms(bareBurst.max)],
       ['ours', ms(oursBurst.p50), ms(oursBurst.p99), ms(oursBurst.max)],
-      ['ours / baseline', ratio(oursBurst.p50 / bareBurst.p50), ratio(oursBurst.p99 / bareBurst.p99), ''],
+      [
+        'ours / baseline',
+        ratio(oursBurst.p50 / bareBurst.p50),
+        ratio(oursBurst.p99 / bareBurst.p99),
+        '',
+      ],
     ],
   );
   await clients.call('close');

@@ -1,5 +1,13 @@
 import { ArgsType, Field, ID, InputType } from 'type-graphql';
-import { IsDate, IsEnum, IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import {
+  IsDate,
+  IsEnum,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { Direction, InteractionState } from '../../entities/enums';
 import { ConnectionArgs } from '../../schema/connection';
 

@@ -93,11 +93,7 @@ export class RecordsStore {
  */
 export function recordsWhere(query: RecordsQuery): { where: string[]; values: unknown[] } {
   const values: unknown[] = [query.organizationId];
-  const where = [
-    'c.organization_id = $1',
-    'c.campaign_id IS NOT NULL',
-    'c.deleted_at IS NULL',
-  ];
+  const where = ['c.organization_id = $1', 'c.campaign_id IS NOT NULL', 'c.deleted_at IS NULL'];
   const add = (condition: (at: string) => string, value: unknown) => {
     values.push(value);
     where.push(condition(`$${values.length}`));

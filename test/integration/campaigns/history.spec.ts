@@ -17,7 +17,7 @@ import {
   type Member,
   type Org,
 } from '../../support/factories';
-import { campaignOnStub } from '../../support/providers/setup';
+import { campaignOnStub, conversationOfMessage, webhookUrl } from '../../support/providers/setup';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
 import { startTestServer, type TestServer } from '../../support/server';
 
@@ -39,7 +39,7 @@ describe('what an agent reads of a campaign interaction (C7, C8)', () => {
       name: 'Winter sale',
       members: [agent],
     }));
-  });
+  }, 120_000);
   afterAll(async () => {
     await server.stop();
     await stub.stop();
@@ -48,17 +48,25 @@ describe('what an agent reads of a campaign interaction (C7, C8)', () => {
   let numbers = 0;
   const newNumber = () => `+3491765${String(1000 + numbers++).padStart(4, '0')}`;
 
-  /** The customer writes to a campaign's number. */
-  const write = (from: string, body: string, to: Provider = provider) =>
-    server.services.inbound.receive({
-      providerId: to.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from,
-      to: to.accountNumber,
-      body,
-      providerTimestamp: new Date(),
-      contentType: 'text',
-    });
+  /**
+   * The customer writes to a campaign's number: through the signed webhook for the stub's number
+   * (which opens the 24-hour window), straight to inbound processing for another provider.
+   */
+  const write = async (from: string, body: string, to: Provider = provider) => {
+    if (to.id !== provider.id) {
+      return server.services.inbound.receive({
+        providerId: to.id,
+        providerMessageId: `wamid.${randomUUID()}`,
+        from,
+        to: to.accountNumber,
+        body,
+        providerTimestamp: new Date(),
+        contentType: 'text',
+      });
+    }
+    await stub.deliver(webhookUrl(org, provider), stub.inboundBody([{ from, body }]));
+    return { conversationId: await conversationOfMessage(org, body) };
+  };
 
   const take = (conversationId: string) =>
     agent.api.ok(TakeInteractionDocument, { input: { conversationId } });

@@ -20,7 +20,7 @@ import {
   type Member,
   type Org,
 } from '../../support/factories';
-import { campaignOnStub } from '../../support/providers/setup';
+import { campaignOnStub, conversationOfMessage, webhookUrl } from '../../support/providers/setup';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
 import { startTestServer, type TestServer } from '../../support/server';
 
@@ -45,16 +45,25 @@ describe('recordings: interactionRecords and Conversation.transcript (C15)', () 
   const i: Record<1 | 2 | 3 | 4 | 5, string> = { 1: '', 2: '', 3: '', 4: '', 5: '' };
   const dayOf = (n: number) => new Date(Date.UTC(2026, 2, n, 10));
 
-  const write = (provider: Provider, from: string, body: string) =>
-    server.services.inbound.receive({
-      providerId: provider.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from,
-      to: provider.accountNumber,
-      body,
-      providerTimestamp: new Date(),
-      contentType: 'text',
-    });
+  /**
+   * The customer writes to a campaign's number: through the signed webhook for the stub's number
+   * (which opens the 24-hour window), straight to inbound processing for the other provider.
+   */
+  const write = async (provider: Provider, from: string, body: string) => {
+    if (provider.id !== p1.id) {
+      return server.services.inbound.receive({
+        providerId: provider.id,
+        providerMessageId: `wamid.${randomUUID()}`,
+        from,
+        to: provider.accountNumber,
+        body,
+        providerTimestamp: new Date(),
+        contentType: 'text',
+      });
+    }
+    await stub.deliver(webhookUrl(org, provider), stub.inboundBody([{ from, body }]));
+    return { conversationId: await conversationOfMessage(org, body) };
+  };
 
   beforeAll(async () => {
     server = await startTestServer({ config: { jobPollIntervalMs: 100 } });
@@ -114,7 +123,7 @@ describe('recordings: interactionRecords and Conversation.transcript (C15)', () 
       plain.id,
       dayOf(3),
     ]);
-  });
+  }, 120_000);
   afterAll(async () => {
     await server.stop();
     await stub.stop();
@@ -247,9 +256,10 @@ describe('recordings: interactionRecords and Conversation.transcript (C15)', () 
   it('C15: a bad filter is BAD_USER_INPUT naming it', async () => {
     const refusal = async (filter: Filter) =>
       (await supervisor.api.fails(InteractionRecordsDocument, { filter })).extensions;
-    expect(
-      await refusal({ from: dayOf(2).toISOString(), to: ms(dayOf(2), -1) }),
-    ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.to' });
+    expect(await refusal({ from: dayOf(2).toISOString(), to: ms(dayOf(2), -1) })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.to',
+    });
     expect(await refusal({ number: '12' })).toMatchObject({
       code: 'BAD_USER_INPUT',
       field: 'filter.number',
