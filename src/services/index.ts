@@ -13,6 +13,8 @@ import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
+import { InteractionRecordsService } from './campaign/interaction-records.service';
+import { RecordsStore } from './campaign/recordings.store';
 import { QueueService } from './campaign/queue.service';
 import { QueueEventsService } from './campaign/queue-events.service';
 import { OutgoingService } from './campaign/outgoing.service';
@@ -150,6 +152,10 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
     inbound,
+    interactionRecords: new InteractionRecordsService(
+      new RecordsStore(uow.dataSource),
+      config.defaultPhoneCountry,
+    ),
     agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
   };
 }

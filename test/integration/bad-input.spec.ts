@@ -83,6 +83,8 @@ import {
   ArchiveConversationDocument,
   AssignConversationDocument,
   BadInputConversationMessagesDocument,
+  BadInputContactHistoryDocument,
+  InteractionRecordsDocument,
   BadInputCustomerConversationsDocument,
   CloseConversationDocument,
   ConversationsDocument,
@@ -1090,6 +1092,31 @@ describe('bad input: a clear code, and nothing written', () => {
         field: 'filter.query',
       });
     });
+
+    it('bounds and checks the recordings filter too (C15)', async () => {
+      const refusal = async (filter: Record<string, unknown>) =>
+        (await org.admin.api.request(InteractionRecordsDocument, { filter })).errors?.[0]
+          ?.extensions;
+      expect(await refusal({ subject: 'x'.repeat(201) })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.subject',
+      });
+      expect(await refusal({ number: '+1'.padEnd(65, '4') })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.number',
+      });
+      expect(await refusal({ number: 'not a number' })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.number',
+      });
+      expect(
+        await refusal({ from: '2026-03-02T00:00:00.000Z', to: '2026-03-01T00:00:00.000Z' }),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.to' });
+      expect(await refusal({ campaignId: 'not-a-uuid' })).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'filter.campaignId',
+      });
+    });
   });
 
   describe('an id that matches nothing is NOT_FOUND', () => {
@@ -1155,6 +1182,20 @@ describe('bad input: a clear code, and nothing written', () => {
         async (page) =>
           (
             await org.admin.api.request(BadInputCustomerConversationsDocument, {
+              id: customer.id,
+              ...page,
+            })
+          ).errors?.[0],
+      ],
+      [
+        'interactionRecords',
+        async (page) => (await org.admin.api.request(InteractionRecordsDocument, page)).errors?.[0],
+      ],
+      [
+        'Contact.history',
+        async (page) =>
+          (
+            await org.admin.api.request(BadInputContactHistoryDocument, {
               id: customer.id,
               ...page,
             })

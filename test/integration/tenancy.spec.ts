@@ -79,6 +79,7 @@ import {
   RetryMessageDocument,
   StartOutgoingInteractionDocument,
   TakeInteractionDocument,
+  InteractionRecordsDocument,
 } from '../generated/graphql';
 import { newCampaign } from '../support/campaigns';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
@@ -1006,6 +1007,28 @@ describe('tenancy: two organizations on one server', () => {
         ),
     },
     // Campaigns (C1, C2, C17)
+    {
+      argument: 'interactionRecords filter.campaignId',
+      expect: 'EMPTY',
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        totalOutcome(
+          await api.request(InteractionRecordsDocument, { filter: { campaignId: id } }),
+          'interactionRecords',
+        ),
+    },
+    {
+      argument: 'interactionRecords filter.agentId',
+      expect: 'EMPTY',
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        totalOutcome(
+          await api.request(InteractionRecordsDocument, { filter: { agentId: id } }),
+          'interactionRecords',
+        ),
+    },
     {
       argument: 'campaignQueue campaignId',
       expect: { notFound: 'Campaign' },
