@@ -49,7 +49,7 @@ describe('outgoing interactions (C16) and retries (C6), against the WhatsApp Clo
     org = await newOrg(server);
     agent = await newAgent(org);
     await stub.start();
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const c of consoles) await c.dispose();
     await server.stop();
