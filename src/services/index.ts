@@ -93,6 +93,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   // C3: what a verified webhook's job hands over becomes a message of an interaction.
   const inbound = new InboundService(uow, customers, config);
   const campaigns = new CampaignService(uow);
+  const queue = new QueueService(uow, campaigns, assignments);
   return {
     access,
     audit,
@@ -140,8 +141,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       inbound,
       logger,
     ),
-    queue: new QueueService(uow, campaigns, assignments),
-    supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
+    queue,
+    supervision: new SupervisionService(uow, access, audit, auth, assist, routing, queue),
     campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),

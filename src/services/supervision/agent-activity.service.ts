@@ -3,6 +3,7 @@ import type { AccessPolicy } from '../../authz/access-policy';
 import type { Auth } from '../../context/auth';
 import type { Config } from '../../config';
 import type { UnitOfWork } from '../../db/unit-of-work';
+import { Campaign } from '../../entities/campaign.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Role, type StaffStatus } from '../../entities/enums';
 import type { Staff } from '../../entities/staff.entity';
@@ -45,6 +46,8 @@ export interface AgentInfo {
   paused: boolean;
   /** The earliest live sign-in; null when signed out everywhere. */
   signedInSince: Date | null;
+  /** The campaigns they are a member of, by name. */
+  campaigns: Campaign[];
   activeInteractions: Conversation[];
 }
 
@@ -102,8 +105,18 @@ export class AgentActivityService {
       .orderBy('c.created_at', 'ASC')
       .addOrderBy('c.id', 'ASC')
       .getMany();
+    const campaigns = await manager
+      .getRepository(Campaign)
+      .createQueryBuilder('k')
+      .where(
+        'k.organization_id = :org AND k.id IN (SELECT m.campaign_id FROM campaign_member m WHERE m.staff_id = :agent)',
+        { org: auth.organizationId, agent: agent.id },
+      )
+      .orderBy('k.name', 'ASC')
+      .getMany();
     return {
       agent,
+      campaigns,
       status: agent.status,
       paused: agent.pausedAt !== null,
       signedInSince: signIn?.since ?? null,
