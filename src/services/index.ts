@@ -35,6 +35,8 @@ import { ClientSessionService } from './session/client-session.service';
 import { SessionStore } from './session/session.store';
 import { StreamAccessService } from './session/stream-access.service';
 import { AgentActivityService } from './supervision/agent-activity.service';
+import { CampaignMonitorService } from './supervision/campaign-monitor.service';
+import { MonitorStore } from './supervision/monitor.store';
 import { AgentChatService } from './supervision/agent-chat.service';
 import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
@@ -148,6 +150,14 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
     agentChat: new AgentChatService(uow, access, hub, audit),
     inbound,
     agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
+    campaignMonitor: new CampaignMonitorService(
+      uow,
+      campaigns,
+      new MonitorStore(),
+      hub,
+      streamAccess,
+      logger,
+    ),
   };
 }
 

@@ -10,7 +10,7 @@ import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError, ForbiddenError } from '../../errors/domain-error';
 import { AgentSupervisionKind, type AgentSupervisionPayload } from '../../subscriptions/payloads';
 import { CloseCodes } from '../../subscriptions/session-registry';
-import { Streams } from '../../subscriptions/topics';
+import { type CampaignMonitorMessage, Streams, Topics } from '../../subscriptions/topics';
 import type { AssistService } from '../assist/assist.service';
 import type { AuditService } from '../audit/audit.service';
 import type { AuthService } from '../auth/auth.service';
@@ -159,6 +159,12 @@ export class SupervisionService {
       agent.organizationId,
       payload,
     );
+    // C12: pause and resume are events on the monitors of the agent's campaigns.
+    const changed: CampaignMonitorMessage = {
+      organizationId: agent.organizationId,
+      staffIds: [agent.id],
+    };
+    tx.broadcast(Topics.campaignMonitor, changed);
     await this.audit.record(
       tx,
       agent.organizationId,
