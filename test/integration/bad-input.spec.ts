@@ -598,6 +598,7 @@ describe('bad input: a clear code, and nothing written', () => {
         bad('maxInteractionsPerAgent', 'zero', 0),
         bad('serviceLevelSeconds', 'negative', -5),
         bad('abandonAfterSeconds', 'over a week', 8 * 24 * 3600),
+        bad('shortAbandonSeconds', 'negative', -1),
         {
           field: 'memberIds',
           why: 'an ADMIN, not an agent (C17)',
@@ -630,6 +631,8 @@ describe('bad input: a clear code, and nothing written', () => {
         bad('name', 'null (a campaign keeps a name)', null),
         bad('enabled', 'null', null),
         bad('maxInteractionsPerAgent', 'zero', 0),
+        bad('shortAbandonSeconds', 'over a day', 24 * 3600 + 1),
+        bad('serviceLevelCountsAbandoned', 'null', null),
         {
           field: 'cannedResponses.0.body',
           why: 'a blank body',
@@ -876,6 +879,8 @@ describe('bad input: a clear code, and nothing written', () => {
       malformed: [
         bad('timeZone', 'not a time zone', 'Mars/Olympus_Mons'),
         bad('timeZone', 'an offset, not a zone', '+03:00'),
+        bad('dayResetTime', 'not HH:MM', '6am'),
+        bad('dayResetTime', 'past 23:59', '24:00'),
       ],
     },
   ];
