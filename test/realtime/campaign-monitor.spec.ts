@@ -83,6 +83,7 @@ describe('campaign monitoring (C9)', () => {
       members: [ana, bo],
       serviceLevelSeconds: 20,
       shortAbandonSeconds: 10,
+      abandonAfterSeconds: 7 * 24 * 3600, // the scripted waits are long: no sweep meanwhile
     });
     const customer = await newCustomer(org);
     const at = (minutes: number, seconds = 0) =>
@@ -208,19 +209,20 @@ describe('campaign monitoring (C9)', () => {
     ]);
     const campaign = await newCampaign(org, {
       members: [ana, bo],
-      abandonAfterSeconds: 2,
-      shortAbandonSeconds: 1,
+      abandonAfterSeconds: 4,
+      shortAbandonSeconds: 2,
     });
     const { key } = await a.services.apiKeys.create(org.admin.auth, 'Bot', Role.INTEGRATION);
     const bot = new GraphQLClient(a.url, key);
     const first = await newArrival(a, campaign);
     const second = await newArrival(b, campaign);
     const third = await newArrival(a, campaign);
+    // The customer leaves at once: a short abandon.
+    await bot.ok(AbandonInteractionDocument, { input: { conversationId: third.conversationId } });
     const take = (member: Member) =>
       member.api.ok(TakeInteractionDocument, { input: { campaignId: campaign.id } });
     expect((await take(ana)).takeInteraction.conversation?.id).toBe(first.conversationId);
     expect((await take(bo)).takeInteraction.conversation?.id).toBe(second.conversationId);
-    await bot.ok(AbandonInteractionDocument, { input: { conversationId: third.conversationId } });
     await ana.api.ok(CloseConversationDocument, {
       input: { conversationId: first.conversationId },
     });
@@ -236,7 +238,7 @@ describe('campaign monitoring (C9)', () => {
       [second.conversationId],
     )) as Array<{ taken_at: Date }>;
     expect(takenAt).toEqual(firstTake);
-    await newArrival(a, campaign); // left waiting: the sweep abandons it after 2 s
+    await newArrival(a, campaign); // left waiting: the sweep abandons it after 4 s
     const monitor = async () =>
       (await supervisor.api.ok(CampaignMonitorDocument, { campaignId: campaign.id }))
         .campaignMonitor;
@@ -247,7 +249,7 @@ describe('campaign monitoring (C9)', () => {
       offered: 4,
       answered: 2,
       abandoned: 2,
-      shortAbandoned: 1, // the bot's, at once; the sweep's came after 2 s
+      shortAbandoned: 1, // the bot's, at once; the sweep's came after 4 s
       handled: 1,
     });
     expect(figures.members.find((m) => m.agent.id === ana.staff.id)?.activeInteractions).toEqual([

@@ -58,6 +58,7 @@ describe('supervision: pause and disconnect (C12, C14)', () => {
     expect(disconnectAgent).toEqual({
       agent: { id: agent.staff.id, status: 'OFFLINE' },
       sessionsRevoked: 1,
+      requeued: [], // no campaign interactions
     });
 
     const closed = await agentWindow.socket.closed;
@@ -73,7 +74,7 @@ describe('supervision: pause and disconnect (C12, C14)', () => {
     expect(auditEvents.edges.map((edge) => edge.node.kind)).toEqual(['AGENT_DISCONNECTED']);
   });
 
-  it('C14: disconnectAgent on instance A closes the socket on instance B (4403) and puts the agent\'s active interactions back at the FRONT of their queues with their original waitingSince (REQUEUED, abandon timer restarted)', async () => {
+  it("C14: disconnectAgent on instance A closes the socket on instance B (4403) and puts the agent's active interactions back at the FRONT of their queues with their original waitingSince (REQUEUED, abandon timer restarted)", async () => {
     const [agent, peer, supervisor] = await Promise.all([
       newAgent(org),
       newAgent(org),

@@ -60,7 +60,10 @@ const MIN_INTERVAL_MS = 1000;
 const SWEEP_MS = 5000;
 
 /** Conversation events that change no figure (messages come in bursts). */
-const IGNORED_KINDS = new Set<string>([ConversationEventKind.MESSAGE, ConversationEventKind.DELIVERY]);
+const IGNORED_KINDS = new Set<string>([
+  ConversationEventKind.MESSAGE,
+  ConversationEventKind.DELIVERY,
+]);
 
 /**
  * C9 service level: interactions taken within the threshold over those taken, plus, when the
@@ -69,7 +72,10 @@ const IGNORED_KINDS = new Set<string>([ConversationEventKind.MESSAGE, Conversati
  */
 export function serviceLevelOf(
   campaign: Pick<Campaign, 'serviceLevelCountsAbandoned'>,
-  figures: Pick<CampaignFiguresRow, 'answered' | 'answeredInThreshold' | 'abandoned' | 'shortAbandoned'>,
+  figures: Pick<
+    CampaignFiguresRow,
+    'answered' | 'answeredInThreshold' | 'abandoned' | 'shortAbandoned'
+  >,
 ): number | null {
   const counted =
     figures.answered +
@@ -135,7 +141,8 @@ export class CampaignMonitorService {
     const watch = this.watch(campaign);
     const feed: LatestFeed<CampaignMonitor> = new LatestFeed(() => this.unwatch(watch, feed));
     watch.feeds.add(feed);
-    if (watch.last && Date.now() - watch.lastRun < MIN_INTERVAL_MS) feed.push(watch.last, watch.lastKey);
+    if (watch.last && Date.now() - watch.lastRun < MIN_INTERVAL_MS)
+      feed.push(watch.last, watch.lastKey);
     else await this.run(watch);
     return access ? this.hub.access.guard(feed, access) : feed;
   }
@@ -228,7 +235,6 @@ export class CampaignMonitorService {
   private run(watch: CampaignWatch): Promise<void> {
     watch.running ??= (async () => {
       try {
-        watch.lastRun = Date.now();
         const [figures] = await this.compute([watch.campaignId]);
         if (!figures) return;
         watch.memberIds = new Set(figures.members.map((member) => member.agent.id));
@@ -240,6 +246,8 @@ export class CampaignMonitorService {
       } catch (error) {
         this.logger.error('computing campaign figures', error);
       } finally {
+        // From the end of one computation: pushes are a second apart at least.
+        watch.lastRun = Date.now();
         watch.running = undefined;
         if (watch.dirty) {
           watch.dirty = false;
