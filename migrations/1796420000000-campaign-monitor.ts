@@ -20,9 +20,7 @@ export class CampaignMonitor1796420000000 implements MigrationInterface {
     );
     await runner.query(`ALTER TABLE "conversation" ADD "taken_at" TIMESTAMP(3) WITH TIME ZONE`);
     await runner.query(`ALTER TABLE "conversation" ADD "handled_at" TIMESTAMP(3) WITH TIME ZONE`);
-    await runner.query(
-      `ALTER TABLE "conversation" ADD "abandoned_at" TIMESTAMP(3) WITH TIME ZONE`,
-    );
+    await runner.query(`ALTER TABLE "conversation" ADD "abandoned_at" TIMESTAMP(3) WITH TIME ZONE`);
     await runner.query(
       `ALTER TABLE "campaign" ADD "service_level_counts_abandoned" boolean NOT NULL DEFAULT true`,
     );

@@ -112,7 +112,12 @@ async function spyBaselineRound(
   let seq = 0;
   await Promise.all(
     channels.map((channel) =>
-      baseline.publish(channel, { seq: seq++, kind: 'MESSAGE', at: new Date().toISOString(), body: pad }),
+      baseline.publish(channel, {
+        seq: seq++,
+        kind: 'MESSAGE',
+        at: new Date().toISOString(),
+        body: pad,
+      }),
     ),
   );
   await Promise.all(subscriptions.map((s) => s.first));
@@ -293,7 +298,12 @@ export const benchmark: Benchmark = {
       spy: {
         seq: 1,
         at: new Date().toISOString(),
-        message: { id: randomUUID(), body, direction: 'INCOMING', createdAt: new Date().toISOString() },
+        message: {
+          id: randomUUID(),
+          body,
+          direction: 'INCOMING',
+          createdAt: new Date().toISOString(),
+        },
         conversation: { id: randomUUID(), status: 'OPEN' },
         actor: { kind: 'CUSTOMER', name: 'Customer 1' },
       },
@@ -302,7 +312,9 @@ export const benchmark: Benchmark = {
       ourSpy.push(
         await spyRound(context, options, ours, { auth: adminAuth, post }, data, spySockets, body),
       );
-      bareSpy.push(await spyBaselineRound(context, options, baseline, baselineSockets, sample.length));
+      bareSpy.push(
+        await spyBaselineRound(context, options, baseline, baselineSockets, sample.length),
+      );
     }
     for (const socket of [...spySockets, ...baselineSockets]) await socket.dispose();
 
@@ -364,30 +376,65 @@ export const benchmark: Benchmark = {
       .heading('Spy: message stored → supervisor receipt')
       .note(
         `${options.spied} agents, each with one conversation a supervisor spies on (\`spy(agentId)\`, one socket per spy), ${options['messages-per-second']} customer messages/s each (${options.spied * options['messages-per-second']}/s), written by a driver process through the services and crossing Redis to ours. ` +
-          'Time: the message\'s `createdAt` (its transaction\'s start, so the store itself is counted) → receipt (wall clock, ms). ' +
+          "Time: the message's `createdAt` (its transaction's start, so the store itself is counted) → receipt (wall clock, ms). " +
           `Baseline: a bare graphql-ws server publishing a payload as long as ours (${sample.length} bytes) to as many subscribers at the same rate (publish → receipt). ` +
           `${options.rounds} rounds of ${options.seconds} s each, alternating; medians of the rounds. PERF.md goal: p99 ≤ 10 ms and ≤ 1.2x the baseline.`,
       )
       .table(
         ['variant', 'p50', 'p99', 'max', 'received', 'server CPU / message'],
         [
-          ['ours (spy)', ms(spyOurs.p50), ms(spyOurs.p99), ms(spyOurs.max), count(spyOurs.units), us(spyOurs.cpuPerUnit)],
-          ['baseline (bare graphql-ws)', ms(spyBare.p50), ms(spyBare.p99), ms(spyBare.max), count(spyBare.units), us(spyBare.cpuPerUnit)],
-          ['ratio', ratio(spyOurs.p50 / spyBare.p50), ratio(spyOurs.p99 / spyBare.p99), '', '', ratio(spyOurs.cpuPerUnit / spyBare.cpuPerUnit)],
+          [
+            'ours (spy)',
+            ms(spyOurs.p50),
+            ms(spyOurs.p99),
+            ms(spyOurs.max),
+            count(spyOurs.units),
+            us(spyOurs.cpuPerUnit),
+          ],
+          [
+            'baseline (bare graphql-ws)',
+            ms(spyBare.p50),
+            ms(spyBare.p99),
+            ms(spyBare.max),
+            count(spyBare.units),
+            us(spyBare.cpuPerUnit),
+          ],
+          [
+            'ratio',
+            ratio(spyOurs.p50 / spyBare.p50),
+            ratio(spyOurs.p99 / spyBare.p99),
+            '',
+            '',
+            ratio(spyOurs.cpuPerUnit / spyBare.cpuPerUnit),
+          ],
         ],
       )
       .heading('Live monitor: arrival committed → update at the last watcher')
       .note(
         `Customers arrive in one campaign at ${options.arrivals}/s (the driver's \`InboundService.receive\`), watched by 1, then ${options.watchers}, supervisors' \`campaignMonitorUpdates\`. ` +
           'Time: an arrival committed → the first update counting it (offered) at the last watcher. Updates are at most one a second per campaign by design, so the wait is up to that second plus the computation. ' +
-          'Server CPU per update: all of ours\' CPU over the round (the events arriving through Redis, the computations, the pushes) over the updates one watcher received. PERF.md goal: an update ≤ 1 s after the change; server CPU per update independent of the watchers.',
+          "Server CPU per update: all of ours' CPU over the round (the events arriving through Redis, the computations, the pushes) over the updates one watcher received. PERF.md goal: an update ≤ 1 s after the change; server CPU per update independent of the watchers.",
       )
       .table(
         ['watchers', 'p50', 'p99', 'max', 'updates / round', 'server CPU / update'],
         [
           ['1', ms(one.p50), ms(one.p99), ms(one.max), count(one.units), us(one.cpuPerUnit)],
-          [String(options.watchers), ms(many.p50), ms(many.p99), ms(many.max), count(many.units), us(many.cpuPerUnit)],
-          ['ratio', ratio(many.p50 / one.p50), ratio(many.p99 / one.p99), '', '', ratio(many.cpuPerUnit / one.cpuPerUnit)],
+          [
+            String(options.watchers),
+            ms(many.p50),
+            ms(many.p99),
+            ms(many.max),
+            count(many.units),
+            us(many.cpuPerUnit),
+          ],
+          [
+            'ratio',
+            ratio(many.p50 / one.p50),
+            ratio(many.p99 / one.p99),
+            '',
+            '',
+            ratio(many.cpuPerUnit / one.cpuPerUnit),
+          ],
         ],
       )
       .heading('The per-event access check: fan-out with and without it')
@@ -397,9 +444,27 @@ export const benchmark: Benchmark = {
       .table(
         ['variant', 'p50', 'p99', 'max', 'server CPU / delivered event'],
         [
-          ['with the check (agents)', ms(checked.p50), ms(checked.p99), ms(checked.max), us(checked.cpuPerUnit)],
-          ['without (integration key)', ms(unchecked.p50), ms(unchecked.p99), ms(unchecked.max), us(unchecked.cpuPerUnit)],
-          ['ratio', ratio(checked.p50 / unchecked.p50), ratio(checked.p99 / unchecked.p99), '', ratio(checked.cpuPerUnit / unchecked.cpuPerUnit)],
+          [
+            'with the check (agents)',
+            ms(checked.p50),
+            ms(checked.p99),
+            ms(checked.max),
+            us(checked.cpuPerUnit),
+          ],
+          [
+            'without (integration key)',
+            ms(unchecked.p50),
+            ms(unchecked.p99),
+            ms(unchecked.max),
+            us(unchecked.cpuPerUnit),
+          ],
+          [
+            'ratio',
+            ratio(checked.p50 / unchecked.p50),
+            ratio(checked.p99 / unchecked.p99),
+            '',
+            ratio(checked.cpuPerUnit / unchecked.cpuPerUnit),
+          ],
         ],
       );
     return report;

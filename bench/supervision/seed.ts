@@ -18,7 +18,12 @@ export interface SupervisionData {
   /** Spied agents and their conversation (assigned to them). */
   spied: Array<{ agentId: string; conversationId: string }>;
   /** The fan-out inbox: its conversation, watchers' tokens (agents: guarded; a key: not). */
-  fanout: { inboxId: string; conversationId: string; agentTokens: string[]; integrationKey: string };
+  fanout: {
+    inboxId: string;
+    conversationId: string;
+    agentTokens: string[];
+    integrationKey: string;
+  };
   /** The monitored campaign and its provider (arrivals are written to it). */
   campaign: { id: string; providerId: string };
 }
@@ -47,7 +52,11 @@ export async function seedSupervision(
     Array.from({ length: shape.spied }, (_, i) => i),
     8,
     async (i) => {
-      const agent = await staff(`spied-${i}@supervision.bench.tandem.test`, Role.AGENT, `Agent ${i}`);
+      const agent = await staff(
+        `spied-${i}@supervision.bench.tandem.test`,
+        Role.AGENT,
+        `Agent ${i}`,
+      );
       spiedAgents[i] = agent.id;
     },
   );

@@ -314,7 +314,10 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
           costs.requireWithinCost(document, payload.operationName, variables);
           // The role as stored now: updateStaff reaches an open socket's next operation.
           if (ctx.extra.auth && ctx.extra.heldRole)
-            ctx.extra.auth = await services.streamAccess.current(ctx.extra.auth, ctx.extra.heldRole);
+            ctx.extra.auth = await services.streamAccess.current(
+              ctx.extra.auth,
+              ctx.extra.heldRole,
+            );
           if (ast?.operation === 'subscription') {
             const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
               id,

@@ -190,7 +190,7 @@ interface MutationCase {
   prepare?(): Promise<unknown>;
   /** Who sends it, when an ADMIN may not (default the ADMIN). */
   caller?(): GraphQLClient;
-  /** Every field is optional but exactly one must be given: an empty input is refused. */
+  /** Every field is optional but one must be given (takeInteraction: exactly one): an empty input is refused. */
   oneOf?: boolean;
 }
 
@@ -875,7 +875,9 @@ describe('bad input: a clear code, and nothing written', () => {
       mutation: 'updateOrganization',
       document: loose(UpdateOrganizationDocument),
       inputClass: UpdateOrganizationInput,
-      valid: () => ({ timeZone: 'Europe/Paris' }),
+      valid: () => ({ timeZone: 'Europe/Paris', dayResetTime: '06:00' }),
+      // Both fields are optional; an input giving neither is refused.
+      oneOf: true,
       malformed: [
         bad('timeZone', 'not a time zone', 'Mars/Olympus_Mons'),
         bad('timeZone', 'an offset, not a zone', '+03:00'),

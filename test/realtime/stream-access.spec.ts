@@ -159,7 +159,11 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
       input: { staffId: supervisor.staff.id, role: 'AGENT' },
     });
     // The notice reaches instance B (at the latest, the 5 s re-read).
-    await eventually(async () => codeOf(await ask()) === 'FORBIDDEN', 7000, 'refused over the socket');
+    await eventually(
+      async () => codeOf(await ask()) === 'FORBIDDEN',
+      7000,
+      'refused over the socket',
+    );
 
     await org.admin.api.ok(UpdateStaffDocument, {
       input: { staffId: supervisor.staff.id, role: 'SUPERVISOR' },

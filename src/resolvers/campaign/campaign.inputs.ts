@@ -96,7 +96,8 @@ export class CreateCampaignInput {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'Abandons within this many seconds of waiting are short: ignored by the service level. Default 5.',
+    description:
+      'Abandons within this many seconds of waiting are short: ignored by the service level. Default 5.',
   })
   @IsOptional()
   @IsInt()

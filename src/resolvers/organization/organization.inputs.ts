@@ -21,6 +21,7 @@ export class UpdateOrganizationInput {
   })
   @IsOptional()
   @IsString()
+  @MaxLength(5)
   @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'dayResetTime is HH:MM (24 h), e.g. 06:00' })
   dayResetTime?: string;
 }

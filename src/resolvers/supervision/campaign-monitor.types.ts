@@ -68,7 +68,9 @@ export class CampaignMonitor {
   @Field(() => Int, { description: 'The longest wait now (at `at`), in seconds; 0 when none.' })
   longestWaitSeconds: number;
 
-  @Field(() => Int, { description: 'Interactions that started waiting today (a requeue is not offered again).' })
+  @Field(() => Int, {
+    description: 'Interactions that started waiting today (a requeue is not offered again).',
+  })
   offered: number;
 
   @Field(() => Int, { description: 'Interactions taken today (their first take).' })

@@ -51,6 +51,8 @@ export class OrganizationService {
 
   /** The caller's organization (ADMIN: the permission is at the resolver). */
   async update(auth: Auth, changes: OrganizationChanges): Promise<Organization> {
+    if (changes.timeZone == null && changes.dayResetTime == null)
+      throw new BadInputError('timeZone', 'Give timeZone, dayResetTime or both');
     if (changes.timeZone != null) await requireKnownTimeZone(this.uow.dataSource, changes.timeZone);
     return this.uow.run(async (tx) => {
       const organization = await tx.manager.findOneOrFail(Organization, {
