@@ -2,6 +2,7 @@ import { AccessGeneration1796310000000 } from './1796310000000-access-generation
 import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
+import { CampaignMonitor1796420000000 } from './1796420000000-campaign-monitor';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { InboundMessages1796300000001 } from './1796300000001-inbound-messages';
 import { ProviderWebhooksOutbox1796340000000 } from './1796340000000-provider-webhooks-outbox';
@@ -29,4 +30,5 @@ export const MIGRATIONS: Function[] = [
   WindowOpenTicket1796320000000,
   ProviderWebhooksOutbox1796340000000,
   InteractionRecords1796410000000,
+  CampaignMonitor1796420000000,
 ];

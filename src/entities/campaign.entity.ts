@@ -27,6 +27,7 @@ import { Provider } from './provider.entity';
 @Check('chk_campaign_max_interactions_per_agent', 'max_interactions_per_agent > 0')
 @Check('chk_campaign_service_level_seconds', 'service_level_seconds > 0')
 @Check('chk_campaign_abandon_after_seconds', 'abandon_after_seconds > 0')
+@Check('chk_campaign_short_abandon_seconds', 'short_abandon_seconds >= 0')
 export class Campaign extends OrganizationRecord {
   @Field()
   @Column('text')
@@ -58,6 +59,20 @@ export class Campaign extends OrganizationRecord {
   })
   @Column('integer')
   serviceLevelSeconds: number;
+
+  @Field({
+    description:
+      'Service level counts abandoned interactions against it (those abandoned after shortAbandonSeconds); when false, it is answered in time over answered.',
+  })
+  @Column('boolean', { default: true })
+  serviceLevelCountsAbandoned: boolean;
+
+  @Field(() => Int, {
+    description:
+      'An interaction abandoned within this many seconds of waiting is a short abandon: counted as abandoned, left out of the service level.',
+  })
+  @Column('integer', { default: 5 })
+  shortAbandonSeconds: number;
 
   @Field(() => Int, {
     description: 'An interaction waiting longer than this (since waitingSince) is ABANDONED.',

@@ -151,6 +151,22 @@ export class Conversation extends OrganizationRecord {
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   waitingSince: Date | null;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'A campaign interaction: when it was first taken from the queue (its wait is takenAt - waitingSince).',
+  })
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  takenAt: Date | null;
+
+  /** A taken campaign interaction: its first end (closed or archived); handle time ends here. */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  handledAt: Date | null;
+
+  /** A campaign interaction that left the queue ABANDONED before anyone took it. */
+  @Column('timestamp with time zone', { precision: 3, nullable: true })
+  abandonedAt: Date | null;
+
   /** Set when it went back to its campaign's queue: the abandon timer runs from it then. */
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   requeuedAt: Date | null;

@@ -3,6 +3,7 @@ import { ApiKey } from './api-key.entity';
 import { AssistSession } from './assist-session.entity';
 import { AuditEvent } from './audit-event.entity';
 import { Campaign } from './campaign.entity';
+import { CampaignDayStat } from './campaign-day-stat.entity';
 import { CampaignMember } from './campaign-member.entity';
 import { CannedResponse } from './canned-response.entity';
 import { ClientSession } from './client-session.entity';
@@ -51,6 +52,7 @@ export const ENTITIES = [
   Provider,
   Campaign,
   CampaignMember,
+  CampaignDayStat,
   CannedResponse,
   ProviderWebhook,
 ];

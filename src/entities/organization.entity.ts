@@ -10,6 +10,12 @@ import {
 } from 'typeorm';
 import { Inbox } from './inbox.entity';
 
+/** PostgreSQL gives `time` as HH:MM:SS; the API speaks HH:MM. */
+const HH_MM = {
+  to: (value: string | undefined) => value,
+  from: (value: string | null) => (value === null ? value : value.slice(0, 5)),
+};
+
 /** A tenant. Every other row carries its organization. */
 @ObjectType({ description: 'A tenant: every row belongs to exactly one organization.' })
 @Entity('organization')
@@ -36,6 +42,13 @@ export class Organization {
   })
   @Column('text', { default: 'UTC' })
   timeZone: string;
+
+  @Field({
+    description:
+      "When its day starts, HH:MM in its time zone (default 00:00): campaign figures 'today' count from it.",
+  })
+  @Column('time', { precision: 0, default: '00:00:00', transformer: HH_MM })
+  dayResetTime: string;
 
   @Field()
   @CreateDateColumn({ type: 'timestamptz', precision: 3 })

@@ -22,6 +22,7 @@ import { DocumentCache } from '../schema/document-cache';
 import type { QueryLimits } from '../schema/limits';
 import type { OperationCosts } from '../schema/operation-cost';
 import type { Services } from '../services';
+import type { HeldRole } from '../services/session/stream-access.service';
 import { CloseCodes, type SessionRegistry } from '../subscriptions/session-registry';
 import { SocketSubscriptions } from './socket-limits';
 import { callerFields, outcomeOf, rootFieldOf } from './request-log';
@@ -46,6 +47,8 @@ interface SocketOperation {
 
 type SocketExtra = Record<PropertyKey, unknown> & {
   auth?: Auth;
+  /** When the socket's role was last read (it follows updateStaff without a reconnect). */
+  heldRole?: HeldRole;
   clientAddress?: string;
   subscriptions?: SocketSubscriptions;
   /** The connection's own request id (X-Request-Id of its upgrade, or a new one), and when. */
@@ -235,6 +238,8 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
       typeof resume === 'string' && !sessions.holds(resume) ? resume : undefined,
     );
     ctx.extra.auth = window;
+    // A notice between the read and now is caught by the 5 s bound.
+    ctx.extra.heldRole = services.streamAccess.holdRole(window.staffId);
     if (window.clientSessionId && window.staffId) {
       sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
     }
@@ -293,7 +298,7 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         ending.add(ended);
         await ended;
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // A refusal is this operation's error message; the socket and its other operations stay.
         try {
           const operation = operationOf(ctx.extra, id);
@@ -307,6 +312,12 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
           operation.field = rootFieldOf(ast);
           const variables = payload.variables ?? undefined;
           costs.requireWithinCost(document, payload.operationName, variables);
+          // The role as stored now: updateStaff reaches an open socket's next operation.
+          if (ctx.extra.auth && ctx.extra.heldRole)
+            ctx.extra.auth = await services.streamAccess.current(
+              ctx.extra.auth,
+              ctx.extra.heldRole,
+            );
           if (ast?.operation === 'subscription') {
             const admission = (ctx.extra.subscriptions ??= new SocketSubscriptions(config)).admit(
               id,

@@ -59,6 +59,7 @@ import {
   AgentWindowResolver,
 } from '../resolvers/supervision/agent-activity.resolver';
 import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver';
+import { CampaignMonitorResolver } from '../resolvers/supervision/campaign-monitor.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
 import { validateArguments } from './validate-arguments';
@@ -108,6 +109,7 @@ export const RESOLVERS = [
   AgentChatResolver,
   AgentActivityResolver,
   AgentWindowResolver,
+  CampaignMonitorResolver,
 ] as const;
 
 let schema: Promise<GraphQLSchema> | undefined;

@@ -39,6 +39,8 @@ import { ClientSessionService } from './session/client-session.service';
 import { SessionStore } from './session/session.store';
 import { StreamAccessService } from './session/stream-access.service';
 import { AgentActivityService } from './supervision/agent-activity.service';
+import { CampaignMonitorService } from './supervision/campaign-monitor.service';
+import { MonitorStore } from './supervision/monitor.store';
 import { AgentChatService } from './supervision/agent-chat.service';
 import { SpyService } from './supervision/spy.service';
 import { SupervisionService } from './supervision/supervision.service';
@@ -97,6 +99,7 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
   // C3: what a verified webhook's job hands over becomes a message of an interaction.
   const inbound = new InboundService(uow, customers, config);
   const campaigns = new CampaignService(uow);
+  const queue = new QueueService(uow, campaigns, assignments);
   return {
     access,
     audit,
@@ -144,10 +147,10 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       inbound,
       logger,
     ),
-    queue: new QueueService(uow, campaigns, assignments),
+    queue,
     queueEvents: new QueueEventsService(uow, campaigns, hub, streamAccess),
     outgoing: new OutgoingService(uow, campaigns, inbound, assignments, messages, outbox),
-    supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
+    supervision: new SupervisionService(uow, access, audit, auth, assist, routing, queue),
     campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
@@ -157,6 +160,14 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       config.defaultPhoneCountry,
     ),
     agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
+    campaignMonitor: new CampaignMonitorService(
+      uow,
+      campaigns,
+      new MonitorStore(),
+      hub,
+      streamAccess,
+      logger,
+    ),
   };
 }
 

@@ -107,6 +107,18 @@ export class EventHub {
     return access ? this.access.guard(merged, access) : merged;
   }
 
+  /**
+   * Messages of an instance-to-instance topic (`Topics`): no sequence, no replay, nothing logged.
+   * For signals whose loss a periodic check makes good. Resolves to the id `unlisten` takes.
+   */
+  listen(topic: string, onMessage: (message: unknown) => void): Promise<number> {
+    return this.pubsub.subscribe(topic, onMessage);
+  }
+
+  unlisten(listenerId: number): void {
+    this.pubsub.unsubscribe(listenerId);
+  }
+
   /** Streams this instance is subscribed to. */
   streams(): number {
     return this.channels.size;

@@ -32,6 +32,9 @@ interface LiveSocket {
   signInSessionId: string | null;
 }
 
+/** How long a window found ended waits for its revocation message before it is closed anyway. */
+const ENDED_GRACE_MS = 1500;
+
 /**
  * The windows (WebSocket sessions) this instance holds. It keeps them alive in Postgres, and
  * closes them when their sign-in is revoked on any instance, or found dead by the periodic check
@@ -101,7 +104,12 @@ export class SessionRegistry {
     this.keptAliveAt = Date.now();
     if (ids.length === 0) return;
     const live = await this.sessions.liveSessionIds(ids);
-    this.closeSessions(new Set(ids.filter((id) => !live.has(id))), 'Session ended');
+    const ended = new Set(ids.filter((id) => !live.has(id)));
+    if (ended.size === 0) return;
+    // A session revoked a moment ago has its message on the way, with the close code and reason
+    // its console must show (4403: a supervisor disconnected you): that one closes it, unless it
+    // was lost; this check only closes what is still open after a grace.
+    setTimeout(() => this.closeSessions(ended, 'Session ended'), ENDED_GRACE_MS).unref();
   }
 
   /**

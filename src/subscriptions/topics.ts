@@ -65,7 +65,21 @@ export const Topics = {
   sessionsRevoked: 'tandem:sessions-revoked',
   /** What these staff members may watch changed: their streams check their access again. */
   accessChanged: 'tandem:access-changed',
+  /**
+   * Something a campaign's live monitor shows changed outside the campaign's streams: a member's
+   * status or pause, the members, the campaign's settings, the organization's day (C9).
+   */
+  campaignMonitor: 'tandem:campaign-monitor',
 } as const;
+
+export interface CampaignMonitorMessage {
+  organizationId: string;
+  /** Staff members whose status or pause changed: the campaigns they are a member of. */
+  staffIds?: string[];
+  campaignIds?: string[];
+  /** Every campaign of the organization (its time zone or day reset time changed). */
+  all?: boolean;
+}
 
 export interface AccessChangedMessage {
   staffIds: string[];

@@ -196,7 +196,7 @@ interface MutationCase {
   prepare?(): Promise<unknown>;
   /** Who sends it, when an ADMIN may not (default the ADMIN). */
   caller?(): GraphQLClient;
-  /** Every field is optional but exactly one must be given: an empty input is refused. */
+  /** Every field is optional but one must be given (takeInteraction: exactly one): an empty input is refused. */
   oneOf?: boolean;
 }
 
@@ -624,6 +624,7 @@ describe('bad input: a clear code, and nothing written', () => {
         bad('maxInteractionsPerAgent', 'zero', 0),
         bad('serviceLevelSeconds', 'negative', -5),
         bad('abandonAfterSeconds', 'over a week', 8 * 24 * 3600),
+        bad('shortAbandonSeconds', 'negative', -1),
         {
           field: 'memberIds',
           why: 'an ADMIN, not an agent (C17)',
@@ -656,6 +657,8 @@ describe('bad input: a clear code, and nothing written', () => {
         bad('name', 'null (a campaign keeps a name)', null),
         bad('enabled', 'null', null),
         bad('maxInteractionsPerAgent', 'zero', 0),
+        bad('shortAbandonSeconds', 'over a day', 24 * 3600 + 1),
+        bad('serviceLevelCountsAbandoned', 'null', null),
         {
           field: 'cannedResponses.0.body',
           why: 'a blank body',
@@ -922,10 +925,14 @@ describe('bad input: a clear code, and nothing written', () => {
       mutation: 'updateOrganization',
       document: loose(UpdateOrganizationDocument),
       inputClass: UpdateOrganizationInput,
-      valid: () => ({ timeZone: 'Europe/Paris' }),
+      valid: () => ({ timeZone: 'Europe/Paris', dayResetTime: '06:00' }),
+      // Both fields are optional; an input giving neither is refused.
+      oneOf: true,
       malformed: [
         bad('timeZone', 'not a time zone', 'Mars/Olympus_Mons'),
         bad('timeZone', 'an offset, not a zone', '+03:00'),
+        bad('dayResetTime', 'not HH:MM', '6am'),
+        bad('dayResetTime', 'past 23:59', '24:00'),
       ],
     },
   ];

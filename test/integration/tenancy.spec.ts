@@ -74,6 +74,8 @@ import {
   UpdateCampaignDocument,
   UpdateProviderDocument,
   AbandonInteractionDocument,
+  CampaignMonitorDocument,
+  CampaignMonitorUpdatesDocument,
   CampaignQueueDocument,
   QueueEventsDocument,
   RetryMessageDocument,
@@ -1078,6 +1080,29 @@ describe('tenancy: two organizations on one server', () => {
       foreignId: () => b.messageId,
       call: async ({ api }, id) =>
         outcomeOf(await api.request(RetryMessageDocument, { input: { messageId: id } })),
+    },
+    {
+      argument: 'campaignMonitor campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(CampaignMonitorDocument, { campaignId: id })),
+    },
+    {
+      argument: 'campaignMonitorUpdates campaignId',
+      expect: { notFound: 'Campaign' },
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, CampaignMonitorUpdatesDocument, { campaignId: id });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
     },
     {
       argument: 'takeInteraction input.campaignId',

@@ -15,6 +15,7 @@ import {
   newSupervisor,
   type Org,
 } from '../support/factories';
+import { newCampaign } from '../support/campaigns';
 import { startTwoInstances, type TestServer } from '../support/server';
 import { openWindow } from '../support/windows';
 import { connect, subscribe } from '../support/ws';
@@ -36,8 +37,13 @@ describe('agent info and console activity (C11, issue 17 item 3)', () => {
   });
   afterAll(() => stop());
 
-  it('C11: agentInfo gives status, pause, signed-in since and active interactions; an AGENT is FORBIDDEN and another organization is NOT_FOUND', async () => {
+  it('C11: agentInfo gives status, pause, campaigns, signed-in since and active interactions; an AGENT is FORBIDDEN and another organization is NOT_FOUND', async () => {
     const [agent, supervisor] = await Promise.all([newAgent(org), newSupervisor(org)]);
+    const campaigns = [
+      await newCampaign(org, { name: `Zeta ${agent.staff.id}`, members: [agent] }),
+      await newCampaign(org, { name: `Alpha ${agent.staff.id}`, members: [agent] }),
+    ];
+    await newCampaign(org, { members: [] }); // not theirs
     await agent.api.ok(SetMyStatusDocument, { input: { status: 'AWAY' } });
     const conversation = await newConversation(org);
     await org.admin.api.ok(AssignConversationDocument, {
@@ -51,6 +57,10 @@ describe('agent info and console activity (C11, issue 17 item 3)', () => {
       status: 'AWAY',
       paused: true,
       agent: { id: agent.staff.id, pauseReason: 'Lunch' },
+      campaigns: [
+        { id: campaigns[1].id, name: campaigns[1].name },
+        { id: campaigns[0].id, name: campaigns[0].name },
+      ],
       activeInteractionCount: 1,
       activeInteractions: [{ id: conversation.id }],
     });

@@ -1,4 +1,5 @@
 import {
+  AgentInfoDocument,
   ConversationEventsDocument,
   OpenTicketDocument,
   PostCustomerMessageDocument,
@@ -16,7 +17,7 @@ import {
 } from '../support/factories';
 import { startTwoInstances, type TestServer } from '../support/server';
 import { lockWatchersLive, openWindow, watchLocks } from '../support/windows';
-import { subscribe } from '../support/ws';
+import { connect, subscribe } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
 
 /** The code of the error a stream ended with (graphql-ws `error` message). */
@@ -147,4 +148,26 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
     const stream = Streams.inboxConversations(org.id, inboxId);
     return eventually(() => b.hub.liveSubscribers(stream) >= 1, 5000, 'a live subscriber');
   }
+
+  it('17.3: a role change reaches the operations of a socket opened before it: a supervisor demoted on instance A is FORBIDDEN a supervisor query over their open socket on instance B, and allowed again once promoted, without reconnecting', async () => {
+    const [supervisor, agent] = await Promise.all([newSupervisor(org), newAgent(org)]);
+    const socket = await connect(b.wsUrl, supervisor.token);
+    const ask = () => subscribe(socket, AgentInfoDocument, { agentId: agent.staff.id }).next();
+    expect((await ask()).data?.agentInfo.agent.id).toBe(agent.staff.id);
+
+    await org.admin.api.ok(UpdateStaffDocument, {
+      input: { staffId: supervisor.staff.id, role: 'AGENT' },
+    });
+    // The notice reaches instance B (at the latest, the 5 s re-read).
+    await eventually(
+      async () => codeOf(await ask()) === 'FORBIDDEN',
+      7000,
+      'refused over the socket',
+    );
+
+    await org.admin.api.ok(UpdateStaffDocument, {
+      input: { staffId: supervisor.staff.id, role: 'SUPERVISOR' },
+    });
+    await eventually(async () => !(await ask()).errors, 7000, 'allowed again');
+  });
 });

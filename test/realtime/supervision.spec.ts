@@ -1,5 +1,6 @@
 import {
   AuditEventsDocument,
+  CampaignQueueDocument,
   DisconnectAgentDocument,
   MeDocument,
   OpenTicketDocument,
@@ -9,7 +10,10 @@ import {
   SetMyStatusDocument,
   StaffPauseDocument,
   StartConversationDocument,
+  TakeInteractionDocument,
 } from '../generated/graphql';
+import { GraphQLClient } from '../support/client';
+import { newArrival, newCampaign } from '../support/campaigns';
 import {
   eventually,
   newAgent,
@@ -54,6 +58,7 @@ describe('supervision: pause and disconnect (C12, C14)', () => {
     expect(disconnectAgent).toEqual({
       agent: { id: agent.staff.id, status: 'OFFLINE' },
       sessionsRevoked: 1,
+      requeued: [], // no campaign interactions
     });
 
     const closed = await agentWindow.socket.closed;
@@ -68,6 +73,90 @@ describe('supervision: pause and disconnect (C12, C14)', () => {
     });
     expect(auditEvents.edges.map((edge) => edge.node.kind)).toEqual(['AGENT_DISCONNECTED']);
   });
+
+  it("C14: disconnectAgent on instance A closes the socket on instance B (4403) and puts the agent's active interactions back at the FRONT of their queues with their original waitingSince (REQUEUED, abandon timer restarted)", async () => {
+    const [agent, peer, supervisor] = await Promise.all([
+      newAgent(org),
+      newAgent(org),
+      newSupervisor(org),
+    ]);
+    const campaign = await newCampaign(org, { members: [agent, peer] });
+    const other = await newCampaign(org, { members: [agent] });
+    const first = await newArrival(a, campaign);
+    const second = await newArrival(a, campaign);
+    const elsewhere = await newArrival(a, other);
+    const onB = new GraphQLClient(b.url, agent.token);
+    for (const target of [{ campaignId: campaign.id }, { campaignId: other.id }])
+      await onB.ok(TakeInteractionDocument, { input: target });
+    const third = await newArrival(a, campaign); // arrives while the agent holds the first
+    const queueOf = async (campaignId: string) =>
+      (await supervisor.api.ok(CampaignQueueDocument, { campaignId })).campaignQueue;
+    const before = await queueOf(campaign.id);
+    expect(before.map((q) => q.conversationId)).toEqual([
+      second.conversationId,
+      third.conversationId,
+    ]);
+    const [{ waiting_since: originalWait }] = (await a.dataSource.query(
+      'SELECT waiting_since FROM conversation WHERE id = $1',
+      [first.conversationId],
+    )) as Array<{ waiting_since: Date }>;
+    const agentWindow = await openWindow(b, agent);
+    const cutAt = new Date();
+
+    const { disconnectAgent } = await supervisor.api.ok(DisconnectAgentDocument, {
+      input: { agentId: agent.staff.id },
+    });
+    expect(disconnectAgent.requeued).toEqual([
+      {
+        id: first.conversationId,
+        waitingSince: originalWait.toISOString(),
+        routingReason: 'REQUEUED',
+        assignee: null,
+      },
+      {
+        id: elsewhere.conversationId,
+        waitingSince: expect.any(String),
+        routingReason: 'REQUEUED',
+        assignee: null,
+      },
+    ]);
+    const closed = await agentWindow.socket.closed;
+    expect(closed.code).toBe(4403);
+
+    // At the front, ahead of what arrived after it, with its original wait.
+    const after = await queueOf(campaign.id);
+    expect(after.map((q) => q.conversationId)).toEqual([
+      first.conversationId,
+      second.conversationId,
+      third.conversationId,
+    ]);
+    expect(after[0].waitingSince).toBe(originalWait.toISOString());
+    expect((await queueOf(other.id)).map((q) => q.conversationId)).toEqual([
+      elsewhere.conversationId,
+    ]);
+    // The abandon timer runs from the requeue.
+    const [{ requeued_at: requeuedAt }] = (await a.dataSource.query(
+      'SELECT requeued_at FROM conversation WHERE id = $1',
+      [first.conversationId],
+    )) as Array<{ requeued_at: Date }>;
+    expect(requeuedAt.getTime()).toBeGreaterThanOrEqual(cutAt.getTime() - 5);
+    // REQUEUED on the campaign's queue stream, logged in the revocation's transaction.
+    const events = (await a.dataSource.query(
+      "SELECT payload FROM event_log WHERE stream = $1 AND payload->>'kind' = 'REQUEUED'",
+      [`org:${org.id}:campaign:${campaign.id}:queue`],
+    )) as Array<{ payload: { interaction: { conversationId: string; waitingSince: string } } }>;
+    expect(events.map((e) => e.payload.interaction)).toEqual([
+      expect.objectContaining({
+        conversationId: first.conversationId,
+        waitingSince: originalWait.toISOString(),
+      }),
+    ]);
+    // The next take is the requeued interaction: its customer has waited longest.
+    const { takeInteraction } = await peer.api.ok(TakeInteractionDocument, {
+      input: { campaignId: campaign.id },
+    });
+    expect(takeInteraction.conversation?.id).toBe(first.conversationId);
+  }, 60_000);
 
   it("C14: an AGENT cannot disconnect (FORBIDDEN), a supervisor cannot disconnect an ADMIN (FORBIDDEN), and another organization's agent is NOT_FOUND; nothing is revoked", async () => {
     const [agent, other, supervisor] = await Promise.all([

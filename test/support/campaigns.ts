@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Campaign } from '../../src/entities/campaign.entity';
 import type { Provider } from '../../src/entities/provider.entity';
 import { ProviderKind } from '../../src/entities/provider.entity';
 import type { NewCampaignFields } from '../../src/services/campaign/campaign.service';
+import type { InboundMessage } from '../../src/services/campaign/inbound.service';
 import type { ProviderFields } from '../../src/services/provider/provider.service';
 import type { Member, Org } from './factories';
+import type { TandemServer } from '../../src/server';
 
 const unique = () => randomBytes(4).toString('hex');
 
@@ -57,4 +59,24 @@ export async function newCampaign(org: Org, options: NewCampaignOptions = {}): P
     memberIds: (members ?? []).map((member) => member.staff.id),
     ...fields,
   });
+}
+
+let arrivals = 0;
+
+/** A customer writes to the campaign's number (a new number unless given): an interaction waits. */
+export function newArrival(
+  server: TandemServer,
+  campaign: Pick<Campaign, 'providerId'>,
+  from = `+3491124${String(1000 + (arrivals++ % 9000)).padStart(4, '0')}`,
+) {
+  const message: InboundMessage = {
+    providerId: campaign.providerId as string,
+    providerMessageId: `wamid.${randomUUID()}`,
+    from,
+    to: '+14155550100',
+    body: 'Hola',
+    providerTimestamp: new Date(),
+    contentType: 'text',
+  };
+  return server.services.inbound.receive(message);
 }

@@ -85,6 +85,26 @@ export class CreateCampaignInput {
   @Max(7 * DAY)
   abandonAfterSeconds: number;
 
+  @Field({
+    nullable: true,
+    description:
+      'Service level counts abandoned interactions (after shortAbandonSeconds) against it. Default true.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  serviceLevelCountsAbandoned?: boolean;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Abandons within this many seconds of waiting are short: ignored by the service level. Default 5.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(DAY)
+  shortAbandonSeconds?: number;
+
   @Field({ nullable: true, description: 'Default true.' })
   @IsOptional()
   @IsBoolean()
@@ -142,6 +162,18 @@ export class UpdateCampaignInput {
   @Min(1)
   @Max(7 * DAY)
   abandonAfterSeconds?: number;
+
+  @Field({ nullable: true })
+  @IsOmittable()
+  @IsBoolean()
+  serviceLevelCountsAbandoned?: boolean;
+
+  @Field(() => Int, { nullable: true })
+  @IsOmittable()
+  @IsInt()
+  @Min(0)
+  @Max(DAY)
+  shortAbandonSeconds?: number;
 
   @Field({ nullable: true, description: 'Disabling keeps everything and stops new routing.' })
   @IsOmittable()

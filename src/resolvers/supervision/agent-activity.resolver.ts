@@ -24,7 +24,7 @@ export class AgentActivityResolver {
 
   @Authorized(Permission.SuperviseAgents)
   @Query(() => AgentInfo, {
-    description: 'C11: status, pause, signed in since, active interactions.',
+    description: 'C11: status, pause, campaigns, signed in since, active interactions.',
   })
   async agentInfo(@CurrentAuth() auth: Auth, @Args() { agentId }: AgentArgs): Promise<AgentInfo> {
     const info = await this.activity.info(auth, agentId);

@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID, Int, ObjectType } from 'type-graphql';
 import { IsUUID } from 'class-validator';
+import { Campaign } from '../../entities/campaign.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { StaffStatus } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
@@ -30,6 +31,11 @@ export class AgentInfo {
     description: 'The earliest live sign-in; null when signed out.',
   })
   signedInSince: Date | null;
+
+  @Field(() => [Campaign], {
+    description: 'C11: the campaigns they are a member of (enabled or not), by name.',
+  })
+  campaigns: Campaign[];
 
   @Field(() => [Conversation], {
     description: 'Open conversations assigned to them, oldest first.',

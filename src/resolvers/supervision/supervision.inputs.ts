@@ -37,6 +37,12 @@ export class AgentPayload {
 export class DisconnectAgentPayload extends AgentPayload {
   @Field(() => Int, { description: 'Sign-ins revoked (each with all its windows).' })
   sessionsRevoked: number;
+
+  @Field(() => [Conversation], {
+    description:
+      'C14: their active campaign interactions, back at the front of their queues with their original waitingSince (REQUEUED).',
+  })
+  requeued: Conversation[];
 }
 
 @ArgsType()

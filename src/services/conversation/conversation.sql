@@ -13,5 +13,7 @@ CREATE FUNCTION tandem_conversation_json(c conversation) RETURNS jsonb LANGUAGE 
     'queuedAt', tandem_iso(c.queued_at), 'archivedAt', tandem_iso(c.archived_at),
     'deletedAt', tandem_iso(c.deleted_at), 'campaignId', c.campaign_id,
     'waitingSince', tandem_iso(c.waiting_since), 'requeuedAt', tandem_iso(c.requeued_at),
+    'takenAt', tandem_iso(c.taken_at), 'handledAt', tandem_iso(c.handled_at),
+    'abandonedAt', tandem_iso(c.abandoned_at),
     'replyWindowClosesAt', tandem_iso(c.reply_window_closes_at))
 $$;

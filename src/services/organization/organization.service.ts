@@ -8,6 +8,7 @@ import { InboxMember } from '../../entities/inbox-member.entity';
 import { Organization } from '../../entities/organization.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError } from '../../errors/domain-error';
+import { type CampaignMonitorMessage, Topics } from '../../subscriptions/topics';
 import { normalizeEmail } from '../customer/contact-value';
 import { AuditService } from '../audit/audit.service';
 import { generatePassword, hashPassword } from '../auth/secrets';
@@ -38,6 +39,8 @@ export function requirePassword(password: string, field = 'password'): void {
 export interface OrganizationChanges {
   /** IANA name, e.g. Europe/Paris. */
   timeZone?: string;
+  /** HH:MM (24 h) in the time zone: when its day starts (campaign figures "today", C9). */
+  dayResetTime?: string;
 }
 
 export class OrganizationService {
@@ -48,15 +51,21 @@ export class OrganizationService {
 
   /** The caller's organization (ADMIN: the permission is at the resolver). */
   async update(auth: Auth, changes: OrganizationChanges): Promise<Organization> {
-    if (changes.timeZone !== undefined)
-      await requireKnownTimeZone(this.uow.dataSource, changes.timeZone);
+    if (changes.timeZone == null && changes.dayResetTime == null)
+      throw new BadInputError('timeZone', 'Give timeZone, dayResetTime or both');
+    if (changes.timeZone != null) await requireKnownTimeZone(this.uow.dataSource, changes.timeZone);
     return this.uow.run(async (tx) => {
       const organization = await tx.manager.findOneOrFail(Organization, {
         where: { id: auth.organizationId },
         lock: { mode: 'pessimistic_write' },
       });
-      if (changes.timeZone !== undefined) organization.timeZone = changes.timeZone;
+      if (changes.timeZone != null) organization.timeZone = changes.timeZone;
+      if (changes.dayResetTime != null)
+        organization.dayResetTime = requireDayResetTime(changes.dayResetTime);
       await tx.manager.save(organization);
+      // C9: "today" moved; the day's counters already kept stay on the days they were counted on.
+      const changed: CampaignMonitorMessage = { organizationId: organization.id, all: true };
+      tx.broadcast(Topics.campaignMonitor, changed);
       await this.audit.record(
         tx,
         organization.id,
@@ -159,6 +168,13 @@ export class OrganizationService {
     // later by an operator has its ADMIN's password from the operator.
     return row ? row.email : null;
   }
+}
+
+/** HH:MM, 00:00 to 23:59. */
+function requireDayResetTime(value: string): string {
+  const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value.trim());
+  if (!match) throw new BadInputError('dayResetTime', 'dayResetTime is HH:MM (24 h), e.g. 06:00');
+  return match[0];
 }
 
 /**

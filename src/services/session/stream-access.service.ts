@@ -2,7 +2,7 @@ import type { Auth } from '../../context/auth';
 import { preparedQuery } from '../../db/prepared';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import type { Role } from '../../entities/enums';
-import { DomainError, ForbiddenError } from '../../errors/domain-error';
+import { DomainError, ForbiddenError, UnauthenticatedError } from '../../errors/domain-error';
 import type { StreamAccess } from '../../subscriptions/access-watch';
 import type { EventHub } from '../../subscriptions/event-hub';
 import { Topics, type AccessChangedMessage } from '../../subscriptions/topics';
@@ -12,6 +12,15 @@ interface AccessRow {
   active: boolean;
   access_generation: string;
 }
+
+/** When a socket's caller was last read, and the notices for them seen then. */
+export interface HeldRole {
+  notices: number;
+  readAt: number;
+}
+
+/** A socket's role is read again at least this often, notice or not. */
+const ROLE_REREAD_MS = 5000;
 
 /** A stream's rule passed: what it resolved to, and the access the hub keeps checking. */
 export interface CheckedStream<T> {
@@ -67,6 +76,34 @@ export class StreamAccessService {
         },
       },
     };
+  }
+
+  /**
+   * The caller of an open socket, with their role as stored now (issue 17: a role change must
+   * reach the operations of a socket opened before it, not only its streams). Re-read when a
+   * notice for the person came since the last read, and at least every 5 s (a lost notice): a
+   * map read per operation otherwise. A deactivated person's sockets are being closed; their
+   * operations meanwhile are refused.
+   */
+  async current(auth: Auth, held: HeldRole): Promise<Auth> {
+    const staffId = auth.staffId;
+    if (!staffId) return auth;
+    const notices = this.hub.access.notices(staffId);
+    if (notices === held.notices && Date.now() - held.readAt < ROLE_REREAD_MS) return auth;
+    const [row] = await preparedQuery<AccessRow>(
+      this.uow.dataSource,
+      'SELECT role, active, access_generation FROM staff WHERE id = $1',
+      [staffId],
+    );
+    if (!row?.active) throw new UnauthenticatedError('This staff member is deactivated');
+    held.notices = notices;
+    held.readAt = Date.now();
+    return row.role === auth.role ? auth : { ...auth, role: row.role };
+  }
+
+  /** What `current` needs to know of a socket opened now (before its caller was read). */
+  holdRole(staffId: string | null): HeldRole {
+    return { notices: staffId ? this.hub.access.notices(staffId) : 0, readAt: Date.now() };
   }
 
   /** Once committed, every instance re-checks these people's streams. */

@@ -9,6 +9,7 @@ import { InboxMember } from '../../entities/inbox-member.entity';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError } from '../../errors/domain-error';
 import { definedOnly } from '../../util/defined-only';
+import { type CampaignMonitorMessage, Topics } from '../../subscriptions/topics';
 import type { AssistService } from '../assist/assist.service';
 import type { StreamAccessService } from '../session/stream-access.service';
 import type { AuditService } from '../audit/audit.service';
@@ -174,6 +175,11 @@ export class StaffService {
         forUpdate: true,
       });
       await writeChanges(tx.manager, Staff, staff, { status });
+      const changed: CampaignMonitorMessage = {
+        organizationId: staff.organizationId,
+        staffIds: [staff.id],
+      };
+      tx.broadcast(Topics.campaignMonitor, changed);
       // R9: an agent coming online takes what waits in their inboxes.
       if (status === StaffStatus.ONLINE)
         tx.afterCommit(() => this.routing.drainForAgent(staff.organizationId, staff.id));

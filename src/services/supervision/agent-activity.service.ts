@@ -3,12 +3,14 @@ import type { AccessPolicy } from '../../authz/access-policy';
 import type { Auth } from '../../context/auth';
 import type { Config } from '../../config';
 import type { UnitOfWork } from '../../db/unit-of-work';
+import { Campaign } from '../../entities/campaign.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { Role, type StaffStatus } from '../../entities/enums';
 import type { Staff } from '../../entities/staff.entity';
 import { ForbiddenError } from '../../errors/domain-error';
 import type { Logger } from '../../logger';
 import type { EventHub } from '../../subscriptions/event-hub';
+import { LatestFeed } from '../../subscriptions/latest-feed';
 import type { StreamAccessService } from '../session/stream-access.service';
 
 /** One console window of an agent, alive within the TTL. */
@@ -45,6 +47,8 @@ export interface AgentInfo {
   paused: boolean;
   /** The earliest live sign-in; null when signed out everywhere. */
   signedInSince: Date | null;
+  /** The campaigns they are a member of, by name. */
+  campaigns: Campaign[];
   activeInteractions: Conversation[];
 }
 
@@ -71,7 +75,7 @@ const REFRESH_MS = 1000;
  * per instance and per second, not per watcher nor per lock event.
  */
 export class AgentActivityService {
-  private readonly watchers = new Map<string, Set<ActivityFeed>>();
+  private readonly watchers = new Map<string, Set<LatestFeed<AgentActivity>>>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing = false;
 
@@ -102,8 +106,18 @@ export class AgentActivityService {
       .orderBy('c.created_at', 'ASC')
       .addOrderBy('c.id', 'ASC')
       .getMany();
+    const campaigns = await manager
+      .getRepository(Campaign)
+      .createQueryBuilder('k')
+      .where(
+        'k.organization_id = :org AND k.id IN (SELECT m.campaign_id FROM campaign_member m WHERE m.staff_id = :agent)',
+        { org: auth.organizationId, agent: agent.id },
+      )
+      .orderBy('k.name', 'ASC')
+      .getMany();
     return {
       agent,
+      campaigns,
       status: agent.status,
       paused: agent.pausedAt !== null,
       signedInSince: signIn?.since ?? null,
@@ -121,7 +135,7 @@ export class AgentActivityService {
     const { value: agent, access } = await this.streams.check(auth, (now) =>
       this.requireWatchable(now, agentId),
     );
-    const feed = new ActivityFeed(() => this.unwatch(agent.id, feed));
+    const feed = new LatestFeed<AgentActivity>(() => this.unwatch(agent.id, feed));
     let set = this.watchers.get(agent.id);
     if (!set) this.watchers.set(agent.id, (set = new Set()));
     set.add(feed);
@@ -149,7 +163,7 @@ export class AgentActivityService {
     }
   }
 
-  private unwatch(agentId: string, feed: ActivityFeed): void {
+  private unwatch(agentId: string, feed: LatestFeed<AgentActivity>): void {
     const set = this.watchers.get(agentId);
     set?.delete(feed);
     if (set?.size) return;
@@ -218,54 +232,4 @@ function fingerprint(activity: AgentActivity): string {
   return JSON.stringify(
     activity.windows.map((w) => [w.sessionId, w.inboxId, w.conversationId, w.lockedSince]),
   );
-}
-
-/** One watcher's queue: the latest activity waiting replaces an older one not yet taken. */
-class ActivityFeed implements AsyncIterableIterator<AgentActivity> {
-  private pending: AgentActivity | undefined;
-  /** What this watcher was last given: the same again is not news. */
-  private lastKey: string | undefined;
-  private wake: (() => void) | undefined;
-  private done = false;
-
-  constructor(private readonly forget: () => void) {}
-
-  push(activity: AgentActivity, key: string): void {
-    if (this.done || key === this.lastKey) return;
-    this.lastKey = key;
-    this.pending = activity;
-    this.wake?.();
-  }
-
-  async next(): Promise<IteratorResult<AgentActivity>> {
-    while (!this.done && !this.pending) {
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
-    if (this.done) return { value: undefined, done: true };
-    const value = this.pending!;
-    this.pending = undefined;
-    return { value, done: false };
-  }
-
-  return(): Promise<IteratorResult<AgentActivity>> {
-    this.close();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<AgentActivity>> {
-    this.close();
-    return Promise.reject(error);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<AgentActivity> {
-    return this;
-  }
-
-  private close(): void {
-    if (this.done) return;
-    this.done = true;
-    this.wake?.();
-    this.forget();
-  }
 }

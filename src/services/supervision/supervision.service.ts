@@ -1,24 +1,28 @@
 import type { AccessPolicy } from '../../authz/access-policy';
-import { actorOf, type Auth } from '../../context/auth';
+import { type ActorRef, actorOf, type Auth } from '../../context/auth';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { writeChanges } from '../../db/write-changes';
 import { AssistOutcome } from '../../entities/assist-session.entity';
 import { AuditEventKind } from '../../entities/audit-event.entity';
+import { Conversation } from '../../entities/conversation.entity';
 import { Role, StaffStatus } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
 import { BadInputError, ConflictError, ForbiddenError } from '../../errors/domain-error';
 import { AgentSupervisionKind, type AgentSupervisionPayload } from '../../subscriptions/payloads';
 import { CloseCodes } from '../../subscriptions/session-registry';
-import { Streams } from '../../subscriptions/topics';
+import { type CampaignMonitorMessage, Streams, Topics } from '../../subscriptions/topics';
 import type { AssistService } from '../assist/assist.service';
 import type { AuditService } from '../audit/audit.service';
 import type { AuthService } from '../auth/auth.service';
+import type { QueueService } from '../campaign/queue.service';
 import type { RoutingService } from '../routing/routing.service';
 
 /** What a supervisor did to an agent, and how many sign-ins it ended (disconnect). */
 export interface DisconnectResult {
   agent: Staff;
   sessionsRevoked: number;
+  /** Their active campaign interactions, back at the front of their queues (C14). */
+  requeued: Conversation[];
 }
 
 /**
@@ -34,6 +38,7 @@ export class SupervisionService {
     private readonly auth: AuthService,
     private readonly assist: AssistService,
     private readonly routing: RoutingService,
+    private readonly queue: QueueService,
   ) {}
 
   /** C12: the agent is offered and may take nothing new until resumed; the reason is kept. */
@@ -93,12 +98,39 @@ export class SupervisionService {
           [revoked],
         )) as Array<{ n: number }>
       )[0]!.n;
+      const requeued = await this.requeueInteractionsOf(tx, agent, actor);
       await this.record(tx, auth, agent, AgentSupervisionKind.DISCONNECTED, null, {
         sessionsRevoked: signIns,
         windowsClosed: revoked.length - signIns,
+        interactionsRequeued: requeued.map((conversation) => conversation.id),
       });
-      return { agent, sessionsRevoked: signIns };
+      return { agent, sessionsRevoked: signIns, requeued };
     });
+  }
+
+  /**
+   * C14: the agent's open campaign interactions go back to their queues. Their rows are locked
+   * (oldest wait first, the order every other writer of the queue locks in); each keeps its
+   * `waitingSince`, so it is at the front, ahead of what arrived after it.
+   */
+  private async requeueInteractionsOf(
+    tx: Tx,
+    agent: Staff,
+    actor: ActorRef,
+  ): Promise<Conversation[]> {
+    const held = await tx.manager
+      .getRepository(Conversation)
+      .createQueryBuilder('c')
+      .where(
+        "c.assignee_id = :agent AND c.campaign_id IS NOT NULL AND c.status = 'OPEN' AND c.deleted_at IS NULL",
+        { agent: agent.id },
+      )
+      .orderBy('c.waiting_since', 'ASC', 'NULLS LAST')
+      .addOrderBy('c.id', 'ASC')
+      .setLock('pessimistic_write')
+      .getMany();
+    for (const conversation of held) await this.queue.requeue(tx, conversation, actor);
+    return held;
   }
 
   /** The staff member, in the caller's organization (else NOT_FOUND), row locked. */
@@ -127,6 +159,12 @@ export class SupervisionService {
       agent.organizationId,
       payload,
     );
+    // C12: pause and resume are events on the monitors of the agent's campaigns.
+    const changed: CampaignMonitorMessage = {
+      organizationId: agent.organizationId,
+      staffIds: [agent.id],
+    };
+    tx.broadcast(Topics.campaignMonitor, changed);
     await this.audit.record(
       tx,
       agent.organizationId,
