@@ -123,8 +123,8 @@ export function compareLockThroughput({
           clients: workers.map((worker) => ({
             connectionParams: { authorization: `Bearer ${worker.token}` },
             bodies: [
-              ticketBody(OPEN_TICKET, worker.ticketId),
-              ticketBody(RELEASE_TICKET, worker.ticketId),
+              ticketBody(OPEN_TICKET, worker.socketTicketId),
+              ticketBody(RELEASE_TICKET, worker.socketTicketId),
             ],
           })),
           failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],

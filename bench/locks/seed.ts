@@ -12,8 +12,18 @@ export interface SignedIn {
 }
 
 /** One window working one ticket. */
-export interface Worker extends SignedIn {
+export interface Driver extends SignedIn {
   ticketId: string;
+}
+
+/** One person working one ticket from an HTTP window and another from a socket window. */
+export interface Worker extends Driver {
+  /**
+   * The socket window's own ticket: a round can end between an open and its release, and under
+   * L8 a ticket one of the person's windows still holds stays locked when another window of
+   * theirs releases it, so the two transports must not share a ticket.
+   */
+  socketTicketId: string;
 }
 
 export interface LocksData {
@@ -21,7 +31,7 @@ export interface LocksData {
   /** Tokens the watcher sockets share (each socket is still a window of its own). */
   watcherTokens: string[];
   /** Fan-out: an inbox per variant of ours (in-process, Redis), with the window that acts in it. */
-  fanout: Record<'inProcess' | 'redis', { inboxId: string; driver: Worker }>;
+  fanout: Record<'inProcess' | 'redis', { inboxId: string; driver: Driver }>;
   /** Lock operations: windows of one inbox, a ticket each. */
   ops: { inboxId: string; workers: Worker[] };
   /** Inboxes a console (memory figure) watches. */
@@ -106,7 +116,13 @@ export async function seedLocks(server: TandemServer, shape: LocksSeedShape): Pr
     opsAgents.map((agent) => agent.staffId),
   );
   const workers: Worker[] = [];
-  for (const agent of opsAgents) workers.push({ ...agent, ticketId: await newTicket(opsInbox.id) });
+  for (const agent of opsAgents) {
+    workers.push({
+      ...agent,
+      ticketId: await newTicket(opsInbox.id),
+      socketTicketId: await newTicket(opsInbox.id),
+    });
+  }
 
   const consoleInboxes: string[] = [];
   for (let n = 1; n <= shape.consoleInboxes; n++) {
