@@ -12,16 +12,23 @@
  * Each agent talks to one instance (agent i to instance i % instances). Times are
  * `process.hrtime`, comparable with the other processes of the host.
  *
- * A kept-alive connection the server closed as idle just as a request went out on it
- * (DroppedConnectionError) is survived: the agents' operations are idempotent (setting a status;
- * closing a closed conversation changes nothing) and are sent again; a startConversation is not
- * (twice would be two conversations, one more routing), so the dispatcher first looks for it by
- * its subject, unique per start, and starts it again only if it is not there.
+ * A request whose outcome is unknown (OutcomeUnknownError: a kept-alive connection the server
+ * closed as idle just as the request went out on it, or a 503 while an instance lost its database
+ * for a moment) is survived: the agents' operations are idempotent (setting a status; closing a
+ * closed conversation changes nothing) and are sent again; a startConversation is not (twice
+ * would be two conversations, one more routing), so the dispatcher first looks for it by its
+ * subject, unique per start, and starts it again only if it is not there.
  */
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ownCpuUs } from '../support/cpu';
-import { DroppedConnectionError, droppedConnections, GraphqlHttp } from '../support/graphql-http';
+import {
+  ATTEMPTS,
+  droppedConnections,
+  GraphqlHttp,
+  OutcomeUnknownError,
+  pause,
+} from '../support/graphql-http';
 import { serveParent } from '../support/ipc';
 
 export interface AgentSpec {
@@ -54,8 +61,8 @@ export interface AgentsStats {
   errors: number;
   firstError?: string;
   /**
-   * Kept-alive connections dropped under a request (DroppedConnectionError): idempotent
-   * operations sent again; lost starts found done, and starts sent again (not found).
+   * Requests whose outcome was unknown (OutcomeUnknownError): idempotent operations sent again;
+   * lost starts found done, and starts sent again (not found).
    */
   dropped: { resent: number; startsFound: number; startsResent: number };
   cpuUs: number;
@@ -303,9 +310,9 @@ let starts = 0;
 const recovered = { found: 0, resent: 0 };
 
 /**
- * startConversation, surviving a dropped kept-alive connection without starting twice: the
- * subject is unique to this start, so a lost answer is looked for among the customer's newest
- * conversations (a read, safe to retry) before the start is sent again.
+ * startConversation, surviving an unknown outcome without starting twice: the subject is unique
+ * to this start, so a lost answer is looked for among the customer's newest conversations (a
+ * read, safe to retry) before the start is sent again.
  */
 async function start(
   http: GraphqlHttp,
@@ -319,12 +326,14 @@ async function start(
       input: { customerId, channel: 'CHAT', inboxId: dispatcher.inboxId, subject, body: 'Hello' },
     },
   });
-  const started = (data: Record<string, unknown>) =>
-    (data.startConversation as { conversation: StartedConversation }).conversation;
-  try {
-    return started(await http.ok(body));
-  } catch (error) {
-    if (!(error instanceof DroppedConnectionError)) throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const data = await http.ok(body);
+      return (data.startConversation as { conversation: StartedConversation }).conversation;
+    } catch (error) {
+      if (!(error instanceof OutcomeUnknownError) || attempt >= ATTEMPTS) throw error;
+      await pause(error.retryAfterMs);
+    }
     const recent = await http.ok(
       JSON.stringify({
         query: RECENT_CONVERSATIONS,
@@ -339,7 +348,6 @@ async function start(
       return found;
     }
     recovered.resent += 1;
-    return started(await http.ok(body));
   }
 }
 

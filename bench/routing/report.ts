@@ -122,7 +122,7 @@ export function renderRoutingReport(data: RoutingReport): Report {
             `${sum((s) => s.errors)}${stats.find((s) => s.firstError)?.firstError ? `: ${stats.find((s) => s.firstError)?.firstError}` : ''}`,
           ],
           [
-            'kept-alive connections dropped under a request: sent again / starts found done / starts sent again',
+            'requests with an unknown outcome (dropped connection, 503): sent again / starts found done / starts sent again',
             `${sum((s) => s.dropped.resent)} / ${sum((s) => s.dropped.startsFound)} / ${sum((s) => s.dropped.startsResent)}`,
           ],
           ['conversations left open', `${inv.leftOpen} of ${inv.conversations}`],

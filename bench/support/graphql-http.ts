@@ -6,22 +6,51 @@ export interface GraphqlAnswer {
 }
 
 /**
+ * A request whose effect is not known: it may or may not have run. A caller whose operation is
+ * idempotent sends it again (after `retryAfterMs`); one whose operation is not checks first.
+ */
+export class OutcomeUnknownError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * A kept-alive connection was closed under the request before any answer came: the server had
  * timed it out as idle (Node's `keepAliveTimeout`, 5 s) while the request was on its way, and
  * reset it with the request unread. Only a reused connection fails this way, and nothing came
- * back, so the request was most likely never run; a caller that cannot afford "most likely"
- * (an operation that routes) checks before sending it again.
+ * back, so the request was most likely never run.
  */
-export class DroppedConnectionError extends Error {
+export class DroppedConnectionError extends OutcomeUnknownError {
   constructor(url: string, cause: Error) {
-    super(`${url}: the kept-alive connection was closed under the request (${cause.message})`, {
+    super(`${url}: the kept-alive connection was closed under the request (${cause.message})`, 0, {
       cause,
     });
   }
 }
 
-/** Requests of this process sent again after a DroppedConnectionError (idempotent ones). */
+/**
+ * 503 SERVICE_UNAVAILABLE (the instance lost its database for a moment, e.g. its pool starved on
+ * an overloaded machine), with `Retry-After`: the server says to come back; a write that failed
+ * at its commit may still have happened.
+ */
+export class ServiceUnavailableError extends OutcomeUnknownError {
+  constructor(url: string, retryAfterMs: number, text: string) {
+    super(`${url}: HTTP 503: ${text.slice(0, 300)}`, retryAfterMs);
+  }
+}
+
+/** Attempts of one request whose outcome stays unknown before the caller gives up. */
+export const ATTEMPTS = 5;
+
+/** Idempotent requests of this process sent again after an OutcomeUnknownError. */
 export const droppedConnections = { resent: 0 };
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A connection idle this long is not reused: well under the server's keep-alive timeout (5 s). */
 const REUSE_IDLE_MS = 2000;
@@ -42,16 +71,19 @@ export class GraphqlHttp {
 
   /**
    * `idempotent`: the operation may run twice with the effect of once (a read, setting a
-   * status, closing a conversation): sent again, on a new connection, when its kept-alive one
-   * was dropped under it. Otherwise that failure is a DroppedConnectionError for the caller.
+   * status, closing a conversation): sent again, on a new connection, when its outcome is
+   * unknown (OutcomeUnknownError), up to ATTEMPTS times. Otherwise that error is the caller's.
    */
   async post(body: string, { idempotent = false } = {}): Promise<GraphqlAnswer> {
-    try {
-      return await this.send(body);
-    } catch (error) {
-      if (!idempotent || !(error instanceof DroppedConnectionError)) throw error;
-      droppedConnections.resent += 1;
-      return this.send(body);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send(body);
+      } catch (error) {
+        if (!idempotent || !(error instanceof OutcomeUnknownError) || attempt >= ATTEMPTS)
+          throw error;
+        droppedConnections.resent += 1;
+        await pause(error.retryAfterMs);
+      }
     }
   }
 
@@ -89,6 +121,11 @@ export class GraphqlHttp {
           response.on('end', () => {
             this.lastAnswerAt = Date.now();
             const text = Buffer.concat(chunks).toString('utf8');
+            if (response.statusCode === 503) {
+              const seconds = Number(response.headers['retry-after'] ?? 1);
+              reject(new ServiceUnavailableError(this.url, (seconds || 1) * 1000, text));
+              return;
+            }
             if (response.statusCode !== 200) {
               reject(new Error(`${this.url}: HTTP ${response.statusCode}: ${text.slice(0, 500)}`));
               return;

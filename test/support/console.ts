@@ -32,9 +32,12 @@ export class ReconnectingConsole {
       retryAttempts: 1000,
       shouldRetry: () => true,
       // Backoff with full jitter, so that a thousand consoles do not come back in one instant.
+      // Unref'd: graphql-ws cannot cancel a wait under way when the console is disposed, and a
+      // timer still pending when a test file ends holds its jest worker up to 2 s after its last
+      // test ("A worker process has failed to exit gracefully").
       retryWait: (retries) =>
         new Promise((resolve) =>
-          setTimeout(resolve, Math.random() * Math.min(2000, 100 * 2 ** retries)),
+          setTimeout(resolve, Math.random() * Math.min(2000, 100 * 2 ** retries)).unref(),
         ),
       connectionParams: () => ({
         authorization: `Bearer ${token}`,
