@@ -10,6 +10,7 @@ import { CampaignRequeue1796300000002 } from './1796300000002-campaign-requeue';
 import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-address';
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
+import { InteractionRecords1796410000000 } from './1796410000000-interaction-records';
 
 /**
  * Every migration, in order. Listed by hand so that no glob decides what runs in production.
@@ -28,5 +29,6 @@ export const MIGRATIONS: Function[] = [
   AgentChat1796310000001,
   WindowOpenTicket1796320000000,
   ProviderWebhooksOutbox1796340000000,
+  InteractionRecords1796410000000,
   CampaignMonitor1796420000000,
 ];

@@ -50,6 +50,10 @@ export enum Permission {
   ChatWithAgents = 'supervision:chat',
   /** A bot that saw the customer leave ends a waiting interaction (abandonInteraction, C5). */
   AbandonInteractions = 'campaigns:abandon',
+  /** Recordings (C15): search interactions; agents and dispatchers find those they attended. */
+  ReadInteractionRecords = 'recordings:read',
+  /** Recordings of every agent (C15). */
+  ReadAllInteractionRecords = 'recordings:read-all',
 }
 
 const GRANTS: Record<Permission, readonly Role[]> = {
@@ -81,6 +85,8 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   [Permission.ReadCampaigns]: [...STAFF, INTEGRATION],
   [Permission.ChatWithAgents]: STAFF,
   [Permission.AbandonInteractions]: [INTEGRATION],
+  [Permission.ReadInteractionRecords]: STAFF,
+  [Permission.ReadAllInteractionRecords]: [ADMIN, SUPERVISOR],
 };
 
 export function can(auth: Auth, permission: Permission): boolean {

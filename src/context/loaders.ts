@@ -10,6 +10,7 @@ import {
 } from '../db/pagination';
 import { preparedQuery } from '../db/prepared';
 import { hydrate } from '../db/rows';
+import { Campaign } from '../entities/campaign.entity';
 import { CannedResponse } from '../entities/canned-response.entity';
 import { Contact } from '../entities/contact.entity';
 import { Conversation } from '../entities/conversation.entity';
@@ -21,6 +22,7 @@ import { activeHelper } from '../services/helper/helper.store';
 import { AssistSession } from '../entities/assist-session.entity';
 import { ServiceRequest } from '../entities/service-request.entity';
 import { AssistStore } from '../services/assist/assist.store';
+import { RecordsStore } from '../services/campaign/recordings.store';
 import type { ConversationStatus } from '../entities/enums';
 import { Inbox } from '../entities/inbox.entity';
 import { Message } from '../entities/message.entity';
@@ -70,6 +72,27 @@ export class Loaders {
   readonly customer = this.byId(Customer);
   readonly contact = this.byId(Contact);
   readonly provider = this.byId(Provider);
+  readonly campaign = this.byId(Campaign);
+
+  /** Each conversation's state as the recordings show it (C15), when read outside a search. */
+  readonly interactionState = new DataLoader<string, string | null>(async (conversationIds) => {
+    const states = await new RecordsStore(this.dataSource).statesOf(
+      this.organizationId,
+      conversationIds,
+    );
+    return conversationIds.map((id) => states.get(id) ?? null);
+  });
+
+  /** Every message of each conversation, in order (C15's transcript): one statement. */
+  readonly transcriptOfConversation = new DataLoader<string, Message[]>(async (conversationIds) => {
+    const messages = await this.rows(
+      Message,
+      'conversation_id = ANY($1) AND organization_id = $2 ORDER BY position',
+      [conversationIds],
+    );
+    const byConversation = groupBy(messages, (m) => m.conversationId);
+    return conversationIds.map((id) => byConversation.get(id) ?? []);
+  });
 
   readonly membersOfCampaign = new DataLoader<string, Staff[]>(async (campaignIds) => {
     const rows = await preparedQuery(
@@ -270,6 +293,27 @@ export class Loaders {
       direction: 'ASC',
       where: [],
       params: {},
+      args,
+    });
+  }
+
+  /**
+   * What a contact (a number, an address) said and was told, newest first, across its
+   * interactions (C7): only the conversations the caller sees; one of them may be left out (the
+   * one on screen, read with Conversation.messages).
+   */
+  messagesOfContact(
+    args: ChildPageArgs & { excludeConversationId?: string | null },
+  ): DataLoader<string, Page<Message>> {
+    const visible = this.access.visibleConversations(this.auth);
+    return this.childPage(`contact-history:${JSON.stringify(args)}`, Message, {
+      parent: 'c.contact_id',
+      from: `message t JOIN ${visible.from} c ON c.id = t.conversation_id`,
+      order: 'position',
+      orderProperty: 'position',
+      direction: 'DESC',
+      where: args.excludeConversationId ? ['c.id <> :excludeConversationId'] : [],
+      params: { excludeConversationId: args.excludeConversationId ?? null, ...visible.parameters },
       args,
     });
   }

@@ -28,6 +28,7 @@ export const SQL_DEFINITIONS = [
   'services/lock/lock.sql',
   'services/routing/routing.sql',
   'services/provider/delivery.sql',
+  'services/campaign/recordings.sql',
   'services/supervision/monitor.sql',
 ] as const;
 

@@ -40,6 +40,17 @@ import { Staff } from './staff.entity';
   where:
     "status = 'OPEN' AND assignee_id IS NULL AND waiting_since IS NOT NULL AND deleted_at IS NULL",
 })
+// A contact's interactions: its history (C7), recordings by number (C15).
+@Index('idx_conversation_contact_id', ['contactId', 'createdAt'])
+// Recordings (C15): the organization's campaign interactions newest first, and an agent's.
+@Index('idx_conversation_records', ['organizationId', 'createdAt', 'id'], {
+  where: 'campaign_id IS NOT NULL AND deleted_at IS NULL',
+})
+@Index('idx_conversation_records_agent', ['assigneeId', 'createdAt', 'id'], {
+  where: 'campaign_id IS NOT NULL AND deleted_at IS NULL',
+})
+// Recordings by any part of the subject (pg_trgm); made by migration InteractionRecords.
+@Index('idx_conversation_subject_trgm', { synchronize: false })
 export class Conversation extends OrganizationRecord {
   @Column('uuid')
   customerId: string;

@@ -98,6 +98,14 @@ export enum RoutingReason {
   REQUEUED = 'REQUEUED',
 }
 
+/** A campaign interaction's state in the recordings (C15); the rule is `tandem_interaction_state`. */
+export enum InteractionState {
+  WAITING = 'WAITING',
+  ACTIVE = 'ACTIVE',
+  ABANDONED = 'ABANDONED',
+  CLOSED = 'CLOSED',
+}
+
 registerEnumType(Role, {
   name: 'Role',
   description: 'What a staff member or API key may do (DESIGN §2).',
@@ -124,4 +132,10 @@ registerEnumType(AuthorKind, {
 registerEnumType(RoutingReason, {
   name: 'RoutingReason',
   description: 'Why a conversation went where it went (R10).',
+});
+registerEnumType(InteractionState, {
+  name: 'InteractionState',
+  description:
+    "A campaign interaction's state: WAITING in its queue (never taken, or requeued), ACTIVE " +
+    'with an agent, ABANDONED before anyone took it, CLOSED (finished; archived ones too).',
 });

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import {
   Column,
   CreateDateColumn,
@@ -29,6 +29,7 @@ export class Message extends OrganizationRecord {
   @Generated('increment')
   position: string;
 
+  @Field(() => ID, { description: 'The conversation it belongs to.' })
   @Column('uuid')
   conversationId: string;
 

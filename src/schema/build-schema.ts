@@ -22,7 +22,13 @@ import {
 import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
 import { CampaignResolver } from '../resolvers/campaign/campaign.resolver';
+import { OutgoingResolver } from '../resolvers/campaign/outgoing.resolver';
 import { QueueResolver } from '../resolvers/campaign/queue.resolver';
+import {
+  ContactHistoryResolver,
+  ConversationInteractionResolver,
+  InteractionRecordsResolver,
+} from '../resolvers/campaign/interaction-records.resolver';
 import { ProviderResolver } from '../resolvers/provider/provider.resolver';
 import { OrganizationResolver } from '../resolvers/organization/organization.resolver';
 import { SessionResolver } from '../resolvers/auth/session.resolver';
@@ -62,6 +68,10 @@ export const RESOLVERS = [
   ProviderResolver,
   CampaignResolver,
   QueueResolver,
+  OutgoingResolver,
+  InteractionRecordsResolver,
+  ConversationInteractionResolver,
+  ContactHistoryResolver,
   AuthResolver,
   SessionResolver,
   StaffResolver,

@@ -13,7 +13,11 @@ import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { CampaignService } from './campaign/campaign.service';
 import { InboundService } from './campaign/inbound.service';
+import { InteractionRecordsService } from './campaign/interaction-records.service';
+import { RecordsStore } from './campaign/recordings.store';
 import { QueueService } from './campaign/queue.service';
+import { QueueEventsService } from './campaign/queue-events.service';
+import { OutgoingService } from './campaign/outgoing.service';
 import { ProviderService } from './provider/provider.service';
 import { DeliveryStore } from './provider/delivery.store';
 import { OutboxService } from './provider/outbox.service';
@@ -144,11 +148,17 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       logger,
     ),
     queue,
+    queueEvents: new QueueEventsService(uow, campaigns, hub, streamAccess),
+    outgoing: new OutgoingService(uow, campaigns, inbound, assignments, messages, outbox),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing, queue),
     campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),
     agentChat: new AgentChatService(uow, access, hub, audit),
     inbound,
+    interactionRecords: new InteractionRecordsService(
+      new RecordsStore(uow.dataSource),
+      config.defaultPhoneCountry,
+    ),
     agentActivity: new AgentActivityService(uow, access, hub, streamAccess, config, logger),
     campaignMonitor: new CampaignMonitorService(
       uow,

@@ -77,7 +77,11 @@ import {
   CampaignMonitorDocument,
   CampaignMonitorUpdatesDocument,
   CampaignQueueDocument,
+  QueueEventsDocument,
+  RetryMessageDocument,
+  StartOutgoingInteractionDocument,
   TakeInteractionDocument,
+  InteractionRecordsDocument,
 } from '../generated/graphql';
 import { newCampaign } from '../support/campaigns';
 import { GraphQLClient, type GraphQLErrorShape, type GraphQLResponse } from '../support/client';
@@ -1006,12 +1010,76 @@ describe('tenancy: two organizations on one server', () => {
     },
     // Campaigns (C1, C2, C17)
     {
+      argument: 'interactionRecords filter.campaignId',
+      expect: 'EMPTY',
+      integrationMay: false,
+      foreignId: () => b.campaignId,
+      call: async ({ api }, id) =>
+        totalOutcome(
+          await api.request(InteractionRecordsDocument, { filter: { campaignId: id } }),
+          'interactionRecords',
+        ),
+    },
+    {
+      argument: 'interactionRecords filter.agentId',
+      expect: 'EMPTY',
+      integrationMay: false,
+      foreignId: () => b.agent.staff.id,
+      call: async ({ api }, id) =>
+        totalOutcome(
+          await api.request(InteractionRecordsDocument, { filter: { agentId: id } }),
+          'interactionRecords',
+        ),
+    },
+    {
       argument: 'campaignQueue campaignId',
       expect: { notFound: 'Campaign' },
       integrationMay: true,
       foreignId: () => b.campaignId,
       call: async ({ api }, id) =>
         outcomeOf(await api.request(CampaignQueueDocument, { campaignId: id })),
+    },
+    ...(['campaignIds', 'after.campaignId'] as const).map((field): ForeignIdCase => ({
+      argument: `queueEvents ${field}`,
+      expect: { notFound: 'Campaign' },
+      integrationMay: true,
+      foreignId: () => b.campaignId,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, QueueEventsDocument, {
+            campaignIds: [a.campaignId, id],
+            after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
+          });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    })),
+    ...(['campaignId', 'cannedResponseId'] as const).map((field): ForeignIdCase => ({
+      argument: `startOutgoingInteraction input.${field}`,
+      expect: { notFound: field === 'campaignId' ? 'Campaign' : 'CannedResponse' },
+      integrationMay: false,
+      foreignId: () => (field === 'campaignId' ? b.campaignId : b.cannedResponseId),
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartOutgoingInteractionDocument, {
+            input: {
+              campaignId: field === 'campaignId' ? id : a.campaignId,
+              to: '+14155550142',
+              cannedResponseId: field === 'cannedResponseId' ? id : a.cannedResponseId,
+            },
+          }),
+        ),
+    })),
+    {
+      argument: 'retryMessage input.messageId',
+      expect: { notFound: 'Message' },
+      integrationMay: false,
+      foreignId: () => b.messageId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(RetryMessageDocument, { input: { messageId: id } })),
     },
     {
       argument: 'campaignMonitor campaignId',

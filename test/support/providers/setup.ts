@@ -3,7 +3,7 @@ import type { Campaign } from '../../../src/entities/campaign.entity';
 import { type Provider, ProviderKind } from '../../../src/entities/provider.entity';
 import type { ProviderFields } from '../../../src/services/provider/provider.service';
 import { newCampaign, type NewCampaignOptions } from '../campaigns';
-import type { Org } from '../factories';
+import { eventually, type Org } from '../factories';
 import type { TwilioStub } from './twilio-stub';
 import type { WhatsAppCloudStub } from './whatsapp-cloud-stub';
 
@@ -51,4 +51,22 @@ export async function deliveryOf(
   )) as Array<Awaited<ReturnType<typeof deliveryOf>>>;
   if (!row) throw new Error(`no message ${messageId}`);
   return row;
+}
+
+/** The conversation of the organization's message with this text, once the webhook's job stored it. */
+export async function conversationOfMessage(org: Org, body: string): Promise<string> {
+  let conversationId: string | undefined;
+  await eventually(
+    async () => {
+      const [row] = (await org.server.dataSource.query(
+        'SELECT conversation_id FROM message WHERE organization_id = $1 AND body = $2',
+        [org.id, body],
+      )) as Array<{ conversation_id: string }>;
+      conversationId = row?.conversation_id;
+      return conversationId !== undefined;
+    },
+    10_000,
+    `the message "${body}" stored`,
+  );
+  return conversationId as string;
 }

@@ -1,0 +1,164 @@
+import { startServer } from '../../src/server';
+import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
+import { benchConfig } from '../support/config';
+import type { ClientScript } from '../support/load';
+import { openBenchDatabase } from '../support/postgres';
+import { Report } from '../support/report';
+import { compareRequests, loadNote, requestTables, requireSameAnswer } from '../support/requests';
+import { RECORDS_DOCUMENT, explainCases, recordsCases, startRawRecordsServer } from './recordings';
+import { seedRecordings } from './recordings-seed';
+import { runOutbox } from './outbox';
+import { runWebhooks } from './webhooks';
+
+const POOL_SIZE = 10;
+
+const SPEC = {
+  parts: {
+    default: 'webhooks,outbox,recordings',
+    help: 'comma-separated: webhooks (→ consoles, burst), outbox, recordings',
+  },
+  consoles: { default: 50, help: "member consoles watching the campaign's arrivals" },
+  arrivals: { default: 100, help: 'webhooks per round, one at a time, to the consoles' },
+  'burst-rate': { default: 500, help: 'webhooks per second in the burst' },
+  'burst-seconds': { default: 5, help: 'seconds of burst per round' },
+  messages: { default: 2_000, help: 'outbox sends per round' },
+  conversations: { default: 50, help: 'interactions the outbox sends are spread over' },
+  interactions: { default: 100_000, help: 'campaign interactions the recordings search' },
+  ...loadSpec({ rounds: 3, durationMs: 8_000, warmupMs: 3_000, concurrency: 8 }),
+};
+
+/** Every client sends every body in turn, each starting at a different one. */
+function rotated(bodies: string[], clients: number): ClientScript[] {
+  return Array.from({ length: clients }, (_, i) => ({
+    bodies: bodies.map((_, j) => bodies[(i * 3 + j) % bodies.length] as string),
+  }));
+}
+
+export const benchmark: Benchmark = {
+  summary:
+    'campaigns: webhook → 50 consoles and a 500/s burst vs a bare handler, outbox vs a bare loop, recordings vs plain pg',
+
+  async run(context) {
+    const values = parseOptions(context.args, SPEC);
+    const parts = new Set(String(values.parts).split(','));
+    const load = loadOptionsOf(values);
+    const report = new Report();
+    const database = await openBenchDatabase(context);
+    const config = {
+      ...benchConfig(),
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent' as const,
+      // The outbox's per-number throttle out of the way; a held provider is not probed meanwhile.
+      outboxSendsPerSecond: 100_000,
+      outboxRetryBaseMs: 600_000,
+      outboxRetryMaxMs: 600_000,
+    };
+    const server = await startServer({ config, databaseUrl: database.url });
+    context.defer(() => server.stop());
+    report.note(
+      `One server instance in the benchmark's process (in-process events), ${config.jobConcurrency} job workers; the load and the consoles in processes of their own; ${database.description}.`,
+    );
+
+    if (parts.has('webhooks')) {
+      await runWebhooks(
+        context,
+        server,
+        {
+          consoles: values.consoles,
+          arrivals: values.arrivals,
+          burstRate: values['burst-rate'],
+          burstSeconds: values['burst-seconds'],
+          rounds: load.rounds,
+        },
+        report,
+      );
+    }
+    if (parts.has('outbox')) {
+      await runOutbox(
+        context,
+        server,
+        {
+          messages: values.messages,
+          conversations: values.conversations,
+          rounds: load.rounds,
+          workers: config.jobConcurrency,
+        },
+        report,
+      );
+    }
+    if (parts.has('recordings')) {
+      const shape = {
+        interactions: values.interactions,
+        numbers: Math.max(10, Math.round(values.interactions / 5)),
+        agents: 50,
+        campaigns: 5,
+        days: 90,
+      };
+      context.log(`seeding ${shape.interactions} campaign interactions`);
+      const data = await seedRecordings(server, shape);
+      const raw = await startRawRecordsServer({
+        databaseUrl: database.url,
+        organizationId: data.organizationId,
+        poolSize: POOL_SIZE,
+      });
+      context.defer(() => raw.stop());
+      const headers = { authorization: `Bearer ${data.supervisor.token}` };
+      const cases = recordsCases(data);
+      const bodies: string[] = [];
+      for (const [index, { filter }] of cases.entries()) {
+        const body = JSON.stringify({ query: RECORDS_DOCUMENT, variables: { filter } });
+        const answer = (await requireSameAnswer({ url: server.url, headers }, raw, body)) as {
+          data: { interactionRecords: { pageInfo: { endCursor: string | null } } };
+        };
+        bodies.push(body);
+        // The next page too, where there is one: a cursor as the console sends it back.
+        const after = answer.data.interactionRecords.pageInfo.endCursor;
+        if (after && index < 3) {
+          const next = JSON.stringify({ query: RECORDS_DOCUMENT, variables: { filter, after } });
+          await requireSameAnswer({ url: server.url, headers }, raw, next);
+          bodies.push(next);
+        }
+      }
+      const clients = rotated(bodies, load.concurrency);
+      const comparison = await compareRequests({
+        context,
+        options: load,
+        server,
+        baseline: raw,
+        postmasterPid: database.postmasterPid,
+        workloads: [
+          {
+            name: 'interactionRecords',
+            ours: {
+              url: server.url,
+              headers: { 'content-type': 'application/json', ...headers },
+              clients,
+            },
+            baseline: { url: raw.url, headers: { 'content-type': 'application/json' }, clients },
+          },
+        ],
+      });
+      report.note(
+        `**Recordings search** (C15): \`interactionRecords(filter, first: 20)\` over ${shape.interactions.toLocaleString('en-US')} campaign interactions ` +
+          `(${shape.campaigns} campaigns, ${shape.agents} agents, ${shape.numbers.toLocaleString('en-US')} numbers, ${shape.days} days) as a SUPERVISOR: ` +
+          `${cases.map((c) => c.label).join(', ')}, and the second page of the first three (as the console sends its cursor back); each client sends them all in turn. ` +
+          'Baseline: the same conditions, order and limit (`recordsWhere`) as one statement joining number, campaign and agent, in plain pg behind bare node http (`campaigns/recordings.ts`), answers checked identical. ' +
+          `${loadNote(load)} ${database.description}. PERF.md goal: p99 ≤ 1.5x the baseline.`,
+      );
+      requestTables(report, comparison, ['interactionRecords']);
+      report.note(
+        `EXPLAIN ANALYZE of each search's statement on the ${shape.interactions.toLocaleString('en-US')} interactions (best of three, time inside PostgreSQL):`,
+      );
+      report.table(
+        ['search', 'indexes used', 'execution'],
+        await explainCases(
+          (sql, params) => server.dataSource.query(sql, params),
+          data.organizationId,
+          cases,
+        ),
+      );
+    }
+    return report;
+  },
+};

@@ -1,0 +1,143 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TandemServer } from '../../src/server';
+import { ProviderKind } from '../../src/entities/provider.entity';
+import type { ProviderFields } from '../../src/services/provider/provider.service';
+import { WhatsAppCloudStub } from '../../test/support/providers/whatsapp-cloud-stub';
+import type { BenchContext } from '../support/benchmark';
+import { type Report, rate, ratio } from '../support/report';
+import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
+import { median } from '../support/stats';
+
+export interface OutboxOptions {
+  messages: number;
+  conversations: number;
+  rounds: number;
+  /** The bare loop's concurrent senders: as many as ours' job workers. */
+  workers: number;
+}
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Outbox delivery rate (C6): replies queued while the provider is held (FAILING), then released
+ * at once, until the stub has every one; against a bare loop posting the same sends to the same
+ * stub with as many workers as ours has job workers.
+ */
+export async function runOutbox(
+  context: BenchContext,
+  server: TandemServer,
+  options: OutboxOptions,
+  report: Report,
+): Promise<void> {
+  const stub = await new WhatsAppCloudStub('+15550003000').start();
+  context.defer(() => stub.stop());
+  const { services, dataSource } = server;
+  const suffix = randomBytes(3).toString('hex');
+  const adminEmail = `admin-${suffix}@outbox.bench.tandem.test`;
+  await services.organizations.create({
+    name: `Bench outbox ${suffix}`,
+    adminEmail,
+    adminPassword: BENCH_PASSWORD,
+  });
+  const { auth: admin } = await signedIn(server, adminEmail);
+  const { kind, ...fields } = stub.providerInput('Bench outbox line');
+  const provider = await services.providers.create(admin, {
+    ...(fields as unknown as ProviderFields & { name: string; accountNumber: string }),
+    kind: kind as ProviderKind,
+  });
+  await services.campaigns.create(admin, {
+    name: 'Bench outbox',
+    providerId: provider.id,
+    maxInteractionsPerAgent: 5,
+    serviceLevelSeconds: 30,
+    abandonAfterSeconds: 365 * 86_400,
+    memberIds: [],
+  });
+  // Customers who wrote (their 24-hour windows open): one interaction each.
+  const conversations: Array<{ id: string; to: string }> = [];
+  for (let c = 0; c < options.conversations; c++) {
+    const from = `+3480${String(c).padStart(7, '0')}`;
+    const { conversationId } = await services.inbound.receive({
+      providerId: provider.id,
+      providerMessageId: `wamid.${randomUUID()}`,
+      from,
+      to: provider.accountNumber,
+      body: 'Hello',
+      providerTimestamp: new Date(),
+      contentType: 'text',
+    });
+    conversations.push({ id: conversationId, to: from.replace('+', '') });
+  }
+  const sendUrl = `${stub.apiBaseUrl}/${stub.phoneNumberId}/messages`;
+
+  const ours = async (round: number): Promise<number> => {
+    await dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
+      provider.id,
+    ]);
+    const replies = Array.from({ length: options.messages }, (_, i) => i);
+    await forEachConcurrently(replies, 8, async (i) => {
+      const conversation = conversations[i % conversations.length] as { id: string };
+      await services.messages.send(admin, conversation.id, { body: `Reply ${round}.${i}` });
+    });
+    const before = stub.received.length;
+    const started = nowMs();
+    await dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [provider.id]);
+    await services.outbox.release(provider.id);
+    await stub.waitForRequests(before + options.messages, 300_000);
+    return (options.messages * 1000) / (nowMs() - started);
+  };
+
+  const bare = async (round: number): Promise<number> => {
+    const before = stub.received.length;
+    const started = nowMs();
+    const sends = Array.from({ length: options.messages }, (_, i) => i);
+    await forEachConcurrently(sends, options.workers, async (i) => {
+      const conversation = conversations[i % conversations.length] as { to: string };
+      const response = await fetch(sendUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stub.accessToken}`,
+        },
+        body: JSON.stringify({
+          messaging_product: 'whatsapp',
+          recipient_type: 'individual',
+          to: conversation.to,
+          type: 'text',
+          text: { preview_url: false, body: `Reply ${round}.${i}` },
+        }),
+      });
+      const answer = (await response.json()) as { messages?: Array<{ id: string }> };
+      if (!answer.messages?.[0]?.id) throw new Error(`the stub answered ${response.status}`);
+    });
+    if (stub.received.length - before !== options.messages) throw new Error('sends went missing');
+    return (options.messages * 1000) / (nowMs() - started);
+  };
+
+  context.log('outbox: warming up');
+  await bare(0);
+  await ours(0);
+  const rates: Record<'ours' | 'bare', number[]> = { ours: [], bare: [] };
+  for (let round = 1; round <= options.rounds; round++) {
+    context.log(`outbox: round ${round}`);
+    rates.bare.push(await bare(round));
+    rates.ours.push(await ours(round));
+  }
+  const [oursRate, bareRate] = [median(rates.ours), median(rates.bare)];
+  report.note(
+    `**Outbox delivery rate** (C6): ${options.messages} replies over ${options.conversations} WhatsApp interactions (\`sendMessage\`'s path: message and job in one transaction) queued while the provider is held FAILING, then released at once; the time until the WhatsApp Cloud stub has every send. Ours sends through graphile-worker (${options.workers} workers, one job per conversation, in order, the per-number throttle raised out of the way: \`OUTBOX_SENDS_PER_SECOND\` 100,000), recording each provider id. ` +
+      `Baseline: a bare loop of ${options.workers} workers posting the same sends to the same stub. ${options.rounds} rounds alternating, medians. PERF.md goal: ≥ 0.5x the bare loop.`,
+  );
+  report.table(
+    ['', 'sends/s'],
+    [
+      ['baseline (bare loop)', rate(bareRate)],
+      ['ours (outbox)', rate(oursRate)],
+      ['ours / baseline', ratio(oursRate / bareRate)],
+      ...rates.ours.map((value, i) => [
+        `round ${i + 1}: bare / ours`,
+        `${rate(rates.bare[i] as number)} / ${rate(value)}`,
+      ]),
+    ],
+  );
+}

@@ -1,0 +1,248 @@
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { TandemServer } from '../../src/server';
+import { ProviderKind } from '../../src/entities/provider.entity';
+import { Role } from '../../src/entities/enums';
+import type { ProviderFields } from '../../src/services/provider/provider.service';
+import { WhatsAppCloudStub } from '../../test/support/providers/whatsapp-cloud-stub';
+import type { BenchContext } from '../support/benchmark';
+import { ChildWorker } from '../support/ipc';
+import { type Report, ms, ratio } from '../support/report';
+import { BENCH_PASSWORD, signedIn } from '../support/seeding';
+import { median, summarizeLatencies } from '../support/stats';
+import { BARE_CHANNEL, startBareWebhookServer } from './bare-webhook';
+import type { Arrival, SignedWebhook } from './webhook-clients';
+
+export interface WebhookOptions {
+  consoles: number;
+  arrivals: number;
+  burstRate: number;
+  burstSeconds: number;
+  rounds: number;
+}
+
+/** Ours' consoles watch the campaign inbox's conversation stream (queueEvents is 16q's). */
+const OURS_SUBSCRIPTION = `subscription Arrivals($inboxId: ID!) {
+  conversationEvents(inboxId: $inboxId) { seq kind message { body } }
+}`;
+const BARE_SUBSCRIPTION = `subscription Arrivals($channel: ID!) {
+  events(channel: $channel) { seq kind at body }
+}`;
+
+/**
+ * Signed webhook → ARRIVED at the members' consoles, and webhooks answered under a burst, each
+ * against a bare handler verifying the same signature and broadcasting over plain graphql-ws.
+ */
+export async function runWebhooks(
+  context: BenchContext,
+  server: TandemServer,
+  options: WebhookOptions,
+  report: Report,
+): Promise<void> {
+  const stub = await new WhatsAppCloudStub('+15550002000').start();
+  context.defer(() => stub.stop());
+  const bare = await startBareWebhookServer(stub.appSecret);
+  context.defer(() => bare.stop());
+
+  // A campaign on the stub's number, `consoles` agents its members, each signed in.
+  const { services } = server;
+  const suffix = randomBytes(3).toString('hex');
+  const adminEmail = `admin-${suffix}@webhooks.bench.tandem.test`;
+  await services.organizations.create({
+    name: `Bench webhooks ${suffix}`,
+    adminEmail,
+    adminPassword: BENCH_PASSWORD,
+  });
+  const { auth: admin } = await signedIn(server, adminEmail);
+  const tokens: string[] = [];
+  const memberIds: string[] = [];
+  for (let a = 0; a < options.consoles; a++) {
+    const email = `member${a}-${suffix}@webhooks.bench.tandem.test`;
+    const agent = await services.staff.create(admin, {
+      name: `Member ${a}`,
+      email,
+      password: BENCH_PASSWORD,
+      role: Role.AGENT,
+    });
+    memberIds.push(agent.id);
+    tokens.push((await signedIn(server, email)).token);
+  }
+  const { kind, ...fields } = stub.providerInput('Bench line');
+  const provider = await services.providers.create(admin, {
+    ...(fields as unknown as ProviderFields & { name: string; accountNumber: string }),
+    kind: kind as ProviderKind,
+  });
+  const campaign = await services.campaigns.create(admin, {
+    name: 'Bench arrivals',
+    providerId: provider.id,
+    maxInteractionsPerAgent: 5,
+    serviceLevelSeconds: 30,
+    abandonAfterSeconds: 365 * 86_400,
+    memberIds,
+  });
+  const oursUrl = server.url.replace(/\/graphql$/, `/webhooks/providers/${provider.id}`);
+
+  let sequence = 0;
+  /** A signed notification of one message from a number never seen: a new interaction. */
+  const webhook = (): SignedWebhook => {
+    sequence += 1;
+    const key = `arrival ${suffix} ${sequence}`;
+    const from = `+3470${String(sequence).padStart(7, '0')}`;
+    const body = stub.inboundBody([{ from, body: key }]);
+    return { body, key, headers: { 'x-hub-signature-256': stub.sign(body) } };
+  };
+
+  const clients = await ChildWorker.fork(
+    'webhook clients',
+    path.join(__dirname, 'webhook-clients.ts'),
+  );
+  context.defer(() => clients.stop());
+  await clients.call('connect', {
+    set: 'ours',
+    wsUrl: server.wsUrl,
+    connectionParams: tokens.map((token) => ({ authorization: `Bearer ${token}` })),
+    query: OURS_SUBSCRIPTION,
+    variables: { inboxId: campaign.inboxId },
+    keyPath: 'conversationEvents.message.body',
+  });
+  await clients.call('connect', {
+    set: 'bare',
+    wsUrl: bare.ws.wsUrl,
+    connectionParams: tokens.map(() => ({ authorization: 'bare' })),
+    query: BARE_SUBSCRIPTION,
+    variables: { channel: BARE_CHANNEL },
+    keyPath: 'events.body',
+  });
+  const targets = { ours: oursUrl, bare: bare.url } as const;
+  const arrive = (set: 'ours' | 'bare', count: number) =>
+    clients.call<Arrival[]>('arrivals', {
+      set,
+      url: targets[set],
+      webhooks: Array.from({ length: count }, webhook),
+      timeoutMs: 15_000,
+    });
+
+  // Warm-up (subscriptions live, code paths hot), then alternating rounds.
+  context.log(`webhook → ${options.consoles} consoles: warming up`);
+  for (const set of ['ours', 'bare'] as const) {
+    // Until one arrival reaches every console: then every subscription is live.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await clients.call('arrivals', {
+          set,
+          url: targets[set],
+          webhooks: [webhook()],
+          timeoutMs: 3_000,
+        });
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+      }
+    }
+    await arrive(set, 20);
+  }
+  const arrivalRounds: Record<'ours' | 'bare', Arrival[][]> = { ours: [], bare: [] };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const set of ['bare', 'ours'] as const) {
+      context.log(`webhook → consoles: round ${round}, ${set}`);
+      arrivalRounds[set].push(await arrive(set, options.arrivals));
+    }
+  }
+  const arrivalFigures = (set: 'ours' | 'bare') => {
+    const rounds = arrivalRounds[set].map((results) => ({
+      last: summarizeLatencies(results.map((r) => r.lastConsoleMs)),
+      median: summarizeLatencies(results.map((r) => r.medianConsoleMs)),
+    }));
+    return {
+      p50: median(rounds.map((r) => r.last.p50)),
+      p99: median(rounds.map((r) => r.last.p99)),
+      medianConsoleP50: median(rounds.map((r) => r.median.p50)),
+    };
+  };
+  const [ours, baseline] = [arrivalFigures('ours'), arrivalFigures('bare')];
+  report.note(
+    `**Signed webhook → ARRIVED at ${options.consoles} member consoles** (C3, C5): a signed WhatsApp Cloud notification of a message from a new number, posted, until the last of the ${options.consoles} consoles has the event (ours: the MESSAGE event on the campaign inbox's \`conversationEvents\`, which its members watch, since \`queueEvents\` is not on main yet; stored, answered 200, processed by the job queue, published). ` +
+      `Baseline: a bare node http handler verifying the same \`X-Hub-Signature-256\`, answering 200 and broadcasting the message over plain graphql-ws (\`campaigns/bare-webhook.ts\`). ${options.arrivals} webhooks one after the other per round, ${options.rounds} rounds alternating, medians of the rounds. PERF.md goal: p99 ≤ 1.2x the baseline.`,
+  );
+  report.table(
+    ['', 'to the last console p50', 'p99', 'to the median console p50'],
+    [
+      [
+        'baseline (bare handler + graphql-ws)',
+        ms(baseline.p50),
+        ms(baseline.p99),
+        ms(baseline.medianConsoleP50),
+      ],
+      ['ours', ms(ours.p50), ms(ours.p99), ms(ours.medianConsoleP50)],
+      [
+        'ours / baseline',
+        ratio(ours.p50 / baseline.p50),
+        ratio(ours.p99 / baseline.p99),
+        ratio(ours.medianConsoleP50 / baseline.medianConsoleP50),
+      ],
+    ],
+  );
+
+  // The burst: webhooks at a fixed rate, each answered when stored (ours) or verified (bare).
+  const count = Math.round(options.burstRate * options.burstSeconds);
+  const burstRounds: Record<'ours' | 'bare', Array<{ p50: number; p99: number; max: number }>> = {
+    ours: [],
+    bare: [],
+  };
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const set of ['bare', 'ours'] as const) {
+      context.log(`burst of ${options.burstRate}/s: round ${round}, ${set}`);
+      const result = await clients.call<{
+        latenciesMs: number[];
+        errors: number;
+        firstError?: string;
+        elapsedMs: number;
+      }>('burst', {
+        url: targets[set],
+        webhooks: Array.from({ length: count }, webhook),
+        rate: options.burstRate,
+      });
+      if (result.errors)
+        throw new Error(`${set}: ${result.errors} webhooks failed; first: ${result.firstError}`);
+      const summary = summarizeLatencies(result.latenciesMs);
+      burstRounds[set].push({ p50: summary.p50, p99: summary.p99, max: summary.max });
+      // Let ours' jobs finish the burst before the next round.
+      if (set === 'ours') await drainWebhookJobs(server);
+    }
+  }
+  const burstOf = (set: 'ours' | 'bare') => ({
+    p50: median(burstRounds[set].map((r) => r.p50)),
+    p99: median(burstRounds[set].map((r) => r.p99)),
+    max: median(burstRounds[set].map((r) => r.max)),
+  });
+  const [oursBurst, bareBurst] = [burstOf('ours'), burstOf('bare')];
+  report.note(
+    `**Webhook answered under a burst** (C3, issue item 2): ${options.burstRate} signed webhooks/s for ${options.burstSeconds} s, open loop (sent on schedule whatever the answers), each a message from a new number; ours answers 200 once the raw delivery and its job are committed. Baseline as above. ${options.rounds} rounds alternating, medians. PERF.md goal: ours p99 ≤ 20 ms.`,
+  );
+  report.table(
+    ['', 'answered p50', 'p99', 'max'],
+    [
+      ['baseline (bare handler)', ms(bareBurst.p50), ms(bareBurst.p99), ms(bareBurst.max)],
+      ['ours', ms(oursBurst.p50), ms(oursBurst.p99), ms(oursBurst.max)],
+      [
+        'ours / baseline',
+        ratio(oursBurst.p50 / bareBurst.p50),
+        ratio(oursBurst.p99 / bareBurst.p99),
+        '',
+      ],
+    ],
+  );
+  await clients.call('close');
+}
+
+/** Waits until no webhook delivery is left unprocessed (two minutes at most). */
+async function drainWebhookJobs(server: TandemServer): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [row] = (await server.dataSource.query(
+      'SELECT count(*)::int AS n FROM provider_webhook WHERE processed_at IS NULL',
+    )) as Array<{ n: number }>;
+    if (!row?.n) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
