@@ -20,21 +20,24 @@ function newestSource(dir) {
  * When the last build ran (tsc is incremental: unchanged outputs keep their old time; the SQL
  * definitions it copies take the time of the copy).
  */
-function builtAt(entry) {
-  const info = path.join(root, 'dist', '.tsbuildinfo.build');
+function builtAt(entry, base) {
+  const info = path.join(base, 'dist', '.tsbuildinfo.build');
   return Math.max(
     statSync(entry).mtimeMs,
     existsSync(info) ? statSync(info).mtimeMs : 0,
-    newestSource(path.join(root, 'dist', 'src')),
+    newestSource(path.join(base, 'dist', 'src')),
   );
 }
 
-/** True when `entry` (a file under dist/) exists and no source changed since it was built. */
-function isBuildCurrent(entry) {
+/**
+ * True when `entry` (a file under dist/) exists and no source changed since it was built
+ * (`base`: the checkout, this one unless a test names another).
+ */
+function isBuildCurrent(entry, base = root) {
   return (
     existsSync(entry) &&
-    Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'migrations'))) <=
-      builtAt(entry)
+    Math.max(newestSource(path.join(base, 'src')), newestSource(path.join(base, 'migrations'))) <=
+      builtAt(entry, base)
   );
 }
 

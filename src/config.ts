@@ -41,6 +41,14 @@ export interface Config {
   maxBodyBytes: number;
   /** New WebSockets above this count are refused with close code 1013 (try again later). */
   maxSockets: number;
+  /**
+   * Connections the kernel holds for the server before it accepts them (listen(2)'s backlog;
+   * the kernel caps it at `net.core.somaxconn`). Node's default, 511, overflows when thousands
+   * of consoles reconnect at once while the instance is busy: the kernel then drops their SYNs,
+   * each waits for its retransmit (1 s, 3 s, 7 s...), and a load balancer's connect timeout
+   * takes the instance for dead.
+   */
+  listenBacklog: number;
   /** Subscriptions one socket may hold at once; more are refused (the socket stays up). */
   maxSubscriptionsPerSocket: number;
   /** Subscriptions a socket may start per second, sustained (bursts up to the cap above). */
@@ -221,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: flag(env, 'INTROSPECTION', env.NODE_ENV !== 'production'),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 100 * 1024, 1024),
     maxSockets: integer(env, 'MAX_SOCKETS', 15000, 1),
+    listenBacklog: integer(env, 'LISTEN_BACKLOG', 65535, 1),
     maxSubscriptionsPerSocket: integer(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1),
     subscribeRatePerSocket: integer(env, 'SUBSCRIBE_RATE_PER_SOCKET', 5, 1),
     maxSocketBufferBytes: integer(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 64 * 1024),

@@ -354,10 +354,13 @@ export async function startServer({
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject); // e.g. the port is taken
-      httpServer.listen(config.port, config.host, () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
+      httpServer.listen(
+        { port: config.port, host: config.host, backlog: config.listenBacklog },
+        () => {
+          httpServer.off('error', reject);
+          resolve();
+        },
+      );
     });
     if (config.metricsAddress) {
       metricsListener = await listenForMetrics(config.metricsAddress, serveMetrics);

@@ -11,11 +11,17 @@
  *
  * Each agent talks to one instance (agent i to instance i % instances). Times are
  * `process.hrtime`, comparable with the other processes of the host.
+ *
+ * A kept-alive connection the server closed as idle just as a request went out on it
+ * (DroppedConnectionError) is survived: the agents' operations are idempotent (setting a status;
+ * closing a closed conversation changes nothing) and are sent again; a startConversation is not
+ * (twice would be two conversations, one more routing), so the dispatcher first looks for it by
+ * its subject, unique per start, and starts it again only if it is not there.
  */
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ownCpuUs } from '../support/cpu';
-import { GraphqlHttp } from '../support/graphql-http';
+import { DroppedConnectionError, droppedConnections, GraphqlHttp } from '../support/graphql-http';
 import { serveParent } from '../support/ipc';
 
 export interface AgentSpec {
@@ -47,6 +53,11 @@ export interface AgentsStats {
   lost: number;
   errors: number;
   firstError?: string;
+  /**
+   * Kept-alive connections dropped under a request (DroppedConnectionError): idempotent
+   * operations sent again; lost starts found done, and starts sent again (not found).
+   */
+  dropped: { resent: number; startsFound: number; startsResent: number };
   cpuUs: number;
 }
 
@@ -83,7 +94,14 @@ const CLOSE_CONVERSATION = `mutation CloseConversation($input: CloseConversation
 }`;
 
 const START_CONVERSATION = `mutation StartConversation($input: StartConversationInput!) {
-  startConversation(input: $input) { conversation { id status routingReason assignee { id } } }
+  startConversation(input: $input) { conversation { id subject status routingReason assignee { id } } }
+}`;
+
+/** The customer's newest conversations in the inbox (to find a start whose answer was lost). */
+const RECENT_CONVERSATIONS = `query RecentConversations($filter: ConversationFilterInput!) {
+  conversations(first: 50, filter: $filter) {
+    edges { node { id subject status routingReason assignee { id } } }
+  }
 }`;
 
 interface AssignmentEvent {
@@ -133,7 +151,9 @@ function noteError(error: unknown): void {
 function close(agent: Agent, conversationId: string): Promise<void> {
   stats.closesInFlight += 1;
   return agent.http
-    .ok(JSON.stringify({ query: CLOSE_CONVERSATION, variables: { input: { conversationId } } }))
+    .ok(JSON.stringify({ query: CLOSE_CONVERSATION, variables: { input: { conversationId } } }), {
+      idempotent: true,
+    })
     .then(
       () => {
         stats.closed += 1;
@@ -237,7 +257,9 @@ async function setStatus({ status }: { status: string }): Promise<number> {
   const started = nowMs();
   await Promise.all(
     agents.map((agent) =>
-      agent.http.ok(JSON.stringify({ query: SET_MY_STATUS, variables: { input: { status } } })),
+      agent.http.ok(JSON.stringify({ query: SET_MY_STATUS, variables: { input: { status } } }), {
+        idempotent: true,
+      }),
     ),
   );
   return nowMs() - started;
@@ -259,7 +281,7 @@ async function startMany(args: {
       while (next < count) {
         const n = next++;
         const customerId = dispatcher.customerIds[n % dispatcher.customerIds.length] as string;
-        await http.ok(startBody(dispatcher, customerId));
+        await start(http, dispatcher, customerId);
       }
     } finally {
       http.close();
@@ -269,13 +291,57 @@ async function startMany(args: {
   return { elapsedMs: nowMs() - started };
 }
 
-const startBody = (dispatcher: Dispatcher, customerId: string) =>
-  JSON.stringify({
+interface StartedConversation {
+  id: string;
+  subject: string;
+  routingReason: string;
+  assignee: { id: string } | null;
+}
+
+let starts = 0;
+/** Dropped-connection starts found done (not sent again), and sent again (not found). */
+const recovered = { found: 0, resent: 0 };
+
+/**
+ * startConversation, surviving a dropped kept-alive connection without starting twice: the
+ * subject is unique to this start, so a lost answer is looked for among the customer's newest
+ * conversations (a read, safe to retry) before the start is sent again.
+ */
+async function start(
+  http: GraphqlHttp,
+  dispatcher: Dispatcher,
+  customerId: string,
+): Promise<StartedConversation> {
+  const subject = `bench ${process.pid}-${++starts}`;
+  const body = JSON.stringify({
     query: START_CONVERSATION,
     variables: {
-      input: { customerId, channel: 'CHAT', inboxId: dispatcher.inboxId, body: 'Hello' },
+      input: { customerId, channel: 'CHAT', inboxId: dispatcher.inboxId, subject, body: 'Hello' },
     },
   });
+  const started = (data: Record<string, unknown>) =>
+    (data.startConversation as { conversation: StartedConversation }).conversation;
+  try {
+    return started(await http.ok(body));
+  } catch (error) {
+    if (!(error instanceof DroppedConnectionError)) throw error;
+    const recent = await http.ok(
+      JSON.stringify({
+        query: RECENT_CONVERSATIONS,
+        variables: { filter: { customerId, inboxId: dispatcher.inboxId } },
+      }),
+      { idempotent: true },
+    );
+    const edges = (recent.conversations as { edges: Array<{ node: StartedConversation }> }).edges;
+    const found = edges.find((edge) => edge.node.subject === subject)?.node;
+    if (found) {
+      recovered.found += 1;
+      return found;
+    }
+    recovered.resent += 1;
+    return started(await http.ok(body));
+  }
+}
 
 function eventOf(conversationId: string, timeoutMs: number): Promise<number> {
   const arrived = arrivals.get(conversationId);
@@ -310,16 +376,11 @@ async function latency(args: { dispatcher: Dispatcher; samples: number }): Promi
       const client = clients[n % clients.length] as GraphqlHttp;
       const customerId = dispatcher.customerIds[n % dispatcher.customerIds.length] as string;
       const sent = nowMs();
-      const answer = await client.ok(startBody(dispatcher, customerId));
+      const conversation = await start(client, dispatcher, customerId);
       const answered = nowMs();
-      const conversation = (
-        answer.startConversation as {
-          conversation: { id: string; routingReason: string; assignee: { id: string } | null };
-        }
-      ).conversation;
       if (!conversation.assignee)
         throw new Error(
-          `conversation ${conversation.id} was not routed: ${JSON.stringify(answer)}`,
+          `conversation ${conversation.id} was not routed: ${JSON.stringify(conversation)}`,
         );
       const at = await eventOf(conversation.id, 30_000);
       result.eventMs.push(at - sent);
@@ -354,6 +415,11 @@ serveParent(
       agents: agents.length,
       ...stats,
       distinct: assignedTimes.size,
+      dropped: {
+        resent: droppedConnections.resent,
+        startsFound: recovered.found,
+        startsResent: recovered.resent,
+      },
       cpuUs: ownCpuUs(),
     }),
   },

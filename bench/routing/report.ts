@@ -121,6 +121,10 @@ export function renderRoutingReport(data: RoutingReport): Report {
             'client errors',
             `${sum((s) => s.errors)}${stats.find((s) => s.firstError)?.firstError ? `: ${stats.find((s) => s.firstError)?.firstError}` : ''}`,
           ],
+          [
+            'kept-alive connections dropped under a request: sent again / starts found done / starts sent again',
+            `${sum((s) => s.dropped.resent)} / ${sum((s) => s.dropped.startsFound)} / ${sum((s) => s.dropped.startsResent)}`,
+          ],
           ['conversations left open', `${inv.leftOpen} of ${inv.conversations}`],
         ],
       );

@@ -21,6 +21,7 @@ import { GraphqlHttp } from '../support/graphql-http';
 import { describeMachine } from '../support/machine';
 import { openBenchDatabase } from '../support/postgres';
 import { openBenchRedis } from '../support/redis';
+import { machineBusyUs, ownCpuUs, processTreeCpuUs } from '../support/cpu';
 import { percentile } from '../support/stats';
 import { RawConsole } from './consoles';
 import { seedStorm, type StormSeed } from './seed';
@@ -32,6 +33,14 @@ interface Options {
   measureSeconds: number;
   cap: number;
   via: Array<'direct' | 'nginx'>;
+  /** A console still not resynchronized this long after the kill counts as lost. */
+  deadlineSeconds: number;
+  /** A directory for instance B's CPU profile (`--cpu-prof`), written when B stops. */
+  profile: string | undefined;
+  /** Also run the storm against the bare floor servers (`--floor no` to skip). */
+  floor: boolean;
+  /** Agents signed in (each console one's token, in turn); 0: one per console. */
+  agents: number;
 }
 
 function options(args: string[]): Options {
@@ -45,6 +54,10 @@ function options(args: string[]): Options {
       measure: { type: 'string' },
       cap: { type: 'string' },
       via: { type: 'string' },
+      deadline: { type: 'string' },
+      profile: { type: 'string' },
+      floor: { type: 'string' },
+      agents: { type: 'string' },
     },
   });
   return {
@@ -54,10 +67,44 @@ function options(args: string[]): Options {
     measureSeconds: Number(values.measure ?? 8),
     cap: Number(values.cap ?? 10000),
     via: (values.via ?? 'direct,nginx').split(',') as Options['via'],
+    deadlineSeconds: Number(values.deadline ?? 180),
+    profile: values.profile,
+    floor: values.floor !== 'no',
+    agents: Number(values.agents ?? 0),
   };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU used meanwhile (ms): the instance taking the storm, Postgres, the consoles' process, the machine. */
+interface StormCpu {
+  instanceMs: number;
+  postgresMs: number;
+  consolesMs: number;
+  machineMs: number;
+}
+
+/** Starts counting CPU time; `read()` answers what each used since. */
+function cpuMeter(instancePid: number, postmasterPid: number | undefined): { read(): StormCpu } {
+  const take = () => ({
+    instance: processTreeCpuUs(instancePid),
+    postgres: postmasterPid ? processTreeCpuUs(postmasterPid) : Number.NaN,
+    consoles: ownCpuUs(),
+    machine: machineBusyUs(),
+  });
+  const start = take();
+  return {
+    read: () => {
+      const end = take();
+      return {
+        instanceMs: (end.instance - start.instance) / 1000,
+        postgresMs: (end.postgres - start.postgres) / 1000,
+        consolesMs: (end.consoles - start.consoles) / 1000,
+        machineMs: (end.machine - start.machine) / 1000,
+      };
+    },
+  };
+}
 
 /** An instance in a process of its own, its descriptor limit raised (`ulimit -n`). */
 class InstanceProcess {
@@ -68,13 +115,20 @@ class InstanceProcess {
     readonly port: number,
   ) {}
 
-  static async start(context: BenchContext, env: Record<string, string>): Promise<InstanceProcess> {
+  static async start(
+    context: BenchContext,
+    env: Record<string, string>,
+    {
+      nodeOptions = [],
+      entry = 'bench/storm/instance.ts',
+    }: { nodeOptions?: string[]; entry?: string } = {},
+  ): Promise<InstanceProcess> {
     const port = await freePort();
     const child = spawn(
       'sh',
       [
         '-c',
-        `ulimit -n 65536 2>/dev/null || true; exec "${process.execPath}" -r @swc-node/register bench/storm/instance.ts`,
+        `ulimit -n 65536 2>/dev/null || true; exec "${process.execPath}" ${nodeOptions.join(' ')} -r @swc-node/register ${entry}`,
       ],
       {
         env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error' },
@@ -96,6 +150,14 @@ class InstanceProcess {
     });
     const { url, wsUrl } = JSON.parse(line) as { url: string; wsUrl: string };
     return new InstanceProcess(child, wsUrl, url, port);
+  }
+
+  /** SIGTERM (a drain), and its exit: a CPU profile is written then. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
   }
 
   async kill(): Promise<void> {
@@ -172,6 +234,16 @@ async function lastLockSeq(databaseUrl: string, seed: StormSeed): Promise<number
   }
 }
 
+interface FloorRow {
+  via: string;
+  cpu: StormCpu;
+  reconnected: number;
+  perSecond: number;
+  resyncP50: number;
+  resyncP99: number;
+  resyncMax: number;
+}
+
 interface StormRow {
   via: string;
   consoles: number;
@@ -185,6 +257,7 @@ interface StormRow {
   storm: number[];
   missed: number;
   gaps: number;
+  cpu: StormCpu;
 }
 
 async function run(context: BenchContext) {
@@ -194,7 +267,12 @@ async function run(context: BenchContext) {
   const redis = await openBenchRedis(context);
   // The benchmark stores no provider secrets; its instances share a key of this run.
   const secretsKey = randomBytes(32);
-  const seed = await seedStorm(db.url, redis.url, secretsKey);
+  const agents = opts.agents || Math.max(opts.consoles + opts.others, opts.cap);
+  const seed = await seedStorm(db.url, redis.url, secretsKey, agents);
+  let nextAgent = 0;
+  /** A console of the next agent (they take turns when there are fewer agents than consoles). */
+  const newConsole = () =>
+    new RawConsole(seed.agentTokens[nextAgent++ % seed.agentTokens.length] as string, seed.inboxId);
   context.log(`seeded: organization ${seed.organizationId}, inbox ${seed.inboxId}`);
   const env = {
     DATABASE_URL: db.url,
@@ -206,11 +284,10 @@ async function run(context: BenchContext) {
     TRUST_PROXY: 'loopback',
   };
 
-  const b = await InstanceProcess.start(context, env);
-  const others = Array.from(
-    { length: opts.others },
-    () => new RawConsole(seed.token, seed.inboxId),
-  );
+  const b = await InstanceProcess.start(context, env, {
+    nodeOptions: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : [],
+  });
+  const others = Array.from({ length: opts.others }, newConsole);
   await connectAll(others, b.wsUrl);
   context.log(`${opts.others} consoles on instance B`);
   const api = new GraphqlHttp(b.url, {
@@ -230,10 +307,7 @@ async function run(context: BenchContext) {
           })
         : undefined;
     if (nginx) context.defer(() => nginx.stop());
-    const storm = Array.from(
-      { length: opts.consoles },
-      () => new RawConsole(seed.token, seed.inboxId),
-    );
+    const storm = Array.from({ length: opts.consoles }, newConsole);
     const connectStart = Date.now();
     await connectAll(storm, a.wsUrl);
     context.log(
@@ -249,24 +323,22 @@ async function run(context: BenchContext) {
     // A dies; its consoles come back at once, to B or through nginx.
     const target = nginx ? nginx.wsUrl : b.wsUrl;
     const killedAt = Date.now();
+    const meter = cpuMeter(b.child.pid as number, db.postmasterPid);
     const resyncs: number[] = [];
+    const failures = new Map<string, number>();
+    // Each console as the README tells clients to reconnect (backoff with full jitter); the run
+    // gives up on one only after `--deadline` seconds.
+    const deadline = killedAt + opts.deadlineSeconds * 1000;
     const reconnecting = storm.map(async (c) => {
-      await c.closed();
-      for (let attempt = 0; attempt < 50; attempt++) {
-        try {
-          await c.connect(target);
-          resyncs.push(Date.now() - killedAt);
-          return true;
-        } catch {
-          await pause(50 + Math.random() * 100 * 2 ** Math.min(attempt, 5));
-        }
-      }
-      return false;
+      const ok = await c.reconnect(target, deadline, failures);
+      if (ok) resyncs.push(Date.now() - killedAt);
+      return ok;
     });
     // The consoles see their sockets close when A's process is gone.
     await a.kill();
     const outcomes = await Promise.all(reconnecting);
     const stormTo = Date.now();
+    const cpu = meter.read();
     await pause(1000);
     await driver.stop();
     await pause(1500);
@@ -287,25 +359,90 @@ async function run(context: BenchContext) {
       storm: fanOut(others, killedAt, stormTo),
       missed: all.filter((c) => c.lockSeq !== end).length,
       gaps: all.reduce((sum, c) => sum + c.gaps, 0),
+      cpu,
     });
     context.log(
       `${via}: ${JSON.stringify({ ...rows.at(-1), normal: undefined, storm: undefined })}`,
     );
+    context.log(`${via}: failed attempts ${JSON.stringify(Object.fromEntries(failures))}`);
+    if (nginx) {
+      const lines = new Map<string, number>();
+      for (const line of nginx.stderr.split('\n').filter(Boolean)) {
+        const key = line
+          .replace(/^.*?\[(\w+)\] \d+#\d+: \*?\d* ?/, '[$1] ')
+          .replace(/client: .*$/, '');
+        lines.set(key, (lines.get(key) ?? 0) + 1);
+      }
+      context.log(`nginx: ${JSON.stringify(Object.fromEntries(lines))}`);
+    }
     for (const c of storm) c.close();
     await nginx?.stop();
     await pause(3000); // B ends the closed windows
   }
   for (const c of others) c.close();
+  // The floor, the same storm against bare servers (bench/storm/floor.ts): A' dies, its consoles
+  // come back to B' (directly, or through nginx in front of A' and B').
+  const floors: FloorRow[] = [];
+  for (const via of opts.floor ? opts.via : []) {
+    const floorEnv = { DATABASE_URL: db.url };
+    const [fa, fb] = await Promise.all([
+      InstanceProcess.start(context, floorEnv, { entry: 'bench/storm/floor.ts' }),
+      InstanceProcess.start(context, floorEnv, { entry: 'bench/storm/floor.ts' }),
+    ]);
+    const nginx =
+      via === 'nginx'
+        ? await Nginx.start({
+            listen: `127.0.0.1:${await freePort()}`,
+            upstreams: [`127.0.0.1:${fa.port}`, `127.0.0.1:${fb.port}`],
+            workerConnections: 2 * (opts.consoles + opts.others) + 1024,
+          })
+        : undefined;
+    if (nginx) context.defer(() => nginx.stop());
+    const storm = Array.from({ length: opts.consoles }, newConsole);
+    await connectAll(storm, fa.wsUrl);
+    const killedAt = Date.now();
+    const meter = cpuMeter(fb.child.pid as number, db.postmasterPid);
+    const resyncs: number[] = [];
+    const failures = new Map<string, number>();
+    const deadline = killedAt + opts.deadlineSeconds * 1000;
+    const reconnecting = storm.map(async (c) => {
+      const ok = await c.reconnect(nginx ? nginx.wsUrl : fb.wsUrl, deadline, failures);
+      if (ok) resyncs.push(Date.now() - killedAt);
+      return ok;
+    });
+    await fa.kill();
+    const reconnected = (await Promise.all(reconnecting)).filter(Boolean).length;
+    const cpu = meter.read();
+    const sorted = [...resyncs].sort((x, y) => x - y);
+    floors.push({
+      via,
+      cpu,
+      reconnected,
+      perSecond: reconnected / ((sorted.at(-1) ?? 1) / 1000),
+      resyncP50: percentile(sorted, 50),
+      resyncP99: percentile(sorted, 99),
+      resyncMax: sorted.at(-1) ?? Number.NaN,
+    });
+    context.log(`floor ${via}: ${JSON.stringify(floors.at(-1))}`);
+    context.log(`floor ${via}: failed attempts ${JSON.stringify(Object.fromEntries(failures))}`);
+    for (const c of storm) c.close();
+    await nginx?.stop();
+    await fb.kill();
+  }
+  if (opts.profile) {
+    await b.stop();
+    context.log(`instance B's CPU profile is in ${opts.profile}`);
+  }
 
   // Sockets at the cap: one instance, MAX_SOCKETS = cap, that many consoles, then one more.
   let capRow: { cap: number; held: number; fan: number[]; refused: string } | undefined;
   if (opts.cap > 0) {
     const c = await InstanceProcess.start(context, { ...env, MAX_SOCKETS: String(opts.cap) });
-    const held = Array.from({ length: opts.cap }, () => new RawConsole(seed.token, seed.inboxId));
+    const held = Array.from({ length: opts.cap }, newConsole);
     const capStart = Date.now();
     await connectAll(held, c.wsUrl, 200);
     context.log(`cap: ${opts.cap} consoles in ${Date.now() - capStart} ms`);
-    const extra = new RawConsole(seed.token, seed.inboxId);
+    const extra = newConsole();
     const refused = await extra.connect(c.wsUrl).then(
       () => 'accepted (not refused)',
       () => `closed with ${extra.closedWith ?? extra.refusedWith}`,
@@ -353,6 +490,31 @@ async function run(context: BenchContext) {
       `${row.missed} (gaps ${row.gaps})`,
     ]),
   );
+  if (floors.length) {
+    const perReconnection = (ms: number, count: number) => `${((ms / count) * 1000).toFixed(0)} µs`;
+    report.table(
+      [
+        'reconnecting',
+        'reconnections/s: ours / floor',
+        'ours / floor',
+        'instance CPU per reconnection: ours / floor',
+        'Postgres CPU per reconnection: ours / floor',
+        'time to resynchronized p50 / p99: ours; floor',
+      ],
+      floors.map((floor) => {
+        const row = rows.find((r) => r.via === floor.via);
+        if (!row) return [floor.via, `— / ${Math.round(floor.perSecond)}`, '—', '—', '—', '—'];
+        return [
+          row.via === 'nginx' ? 'through nginx' : 'directly to B',
+          `${Math.round(row.perSecond)} / ${Math.round(floor.perSecond)}`,
+          (row.perSecond / floor.perSecond).toFixed(2),
+          `${perReconnection(row.cpu.instanceMs, row.reconnected)} / ${perReconnection(floor.cpu.instanceMs, floor.reconnected)}`,
+          `${perReconnection(row.cpu.postgresMs, row.reconnected)} / ${perReconnection(floor.cpu.postgresMs, floor.reconnected)}`,
+          `${formatMs(row.resyncP50)} / ${formatMs(row.resyncP99)}; ${formatMs(floor.resyncP50)} / ${formatMs(floor.resyncP99)}`,
+        ];
+      }),
+    );
+  }
   if (capRow) {
     report.table(
       ['MAX_SOCKETS', 'consoles held', 'fan-out to all p50 / p99', 'the next socket'],

@@ -7,8 +7,10 @@ import { benchConfig } from './config';
  */
 import 'reflect-metadata';
 import { statementCounter } from '../../src/db/data-source';
+import { createLogger } from '../../src/logger';
 import { startServer, type TandemServer } from '../../src/server';
 import { startBareApollo } from './baselines/apollo';
+import { CpuProfile } from './cpu-profile';
 import { serveParent } from './ipc';
 import { ownCpuUs, startGcClock } from './cpu';
 import {
@@ -28,6 +30,10 @@ export interface StartArgs {
   lockTtlSeconds?: number;
   /** one-write: its Postgres connections. */
   connections?: number;
+  /** Profile the process's CPU once the server is up, until it stops (BENCH_CPU_PROF). */
+  profile?: { dir: string; name: string };
+  /** ours: log at `info` (one line per request, as in production) to this file instead of not at all. */
+  logFile?: string;
 }
 
 export interface Started {
@@ -60,19 +66,28 @@ let oneWrite: OneWriteServer | undefined;
 const gc = startGcClock();
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
+let profile: CpuProfile | undefined;
+
 async function start(args: StartArgs): Promise<Started> {
+  const started = await startKind(args);
+  if (args.profile) profile = await CpuProfile.start(args.profile.dir, args.profile.name);
+  return started;
+}
+
+async function startKind(args: StartArgs): Promise<Started> {
   if (args.kind === 'ours') {
     if (!args.databaseUrl) throw new Error('ours needs a databaseUrl');
     const config = {
       ...benchConfig(),
       port: 0,
       host: '127.0.0.1',
-      logLevel: 'silent' as const,
+      logLevel: args.logFile ? ('info' as const) : ('silent' as const),
       redisUrl: args.redisUrl,
       ...(args.maxSockets ? { maxSockets: args.maxSockets } : {}),
       ...(args.lockTtlSeconds ? { lockTtlSeconds: args.lockTtlSeconds } : {}),
     };
-    ours = await startServer({ config, databaseUrl: args.databaseUrl });
+    const logger = createLogger(config.logLevel, args.logFile ? { file: args.logFile } : {});
+    ours = await startServer({ config, databaseUrl: args.databaseUrl, logger });
     return { url: ours.url, wsUrl: ours.wsUrl, pubsub: ours.pubsub.kind };
   }
   if (args.kind === 'baseline-ws') {
@@ -112,6 +127,8 @@ function stats({ streams = [] }: { streams?: string[] }): ServerStats {
 }
 
 async function stop(): Promise<void> {
+  await profile?.stop();
+  profile = undefined;
   const stopping = [ours?.stop(), baseline?.stop(), stopApollo?.(), oneWrite?.stop()];
   ours = baseline = stopApollo = oneWrite = undefined;
   await Promise.allSettled(stopping);

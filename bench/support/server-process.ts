@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BenchContext } from './benchmark';
 import type { BaselineEvent } from './baselines/graphql-ws';
+import { profileName } from './cpu-profile';
 import { ChildWorker } from './ipc';
 import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 
@@ -11,11 +12,18 @@ export class ServerProcess {
     readonly started: Started,
   ) {}
 
-  /** Forks the host and starts its server; stopped when the benchmark ends. */
+  /**
+   * Forks the host and starts its server; stopped when the benchmark ends. With
+   * `BENCH_CPU_PROF=<dir>`, each server process profiles its CPU from the moment its server is up
+   * until it stops, and writes `<dir>/<name>.cpuprofile` (`support/profile-breakdown.ts` sums one
+   * up by layer).
+   */
   static async start(context: BenchContext, name: string, args: StartArgs): Promise<ServerProcess> {
     const entry = path.join(__dirname, 'server-host.ts');
     const worker = await ChildWorker.fork(name, entry, { nodeOptions: ['--expose-gc'] });
     context.defer(() => worker.stop());
+    const profileDir = process.env.BENCH_CPU_PROF;
+    if (profileDir) args = { ...args, profile: { dir: profileDir, name: profileName(name) } };
     try {
       return new ServerProcess(worker, await worker.call<Started>('start', args));
     } catch (error) {

@@ -45,12 +45,14 @@ export function operationLimitsPlugin(
             if (isDatabaseUnavailable(error)) throw serviceUnavailableError();
             throw error;
           }
+          if (contextValue.auth) return;
+          // No caller: only @Public() root fields may run (the fragments are read for those).
           const fragments = Object.fromEntries(
             document.definitions.flatMap((d) =>
               d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [],
             ),
           );
-          requireCallerFor(schema, operation, fragments, contextValue.auth);
+          requireCallerFor(schema, operation, fragments, null);
         },
       };
     },
@@ -58,16 +60,29 @@ export function operationLimitsPlugin(
 }
 
 /**
+ * Accept headers already negotiated: a client sends the same one on every request, and parsing
+ * it is a few microseconds of every request. Bounded, since the header is the client's to choose.
+ */
+const negotiated = new Map<string, boolean>();
+const NEGOTIATED_MAX = 100;
+
+/**
  * The media type Apollo will answer with: the same negotiation (the `negotiator` package) that
  * Apollo runs after the plugins, where a missing Accept header means JSON.
  */
 function answersGraphqlResponseJson(accept: string | undefined): boolean {
   if (!accept) return false;
-  const preferred = new Negotiator({ headers: { accept } }).mediaType([
-    'application/json',
-    'application/graphql-response+json',
-  ]);
-  return preferred === 'application/graphql-response+json';
+  let answer = negotiated.get(accept);
+  if (answer === undefined) {
+    const preferred = new Negotiator({ headers: { accept } }).mediaType([
+      'application/json',
+      'application/graphql-response+json',
+    ]);
+    answer = preferred === 'application/graphql-response+json';
+    if (negotiated.size >= NEGOTIATED_MAX) negotiated.clear();
+    negotiated.set(accept, answer);
+  }
+  return answer;
 }
 
 /**

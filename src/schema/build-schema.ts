@@ -22,6 +22,7 @@ import {
 import { AuditResolver } from '../resolvers/audit/audit.resolver';
 import { AuthResolver } from '../resolvers/auth/auth.resolver';
 import { CampaignResolver } from '../resolvers/campaign/campaign.resolver';
+import { OutgoingResolver } from '../resolvers/campaign/outgoing.resolver';
 import { QueueResolver } from '../resolvers/campaign/queue.resolver';
 import {
   ContactHistoryResolver,
@@ -66,6 +67,7 @@ export const RESOLVERS = [
   ProviderResolver,
   CampaignResolver,
   QueueResolver,
+  OutgoingResolver,
   InteractionRecordsResolver,
   ConversationInteractionResolver,
   ContactHistoryResolver,

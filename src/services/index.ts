@@ -16,6 +16,8 @@ import { InboundService } from './campaign/inbound.service';
 import { InteractionRecordsService } from './campaign/interaction-records.service';
 import { RecordsStore } from './campaign/recordings.store';
 import { QueueService } from './campaign/queue.service';
+import { QueueEventsService } from './campaign/queue-events.service';
+import { OutgoingService } from './campaign/outgoing.service';
 import { ProviderService } from './provider/provider.service';
 import { DeliveryStore } from './provider/delivery.store';
 import { OutboxService } from './provider/outbox.service';
@@ -143,6 +145,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       logger,
     ),
     queue: new QueueService(uow, campaigns, assignments),
+    queueEvents: new QueueEventsService(uow, campaigns, hub, streamAccess),
+    outgoing: new OutgoingService(uow, campaigns, inbound, assignments, messages, outbox),
     supervision: new SupervisionService(uow, access, audit, auth, assist, routing),
     campaigns,
     spy: new SpyService(uow, access, hub, audit, streamAccess, logger),

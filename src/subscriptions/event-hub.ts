@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import { AccessWatch, type StreamAccess } from './access-watch';
 import type { EventLogReader } from './event-log';
+import { MergedStream } from './merged-streams';
 import type { EventEnvelope, PubSubEngine } from './pubsub';
 import { StreamReader, type StreamListener } from './stream-reader';
 
@@ -86,6 +87,24 @@ export class EventHub {
       },
     });
     return options.access ? this.access.guard(reader, options.access) : reader;
+  }
+
+  /**
+   * Several streams as one subscription (one reader each, merged): the snapshots first, in the
+   * order given, then every stream's events in its own sequence. The access guards the whole:
+   * when it goes, the subscription ends.
+   */
+  subscribeMany(
+    streams: ReadonlyArray<{ stream: string; options: Omit<StreamOptions, 'access'> }>,
+    access?: StreamAccess,
+  ): AsyncIterableIterator<EventEnvelope> {
+    const merged = new MergedStream(
+      streams.map(({ stream, options }) => ({
+        iterator: this.subscribe(stream, options),
+        leads: options.snapshot !== undefined,
+      })),
+    );
+    return access ? this.access.guard(merged, access) : merged;
   }
 
   /** Streams this instance is subscribed to. */

@@ -179,7 +179,8 @@ export interface QueueEventPayload {
   interaction?: QueuedInteractionSnapshot;
   /** SNAPSHOT only, oldest first. */
   waiting?: QueuedInteractionSnapshot[];
-  actor: ActorRef;
+  /** Who caused it (none for SNAPSHOT). */
+  actor?: ActorRef;
 }
 
 export enum AgentSupervisionKind {

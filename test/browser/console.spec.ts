@@ -178,52 +178,98 @@ describe('consoles in a real browser (headless Chromium)', () => {
     expect(outcome).toEqual({ signIn: 'refused: Failed to fetch', socket: 'closed 1006' });
   }, 60_000);
 
-  it('the playground: the token set in Headers reaches the WebSocket, and a subscription streams an event another client caused', async () => {
+  /**
+   * The playground as a person uses it: the subscription pasted into the query editor, the
+   * Headers tab opened and the token typed into it (GraphiQL's Monaco editors, by keyboard).
+   * Every request the page makes is recorded: it must load nothing from outside the server.
+   */
+  async function openPlayground(): Promise<{ page: Page; requests: string[] }> {
+    const page = await chromium.browser.newPage();
+    pages.push(page);
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.setViewport({ width: 1280, height: 800 });
+    // About 9 MB of inlined GraphiQL: slow on a busy machine.
+    await page.goto(server.url, { waitUntil: 'load', timeout: 60_000 });
+    await page.waitForSelector('.graphiql-query-editor .monaco-editor', { timeout: 30_000 });
+    return { page, requests };
+  }
+
+  /** Replaces an editor's text: click into it, select all, then type (or paste) the new text. */
+  async function replaceText(
+    page: Page,
+    editor: string,
+    text: string,
+    how: 'type' | 'paste',
+  ): Promise<void> {
+    // In its first line, past the line numbers (the middle of a Monaco editor's lines may be
+    // far off-screen, and they scroll sideways).
+    await page.click(`${editor} .monaco-editor`, { offset: { x: 100, y: 10 } });
+    await page.keyboard.down('Control');
+    await page.keyboard.press('KeyA');
+    await page.keyboard.up('Control');
+    await page.keyboard.press('Backspace');
+    // Pasting is one input event (no auto-closed brackets, no completion popup accepting).
+    if (how === 'paste') await page.keyboard.sendCharacter(text);
+    else await page.keyboard.type(text);
+  }
+
+  /** The Headers tab's editor (opened first): a person types their token there. */
+  async function typeHeaders(page: Page, headers: string): Promise<void> {
+    const tab = await page.waitForSelector('.graphiql-editor-tools button::-p-text(Headers)');
+    await tab?.click();
+    const editor =
+      'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden)';
+    await page.waitForSelector(`${editor} .monaco-editor .view-lines`, { visible: true });
+    await replaceText(page, editor, headers, 'type');
+    await page.keyboard.press('Home'); // back to the start of the line, for the screenshot
+    // What the editor holds now, as GraphiQL reads it (Monaco auto-closes quotes and braces).
+    await page.waitForFunction(
+      (expected) => localStorage.getItem('graphiql:headers') === expected,
+      { timeout: 5_000 },
+      headers,
+    );
+  }
+
+  /** A pane's text, its wrapped lines joined (Monaco draws spaces as no-break spaces). */
+  const paneText = (page: Page, pane: string) =>
+    page.evaluate(
+      (selector) =>
+        (document.querySelector(selector)?.textContent ?? '').replace(/[\s\u00a0]+/g, ' '),
+      pane,
+    );
+  const responseText = (page: Page) => paneText(page, '.graphiql-response');
+
+  /** Pastes the query, prettifies it (GraphiQL's button) and runs it. */
+  async function run(page: Page, query: string): Promise<void> {
+    await replaceText(page, '.graphiql-query-editor', query, 'paste');
+    await page.click('button[aria-label^="Prettify"]');
+    await page.click('.graphiql-execute-button');
+  }
+
+  it('the playground: the token typed in the Headers tab reaches the WebSocket, and a subscription streams an event another client caused', async () => {
     const inbox = await newInbox(org);
     const [watcher, worker] = await Promise.all([
       newAgent(org, { name: 'Pia', inboxes: [inbox] }),
       newAgent(org, { name: 'Rolf', inboxes: [inbox] }),
     ]);
     const ticket = await newConversation(org, { inbox });
-    const query = `subscription Locks {
-  ticketLockEvents(inboxId: "${inbox.id}") { seq kind conversationId lock { holder { name } } }
-}`;
-    const page = await chromium.browser.newPage();
-    pages.push(page);
-    await page.setViewport({ width: 1280, height: 800 });
-    // What the Headers tab holds once a person has typed it (GraphiQL persists it here).
-    await page.goto(server.url, { waitUntil: 'load' });
-    await page.evaluate(
-      (headers, text) => {
-        localStorage.setItem(
-          'graphiql:tabState',
-          JSON.stringify({
-            tabs: [
-              {
-                id: 'tandem',
-                hash: null,
-                title: 'Locks',
-                query: text,
-                variables: null,
-                headers,
-                operationName: 'Locks',
-                response: null,
-              },
-            ],
-            activeTabIndex: 0,
-          }),
-        );
-        localStorage.setItem('graphiql:headers', headers);
-        localStorage.setItem('graphiql:query', text);
-      },
-      JSON.stringify({ Authorization: `Bearer ${watcher.token}` }),
-      query,
+    const { page, requests } = await openPlayground();
+    // A first visit shows how to sign in and subscribe.
+    const welcome = await paneText(page, '.graphiql-query-editor');
+    for (const step of [
+      'Welcome to Tandem',
+      'Run SignIn',
+      'Open "Headers"',
+      '"Authorization": "Bearer <token>"',
+      'subscription { ticketLockEvents(',
+    ])
+      expect(welcome).toContain(step);
+    await typeHeaders(page, `{"Authorization": "Bearer ${watcher.token}"}`);
+    await run(
+      page,
+      `subscription Locks { ticketLockEvents(inboxId: "${inbox.id}") { seq kind conversationId lock { holder { name } } } }`,
     );
-    await page.goto(server.url, { waitUntil: 'load' });
-    await page.waitForSelector('.graphiql-execute-button', { timeout: 30_000 });
-    await page.click('.graphiql-execute-button');
-    const response = () =>
-      page.evaluate(() => document.querySelector('.graphiql-response')?.textContent ?? '');
     await page.waitForFunction(
       () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('SNAPSHOT'),
       { timeout: 30_000 },
@@ -235,9 +281,46 @@ describe('consoles in a real browser (headless Chromium)', () => {
       () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('LOCKED'),
       { timeout: 30_000 },
     );
-    expect(await response()).toContain('Rolf');
+    expect(await responseText(page)).toContain('Rolf');
+    const own = new URL(server.url).origin;
+    expect(
+      requests.filter((url) => !/^(data|blob):/.test(url) && new URL(url).origin !== own),
+    ).toEqual([]);
+    // The query from its start, for the screenshot (the editor kept the end of the pasted line
+    // in view).
+    await page.click('.graphiql-query-editor .monaco-editor', { offset: { x: 100, y: 10 } });
+    await page.keyboard.down('Control');
+    await page.keyboard.press('Home');
+    await page.keyboard.up('Control');
     mkdirSync(path.join(__dirname, '../../docs'), { recursive: true });
     await page.screenshot({ path: path.join(__dirname, '../../docs/playground-subscription.png') });
     await window.socket.dispose();
   }, 90_000);
+
+  it.each([
+    [
+      'a token that is not valid',
+      '{"Authorization": "Bearer tdm_not-a-token"}',
+      /the token is not valid/,
+    ],
+    ['no token', '{}', /no token/],
+  ])(
+    'the playground: a subscription with %s shows why, in words (not the raw close event)',
+    async (_case, headers, reason) => {
+      const { page } = await openPlayground();
+      await typeHeaders(page, headers);
+      await run(page, `subscription { ticketLockEvents(inboxId: "${org.inbox.id}") { seq kind } }`);
+      await page.waitForFunction(
+        () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('4401'),
+        { timeout: 30_000 },
+      );
+      const shown = await responseText(page);
+      expect(shown).toContain('The server closed the subscription connection (4401: Unauthorized');
+      expect(shown).toMatch(reason);
+      expect(shown).toContain('set the Headers tab to {\\"Authorization\\": \\"Bearer <token>\\"}');
+      expect(shown).not.toContain('isTrusted');
+      await page.close();
+    },
+    60_000,
+  );
 });

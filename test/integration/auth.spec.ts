@@ -138,9 +138,15 @@ describe('sign-in, sessions and API keys', () => {
     expect(closed.code).toBe(4401);
   });
 
-  it('refuses a WebSocket without a valid token with 4401', async () => {
-    await expect(connect(server.wsUrl, undefined)).rejects.toMatchObject({ code: 4401 });
-    await expect(connect(server.wsUrl, 'tdm_wrong')).rejects.toMatchObject({ code: 4401 });
+  it('refuses a WebSocket without a valid token with 4401 and a reason a client library can show', async () => {
+    await expect(connect(server.wsUrl, undefined)).rejects.toMatchObject({
+      code: 4401,
+      reason: expect.stringMatching(/^Unauthorized: no token: send connectionParams/),
+    });
+    await expect(connect(server.wsUrl, 'tdm_wrong')).rejects.toMatchObject({
+      code: 4401,
+      reason: expect.stringMatching(/^Unauthorized: the token is not valid .*: sign in again$/),
+    });
   });
 
   it('refuses an expired token', async () => {

@@ -17,6 +17,7 @@ import {
   CloseConversationInput,
   ConversationInput,
   PostCustomerMessageInput,
+  RetryMessageInput,
   SendMessageInput,
   StartConversationInput,
 } from '../../src/resolvers/conversation/conversation.inputs';
@@ -75,6 +76,7 @@ import {
   AbandonInteractionInput,
   TakeInteractionInput,
 } from '../../src/resolvers/campaign/queue.types';
+import { StartOutgoingInteractionInput } from '../../src/resolvers/campaign/outgoing.inputs';
 import { getSchema } from '../../src/schema/build-schema';
 import {
   AddContactDocument,
@@ -139,6 +141,8 @@ import {
   ResumeAgentDocument,
   SendAgentChatDocument,
   TakeInteractionDocument,
+  StartOutgoingInteractionDocument,
+  RetryMessageDocument,
 } from '../generated/graphql';
 import { GraphQLClient, type GraphQLErrorShape } from '../support/client';
 import { openWindow, type Window } from '../support/windows';
@@ -235,6 +239,10 @@ describe('bad input: a clear code, and nothing written', () => {
   let spareProvider: Provider;
   let campaign: Campaign;
   let cannedResponseId: string;
+  /** An approved template of `campaign`: what starts an outgoing interaction (C16). */
+  let templateResponseId: string;
+  /** A FAILED message of `campaignConversationId` (retryMessage's valid input). */
+  let failedMessageId: string;
   /** Waiting in `campaign`'s queue: the oldest (taken last) and one an integration abandons. */
   let campaignConversationId: string;
   let abandonedConversationId: string;
@@ -267,19 +275,24 @@ describe('bad input: a clear code, and nothing written', () => {
       apiKey: { id: apiKeyId },
     } = await server.services.apiKeys.create(org.admin.auth, 'Partner', Role.INTEGRATION));
     [provider, spareProvider] = await Promise.all([
-      newWhatsAppProvider(org),
+      // Nothing listens there: what the outbox tries to send fails at once, and is retried later.
+      newWhatsAppProvider(org, { apiBaseUrl: 'http://127.0.0.1:9/v21.0' }),
       newWhatsAppProvider(org),
     ]);
     campaign = await newCampaign(org, {
       provider,
       members: [agent],
-      cannedResponses: [{ title: 'Hi', body: 'Hello!' }],
+      cannedResponses: [
+        { title: 'Hi', body: 'Hello!' },
+        { title: 'Welcome', body: 'Welcome!', templateName: 'welcome', templateLanguage: 'en' },
+      ],
     });
-    const [{ id: cannedId }] = (await server.dataSource.query(
-      'SELECT id FROM canned_response WHERE campaign_id = $1',
+    const [{ id: cannedId }, { id: templateId }] = (await server.dataSource.query(
+      'SELECT id FROM canned_response WHERE campaign_id = $1 ORDER BY position',
       [campaign.id],
     )) as Array<{ id: string }>;
     cannedResponseId = cannedId;
+    templateResponseId = templateId;
     const arrive = async () =>
       (
         await server.services.inbound.receive({
@@ -294,6 +307,17 @@ describe('bad input: a clear code, and nothing written', () => {
       ).conversationId;
     campaignConversationId = await arrive();
     abandonedConversationId = await arrive();
+    // A template the provider refused (as the outbox records it): what retryMessage sends again.
+    const [{ id: failedId }] = (await server.dataSource.query(
+      `INSERT INTO message (organization_id, conversation_id, direction, author_kind, author_id, body,
+                            delivery_state, provider_id, template_name, template_language,
+                            delivery_error_code, delivery_error_reason, send_attempts)
+       VALUES ($1, $2, 'OUTGOING', 'STAFF', $3, 'Welcome!', 'FAILED', $4, 'welcome', 'en',
+               '131026', 'Message undeliverable', 1)
+       RETURNING id`,
+      [org.id, campaignConversationId, agent.staff.id, provider.id],
+    )) as Array<{ id: string }>;
+    failedMessageId = failedId;
     const bot = await server.services.apiKeys.create(org.admin.auth, 'Bot', Role.INTEGRATION);
     integration = new GraphQLClient(server.url, bot.key);
     // Through a window: a request marks its window seen (left out of the fingerprint), not
@@ -674,6 +698,30 @@ describe('bad input: a clear code, and nothing written', () => {
           },
         },
       ],
+    },
+    {
+      mutation: 'startOutgoingInteraction',
+      document: loose(StartOutgoingInteractionDocument),
+      inputClass: StartOutgoingInteractionInput,
+      caller: () => agentWindow.api,
+      valid: () => ({
+        campaignId: campaign.id,
+        to: '+14155550177',
+        cannedResponseId: templateResponseId,
+        subject: 'Your order',
+      }),
+      malformed: [
+        bad('to', 'not a phone number', 'call me'),
+        bad('to', 'empty', ''),
+        bad('body', 'beside a canned response', 'Hello'),
+      ],
+    },
+    {
+      mutation: 'retryMessage',
+      document: loose(RetryMessageDocument),
+      inputClass: RetryMessageInput,
+      valid: () => ({ messageId: failedMessageId }),
+      malformed: [],
     },
     {
       mutation: 'abandonInteraction',
@@ -1500,6 +1548,8 @@ describe('bad input: a clear code, and nothing written', () => {
       'setInboxMembers',
       'createProvider',
       'updateProvider',
+      'retryMessage',
+      'startOutgoingInteraction',
       'createCampaign',
       'updateCampaign',
       'setCampaignMembers',

@@ -75,6 +75,9 @@ import {
   UpdateProviderDocument,
   AbandonInteractionDocument,
   CampaignQueueDocument,
+  QueueEventsDocument,
+  RetryMessageDocument,
+  StartOutgoingInteractionDocument,
   TakeInteractionDocument,
   InteractionRecordsDocument,
 } from '../generated/graphql';
@@ -1033,6 +1036,48 @@ describe('tenancy: two organizations on one server', () => {
       foreignId: () => b.campaignId,
       call: async ({ api }, id) =>
         outcomeOf(await api.request(CampaignQueueDocument, { campaignId: id })),
+    },
+    ...(['campaignIds', 'after.campaignId'] as const).map((field): ForeignIdCase => ({
+      argument: `queueEvents ${field}`,
+      expect: { notFound: 'Campaign' },
+      integrationMay: true,
+      foreignId: () => b.campaignId,
+      call: async ({ token }, id) => {
+        const window = await connect(server.wsUrl, token);
+        try {
+          const events = subscribe(window, QueueEventsDocument, {
+            campaignIds: [a.campaignId, id],
+            after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
+          });
+          return outcomeOf(await events.next());
+        } finally {
+          await window.dispose();
+        }
+      },
+    })),
+    ...(['campaignId', 'cannedResponseId'] as const).map((field): ForeignIdCase => ({
+      argument: `startOutgoingInteraction input.${field}`,
+      expect: { notFound: field === 'campaignId' ? 'Campaign' : 'CannedResponse' },
+      integrationMay: false,
+      foreignId: () => (field === 'campaignId' ? b.campaignId : b.cannedResponseId),
+      call: async ({ api }, id) =>
+        outcomeOf(
+          await api.request(StartOutgoingInteractionDocument, {
+            input: {
+              campaignId: field === 'campaignId' ? id : a.campaignId,
+              to: '+14155550142',
+              cannedResponseId: field === 'cannedResponseId' ? id : a.cannedResponseId,
+            },
+          }),
+        ),
+    })),
+    {
+      argument: 'retryMessage input.messageId',
+      expect: { notFound: 'Message' },
+      integrationMay: false,
+      foreignId: () => b.messageId,
+      call: async ({ api }, id) =>
+        outcomeOf(await api.request(RetryMessageDocument, { input: { messageId: id } })),
     },
     {
       argument: 'takeInteraction input.campaignId',

@@ -2,11 +2,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema } from 'graphql';
+import {
+  GraphQLInt,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Pool } from 'pg';
 import { WebSocketServer } from 'ws';
-import { HELLO_QUERY } from './graphql-ws';
 
 export interface OneWriteServer {
   /** Apollo over HTTP. */
@@ -24,7 +29,9 @@ const ROWS = 1000;
  * authentication, no rules, no events) whose one mutation runs one durable write, an `UPDATE ...
  * RETURNING` of a counter (as a fencing token comes back from its statement), committed on its
  * own like ours. Served over HTTP (bare `@apollo/server`) and over graphql-ws, with `{ hello }`
- * on both for the transports' own cost. Its table lives beside ours in the benchmark's database.
+ * on both for the transports' own cost, and `read(id)`, one primary-key read of a row (what an
+ * authenticated request cannot go below: its caller is looked up). Its table lives beside ours in
+ * the benchmark's database.
  */
 export async function startOneWriteServer(
   databaseUrl: string,
@@ -36,7 +43,24 @@ export async function startOneWriteServer(
      INSERT INTO bench_one_write (id) SELECT generate_series(1, ${ROWS}) ON CONFLICT DO NOTHING`,
   );
   const schema = new GraphQLSchema({
-    query: HELLO_QUERY,
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        hello: { type: GraphQLString, resolve: () => 'world' },
+        read: {
+          type: new GraphQLNonNull(GraphQLInt),
+          args: { id: { type: new GraphQLNonNull(GraphQLInt) } },
+          resolve: async (_root, args: { id: number }) => {
+            const { rows } = await pool.query<{ token: string }>({
+              name: 'read',
+              text: 'SELECT token FROM bench_one_write WHERE id = $1',
+              values: [args.id],
+            });
+            return Number(rows[0]?.token);
+          },
+        },
+      },
+    }),
     mutation: new GraphQLObjectType({
       name: 'Mutation',
       fields: {
@@ -77,6 +101,10 @@ export async function startOneWriteServer(
     },
   };
 }
+
+/** A request body for the one-write server's one read, of row `id` (1-based). */
+export const readBody = (id: number): string =>
+  JSON.stringify({ query: 'query Read($id: Int!) { read(id: $id) }', variables: { id } });
 
 /** A request body for the one-write server's mutation, on row `id` (1-based). */
 export const takeBody = (id: number): string =>

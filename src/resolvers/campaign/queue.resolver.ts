@@ -1,16 +1,23 @@
-import { Arg, Args, Authorized, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
-import { CurrentAuth } from '../../schema/decorators';
+import type { Context } from '../../context/context';
+import { authOf, CurrentAuth } from '../../schema/decorators';
+import type { Services } from '../../services';
 import { QueueService } from '../../services/campaign/queue.service';
+import type { QueueEventPayload } from '../../subscriptions/payloads';
+import type { EventEnvelope } from '../../subscriptions/pubsub';
 import {
   AbandonInteractionInput,
   AbandonInteractionPayload,
   CampaignQueueArgs,
   QueuedInteraction,
+  QueueEvent,
+  QueueEventsArgs,
   TakeInteractionInput,
   TakeInteractionPayload,
   toQueuedInteraction,
+  toQueueEvent,
 } from './queue.types';
 
 @Resolver()
@@ -51,5 +58,25 @@ export class QueueResolver {
     @Arg('input') input: AbandonInteractionInput,
   ): Promise<AbandonInteractionPayload> {
     return { conversation: await this.queue.abandon(auth, input.conversationId) };
+  }
+
+  @Authorized(Permission.ReadCampaigns)
+  @Subscription(() => QueueEvent, {
+    description:
+      "C5: the queues of these campaigns: per campaign first a SNAPSHOT (its waiting interactions, oldest first) or, with a cursor, what was missed since it; then ARRIVED, TAKEN, ABANDONED and REQUEUED, each with the campaign's seq. Ends with FORBIDDEN when the caller may no longer see one of the campaigns.",
+    subscribe: ({ args, context }) => {
+      const { campaignIds, after } = args as QueueEventsArgs;
+      return (context as Context<Services>).services.queueEvents.subscribe(
+        authOf(context),
+        campaignIds,
+        after ?? [],
+      );
+    },
+  })
+  queueEvents(
+    @Root() envelope: EventEnvelope<QueueEventPayload>,
+    @Args({ validate: false }) _args: QueueEventsArgs,
+  ): QueueEvent {
+    return toQueueEvent(envelope);
   }
 }

@@ -196,6 +196,13 @@ export class ConversationPayload {
   conversation: Conversation;
 }
 
+@InputType({ description: 'A FAILED message to send again.' })
+export class RetryMessageInput {
+  @Field(() => ID)
+  @IsUUID('all')
+  messageId: string;
+}
+
 @ObjectType()
 export class MessagePayload {
   @Field(() => Message)

@@ -7,7 +7,12 @@ import { Message } from '../../entities/message.entity';
 import { Staff } from '../../entities/staff.entity';
 import { CurrentAuth } from '../../schema/decorators';
 import { MessageService } from '../../services/conversation/message.service';
-import { MessagePayload, PostCustomerMessageInput, SendMessageInput } from './conversation.inputs';
+import {
+  MessagePayload,
+  PostCustomerMessageInput,
+  RetryMessageInput,
+  SendMessageInput,
+} from './conversation.inputs';
 
 @Resolver(() => Message)
 export class MessageResolver {
@@ -44,6 +49,18 @@ export class MessageResolver {
         guard,
       ),
     };
+  }
+
+  @Authorized(Permission.WorkConversations)
+  @Mutation(() => MessagePayload, {
+    description:
+      'C6: sends a FAILED message again (QUEUED, through the outbox). CONFLICT unless it is FAILED and its conversation open; REPLY_WINDOW_CLOSED for text once the 24-hour window has closed (a template goes at any time).',
+  })
+  async retryMessage(
+    @CurrentAuth() auth: Auth,
+    @Arg('input') input: RetryMessageInput,
+  ): Promise<MessagePayload> {
+    return { message: await this.messageService.retry(auth, input.messageId) };
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: 'The staff member who wrote it.' })

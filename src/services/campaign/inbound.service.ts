@@ -87,14 +87,14 @@ export class InboundService {
   private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
     const provider = await tx.manager.findOneBy(Provider, { id: inbound.providerId });
     if (!provider) throw new NotFoundError('Provider', inbound.providerId);
-    const number = normalizePhone(inbound.from, 'from', this.config.defaultPhoneCountry);
-    // One number of one provider at a time: two first messages of a new customer arriving at
-    // once make one customer and one interaction, not two.
-    await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `inbound:${provider.id}:${number}`,
-    ]);
+    const contact = await this.lockedContact(
+      tx,
+      provider,
+      inbound.from,
+      'from',
+      inbound.profileName,
+    );
     const campaign = await this.campaignOf(tx, provider);
-    const contact = await this.contactFor(tx, provider.organizationId, number, inbound);
     const conversation =
       (await this.openInteraction(tx, campaign, contact)) ??
       (await this.newInteraction(tx, campaign, contact));
@@ -107,6 +107,26 @@ export class InboundService {
     conversation.lastMessageAt = message.createdAt;
     emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, SYSTEM_ACTOR, message);
     return { conversationId: conversation.id, messageId: message.id, duplicate: false };
+  }
+
+  /**
+   * The contact of a number (an unknown number becomes a customer with that contact, E.164),
+   * the number locked for this provider until the transaction ends: one number of one provider
+   * at a time, so two first messages of a new customer arriving at once (or a message and an
+   * agent's outgoing start, C16) make one customer and one interaction, not two.
+   */
+  async lockedContact(
+    tx: Tx,
+    provider: Provider,
+    rawNumber: string,
+    field: string,
+    profileName?: string | null,
+  ): Promise<Contact> {
+    const number = normalizePhone(rawNumber, field, this.config.defaultPhoneCountry);
+    await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `inbound:${provider.id}:${number}`,
+    ]);
+    return this.contactFor(tx, provider.organizationId, number, profileName);
   }
 
   /** The provider's enabled campaign, else the one it last served (disabled), else none. */
@@ -126,7 +146,7 @@ export class InboundService {
     tx: Tx,
     organizationId: string,
     number: string,
-    inbound: InboundMessage,
+    profileName?: string | null,
   ): Promise<Contact> {
     const existing = await tx.manager.findOneBy(Contact, {
       organizationId,
@@ -135,7 +155,7 @@ export class InboundService {
     });
     if (existing) return existing;
     const customer = await this.customers.insertIn(tx, organizationId, {
-      name: inbound.profileName?.trim() || number,
+      name: profileName?.trim() || number,
       phone: number,
     });
     return tx.manager.findOneByOrFail(Contact, {

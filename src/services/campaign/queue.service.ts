@@ -2,37 +2,22 @@ import { isUUID } from 'class-validator';
 import { type ActorRef, type Auth, actorOf, SYSTEM_ACTOR } from '../../context/auth';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
-import { CampaignMember } from '../../entities/campaign-member.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { ConversationStatus, RoutingReason } from '../../entities/enums';
 import { Staff } from '../../entities/staff.entity';
-import {
-  DomainError,
-  ErrorCode,
-  BadInputError,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-} from '../../errors/domain-error';
+import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import type { QueuedInteractionSnapshot } from '../../subscriptions/payloads';
 import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from '../conversation/conversation-events';
 import type { Assignments } from '../routing/assignments';
 import type { CampaignService } from './campaign.service';
+import { CapacityReachedError, requireRoom, requireWorkingMember } from './campaign-agents';
 import { emitQueueEvent, QueueEventKind } from './queue-events';
 
-export class CapacityReachedError extends DomainError {
-  constructor(max: number) {
-    super(
-      ErrorCode.CAPACITY_REACHED,
-      `You hold ${max} active interactions of this campaign, its maximum: finish one first`,
-      { max },
-    );
-  }
-}
+export { CapacityReachedError };
 
 /** A waiting interaction: `status = OPEN`, nobody holds it, it has a place in the queue. */
-const WAITING = `c.status = 'OPEN' AND c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.deleted_at IS NULL`;
+export const WAITING = `c.status = 'OPEN' AND c.assignee_id IS NULL AND c.waiting_since IS NOT NULL AND c.deleted_at IS NULL`;
 
 /**
  * A campaign's queue (C4, C5): pulled, not pushed. An interaction waits (oldest `waitingSince`
@@ -93,8 +78,8 @@ export class QueueService {
       const campaign = target.campaignId
         ? await this.campaigns.require(tx.manager, auth, target.campaignId)
         : await this.campaignOfConversation(tx, auth, target.conversationId as string);
-      const taker = await this.requireTaker(tx, auth, campaign);
-      await this.requireRoom(tx, campaign, taker);
+      const taker = await requireWorkingMember(tx, auth, campaign);
+      await requireRoom(tx, campaign, taker);
       const conversation = target.conversationId
         ? await this.lockChosen(tx, campaign, target.conversationId)
         : await this.lockOldest(tx, campaign);
@@ -214,34 +199,6 @@ export class QueueService {
       await this.numberOf(tx, conversation),
       actor,
     );
-  }
-
-  /** A member of the campaign, active, not paused; their row locked (their takes queue up). */
-  private async requireTaker(tx: Tx, auth: Auth, campaign: Campaign): Promise<Staff> {
-    if (!auth.staffId) throw new ForbiddenError('Only a member of the campaign takes interactions');
-    const member = await tx.manager.existsBy(CampaignMember, {
-      campaignId: campaign.id,
-      staffId: auth.staffId,
-    });
-    if (!member) throw new ForbiddenError('Only a member of the campaign takes its interactions');
-    const taker = await tx.manager.findOne(Staff, {
-      where: { id: auth.staffId },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (!taker?.active) throw new ForbiddenError('Only an active agent takes interactions');
-    // Pause (C12) is supervision's; a paused agent is offered and may take nothing until resumed.
-    if (taker.pausedAt) throw new ForbiddenError('You are paused: ask to be resumed first');
-    return taker;
-  }
-
-  private async requireRoom(tx: Tx, campaign: Campaign, taker: Staff): Promise<void> {
-    const [{ held }] = (await tx.manager.query(
-      `SELECT count(*)::int AS held FROM conversation
-        WHERE campaign_id = $1 AND assignee_id = $2 AND status = 'OPEN' AND deleted_at IS NULL`,
-      [campaign.id, taker.id],
-    )) as Array<{ held: number }>;
-    if (held >= campaign.maxInteractionsPerAgent)
-      throw new CapacityReachedError(campaign.maxInteractionsPerAgent);
   }
 
   /** FIFO: the oldest waiting; one another taker holds is left to them (SKIP LOCKED). */

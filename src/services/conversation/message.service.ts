@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import type { AccessPolicy } from '../../authz/access-policy';
 import { type Auth, actorOf } from '../../context/auth';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
@@ -91,6 +92,36 @@ export class MessageService {
       if (content.cannedResponseId)
         throw new NotFoundError('CannedResponse', content.cannedResponseId);
       return this.append(tx, auth, conversation, content.body ?? '', 'staff');
+    });
+  }
+
+  /**
+   * C6: FAILED is final unless an agent retries it. The caller works the message's conversation
+   * (it is open); the outbox sends the same message again (see `OutboxService.retry`).
+   */
+  async retry(auth: Auth, messageId: string): Promise<Message> {
+    return this.uow.run(async (tx) => {
+      const found = isUUID(messageId)
+        ? await tx.manager.findOne(Message, {
+            where: { id: messageId, organizationId: auth.organizationId },
+            select: { id: true, conversationId: true },
+          })
+        : null;
+      if (!found) throw new NotFoundError('Message', messageId);
+      const conversation = await this.access
+        .requireConversation(tx.manager, auth, found.conversationId, { forUpdate: true })
+        .catch((error: unknown) => {
+          // A message of a conversation the caller does not see is missing, as the conversation is.
+          throw error instanceof NotFoundError ? new NotFoundError('Message', messageId) : error;
+        });
+      if (conversation.status !== ConversationStatus.OPEN) {
+        throw new ConflictError(
+          `The conversation is ${conversation.status.toLowerCase()}: reopen it first`,
+          { status: conversation.status },
+        );
+      }
+      const message = await tx.manager.findOneByOrFail(Message, { id: found.id });
+      return this.outbox.retry(tx, conversation, message);
     });
   }
 

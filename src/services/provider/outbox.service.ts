@@ -119,6 +119,44 @@ export class OutboxService {
     };
   }
 
+  /**
+   * C6: an agent's retry of a FAILED message: the same message goes back to the outbox (QUEUED,
+   * its attempts and error cleared, a new delivery job) in the caller's transaction. A provider
+   * id a failed send was given is forgotten: the retry is a new send, by the agent's decision.
+   * Free text whose window has closed (a needs-template failure among them) is refused as a new
+   * reply would be (REPLY_WINDOW_CLOSED); a template goes at any time.
+   */
+  async retry(tx: Tx, conversation: Conversation, message: Message): Promise<Message> {
+    if (message.deliveryState !== DeliveryState.FAILED)
+      throw new ConflictError(
+        `Only a FAILED message is retried: this one is ${message.deliveryState}`,
+        { deliveryState: message.deliveryState },
+      );
+    if (!message.providerId)
+      throw new ConflictError('This message was never for a provider: there is nothing to retry');
+    const closesAt = conversation.replyWindowClosesAt;
+    const template = message.templateName !== null && message.templateLanguage !== null;
+    if (!template && !(closesAt && closesAt.getTime() > Date.now())) {
+      throw new ReplyWindowClosedError(closesAt);
+    }
+    await tx.manager.update(
+      Message,
+      { id: message.id, deliveryState: DeliveryState.FAILED },
+      {
+        deliveryState: DeliveryState.QUEUED,
+        providerMessageId: null,
+        deliveryErrorCode: null,
+        deliveryErrorReason: null,
+        deliveryUpdatedAt: () => 'now()',
+        sendAttempts: 0,
+        lastSendAttemptAt: null,
+      },
+    );
+    await this.enqueue(tx, conversation.id);
+    await this.announce(tx, message.id);
+    return tx.manager.findOneByOrFail(Message, { id: message.id });
+  }
+
   /** Adds the conversation's delivery job, in the sender's transaction. */
   async enqueue(tx: Tx, conversationId: string, runAt?: Date): Promise<void> {
     await enqueueJob(tx.manager, {

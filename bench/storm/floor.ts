@@ -1,0 +1,141 @@
+/**
+ * The floor of a reconnection on this machine: a bare graphql-ws server (graphql 16,
+ * `graphql-ws/use/ws`, plain `pg`) doing only what no server can skip when a console comes back:
+ * accept the socket, look its token up in Postgres (one prepared statement on the real
+ * `client_session` table), take its subscriptions, and send the lock stream's snapshot read from
+ * Postgres (one prepared statement: the inbox's locks and the stream's seq). No windows, no
+ * access rules, no cursors, no events. It speaks what the storm's consoles speak (the same
+ * subscription fields, `{ sessionId, resumed }` in the ack), in a process of its own, run as
+ * `node bench/storm/floor.ts` with DATABASE_URL; prints `{"url":…,"wsUrl":…}` once listening.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  GraphQLID,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { Pool } from 'pg';
+import { WebSocketServer } from 'ws';
+import { hashSecret } from '../../src/services/auth/secrets';
+import { Streams } from '../../src/subscriptions/topics';
+import { HELLO_QUERY } from '../support/baselines/graphql-ws';
+
+interface Caller {
+  sessionId: string;
+  organizationId: string;
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required');
+  // As many connections as ours has.
+  const pool = new Pool({ connectionString: databaseUrl, max: 10 });
+
+  const Lock = new GraphQLObjectType({
+    name: 'Lock',
+    fields: { conversationId: { type: GraphQLID }, sessionId: { type: GraphQLID } },
+  });
+  const Event = new GraphQLObjectType({
+    name: 'Event',
+    fields: {
+      seq: { type: new GraphQLNonNull(GraphQLInt) },
+      kind: { type: new GraphQLNonNull(GraphQLString) },
+      at: { type: GraphQLString },
+      conversationId: { type: GraphQLID },
+      locks: { type: new GraphQLList(Lock) },
+    },
+  });
+  /** A stream the floor accepts and keeps open without any work. */
+  const idle = () => ({
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => new Promise<IteratorResult<unknown>>(() => undefined),
+    return: () => Promise.resolve({ value: undefined, done: true as const }),
+  });
+  const schema = new GraphQLSchema({
+    query: HELLO_QUERY,
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        ticketLockEvents: {
+          type: new GraphQLNonNull(Event),
+          args: { inboxId: { type: new GraphQLNonNull(GraphQLID) } },
+          subscribe: async function* (_root, args: { inboxId: string }, caller: Caller) {
+            const { rows } = await pool.query<{ seq: string; locks: unknown[] }>({
+              name: 'floor_snapshot',
+              text: `SELECT coalesce((SELECT last_seq FROM stream_seq WHERE stream = $1), 0) AS seq,
+                            coalesce((SELECT jsonb_agg(jsonb_build_object('conversationId', conversation_id, 'sessionId', session_id))
+                                        FROM ticket_lock WHERE inbox_id = $2 AND session_id IS NOT NULL), '[]') AS locks`,
+              values: [Streams.inboxLocks(caller.organizationId, args.inboxId), args.inboxId],
+            });
+            yield { seq: Number(rows[0]?.seq ?? 0), kind: 'SNAPSHOT', locks: rows[0]?.locks ?? [] };
+            yield* idle();
+          },
+          resolve: (event: unknown) => event,
+        },
+        conversationEvents: {
+          type: new GraphQLNonNull(Event),
+          args: { inboxId: { type: new GraphQLNonNull(GraphQLID) }, after: { type: GraphQLInt } },
+          subscribe: idle,
+          resolve: (event: unknown) => event,
+        },
+        myAssignments: {
+          type: new GraphQLNonNull(Event),
+          args: { after: { type: GraphQLInt } },
+          subscribe: idle,
+          resolve: (event: unknown) => event,
+        },
+      },
+    }),
+  });
+
+  const server = http.createServer((_request, response) => response.writeHead(404).end());
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  useServer<Record<string, unknown>, { caller?: Caller }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization;
+        const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : '';
+        const { rows } = await pool.query<{ id: string; organization_id: string }>({
+          name: 'floor_auth',
+          text: `SELECT id, organization_id FROM client_session
+                  WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()`,
+          values: [hashSecret(token)],
+        });
+        const row = rows[0];
+        if (!row) return false;
+        ctx.extra.caller = { sessionId: row.id, organizationId: row.organization_id };
+        const resume = ctx.connectionParams?.sessionId;
+        return { sessionId: typeof resume === 'string' ? resume : row.id, resumed: !!resume };
+      },
+      context: (ctx) => ctx.extra.caller,
+    },
+    wss,
+    12_000,
+  );
+  // The same accept queue as ours (LISTEN_BACKLOG's default).
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 65535 }, resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  process.on('SIGTERM', () => process.exit(0));
+  console.log(
+    JSON.stringify({
+      url: `http://127.0.0.1:${port}/graphql`,
+      wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

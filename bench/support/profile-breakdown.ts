@@ -1,0 +1,104 @@
+/**
+ * Where a server process's CPU went, from a V8 CPU profile (`BENCH_CPU_PROF=<dir>`, see
+ * `server-process.ts`): self time summed by layer (a package under node_modules, a folder of
+ * `src/`, Node's own modules, garbage collection), and the functions that cost most.
+ *
+ *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile> [top]
+ *
+ * Idle time (the event loop waiting) is left out of the shares: they are shares of the CPU used.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The layer a function belongs to, by where its code is. */
+export function layerOf({ functionName, url }: ProfileNode['callFrame']): string {
+  if (functionName === '(garbage collector)') return 'garbage collection';
+  if (functionName === '(program)') return '(program: V8 and native, not attributed)';
+  if (functionName === '(idle)') return '(idle)';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const [scope, name] = url.slice(modules + '/node_modules/'.length).split('/');
+    return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? url);
+  }
+  const src = /\/(src|bench)\/(.+)$/.exec(url);
+  if (src) {
+    const parts = (src[2] as string).split('/');
+    return `ours: ${src[1]}/${parts.length > 1 ? parts[0] : parts.join('/')}`;
+  }
+  if (url.startsWith('node:'))
+    return `node: ${
+      url
+        .slice(5)
+        .replace(/^internal\//, '')
+        .split('/')[0]
+    }`;
+  if (url === '') return '(native)';
+  return url;
+}
+
+export interface Breakdown {
+  totalMs: number;
+  layers: Array<{ layer: string; ms: number; share: number }>;
+  functions: Array<{ name: string; layer: string; ms: number; share: number }>;
+}
+
+export function breakdownOf(profile: Profile, top = 25): Breakdown {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const layers = new Map<string, number>();
+  const functions = new Map<string, { layer: string; us: number }>();
+  let totalUs = 0;
+  profile.samples.forEach((id, index) => {
+    const node = byId.get(id);
+    const us = profile.timeDeltas[index] ?? 0;
+    if (!node) return;
+    const layer = layerOf(node.callFrame);
+    if (layer === '(idle)') return;
+    totalUs += us;
+    layers.set(layer, (layers.get(layer) ?? 0) + us);
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url ? `${url.replace(/^.*\/(node_modules|src)\//, '')}:${lineNumber + 1}` : '';
+    const name = `${functionName || '(anonymous)'} ${where}`.trim();
+    const entry = functions.get(name) ?? { layer, us: 0 };
+    entry.us += us;
+    functions.set(name, entry);
+  });
+  const share = (us: number) => us / totalUs;
+  return {
+    totalMs: totalUs / 1000,
+    layers: [...layers]
+      .sort((a, b) => b[1] - a[1])
+      .map(([layer, us]) => ({ layer, ms: us / 1000, share: share(us) })),
+    functions: [...functions]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, top)
+      .map(([name, { layer, us }]) => ({ name, layer, ms: us / 1000, share: share(us) })),
+  };
+}
+
+if (require.main === module) {
+  const [file, top] = process.argv.slice(2);
+  if (!file) {
+    console.error('usage: profile-breakdown.ts <file.cpuprofile> [top]');
+    process.exit(1);
+  }
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const result = breakdownOf(profile, top ? Number(top) : 25);
+  const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+  console.log(
+    `CPU used: ${result.totalMs.toFixed(0)} ms\n\n| layer | self CPU | share |\n|---|---:|---:|`,
+  );
+  for (const { layer, ms, share } of result.layers)
+    if (share >= 0.005) console.log(`| ${layer} | ${ms.toFixed(0)} ms | ${pct(share)} |`);
+  console.log('\n| function | layer | self CPU | share |\n|---|---|---:|---:|');
+  for (const { name, layer, ms, share } of result.functions)
+    console.log(`| \`${name}\` | ${layer} | ${ms.toFixed(0)} ms | ${pct(share)} |`);
+}
