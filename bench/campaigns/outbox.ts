@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { TandemServer } from '../../src/server';
 import { ProviderKind } from '../../src/entities/provider.entity';
 import type { ProviderFields } from '../../src/services/provider/provider.service';
@@ -53,20 +53,14 @@ export async function runOutbox(
     abandonAfterSeconds: 365 * 86_400,
     memberIds: [],
   });
-  // Customers who wrote (their 24-hour windows open): one interaction each.
+  // Customers who wrote through the signed webhook (their 24-hour windows open): one each.
+  const webhookUrl = server.url.replace(/\/graphql$/, `/webhooks/providers/${provider.id}`);
   const conversations: Array<{ id: string; to: string }> = [];
   for (let c = 0; c < options.conversations; c++) {
     const from = `+3480${String(c).padStart(7, '0')}`;
-    const { conversationId } = await services.inbound.receive({
-      providerId: provider.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from,
-      to: provider.accountNumber,
-      body: 'Hello',
-      providerTimestamp: new Date(),
-      contentType: 'text',
-    });
-    conversations.push({ id: conversationId, to: from.replace('+', '') });
+    const body = `Hello ${suffix} ${c}`;
+    await stub.deliver(webhookUrl, stub.inboundBody([{ from, body }]));
+    conversations.push({ id: await conversationOf(server, body), to: from.replace('+', '') });
   }
   const sendUrl = `${stub.apiBaseUrl}/${stub.phoneNumberId}/messages`;
 
@@ -140,4 +134,18 @@ export async function runOutbox(
       ]),
     ],
   );
+}
+
+/** The conversation of the message with this text, once the webhook's job has stored it. */
+async function conversationOf(server: TandemServer, body: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [row] = (await server.dataSource.query(
+      'SELECT conversation_id FROM message WHERE body = $1',
+      [body],
+    )) as Array<{ conversation_id: string }>;
+    if (row) return row.conversation_id;
+    if (Date.now() > deadline) throw new Error(`"${body}" was never stored`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
