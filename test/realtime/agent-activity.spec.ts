@@ -18,12 +18,7 @@ import {
 import { newCampaign } from '../support/campaigns';
 import { startTwoInstances, type TestServer } from '../support/server';
 import { openWindow } from '../support/windows';
-import { connect, subscribe } from '../support/ws';
-
-function codeOf(result: { errors?: ReadonlyArray<unknown> }): unknown {
-  const [error] = (result.errors ?? []) as Array<{ extensions?: { code?: unknown } }>;
-  return error?.extensions?.code;
-}
+import { connect, errorCodeOf, subscribe } from '../support/ws';
 
 describe('agent info and console activity (C11, issue 17 item 3)', () => {
   let a: TestServer;
@@ -122,6 +117,6 @@ describe('agent info and console activity (C11, issue 17 item 3)', () => {
     const refused = subscribe(await connect(a.wsUrl, peer.token), AgentActivityUpdatesDocument, {
       agentId: agent.staff.id,
     });
-    expect(codeOf(await refused.next())).toBe('FORBIDDEN');
+    expect(errorCodeOf(await refused.next())).toBe('FORBIDDEN');
   });
 });

@@ -28,7 +28,7 @@ import {
   type Org,
 } from '../support/factories';
 import { startTwoInstances, type TestServer } from '../support/server';
-import { connect, subscribe } from '../support/ws';
+import { connect, errorCodeOf, subscribe } from '../support/ws';
 
 const ZONE = 'Asia/Kolkata'; // UTC+05:30: a day boundary that is not on a UTC hour
 
@@ -45,11 +45,6 @@ function localTime(at: Date, timeZone: string): string {
 /** YYYY-MM-DD of an instant in a time zone. */
 function localDate(at: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone }).format(at);
-}
-
-function codeOf(result: { errors?: ReadonlyArray<unknown> }): unknown {
-  const [error] = (result.errors ?? []) as Array<{ extensions?: { code?: unknown } }>;
-  return error?.extensions?.code;
 }
 
 describe('campaign monitoring (C9)', () => {
@@ -342,6 +337,6 @@ describe('campaign monitoring (C9)', () => {
     await newArrival(a, campaign);
     const ended = await updates.next();
     expect(ended.data).toBeFalsy();
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
   }, 60_000);
 });

@@ -17,14 +17,9 @@ import {
   type Org,
 } from '../support/factories';
 import { startTwoInstances, type TestServer } from '../support/server';
-import { connect, subscribe, type Subscription } from '../support/ws';
+import { connect, errorCodeOf, subscribe, type Subscription } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
 import type { SpySubscription } from '../generated/graphql';
-
-function codeOf(result: { errors?: ReadonlyArray<unknown> }): unknown {
-  const [error] = (result.errors ?? []) as Array<{ extensions?: { code?: unknown } }>;
-  return error?.extensions?.code;
-}
 
 describe('spy (C10)', () => {
   let a: TestServer;
@@ -145,12 +140,12 @@ describe('spy (C10)', () => {
     const elsewhere = await newAgent(await newOrg(a));
     const agentSocket = await connect(a.wsUrl, work.agent.token);
     const refused = subscribe(agentSocket, SpyDocument, { agentId: work.agent.staff.id });
-    expect(codeOf(await refused.next())).toBe('FORBIDDEN');
+    expect(errorCodeOf(await refused.next())).toBe('FORBIDDEN');
     const supervisorSocket = await connect(a.wsUrl, supervisor.token);
     const foreign = subscribe(supervisorSocket, SpyDocument, { agentId: elsewhere.staff.id });
-    expect(codeOf(await foreign.next())).toBe('NOT_FOUND');
+    expect(errorCodeOf(await foreign.next())).toBe('NOT_FOUND');
     const neither = subscribe(supervisorSocket, SpyDocument, {});
-    expect(codeOf(await neither.next())).toBe('BAD_USER_INPUT');
+    expect(errorCodeOf(await neither.next())).toBe('BAD_USER_INPUT');
     expect(await auditKinds(supervisor, 'SPY_STARTED')).toHaveLength(0);
   });
 
@@ -165,7 +160,7 @@ describe('spy (C10)', () => {
     await work.customerWrites('after the demotion');
     const ended = await spy.next();
     expect(ended.data).toBeFalsy();
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
     await eventually(async () => (await auditKinds(supervisor, 'SPY_ENDED')).length === 1);
   });
 

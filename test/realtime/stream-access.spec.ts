@@ -17,14 +17,8 @@ import {
 } from '../support/factories';
 import { startTwoInstances, type TestServer } from '../support/server';
 import { lockWatchersLive, openWindow, watchLocks } from '../support/windows';
-import { connect, subscribe } from '../support/ws';
+import { connect, errorCodeOf, subscribe } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
-
-/** The code of the error a stream ended with (graphql-ws `error` message). */
-function codeOf(result: { errors?: ReadonlyArray<unknown> }): unknown {
-  const [error] = (result.errors ?? []) as Array<{ extensions?: { code?: unknown } }>;
-  return error?.extensions?.code;
-}
 
 describe('every stream re-checks access (issue 17, item 8)', () => {
   let a: TestServer;
@@ -59,7 +53,7 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
     // The removed agent's next result is the end of the stream, never the LOCKED that followed.
     const ended = await removedWatch.subscription.next();
     expect(ended.data).toBeFalsy();
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
     await removedWatch.subscription.expectSilence(200);
     // Narrowed, not cut for everyone: the member who stayed sees the lock.
     const locked = await staysWatch.next();
@@ -72,7 +66,7 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
     const watch = await watchLocks(await openWindow(a, agent), inbox.id);
     await org.admin.api.ok(SetInboxMembersDocument, { input: { inboxId: inbox.id, staffIds: [] } });
     const ended = await watch.subscription.next(2000);
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
   });
 
   it("17.8: a supervisor demoted to AGENT mid-stream stops receiving an inbox's conversation events within one event", async () => {
@@ -91,7 +85,7 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
     });
     const ended = await events.next();
     expect(ended.data).toBeFalsy();
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
 
     async function postAndExpect(conversationId: string, body: string) {
       await eventuallyLive(inbox.id);
@@ -110,7 +104,7 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
       agent.staff.id,
     ]);
     const ended = await watch.subscription.next(8000);
-    expect(codeOf(ended)).toBe('FORBIDDEN');
+    expect(errorCodeOf(ended)).toBe('FORBIDDEN');
   }, 15_000);
 
   it('17.8: the access generation rises with a role, an activation or a membership change, not with other edits', async () => {
@@ -160,7 +154,7 @@ describe('every stream re-checks access (issue 17, item 8)', () => {
     });
     // The notice reaches instance B (at the latest, the 5 s re-read).
     await eventually(
-      async () => codeOf(await ask()) === 'FORBIDDEN',
+      async () => errorCodeOf(await ask()) === 'FORBIDDEN',
       7000,
       'refused over the socket',
     );

@@ -148,3 +148,9 @@ export function subscribe<TData, TVariables>(
 export async function settle(ms = 100): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The code of a result's first error: a refused operation, or a stream that ended with one. */
+export function errorCodeOf(result: { errors?: ReadonlyArray<unknown> }): unknown {
+  const [error] = (result.errors ?? []) as Array<{ extensions?: { code?: unknown } }>;
+  return error?.extensions?.code;
+}
