@@ -23,7 +23,7 @@ import { openBenchDatabase } from '../support/postgres';
 import { openBenchRedis } from '../support/redis';
 import { machineBusyUs, ownCpuUs, processTreeCpuUs } from '../support/cpu';
 import { percentile } from '../support/stats';
-import { RawConsole } from './consoles';
+import { RawConsole, reconnectDelay } from './consoles';
 import { seedStorm, type StormSeed } from './seed';
 
 interface Options {
@@ -167,10 +167,20 @@ class InstanceProcess {
   }
 }
 
-/** Connects consoles `batch` at a time. */
+/** Connects consoles `batch` at a time; an attempt refused (a busy instance) is tried again. */
 async function connectAll(consoles: RawConsole[], url: string, batch = 100): Promise<void> {
+  const connectOne = async (c: RawConsole) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await c.connect(url);
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await pause(reconnectDelay(attempt, c.closedWith));
+      }
+    }
+  };
   for (let i = 0; i < consoles.length; i += batch) {
-    await Promise.all(consoles.slice(i, i + batch).map((c) => c.connect(url)));
+    await Promise.all(consoles.slice(i, i + batch).map(connectOne));
   }
 }
 
