@@ -1,6 +1,6 @@
 import { enqueueJob } from '../../src/db/job-queue';
 import { newCampaign } from '../support/campaigns';
-import { newAgent, newOrg } from '../support/factories';
+import { eventually, newAgent, newOrg } from '../support/factories';
 import { runOperatorWorkload } from '../support/operator-workload';
 import { openWindow, watchLocks } from '../support/windows';
 import { startTestServer, type TestServer } from '../support/server';
@@ -61,6 +61,17 @@ describe('issue 19: GET /metrics, behind its token', () => {
     const before = (await scrape(url)).text;
     const customersOk = { transport: 'http', type: 'query', operation: 'customers', outcome: 'OK' };
     const work = await runOperatorWorkload(server);
+    // The client has closed its window; the server counts it closed once it has read the close.
+    await eventually(
+      async () => {
+        const now = (await scrape(url)).text;
+        return (
+          sample(now, 'tandem_sockets_open') === 0 && sample(now, 'tandem_subscriptions_open') === 0
+        );
+      },
+      5000,
+      'the server to count the window closed',
+    );
     const after = (await scrape(url)).text;
     const delta = (name: string, labels: Record<string, string> = {}) =>
       (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
