@@ -12,8 +12,8 @@ import { parse as parseYaml } from 'yaml';
  * the output is stale or an operation no longer fits the schema, as `npm run check` does).
  *
  * GraphQL Code Generator's own engine and plugins, driven by `codegen.yml`, without its CLI: the
- * CLI's loaders for URLs, GitHub and Apollo Studio and its terminal UI declare Node 22 (npm warns
- * on every install) and Tandem reads local files only. So this reads the subset of `codegen.yml`
+ * CLI's loaders for URLs, GitHub and Apollo Studio and its terminal UI declare Node 22 (with them,
+ * npm warned on every install; without them it prints none) and Tandem reads local files only. So this reads the subset of `codegen.yml`
  * a local project uses: one schema file, a documents glob in one folder, and per output file its
  * plugins and config. A console's own codegen is the README's `codegen.yml` snippet, for the CLI.
  */

@@ -1,7 +1,7 @@
-import { benchConfig } from '../support/config';
+import { inProcessConfig } from '../support/config';
 import { startServer } from '../../src/server';
 import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
-import type { ClientScript } from '../support/load';
+import { rotatedScripts } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
 import { compareRequests, loadNote, requestTables, requireSameAnswer } from '../support/requests';
@@ -19,13 +19,6 @@ const SPEC = {
   ...loadSpec({ rounds: 3, durationMs: 8_000, warmupMs: 3_000, concurrency: 8 }),
 };
 
-/** Every client sends every body in turn, each starting at a different one. */
-function rotated(bodies: string[], clients: number): ClientScript[] {
-  return Array.from({ length: clients }, (_, i) => ({
-    bodies: bodies.map((_, j) => bodies[(i * 7 + j) % bodies.length] as string),
-  }));
-}
-
 export const benchmark: Benchmark = {
   summary:
     'searchCustomers over 100,000 customers and assistReport over 100,000 sessions, vs plain pg',
@@ -35,8 +28,7 @@ export const benchmark: Benchmark = {
     const load = loadOptionsOf(values);
     const shape = { customers: values.customers, sessions: values.sessions, agents: 50, days: 90 };
     const database = await openBenchDatabase(context);
-    const config = { ...benchConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
-    const server = await startServer({ config, databaseUrl: database.url });
+    const server = await startServer({ config: inProcessConfig(), databaseUrl: database.url });
     context.defer(() => server.stop());
 
     context.log(`seeding ${shape.customers} customers and ${shape.sessions} assist sessions`);
@@ -75,7 +67,7 @@ export const benchmark: Benchmark = {
       baseline: raw,
       postmasterPid: database.postmasterPid,
       workloads: names.map((name) => {
-        const clients = rotated(bodies[name], load.concurrency);
+        const clients = rotatedScripts(bodies[name], load.concurrency, 7);
         return {
           name,
           ours: {

@@ -1,7 +1,7 @@
 import { startServer } from '../../src/server';
 import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
-import { benchConfig } from '../support/config';
-import type { ClientScript } from '../support/load';
+import { inProcessConfig } from '../support/config';
+import { rotatedScripts } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
 import { compareRequests, loadNote, requestTables, requireSameAnswer } from '../support/requests';
@@ -27,13 +27,6 @@ const SPEC = {
   ...loadSpec({ rounds: 3, durationMs: 8_000, warmupMs: 3_000, concurrency: 8 }),
 };
 
-/** Every client sends every body in turn, each starting at a different one. */
-function rotated(bodies: string[], clients: number): ClientScript[] {
-  return Array.from({ length: clients }, (_, i) => ({
-    bodies: bodies.map((_, j) => bodies[(i * 3 + j) % bodies.length] as string),
-  }));
-}
-
 export const benchmark: Benchmark = {
   summary:
     'campaigns: webhook → 50 consoles and a 500/s burst vs a bare handler, outbox vs a bare loop, recordings vs plain pg',
@@ -44,16 +37,12 @@ export const benchmark: Benchmark = {
     const load = loadOptionsOf(values);
     const report = new Report();
     const database = await openBenchDatabase(context);
-    const config = {
-      ...benchConfig(),
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent' as const,
+    const config = inProcessConfig({
       // The outbox's per-number throttle out of the way; a held provider is not probed meanwhile.
       outboxSendsPerSecond: 100_000,
       outboxRetryBaseMs: 600_000,
       outboxRetryMaxMs: 600_000,
-    };
+    });
     const server = await startServer({ config, databaseUrl: database.url });
     context.defer(() => server.stop());
     report.note(
@@ -120,7 +109,7 @@ export const benchmark: Benchmark = {
           bodies.push(next);
         }
       }
-      const clients = rotated(bodies, load.concurrency);
+      const clients = rotatedScripts(bodies, load.concurrency, 3);
       const comparison = await compareRequests({
         context,
         options: load,

@@ -1,4 +1,4 @@
-import { benchConfig } from '../support/config';
+import { inProcessConfig } from '../support/config';
 import { startServer } from '../../src/server';
 import { type Benchmark, parseLoadOptions } from '../support/benchmark';
 import { openBenchDatabase } from '../support/postgres';
@@ -34,13 +34,7 @@ export const benchmark: Benchmark = {
     });
     const database = await openBenchDatabase(context);
 
-    const config = {
-      ...benchConfig(),
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent' as const,
-    };
-    const server = await startServer({ config, databaseUrl: database.url });
+    const server = await startServer({ config: inProcessConfig(), databaseUrl: database.url });
     context.defer(() => server.stop());
 
     context.log('seeding through the services');

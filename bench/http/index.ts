@@ -2,7 +2,7 @@ import { Role } from '../../src/entities/enums';
 import { startServer } from '../../src/server';
 import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
 import { compareAlternately } from '../support/compare';
-import { benchConfig } from '../support/config';
+import { inProcessConfig } from '../support/config';
 import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import { LoadGenerator } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
@@ -48,8 +48,7 @@ export const benchmark: Benchmark = {
     const database = await openBenchDatabase(context);
 
     // In this process: seeding through the services, and counting SQL statements.
-    const config = { ...benchConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
-    const local = await startServer({ config, databaseUrl: database.url });
+    const local = await startServer({ config: inProcessConfig(), databaseUrl: database.url });
     context.defer(() => local.stop());
     const adminEmail = 'admin@http.bench.tandem.test';
     await local.services.organizations.create({

@@ -1,4 +1,4 @@
-import { benchConfig } from '../support/config';
+import { inProcessConfig } from '../support/config';
 import { execFileSync } from 'node:child_process';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
@@ -198,9 +198,8 @@ export const benchmark: Benchmark = {
     const options = parseLocksOptions(context.args);
     checkFileLimit(context, options);
     const database = await openBenchDatabase(context);
-    const config = { ...benchConfig(), port: 0, host: '127.0.0.1', logLevel: 'silent' as const };
     // In this process: seeding through the services, and counting SQL statements.
-    const local = await startServer({ config, databaseUrl: database.url });
+    const local = await startServer({ config: inProcessConfig(), databaseUrl: database.url });
     context.defer(() => local.stop());
     context.log('seeding through the services');
     const data = await seedLocks(local, {

@@ -1,4 +1,4 @@
-import { benchConfig } from '../support/config';
+import { inProcessConfig } from '../support/config';
 import { Client } from 'pg';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
@@ -124,13 +124,7 @@ export const benchmark: Benchmark = {
 
     // Seeding through the services, in this process; stopped before anything is measured (its
     // queue-routing job would otherwise be one more router).
-    const config = {
-      ...benchConfig(),
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent' as const,
-      lockTtlSeconds: LOCK_TTL_SECONDS,
-    };
+    const config = inProcessConfig({ lockTtlSeconds: LOCK_TTL_SECONDS });
     const local = await startServer({ config, databaseUrl: database.url });
     context.log('seeding through the services');
     let data;

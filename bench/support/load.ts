@@ -13,6 +13,16 @@ export interface ClientScript {
   bodies: string[];
 }
 
+/**
+ * `clients` scripts that each send every body in turn, each starting at a different one (`stride`
+ * bodies after the previous client's start), so that no two clients send the same request at once.
+ */
+export function rotatedScripts(bodies: string[], clients: number, stride: number): ClientScript[] {
+  return Array.from({ length: clients }, (_, i) => ({
+    bodies: bodies.map((_, j) => bodies[(i * stride + j) % bodies.length] as string),
+  }));
+}
+
 /** One closed-loop load run: `concurrency` clients, each sending its next request on a reply. */
 export interface LoadSpec {
   /**

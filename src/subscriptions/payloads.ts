@@ -8,6 +8,15 @@ import type { Message } from '../entities/message.entity';
 import type { Staff } from '../entities/staff.entity';
 import type { Snapshot } from './snapshot';
 
+/**
+ * What every stream's payload holds: what happened (`kind`, the stream's own enum) and who caused
+ * it (`actor`; a stream whose every event has a cause says so by requiring it).
+ */
+interface StreamEvent<Kind> {
+  kind: Kind;
+  actor?: ActorRef;
+}
+
 export enum ConversationEventKind {
   CREATED = 'CREATED',
   MESSAGE = 'MESSAGE',
@@ -56,19 +65,16 @@ export interface TicketLockSnapshot {
 }
 
 /** Payload of the `inboxLocks` stream. */
-export interface TicketLockEventPayload {
-  kind: TicketLockEventKind;
+export interface TicketLockEventPayload extends StreamEvent<TicketLockEventKind> {
   conversationId?: string;
   lock?: TicketLockSnapshot | null;
   /** SNAPSHOT only. */
   locks?: TicketLockSnapshot[];
-  actor?: ActorRef;
   note?: string | null;
 }
 
 /** Payload of the `inboxConversations` stream: the conversation as it was right after the change. */
-export interface ConversationEventPayload {
-  kind: ConversationEventKind;
+export interface ConversationEventPayload extends StreamEvent<ConversationEventKind> {
   actor: ActorRef;
   conversation: Snapshot<Conversation>;
   message?: Snapshot<Message>;
@@ -84,12 +90,10 @@ export enum HelperChangeKind {
 registerEnumType(HelperChangeKind, { name: 'HelperChangeKind' });
 
 /** Payload of the `customerHelpers` and `staffHelping` streams. */
-export interface HelperChangePayload {
-  kind: HelperChangeKind;
+export interface HelperChangePayload extends StreamEvent<HelperChangeKind> {
   assignment?: Snapshot<HelperAssignment>;
   /** SNAPSHOT only. */
   assignments?: Snapshot<HelperAssignment>[];
-  actor?: ActorRef;
 }
 
 export enum NotificationKind {
@@ -102,8 +106,7 @@ export enum NotificationKind {
 registerEnumType(NotificationKind, { name: 'NotificationKind' });
 
 /** Payload of the `staffNotifications` stream. */
-export interface NotificationPayload {
-  kind: NotificationKind;
+export interface NotificationPayload extends StreamEvent<NotificationKind> {
   customerId: string;
   conversation: Snapshot<Conversation>;
   message?: Snapshot<Message>;
@@ -119,8 +122,7 @@ export enum AssignmentEventKind {
 registerEnumType(AssignmentEventKind, { name: 'AssignmentEventKind' });
 
 /** Payload of the `staffAssignments` stream (`myAssignments`). */
-export interface AssignmentEventPayload {
-  kind: AssignmentEventKind;
+export interface AssignmentEventPayload extends StreamEvent<AssignmentEventKind> {
   conversation: Snapshot<Conversation>;
   actor: ActorRef;
 }
@@ -138,10 +140,8 @@ export enum AssistChangeKind {
 registerEnumType(AssistChangeKind, { name: 'AssistChangeKind' });
 
 /** Payload of the `staffAssist` stream (`activeAssistChanges`). */
-export interface AssistChangePayload {
-  kind: AssistChangeKind;
+export interface AssistChangePayload extends StreamEvent<AssistChangeKind> {
   session: Snapshot<AssistSession> | null;
-  actor?: ActorRef;
 }
 
 export enum QueueEventKind {
@@ -173,14 +173,11 @@ export interface QueuedInteractionSnapshot {
 }
 
 /** Payload of the `campaignQueue` stream. */
-export interface QueueEventPayload {
-  kind: QueueEventKind;
+export interface QueueEventPayload extends StreamEvent<QueueEventKind> {
   campaignId: string;
   interaction?: QueuedInteractionSnapshot;
   /** SNAPSHOT only, oldest first. */
   waiting?: QueuedInteractionSnapshot[];
-  /** Who caused it (none for SNAPSHOT). */
-  actor?: ActorRef;
 }
 
 export enum AgentSupervisionKind {
@@ -197,8 +194,7 @@ registerEnumType(AgentSupervisionKind, {
 });
 
 /** Payload of the `staffSupervision` stream. */
-export interface AgentSupervisionPayload {
-  kind: AgentSupervisionKind;
+export interface AgentSupervisionPayload extends StreamEvent<AgentSupervisionKind> {
   staffId: string;
   reason: string | null;
   actor: ActorRef;
@@ -214,8 +210,7 @@ export enum AgentChatEventKind {
 registerEnumType(AgentChatEventKind, { name: 'AgentChatEventKind' });
 
 /** Payload of the `staffChat` stream. */
-export interface AgentChatEventPayload {
-  kind: AgentChatEventKind;
+export interface AgentChatEventPayload extends StreamEvent<AgentChatEventKind> {
   message?: Snapshot<AgentChatMessage>;
   read?: { readerId: string; senderId: string; count: number };
   actor: ActorRef;

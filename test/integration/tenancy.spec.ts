@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { ExecutionResult } from 'graphql';
 import { AssistOutcome } from '../../src/entities/assist-session.entity';
 import { Channel, ContactKind, Role } from '../../src/entities/enums';
@@ -264,6 +265,20 @@ describe('tenancy: two organizations on one server', () => {
     [a, b] = await Promise.all([newTenant(server), newTenant(server)]);
   });
   afterAll(() => server.stop());
+
+  /** A subscription's first result (its refusal, or its first event), on a window of its own. */
+  async function firstEventOutcome<TData, TVariables>(
+    token: string,
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<Outcome> {
+    const window = await connect(server.wsUrl, token);
+    try {
+      return outcomeOf(await subscribe(window, document, variables).next());
+    } finally {
+      await window.dispose();
+    }
+  }
 
   const cases: ForeignIdCase[] = [
     // Queries
@@ -624,15 +639,7 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Inbox' },
       integrationMay: true,
       foreignId: () => b.org.inbox.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, TicketLockEventsDocument, { inboxId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) => firstEventOutcome(token, TicketLockEventsDocument, { inboxId: id }),
     },
     // Heroes
     {
@@ -741,15 +748,7 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Customer' },
       integrationMay: true,
       foreignId: () => b.customer.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, HelperChangesDocument, { customerId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) => firstEventOutcome(token, HelperChangesDocument, { customerId: id }),
     },
     // Assisted service
     ...(['customerId', 'assistedById'] as const).map((field): ForeignIdCase => ({
@@ -881,15 +880,8 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Inbox' },
       integrationMay: true,
       foreignId: () => b.org.inbox.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, ConversationEventsDocument, { inboxId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) =>
+        firstEventOutcome(token, ConversationEventsDocument, { inboxId: id }),
     },
     // Supervision (C10–C14)
     {
@@ -912,15 +904,8 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Staff' },
       integrationMay: false,
       foreignId: () => b.agent.staff.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, AgentActivityUpdatesDocument, { agentId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) =>
+        firstEventOutcome(token, AgentActivityUpdatesDocument, { agentId: id }),
     },
     {
       argument: 'pauseAgent input.agentId',
@@ -971,30 +956,14 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Staff' },
       integrationMay: false,
       foreignId: () => b.agent.staff.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, SpyDocument, { agentId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) => firstEventOutcome(token, SpyDocument, { agentId: id }),
     },
     {
       argument: 'spy conversationId',
       expect: { notFound: 'Conversation' },
       integrationMay: false,
       foreignId: () => b.conversation.id,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, SpyDocument, { conversationId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) => firstEventOutcome(token, SpyDocument, { conversationId: id }),
     },
     {
       argument: 'sendMessage input.cannedResponseId',
@@ -1044,18 +1013,11 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Campaign' },
       integrationMay: true,
       foreignId: () => b.campaignId,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, QueueEventsDocument, {
-            campaignIds: [a.campaignId, id],
-            after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
-          });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) =>
+        firstEventOutcome(token, QueueEventsDocument, {
+          campaignIds: [a.campaignId, id],
+          after: field === 'after.campaignId' ? [{ campaignId: id, seq: 0 }] : null,
+        }),
     })),
     ...(['campaignId', 'cannedResponseId'] as const).map((field): ForeignIdCase => ({
       argument: `startOutgoingInteraction input.${field}`,
@@ -1094,15 +1056,8 @@ describe('tenancy: two organizations on one server', () => {
       expect: { notFound: 'Campaign' },
       integrationMay: false,
       foreignId: () => b.campaignId,
-      call: async ({ token }, id) => {
-        const window = await connect(server.wsUrl, token);
-        try {
-          const events = subscribe(window, CampaignMonitorUpdatesDocument, { campaignId: id });
-          return outcomeOf(await events.next());
-        } finally {
-          await window.dispose();
-        }
-      },
+      call: ({ token }, id) =>
+        firstEventOutcome(token, CampaignMonitorUpdatesDocument, { campaignId: id }),
     },
     {
       argument: 'takeInteraction input.campaignId',

@@ -16,21 +16,16 @@ import {
   type Org,
 } from '../support/factories';
 import { newCampaign } from '../support/campaigns';
-import { startTwoInstances, type TestServer } from '../support/server';
+import { useTwoInstancesWithOrg } from '../support/cluster';
+import type { TestServer } from '../support/server';
 import { openWindow } from '../support/windows';
 import { connect, errorCodeOf, subscribe } from '../support/ws';
 
 describe('agent info and console activity (C11, issue 17 item 3)', () => {
   let a: TestServer;
   let b: TestServer;
-  let stop: () => Promise<void>;
   let org: Org;
-
-  beforeAll(async () => {
-    ({ a, b, stop } = await startTwoInstances());
-    org = await newOrg(a);
-  });
-  afterAll(() => stop());
+  useTwoInstancesWithOrg((started) => ({ a, b, org } = started));
 
   it('C11: agentInfo gives status, pause, campaigns, signed-in since and active interactions; an AGENT is FORBIDDEN and another organization is NOT_FOUND', async () => {
     const [agent, supervisor] = await Promise.all([newAgent(org), newSupervisor(org)]);

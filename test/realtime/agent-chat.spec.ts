@@ -6,21 +6,16 @@ import {
   SendAgentChatDocument,
 } from '../generated/graphql';
 import { eventually, newAgent, newOrg, newSupervisor, type Org } from '../support/factories';
-import { startTwoInstances, type TestServer } from '../support/server';
+import { useTwoInstancesWithOrg } from '../support/cluster';
+import type { TestServer } from '../support/server';
 import { connect, subscribe } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
 
 describe('chat with agent (C13)', () => {
   let a: TestServer;
   let b: TestServer;
-  let stop: () => Promise<void>;
   let org: Org;
-
-  beforeAll(async () => {
-    ({ a, b, stop } = await startTwoInstances());
-    org = await newOrg(a);
-  });
-  afterAll(() => stop());
+  useTwoInstancesWithOrg((started) => ({ a, b, org } = started));
 
   const live = (server: TestServer, staffId: string, count = 1) =>
     eventually(

@@ -16,7 +16,8 @@ import {
   type Member,
   type Org,
 } from '../support/factories';
-import { startTwoInstances, type TestServer } from '../support/server';
+import { useTwoInstancesWithOrg } from '../support/cluster';
+import type { TestServer } from '../support/server';
 import { connect, errorCodeOf, subscribe, type Subscription } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
 import type { SpySubscription } from '../generated/graphql';
@@ -24,14 +25,8 @@ import type { SpySubscription } from '../generated/graphql';
 describe('spy (C10)', () => {
   let a: TestServer;
   let b: TestServer;
-  let stop: () => Promise<void>;
   let org: Org;
-
-  beforeAll(async () => {
-    ({ a, b, stop } = await startTwoInstances());
-    org = await newOrg(a);
-  });
-  afterAll(() => stop());
+  useTwoInstancesWithOrg((started) => ({ a, b, org } = started));
 
   /** An agent with a conversation assigned to them in a fresh inbox. */
   async function agentAtWork() {

@@ -12,10 +12,10 @@ import {
   newConversation,
   newInbox,
   newSupervisor,
-  newOrg,
   type Org,
 } from '../support/factories';
-import { startTwoInstances, type TestServer } from '../support/server';
+import { useTwoInstancesWithOrg } from '../support/cluster';
+import type { TestServer } from '../support/server';
 import { lockWatchersLive, openWindow, watchLocks } from '../support/windows';
 import { connect, errorCodeOf, subscribe } from '../support/ws';
 import { Streams } from '../../src/subscriptions/topics';
@@ -23,14 +23,8 @@ import { Streams } from '../../src/subscriptions/topics';
 describe('every stream re-checks access (issue 17, item 8)', () => {
   let a: TestServer;
   let b: TestServer;
-  let stop: () => Promise<void>;
   let org: Org;
-
-  beforeAll(async () => {
-    ({ a, b, stop } = await startTwoInstances());
-    org = await newOrg(a);
-  });
-  afterAll(() => stop());
+  useTwoInstancesWithOrg((started) => ({ a, b, org } = started));
 
   it("17.8: an agent removed from an inbox on instance A loses that inbox's lock stream on instance B within one event; the members who stay keep theirs", async () => {
     const inbox = await newInbox(org);

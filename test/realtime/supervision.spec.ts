@@ -24,20 +24,15 @@ import {
   newSupervisor,
   type Org,
 } from '../support/factories';
-import { startTwoInstances, type TestServer } from '../support/server';
+import { useTwoInstancesWithOrg } from '../support/cluster';
+import type { TestServer } from '../support/server';
 import { lockWatchersLive, openWindow, watchLocks } from '../support/windows';
 
 describe('supervision: pause and disconnect (C12, C14)', () => {
   let a: TestServer;
   let b: TestServer;
-  let stop: () => Promise<void>;
   let org: Org;
-
-  beforeAll(async () => {
-    ({ a, b, stop } = await startTwoInstances());
-    org = await newOrg(a);
-  });
-  afterAll(() => stop());
+  useTwoInstancesWithOrg((started) => ({ a, b, org } = started));
 
   it("C14: disconnectAgent on instance A closes the agent's socket on instance B with 4403 (a supervisor), refuses their token, releases their lock (watchers told) and is audited", async () => {
     const inbox = await newInbox(org);

@@ -54,6 +54,23 @@ export interface InboundResult {
   duplicate: boolean;
 }
 
+/**
+ * What a new interaction of a campaign with a number is, whoever starts it (the customer, C3, or
+ * an agent, C16): the number's customer and contact, on WhatsApp, in the campaign's inbox, and
+ * nobody's yet (a queued one waits for a taker; an outgoing one is assigned next, with its event).
+ */
+export function interactionWith(campaign: Campaign, contact: Contact) {
+  return {
+    organizationId: campaign.organizationId,
+    customerId: contact.customerId,
+    contactId: contact.id,
+    channel: Channel.WHATSAPP,
+    inboxId: campaign.inboxId,
+    campaignId: campaign.id,
+    assigneeId: null,
+  };
+}
+
 /** Thrown inside the transaction when the unique index finds the message already stored. */
 class AlreadyStored extends Error {}
 
@@ -210,13 +227,7 @@ export class InboundService {
     const [{ now }] = (await tx.manager.query('SELECT now() AS now')) as Array<{ now: Date }>;
     const conversation = await tx.manager.save(
       tx.manager.create(Conversation, {
-        organizationId: campaign.organizationId,
-        customerId: contact.customerId,
-        contactId: contact.id,
-        channel: Channel.WHATSAPP,
-        inboxId: campaign.inboxId,
-        campaignId: campaign.id,
-        assigneeId: null,
+        ...interactionWith(campaign, contact),
         status: waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
         closedAt: waiting ? null : now,
         direction: Direction.INCOMING,

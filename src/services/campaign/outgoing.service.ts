@@ -5,7 +5,7 @@ import type { Campaign } from '../../entities/campaign.entity';
 import { CannedResponse } from '../../entities/canned-response.entity';
 import type { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
-import { Channel, ConversationStatus, Direction, RoutingReason } from '../../entities/enums';
+import { ConversationStatus, Direction, RoutingReason } from '../../entities/enums';
 import { Provider } from '../../entities/provider.entity';
 import { ConflictError, NotFoundError } from '../../errors/domain-error';
 import { ConversationEventKind } from '../../subscriptions/payloads';
@@ -15,7 +15,7 @@ import type { OutboxService } from '../provider/outbox.service';
 import type { Assignments } from '../routing/assignments';
 import { requireRoom, requireWorkingMember } from './campaign-agents';
 import type { CampaignService } from './campaign.service';
-import type { InboundService } from './inbound.service';
+import { type InboundService, interactionWith } from './inbound.service';
 
 export interface OutgoingInteraction {
   campaignId: string;
@@ -70,13 +70,7 @@ export class OutgoingService {
       await this.requireNoOpenInteraction(tx, campaign, contact);
       const conversation = await tx.manager.save(
         tx.manager.create(Conversation, {
-          organizationId: campaign.organizationId,
-          customerId: contact.customerId,
-          contactId: contact.id,
-          channel: Channel.WHATSAPP,
-          inboxId: campaign.inboxId,
-          campaignId: campaign.id,
-          assigneeId: null,
+          ...interactionWith(campaign, contact),
           status: ConversationStatus.OPEN,
           direction: Direction.OUTGOING,
           subject: input.subject?.trim() || null,
