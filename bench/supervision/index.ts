@@ -79,6 +79,7 @@ interface RoundPlan {
  */
 async function measure(context: BenchContext, plan: RoundPlan): Promise<Round> {
   const followers = plan.follow();
+  let round: Round;
   try {
     const { streams, each } = plan.live;
     if (streams.length) await plan.server.waitForLive(streams, each, START_TIMEOUT_MS);
@@ -94,15 +95,16 @@ async function measure(context: BenchContext, plan: RoundPlan): Promise<Round> {
     await plan.drive();
     await sleep(plan.settleMs);
     const serverCpuUs = (await plan.server.cpu()).cpuUs - before;
-    return { ...plan.result(), serverCpuUs, busy };
+    round = { ...plan.result(), serverCpuUs, busy };
   } finally {
     if (socketsLost.length) {
       context.log(`sockets closed under the run: ${summarizeReasons(socketsLost)}`);
       socketsLost.length = 0;
     }
     for (const f of followers) f.stop();
-    await waitUntilLeft(plan.server, plan.live.streams);
   }
+  await waitUntilLeft(plan.server, plan.live.streams);
+  return round;
 }
 
 /** "3 x socket closed: 1006 , 1 x ..." */
