@@ -230,6 +230,7 @@ function monitorPlan(
   /** Per watcher: each offered count shown, and when it first arrived. */
   const seen = sockets.map(() => new Map<number, number>());
   let lastOffered = 0;
+  let failed = 0;
   let start = 0;
   let updates = 0;
   return {
@@ -257,8 +258,15 @@ function monitorPlan(
     },
     drive: () =>
       openLoop(options.arrivals, options.seconds, async () => {
-        await arrive();
-        committed.push(Date.now());
+        // A failed arrival is not offered: it is left out (counted), not fatal.
+        if (
+          await arrive().then(
+            () => true,
+            () => false,
+          )
+        )
+          committed.push(Date.now());
+        else failed += 1;
       }),
     // Updates are at most one a second per campaign: the last arrivals are shown within 1-2 s.
     settleMs: 2500,
@@ -275,7 +283,7 @@ function monitorPlan(
         }
         if (Number.isFinite(last)) latencies.push(Math.max(0, last - at));
       });
-      return { latencies, units: updates };
+      return { latencies, units: updates, failed };
     },
   };
 }
