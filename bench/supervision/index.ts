@@ -569,7 +569,10 @@ function report(
     .note(
       `Customers arrive in one campaign at ${options.arrivals}/s (the driver's \`InboundService.receive\`), watched by 1, then ${options.watchers}, supervisors' \`campaignMonitorUpdates\`. ` +
         'Time: an arrival committed → the first update counting it (offered) at the last watcher. Updates are at most one a second per campaign by design, so the wait is up to that second plus the computation. ' +
-        "Server CPU per update: all of ours' CPU over the round (the events arriving through Redis, the computations, the pushes) over the updates one watcher received. PERF.md goal: an update ≤ 1 s after the change; server CPU per update independent of the watchers.",
+        "Server CPU per update: all of ours' CPU over the round (the events arriving through Redis, the computations, the pushes) over the updates one watcher received. PERF.md goal: an update ≤ 1 s after the change; server CPU per update independent of the watchers." +
+        (one.failed + many.failed
+          ? ` **${one.failed + many.failed} arrivals failed** over the rounds (left out).`
+          : ''),
     )
     .table(
       ['watchers', 'p50', 'p99', 'max', 'updates / round', 'server CPU / update', BUSY],
