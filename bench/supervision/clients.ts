@@ -1,6 +1,9 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
+/** Why sockets the benchmark had open were closed under it (not by `dispose`): shown by the run. */
+export const socketsLost: string[] = [];
+
 /** One graphql-ws socket of the benchmark (a supervisor's tool, a console). */
 export async function openSocket(wsUrl: string, token: string): Promise<Client> {
   const client = createClient({
@@ -11,9 +14,18 @@ export async function openSocket(wsUrl: string, token: string): Promise<Client> 
     connectionParams: { authorization: `Bearer ${token}` },
     onNonLazyError: () => {},
   });
+  let connected = false;
   await new Promise<void>((resolve, reject) => {
-    client.on('connected', () => resolve());
-    client.on('closed', (event) => reject(new Error(`closed: ${JSON.stringify(event)}`)));
+    client.on('connected', () => {
+      connected = true;
+      resolve();
+    });
+    client.on('closed', (event) => {
+      // 1000: the benchmark's own `dispose`.
+      if (connected && (event as { code?: number })?.code !== 1000)
+        socketsLost.push(describeError(event).message);
+      reject(describeError(event));
+    });
   });
   return client;
 }
@@ -46,11 +58,21 @@ export function follow<T>(
         started();
         onData(result.data as T, at);
       },
-      error: (error) => failed(error instanceof Error ? error : new Error(JSON.stringify(error))),
+      error: (error) => failed(describeError(error)),
       complete: () => {},
     },
   );
+  // Awaited by the round once every subscription is live; until then a failure waits there.
+  first.catch(() => undefined);
   return { first, stop };
+}
+
+/** What graphql-ws hands the error sink: an Error, GraphQL errors, or the socket's close. */
+function describeError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { code, reason } = (error ?? {}) as { code?: unknown; reason?: unknown };
+  if (typeof code === 'number') return new Error(`socket closed: ${code} ${String(reason ?? '')}`);
+  return new Error(JSON.stringify(error));
 }
 
 /** Resolves after `ms`. */
@@ -75,4 +97,34 @@ export async function openLoop(
     await sleep(10);
   }
   await Promise.all(pending);
+}
+
+/**
+ * Resolves once every promise did; rejects after `ms` saying how many had not (a subscription
+ * that never receives its first event fails the run instead of holding it forever).
+ */
+export async function allWithin(promises: Promise<unknown>[], ms: number, what: string) {
+  let settled = 0;
+  for (const promise of promises)
+    void promise.then(
+      () => (settled += 1),
+      () => undefined,
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${what}: ${promises.length - settled} of ${promises.length} still waiting after ${ms / 1000} s`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([Promise.all(promises), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
