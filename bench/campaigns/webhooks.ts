@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { statementCounter } from '../../src/db/data-source';
 import type { TandemServer } from '../../src/server';
 import { ProviderKind } from '../../src/entities/provider.entity';
 import { Role } from '../../src/entities/enums';
@@ -155,6 +156,17 @@ export async function runWebhooks(
     }
     await arrive(set, 20);
   }
+  // What one webhook costs ours in SQL (through its data source, the job's statements included;
+  // graphile-worker's own claim and completion are on its pool, not counted), once it is done.
+  const counter = statementCounter(server.dataSource);
+  counter.recorded = [];
+  await arrive('ours', 1);
+  await drainWebhookJobs(server);
+  const oneWebhook = counter.recorded;
+  counter.recorded = undefined;
+  context.log(
+    `one webhook, ${oneWebhook.length} statements:\n  ${oneWebhook.map(oneLine).join('\n  ')}`,
+  );
   const arrivalRounds: Record<'ours' | 'bare', Arrival[][]> = { ours: [], bare: [] };
   for (let round = 1; round <= options.rounds; round++) {
     for (const set of ['bare', 'ours'] as const) {
@@ -177,6 +189,9 @@ export async function runWebhooks(
   report.note(
     `**Signed webhook → ARRIVED at ${options.consoles} member consoles** (C3, C5): a signed WhatsApp Cloud notification of a message from a new number, posted, until the last of the ${options.consoles} consoles has the event (ours: the ARRIVED event on \`queueEvents(campaignIds)\`, the stream a member's console watches: stored, answered 200, processed by the job queue, queued, published; each console's stream checked for access). ` +
       `Baseline: a bare node http handler verifying the same \`X-Hub-Signature-256\`, answering 200 and broadcasting an ARRIVED (the message's number) over plain graphql-ws (\`campaigns/bare-webhook.ts\`). ${options.arrivals} webhooks one after the other per round, ${options.rounds} rounds alternating, medians of the rounds. PERF.md goal: p99 ≤ 1.2x the baseline.`,
+  );
+  report.note(
+    `SQL statements of one such webhook through ours' data source, from the POST to the job's end (graphile-worker's claim and completion, on its own pool, not counted): **${oneWebhook.length}**. In order: ${oneWebhook.map((sql) => `\`${oneLine(sql).slice(0, 70)}\``).join(', ')}.`,
   );
   report.table(
     ['', 'to the last console p50', 'p99', 'to the median console p50'],
@@ -249,6 +264,9 @@ export async function runWebhooks(
   await clients.call('close');
   await sender.call('close');
 }
+
+/** A statement on one line, its whitespace collapsed. */
+const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
 /** Waits until no webhook delivery is left unprocessed (two minutes at most). */
 async function drainWebhookJobs(server: TandemServer): Promise<void> {
