@@ -45,6 +45,11 @@ export interface InboundMessage {
   contentType: string;
   /** The customer's profile name, when the provider gives one: names a new customer. */
   profileName?: string | null;
+  /**
+   * When the reply window this message opens closes (WhatsApp: 24 h after `providerTimestamp`):
+   * the interaction's window moves to it, never earlier, in the message's own transaction.
+   */
+  replyWindowClosesAt?: Date | null;
 }
 
 export interface InboundResult {
@@ -99,12 +104,18 @@ export class InboundService {
       (await this.openInteraction(tx, campaign, contact)) ??
       (await this.newInteraction(tx, campaign, contact));
     const message = await this.insertMessage(tx, conversation, provider, inbound);
-    await tx.manager.update(
-      Conversation,
-      { id: conversation.id },
-      { lastMessageAt: message.createdAt },
-    );
+    // The window only ever moves later: a delayed older message does not shorten it.
+    const [touched] = (await tx.manager.query(
+      `UPDATE conversation
+          SET last_message_at = $2, updated_at = now(),
+              reply_window_closes_at = greatest(reply_window_closes_at, $3::timestamptz)
+        WHERE id = $1
+        RETURNING updated_at, reply_window_closes_at`,
+      [conversation.id, message.createdAt, inbound.replyWindowClosesAt ?? null],
+    )) as Array<{ updated_at: Date; reply_window_closes_at: Date | null }>;
     conversation.lastMessageAt = message.createdAt;
+    conversation.updatedAt = touched?.updated_at ?? conversation.updatedAt;
+    conversation.replyWindowClosesAt = touched?.reply_window_closes_at ?? null;
     emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, SYSTEM_ACTOR, message);
     return { conversationId: conversation.id, messageId: message.id, duplicate: false };
   }

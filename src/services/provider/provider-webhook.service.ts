@@ -1,6 +1,5 @@
 import { enqueueJob } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
-import { Conversation } from '../../entities/conversation.entity';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
 import type { Logger } from '../../logger';
 import { adapterFor, type WebhookEvent } from './adapters';
@@ -26,6 +25,7 @@ export interface InboundReceiver {
     body: string;
     providerTimestamp: Date;
     contentType: string;
+    replyWindowClosesAt: Date;
   }): Promise<{ conversationId: string | null; messageId: string; duplicate: boolean }>;
 }
 
@@ -147,7 +147,8 @@ export class ProviderWebhookService {
     providerId: string,
     event: Extract<WebhookEvent, { kind: 'MESSAGE' }>,
   ): Promise<void> {
-    const received = await this.inbound.receive({
+    // The window runs from the provider's time of the customer's message (not its receipt).
+    await this.inbound.receive({
       providerId,
       providerMessageId: event.providerMessageId,
       from: event.from,
@@ -155,22 +156,7 @@ export class ProviderWebhookService {
       body: event.body,
       providerTimestamp: event.providerTimestamp,
       contentType: event.contentType,
-    });
-    // The window runs from the provider's time of the customer's message (not its receipt), and
-    // only ever moves later: a delayed older message does not shorten it.
-    await this.uow.run(async (tx) => {
-      if (received.conversationId) {
-        const closesAt = new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS);
-        await tx.manager
-          .createQueryBuilder()
-          .update(Conversation)
-          .set({ replyWindowClosesAt: closesAt })
-          .where('id = :id', { id: received.conversationId })
-          .andWhere('(reply_window_closes_at IS NULL OR reply_window_closes_at < :closesAt)', {
-            closesAt,
-          })
-          .execute();
-      }
+      replyWindowClosesAt: new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS),
     });
   }
 

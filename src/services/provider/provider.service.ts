@@ -216,7 +216,11 @@ export class ProviderService {
   ): Promise<ProviderCredentials | null> {
     if (!isUUID(providerId)) return null;
     const provider = await manager.findOneBy(Provider, { id: providerId });
-    if (!provider) return null;
+    return provider ? this.credentialsFrom(provider) : null;
+  }
+
+  /** The credentials of a provider row the caller read (server-side only). */
+  credentialsFrom(provider: Provider): ProviderCredentials {
     return {
       providerId: provider.id,
       organizationId: provider.organizationId,
