@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { statementCounter } from '../../src/db/data-source';
+import { inBackground, statementCounter } from '../../src/db/data-source';
 import type { TandemServer } from '../../src/server';
 import { ProviderKind } from '../../src/entities/provider.entity';
 import { Role } from '../../src/entities/enums';
@@ -214,10 +214,9 @@ export async function runWebhooks(
 
   // The burst: webhooks at a fixed rate, each answered when stored (ours) or verified (bare).
   const count = Math.round(options.burstRate * options.burstSeconds);
-  const burstRounds: Record<'ours' | 'bare', Array<{ p50: number; p99: number; max: number }>> = {
-    ours: [],
-    bare: [],
-  };
+  type BurstRound = { p50: number; p99: number; max: number; failed: number; drainMs: number };
+  const burstRounds: Record<'ours' | 'bare', BurstRound[]> = { ours: [], bare: [] };
+  let firstFailure: string | undefined;
   for (let round = 1; round <= options.rounds; round++) {
     for (const set of ['bare', 'ours'] as const) {
       context.log(`burst of ${options.burstRate}/s: round ${round}, ${set}`);
@@ -231,36 +230,67 @@ export async function runWebhooks(
         webhooks: Array.from({ length: count }, webhook),
         rate: options.burstRate,
       });
-      if (result.errors)
-        throw new Error(`${set}: ${result.errors} webhooks failed; first: ${result.firstError}`);
+      if (result.errors) {
+        context.log(
+          `${set}: ${result.errors} webhooks not answered 200; first: ${result.firstError}`,
+        );
+        firstFailure ??= `${set}: ${result.firstError}`;
+      }
       const summary = summarizeLatencies(result.latenciesMs);
-      burstRounds[set].push({ p50: summary.p50, p99: summary.p99, max: summary.max });
-      // Let ours' jobs finish the burst before the next round.
+      // Let ours' jobs finish the burst before the next round: how long they took is its
+      // processing rate.
+      const drainStarted = Date.now();
       if (set === 'ours') await drainWebhookJobs(server);
+      burstRounds[set].push({
+        p50: summary.p50,
+        p99: summary.p99,
+        max: summary.max,
+        failed: result.errors,
+        drainMs: result.elapsedMs + (Date.now() - drainStarted),
+      });
     }
   }
   const burstOf = (set: 'ours' | 'bare') => ({
     p50: median(burstRounds[set].map((r) => r.p50)),
     p99: median(burstRounds[set].map((r) => r.p99)),
     max: median(burstRounds[set].map((r) => r.max)),
+    failed: median(burstRounds[set].map((r) => r.failed)),
+    processedPerSecond: median(burstRounds[set].map((r) => (count * 1000) / r.drainMs)),
   });
   const [oursBurst, bareBurst] = [burstOf('ours'), burstOf('bare')];
   report.note(
-    `**Webhook answered under a burst** (C3, issue item 2): ${options.burstRate} signed webhooks/s for ${options.burstSeconds} s, open loop (sent on schedule whatever the answers), each a message from a new number; ours answers 200 once the raw delivery and its job are committed. Baseline as above. ${options.rounds} rounds alternating, medians. PERF.md goal: ours p99 ≤ 20 ms.`,
+    `**Webhook answered under a burst** (C3, issue item 2): ${options.burstRate} signed webhooks/s for ${options.burstSeconds} s, open loop (sent on schedule whatever the answers), each a message from a new number; ours answers 200 once the raw delivery and its job are committed; every answer's time counts, a refusal's too. "Stored and processed": webhooks of the burst over the time until ours' jobs had processed the last. Baseline as above. ${options.rounds} rounds alternating, medians. PERF.md goal: ours p99 ≤ 20 ms.`,
   );
   report.table(
-    ['', 'answered p50', 'p99', 'max'],
+    ['', 'answered p50', 'p99', 'max', 'not answered 200', 'stored and processed'],
     [
-      ['baseline (bare handler)', ms(bareBurst.p50), ms(bareBurst.p99), ms(bareBurst.max)],
-      ['ours', ms(oursBurst.p50), ms(oursBurst.p99), ms(oursBurst.max)],
+      [
+        'baseline (bare handler)',
+        ms(bareBurst.p50),
+        ms(bareBurst.p99),
+        ms(bareBurst.max),
+        String(bareBurst.failed),
+        '',
+      ],
+      [
+        'ours',
+        ms(oursBurst.p50),
+        ms(oursBurst.p99),
+        ms(oursBurst.max),
+        String(oursBurst.failed),
+        `${Math.round(oursBurst.processedPerSecond)}/s`,
+      ],
       [
         'ours / baseline',
         ratio(oursBurst.p50 / bareBurst.p50),
         ratio(oursBurst.p99 / bareBurst.p99),
         '',
+        '',
+        '',
       ],
     ],
   );
+  if (firstFailure) report.note(`First answer that was not a 200: ${firstFailure}`);
   await clients.call('close');
   await sender.call('close');
 }
@@ -272,8 +302,11 @@ const oneLine = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 async function drainWebhookJobs(server: TandemServer): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const [row] = (await server.dataSource.query(
-      'SELECT count(*)::int AS n FROM provider_webhook WHERE processed_at IS NULL',
+    // In the background: the statement counter leaves the bench's own look out.
+    const [row] = (await inBackground(() =>
+      server.dataSource.query(
+        'SELECT count(*)::int AS n FROM provider_webhook WHERE processed_at IS NULL',
+      ),
     )) as Array<{ n: number }>;
     if (!row?.n) return;
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,4 +1,4 @@
-import { enqueueJob } from '../../db/job-queue';
+import { enqueueJob, insertWithJob } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
 import type { Logger } from '../../logger';
@@ -55,24 +55,22 @@ export class ProviderWebhookService {
     if (!credentials) return { outcome: 'UNKNOWN_PROVIDER' as const };
     const adapter = adapterFor(credentials.kind);
     if (!adapter.verify(credentials, delivery)) return { outcome: 'BAD_SIGNATURE' as const };
-    await this.uow.run(async (tx) => {
-      const [row] = (await tx.manager.query(
-        `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [
+    // Stored and its job added in one statement: the answer waits for one round trip.
+    await insertWithJob(
+      this.uow.dataSource.manager,
+      {
+        sql: `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
+              VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        values: [
           credentials.organizationId,
           credentials.providerId,
           delivery.rawBody,
           JSON.stringify(keptHeaders(delivery.headers)),
           delivery.publicUrl,
         ],
-      )) as Array<{ id: string }>;
-      await enqueueJob(tx.manager, {
-        task: WEBHOOK_TASK,
-        payload: { webhookId: row!.id },
-        jobKey: `webhook:${row!.id}`,
-      });
-    });
+      },
+      { task: WEBHOOK_TASK, idKey: 'webhookId', keyPrefix: 'webhook:' },
+    );
     return { outcome: 'STORED' as const, kind: credentials.kind as string };
   }
 
