@@ -11,6 +11,8 @@ export interface OutboxHead {
   provider: Provider | null;
   /** The customer's number the conversation is with; null when it has none. */
   to: string | null;
+  /** How long to wait for the provider's send slot reserved for it (the per-number throttle). */
+  waitMs: number;
 }
 
 /** The delivery rules that run in Postgres (delivery.sql); the only TypeScript naming them. */
@@ -35,43 +37,39 @@ export class DeliveryStore {
     return rows[0] ?? null;
   }
 
-  /** Reserves the provider's next send slot: milliseconds to wait before sending. */
-  async reserveSendSlot(
-    manager: EntityManager,
-    providerId: string,
-    intervalMs: number,
-  ): Promise<number> {
-    const [row] = (await manager.query('SELECT tandem_reserve_send_slot($1, $2) AS wait', [
-      providerId,
-      intervalMs,
-    ])) as Array<{ wait: number | null }>;
-    return row?.wait ?? 0;
-  }
-
   /**
    * The conversation's oldest message still to send (QUEUED, no provider id), its provider (its
-   * health and sealed credentials, as they are now) and the number to send to: one statement
-   * per send instead of one per row.
+   * health and sealed credentials, as they are now), the number to send to, and its provider's
+   * next send slot reserved (`tandem_reserve_send_slot`; `waitMs` until it): one statement per
+   * send instead of one per row. A slot reserved for a message that is then held or failed
+   * only spaces the provider's next send by one interval.
    */
-  async outboxHead(manager: EntityManager, conversationId: string): Promise<OutboxHead | null> {
+  async outboxHead(
+    manager: EntityManager,
+    conversationId: string,
+    sendIntervalMs: number,
+  ): Promise<OutboxHead | null> {
     const dataSource = manager.connection;
+    // The slot is reserved outside the LIMIT: once, for the row returned.
     const [row] = (await manager.query(
-      `SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
-              k.value AS to_number
-         FROM message m
-         JOIN conversation c ON c.id = m.conversation_id
-         LEFT JOIN provider p ON p.id = m.provider_id
-         LEFT JOIN contact k ON k.id = c.contact_id
-        WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
-          AND m.provider_message_id IS NULL
-        ORDER BY m.position LIMIT 1`,
-      [conversationId],
+      `SELECT h.*, tandem_reserve_send_slot(h.p_id, $2) AS wait_ms FROM (
+         SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
+                k.value AS to_number
+           FROM message m
+           JOIN conversation c ON c.id = m.conversation_id
+           LEFT JOIN provider p ON p.id = m.provider_id
+           LEFT JOIN contact k ON k.id = c.contact_id
+          WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
+            AND m.provider_message_id IS NULL
+          ORDER BY m.position LIMIT 1) h`,
+      [conversationId, sendIntervalMs],
     )) as Array<Record<string, unknown>>;
     if (!row) return null;
     return {
       message: hydrate(dataSource, Message, row, 'm'),
       provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
       to: (row.to_number as string | null) ?? null,
+      waitMs: (row.wait_ms as number | null) ?? 0,
     };
   }
 

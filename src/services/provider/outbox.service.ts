@@ -47,6 +47,8 @@ interface PendingSend {
   message: Message;
   provider: Provider;
   to: string;
+  /** Until the provider's send slot reserved for it. */
+  waitMs: number;
 }
 
 /**
@@ -269,13 +271,8 @@ export class OutboxService {
   }
 
   /** Sends one message; true when the drain may go on to the next. */
-  private async sendOne({ message, provider, to }: PendingSend): Promise<boolean> {
-    const wait = await this.store.reserveSendSlot(
-      this.uow.dataSource.manager,
-      provider.id,
-      this.settings.sendIntervalMs,
-    );
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  private async sendOne({ message, provider, to, waitMs }: PendingSend): Promise<boolean> {
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
       message.templateName && message.templateLanguage
@@ -320,9 +317,13 @@ export class OutboxService {
    * provider gone) is FAILED and the next one read.
    */
   private async nextPending(conversationId: string): Promise<PendingSend | null> {
-    const head = await this.store.outboxHead(this.uow.dataSource.manager, conversationId);
+    const head = await this.store.outboxHead(
+      this.uow.dataSource.manager,
+      conversationId,
+      this.settings.sendIntervalMs,
+    );
     if (!head?.message.providerId) return null;
-    const { message, provider, to } = head;
+    const { message, provider, to, waitMs } = head;
     if (!provider || !to) {
       await this.recordFailed(
         message,
@@ -335,7 +336,7 @@ export class OutboxService {
       );
       return this.nextPending(conversationId);
     }
-    return { message, provider, to };
+    return { message, provider, to, waitMs };
   }
 
   /** The provider accepted it: its id, SENT (a FAILING provider OK again), and the event. */
