@@ -1,11 +1,13 @@
 import { enqueueJob, insertWithJob } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
+import { aliasedColumns, hydrate } from '../../db/rows';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
+import { Provider } from '../../entities/provider.entity';
 import type { Logger } from '../../logger';
 import { adapterFor, type WebhookEvent } from './adapters';
 import type { DeliveryStore } from './delivery.store';
 import type { OutboxService } from './outbox.service';
-import type { ProviderService } from './provider.service';
+import type { ProviderCredentials, ProviderService } from './provider.service';
 
 export const WEBHOOK_TASK = 'process-provider-webhook';
 
@@ -95,9 +97,9 @@ export class ProviderWebhookService {
   /** The job: what the stored delivery says, applied; throws (to be retried) when a step fails. */
   async process(webhookId: string): Promise<void> {
     const manager = this.uow.dataSource.manager;
-    const webhook = await manager.findOneBy(ProviderWebhook, { id: webhookId });
-    if (!webhook || webhook.processedAt) return;
-    const credentials = await this.providers.credentialsOf(webhook.providerId);
+    const stored = await this.storedWebhook(webhookId);
+    if (!stored || stored.webhook.processedAt) return;
+    const { webhook, credentials } = stored;
     if (!credentials) return;
     try {
       const events = adapterFor(credentials.kind).parse(credentials, {
@@ -123,6 +125,26 @@ export class ProviderWebhookService {
       );
       throw error;
     }
+  }
+
+  /** A stored delivery and its provider's credentials, read in one statement. */
+  private async storedWebhook(
+    webhookId: string,
+  ): Promise<{ webhook: ProviderWebhook; credentials: ProviderCredentials | null } | null> {
+    const dataSource = this.uow.dataSource;
+    const [row] = (await dataSource.query(
+      `SELECT ${aliasedColumns(dataSource, ProviderWebhook, 'w')}, ${aliasedColumns(dataSource, Provider, 'p')}
+         FROM provider_webhook w LEFT JOIN provider p ON p.id = w.provider_id
+        WHERE w.id = $1`,
+      [webhookId],
+    )) as Array<Record<string, unknown>>;
+    if (!row) return null;
+    return {
+      webhook: hydrate(dataSource, ProviderWebhook, row, 'w'),
+      credentials: row.p_id
+        ? this.providers.credentialsFrom(hydrate(dataSource, Provider, row, 'p'))
+        : null,
+    };
   }
 
   /**
