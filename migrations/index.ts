@@ -3,6 +3,7 @@ import { AgentChat1796310000001 } from './1796310000001-agent-chat';
 import { AssistedService1796200000000 } from './1796200000000-assisted-service';
 import { Baseline1795600000000 } from './1795600000000-baseline';
 import { CampaignMonitor1796420000000 } from './1796420000000-campaign-monitor';
+import { SubjectStatistics1796436160004 } from './1796436160004-subject-statistics';
 import { Campaigns1796300000000 } from './1796300000000-campaigns';
 import { InboundMessages1796300000001 } from './1796300000001-inbound-messages';
 import { ProviderWebhooksOutbox1796340000000 } from './1796340000000-provider-webhooks-outbox';
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   ProviderWebhooksOutbox1796340000000,
   InteractionRecords1796410000000,
   CampaignMonitor1796420000000,
+  SubjectStatistics1796436160004,
 ];

@@ -22,7 +22,7 @@ interface Notification {
 /**
  * The baseline of the webhook figures: a bare node `http` handler that verifies Meta's
  * `X-Hub-Signature-256` over the raw bytes (HMAC-SHA256, constant-time compare) as ours does,
- * answers 200, and broadcasts each message to the subscribers of a plain graphql-ws server
+ * answers 200, and broadcasts each message's ARRIVED (its number) to the subscribers of a plain graphql-ws server
  * (`baselines/graphql-ws.ts`). Nothing stored, no job, no access check: the floor.
  */
 export async function startBareWebhookServer(appSecret: string): Promise<BareWebhookServer> {
@@ -51,7 +51,8 @@ export async function startBareWebhookServer(appSecret: string): Promise<BareWeb
               seq,
               kind: 'ARRIVED',
               at: new Date().toISOString(),
-              body: message.text?.body ?? '',
+              // The customer's number, as ours' ARRIVED names it (Meta sends it without '+').
+              body: `+${message.from}`,
             });
           }
         }

@@ -1,6 +1,7 @@
 import { startServer } from '../../src/server';
 import { type Benchmark, loadOptionsOf, loadSpec, parseOptions } from '../support/benchmark';
 import { inProcessConfig } from '../support/config';
+import { CpuProfile } from '../support/cpu-profile';
 import { rotatedScripts } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
@@ -27,6 +28,26 @@ const SPEC = {
   ...loadSpec({ rounds: 3, durationMs: 8_000, warmupMs: 3_000, concurrency: 8 }),
 };
 
+/**
+ * Runs one part, profiling this process (our server, the stubs and the bare servers live in it)
+ * while it runs when BENCH_CPU_PROF names a folder: `campaigns-<part>.cpuprofile`, summed up by
+ * `bench/support/profile-breakdown.ts`.
+ */
+async function profiled<T>(
+  context: { log(message: string): void },
+  part: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return run();
+  const profile = await CpuProfile.start(dir, `campaigns-${part}`);
+  try {
+    return await run();
+  } finally {
+    context.log(`CPU profile: ${await profile.stop()}`);
+  }
+}
+
 export const benchmark: Benchmark = {
   summary:
     'campaigns: webhook → 50 consoles and a 500/s burst vs a bare handler, outbox vs a bare loop, recordings vs plain pg',
@@ -50,30 +71,34 @@ export const benchmark: Benchmark = {
     );
 
     if (parts.has('webhooks')) {
-      await runWebhooks(
-        context,
-        server,
-        {
-          consoles: values.consoles,
-          arrivals: values.arrivals,
-          burstRate: values['burst-rate'],
-          burstSeconds: values['burst-seconds'],
-          rounds: load.rounds,
-        },
-        report,
+      await profiled(context, 'webhooks', () =>
+        runWebhooks(
+          context,
+          server,
+          {
+            consoles: values.consoles,
+            arrivals: values.arrivals,
+            burstRate: values['burst-rate'],
+            burstSeconds: values['burst-seconds'],
+            rounds: load.rounds,
+          },
+          report,
+        ),
       );
     }
     if (parts.has('outbox')) {
-      await runOutbox(
-        context,
-        server,
-        {
-          messages: values.messages,
-          conversations: values.conversations,
-          rounds: load.rounds,
-          workers: config.jobConcurrency,
-        },
-        report,
+      await profiled(context, 'outbox', () =>
+        runOutbox(
+          context,
+          server,
+          {
+            messages: values.messages,
+            conversations: values.conversations,
+            rounds: load.rounds,
+            workers: config.jobConcurrency,
+          },
+          report,
+        ),
       );
     }
     if (parts.has('recordings')) {
@@ -110,24 +135,26 @@ export const benchmark: Benchmark = {
         }
       }
       const clients = rotatedScripts(bodies, load.concurrency, 3);
-      const comparison = await compareRequests({
-        context,
-        options: load,
-        server,
-        baseline: raw,
-        postmasterPid: database.postmasterPid,
-        workloads: [
-          {
-            name: 'interactionRecords',
-            ours: {
-              url: server.url,
-              headers: { 'content-type': 'application/json', ...headers },
-              clients,
+      const comparison = await profiled(context, 'recordings', () =>
+        compareRequests({
+          context,
+          options: load,
+          server,
+          baseline: raw,
+          postmasterPid: database.postmasterPid,
+          workloads: [
+            {
+              name: 'interactionRecords',
+              ours: {
+                url: server.url,
+                headers: { 'content-type': 'application/json', ...headers },
+                clients,
+              },
+              baseline: { url: raw.url, headers: { 'content-type': 'application/json' }, clients },
             },
-            baseline: { url: raw.url, headers: { 'content-type': 'application/json' }, clients },
-          },
-        ],
-      });
+          ],
+        }),
+      );
       report.note(
         `**Recordings search** (C15): \`interactionRecords(filter, first: 20)\` over ${shape.interactions.toLocaleString('en-US')} campaign interactions ` +
           `(${shape.campaigns} campaigns, ${shape.agents} agents, ${shape.numbers.toLocaleString('en-US')} numbers, ${shape.days} days) as a SUPERVISOR: ` +

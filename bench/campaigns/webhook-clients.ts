@@ -129,7 +129,10 @@ async function arrivals(args: {
   return results;
 }
 
-/** Posts the webhooks at `rate` per second (open loop: on schedule, whatever the answers). */
+/**
+ * Posts the webhooks at `rate` per second (open loop: on schedule, whatever the answers); the
+ * time of every answer, and how many were not a 200.
+ */
 async function burst(args: {
   url: string;
   webhooks: SignedWebhook[];
@@ -151,9 +154,10 @@ async function burst(args: {
         body: webhook.body,
         headers: { 'content-type': 'application/json', ...webhook.headers },
       });
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      const text = await response.text();
+      // Every answer's time counts, a refusal too: the provider waits for it either way.
       latenciesMs.push(nowMs() - sent);
+      if (response.status !== 200) throw new Error(`HTTP ${response.status} ${text.slice(0, 200)}`);
     } catch (error) {
       errors += 1;
       firstError ??= String(error);

@@ -52,6 +52,30 @@ export async function enqueueJob(
 }
 
 /**
+ * A row inserted and its job added in one statement: atomic without a transaction, so one round
+ * trip where a client waits for the answer (a webhook is answered once it is stored). `insert`
+ * is an `INSERT ... RETURNING id` whose parameters are $1...$n (`values`); the job's payload is
+ * `{ [idKey]: id }` and its key `${keyPrefix}${id}`, so that adding it again replaces it.
+ */
+export async function insertWithJob(
+  manager: Pick<EntityManager, 'query'>,
+  insert: { sql: string; values: unknown[] },
+  job: { task: string; idKey: string; keyPrefix: string },
+): Promise<string> {
+  const n = insert.values.length;
+  const rows = (await manager.query(
+    `WITH inserted AS (${insert.sql})
+     SELECT i.id, graphile_worker.add_job($${n + 1}, json_build_object($${n + 2}::text, i.id),
+                                          job_key => $${n + 3} || i.id::text)
+       FROM inserted i`,
+    [...insert.values, job.task, job.idKey, job.keyPrefix],
+  )) as Array<{ id: string }>;
+  const id = rows[0]?.id;
+  if (!id) throw new Error('insertWithJob: the insert returned no row');
+  return id;
+}
+
+/**
  * Installs or upgrades graphile-worker's schema. Its migrations run in transactions of their own
  * (they cannot join ours) and are safe when instances start at once; `migrate` calls this after
  * its own transaction, so `npx tandem migrate`, `npm start` and the tests' template do the same.

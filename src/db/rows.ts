@@ -43,3 +43,17 @@ export function hydrate<T extends ObjectLiteral>(
   }
   return entity as T;
 }
+
+/**
+ * The select list of an entity's columns under `alias`, each named `alias_column`, for a
+ * statement that reads several entities at once and `hydrate`s each with its alias.
+ */
+export function aliasedColumns<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  target: EntityTarget<T>,
+  alias: string,
+): string {
+  return columnsOf(dataSource.getMetadata(target), `${alias}_`)
+    .map(([column]) => `${alias}.${column.slice(alias.length + 1)} AS ${column}`)
+    .join(', ');
+}

@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
 import { SYSTEM_ACTOR } from '../../context/auth';
+import { hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { Contact } from '../../entities/contact.entity';
@@ -45,6 +46,11 @@ export interface InboundMessage {
   contentType: string;
   /** The customer's profile name, when the provider gives one: names a new customer. */
   profileName?: string | null;
+  /**
+   * When the reply window this message opens closes (WhatsApp: 24 h after `providerTimestamp`):
+   * the interaction's window moves to it, never earlier, in the message's own transaction.
+   */
+  replyWindowClosesAt?: Date | null;
 }
 
 export interface InboundResult {
@@ -89,8 +95,8 @@ export class InboundService {
   ) {}
 
   async receive(message: InboundMessage): Promise<InboundResult> {
-    const stored = await this.find(message.providerId, message.providerMessageId);
-    if (stored) return { ...stored, duplicate: true };
+    // No look first: the insert's ON CONFLICT is the one guard (a provider's retry is rare, and
+    // a look would cost every new message a statement).
     try {
       return await this.uow.run((tx) => this.store(tx, message));
     } catch (error) {
@@ -102,8 +108,9 @@ export class InboundService {
   }
 
   private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
-    const provider = await tx.manager.findOneBy(Provider, { id: inbound.providerId });
-    if (!provider) throw new NotFoundError('Provider', inbound.providerId);
+    // The provider's campaign names its organization: no read of the provider itself.
+    const campaign = await this.campaignOf(tx, inbound.providerId);
+    const provider = { id: inbound.providerId, organizationId: campaign.organizationId };
     const contact = await this.lockedContact(
       tx,
       provider,
@@ -111,17 +118,24 @@ export class InboundService {
       'from',
       inbound.profileName,
     );
-    const campaign = await this.campaignOf(tx, provider);
-    const conversation =
-      (await this.openInteraction(tx, campaign, contact)) ??
-      (await this.newInteraction(tx, campaign, contact));
-    const message = await this.insertMessage(tx, conversation, provider, inbound);
-    await tx.manager.update(
-      Conversation,
-      { id: conversation.id },
-      { lastMessageAt: message.createdAt },
-    );
-    conversation.lastMessageAt = message.createdAt;
+    const open = await this.openInteraction(tx, campaign, contact);
+    // A new interaction is written with its last message time and window already set.
+    const conversation = open ?? (await this.newInteraction(tx, campaign, contact, inbound));
+    const message = await this.insertMessage(tx, conversation, provider.id, inbound);
+    if (open) {
+      // The window only ever moves later: a delayed older message does not shorten it.
+      const [touched] = (await tx.manager.query(
+        `UPDATE conversation
+            SET last_message_at = $2, updated_at = now(),
+                reply_window_closes_at = greatest(reply_window_closes_at, $3::timestamptz)
+          WHERE id = $1
+          RETURNING updated_at, reply_window_closes_at`,
+        [conversation.id, message.createdAt, inbound.replyWindowClosesAt ?? null],
+      )) as Array<{ updated_at: Date; reply_window_closes_at: Date | null }>;
+      conversation.lastMessageAt = message.createdAt;
+      conversation.updatedAt = touched?.updated_at ?? conversation.updatedAt;
+      conversation.replyWindowClosesAt = touched?.reply_window_closes_at ?? null;
+    }
     emitConversationEvent(tx, conversation, ConversationEventKind.MESSAGE, SYSTEM_ACTOR, message);
     return { conversationId: conversation.id, messageId: message.id, duplicate: false };
   }
@@ -134,7 +148,7 @@ export class InboundService {
    */
   async lockedContact(
     tx: Tx,
-    provider: Provider,
+    provider: Pick<Provider, 'id' | 'organizationId'>,
     rawNumber: string,
     field: string,
     profileName?: string | null,
@@ -147,9 +161,9 @@ export class InboundService {
   }
 
   /** The provider's enabled campaign, else the one it last served (disabled), else none. */
-  private async campaignOf(tx: Tx, provider: Provider): Promise<Campaign> {
+  private async campaignOf(tx: Tx, providerId: string): Promise<Campaign> {
     const campaigns = await tx.manager.find(Campaign, {
-      where: { providerId: provider.id },
+      where: { providerId },
       order: { enabled: 'DESC', updatedAt: 'DESC' },
       take: 1,
     });
@@ -222,11 +236,16 @@ export class InboundService {
     tx: Tx,
     campaign: Campaign,
     contact: Contact,
+    inbound: InboundMessage,
   ): Promise<Conversation> {
     const waiting = campaign.enabled;
-    const [{ now }] = (await tx.manager.query('SELECT now() AS now')) as Array<{ now: Date }>;
-    const conversation = await tx.manager.save(
-      tx.manager.create(Conversation, {
+    // Its times are the transaction's now(), as its first message's createdAt is: one statement.
+    const now = () => 'now()';
+    const inserted = await tx.manager
+      .createQueryBuilder()
+      .insert()
+      .into(Conversation)
+      .values({
         ...interactionWith(campaign, contact),
         status: waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
         closedAt: waiting ? null : now,
@@ -234,7 +253,15 @@ export class InboundService {
         subject: null,
         routingReason: waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
         waitingSince: waiting ? now : null,
-      }),
+        lastMessageAt: now,
+        replyWindowClosesAt: inbound.replyWindowClosesAt ?? null,
+      })
+      .returning('*')
+      .execute();
+    const conversation = hydrate(
+      tx.manager.connection,
+      Conversation,
+      (inserted.raw as Array<Record<string, unknown>>)[0] as Record<string, unknown>,
     );
     emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, SYSTEM_ACTOR);
     if (waiting) {
@@ -254,7 +281,7 @@ export class InboundService {
   private async insertMessage(
     tx: Tx,
     conversation: Conversation,
-    provider: Provider,
+    providerId: string,
     inbound: InboundMessage,
   ): Promise<Message> {
     const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
@@ -265,7 +292,7 @@ export class InboundService {
         ON CONFLICT (provider_id, provider_message_id)
           WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
           DO NOTHING
-        RETURNING id`,
+        RETURNING *`,
       [
         conversation.organizationId,
         conversation.id,
@@ -273,14 +300,14 @@ export class InboundService {
         AuthorKind.CUSTOMER,
         body,
         DeliveryState.RECEIVED,
-        provider.id,
+        providerId,
         inbound.providerMessageId,
         inbound.providerTimestamp,
         inbound.contentType,
       ],
-    )) as Array<{ id: string }>;
+    )) as Array<Record<string, unknown>>;
     if (!rows[0]) throw new AlreadyStored();
-    return tx.manager.findOneByOrFail(Message, { id: rows[0].id });
+    return hydrate(tx.manager.connection, Message, rows[0]);
   }
 
   private async find(

@@ -51,3 +51,34 @@ RETURNS integer LANGUAGE sql AS $$
   RETURNING greatest(0, ceil(extract(epoch FROM (next_send_at
                   - make_interval(secs => p_interval_ms / 1000.0) - clock_timestamp())) * 1000))::int
 $$;
+
+-- C6: the provider accepted a message: its id is recorded (a recorded id is never sent again) and
+-- it is SENT, as a "sent" callback would move it; a send that went through is a provider that
+-- works, so a FAILING one is OK again (C1). One statement per accepted send, the message's row
+-- returned for its DELIVERY event. No row when the message is gone.
+CREATE FUNCTION tandem_record_sent(
+  p_message_id uuid, p_provider_message_id text, p_attempts integer)
+RETURNS SETOF message LANGUAGE plpgsql AS $$
+DECLARE
+  m message;
+BEGIN
+  UPDATE message
+     SET provider_message_id = p_provider_message_id,
+         send_attempts = p_attempts,
+         last_send_attempt_at = now(),
+         delivery_state = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+                               THEN 'SENT' ELSE delivery_state END,
+         delivery_error_code = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+                                    THEN NULL ELSE delivery_error_code END,
+         delivery_error_reason = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+                                      THEN NULL ELSE delivery_error_reason END,
+         delivery_updated_at = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+                                    THEN now() ELSE delivery_updated_at END
+   WHERE id = p_message_id
+  RETURNING * INTO m;
+  IF NOT FOUND THEN RETURN; END IF;
+  UPDATE provider SET health_state = 'OK', last_error = NULL, failing_since = NULL
+   WHERE id = m.provider_id AND health_state = 'FAILING';
+  RETURN NEXT m;
+END
+$$;

@@ -3,7 +3,6 @@ import { enqueueJob } from '../../db/job-queue';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { CannedResponse } from '../../entities/canned-response.entity';
-import { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
 import { DeliveryState } from '../../entities/enums';
 import { Message } from '../../entities/message.entity';
@@ -48,6 +47,8 @@ interface PendingSend {
   message: Message;
   provider: Provider;
   to: string;
+  /** Until the provider's send slot reserved for it. */
+  waitMs: number;
 }
 
 /**
@@ -270,15 +271,9 @@ export class OutboxService {
   }
 
   /** Sends one message; true when the drain may go on to the next. */
-  private async sendOne({ message, provider, to }: PendingSend): Promise<boolean> {
-    const wait = await this.store.reserveSendSlot(
-      this.uow.dataSource.manager,
-      provider.id,
-      this.settings.sendIntervalMs,
-    );
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const credentials = await this.providers.credentialsOf(provider.id);
-    if (!credentials) return false;
+  private async sendOne({ message, provider, to, waitMs }: PendingSend): Promise<boolean> {
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
       message.templateName && message.templateLanguage
         ? { kind: 'TEMPLATE', name: message.templateName, language: message.templateLanguage }
@@ -286,7 +281,7 @@ export class OutboxService {
     const result = await adapterFor(credentials.kind).send(credentials, { to, content });
     const attempts = message.sendAttempts + 1;
     if (result.ok) {
-      await this.recordSent(message, provider, result.providerMessageId, attempts);
+      await this.recordSent(message, result.providerMessageId, attempts);
       return true;
     }
     const failure = result.failure;
@@ -316,22 +311,20 @@ export class OutboxService {
     }
   }
 
+  /**
+   * The conversation's next message to send, with its provider (health and credentials as they
+   * are now) and number, read in one statement; a message that cannot be sent (no number, its
+   * provider gone) is FAILED and the next one read.
+   */
   private async nextPending(conversationId: string): Promise<PendingSend | null> {
-    const manager = this.uow.dataSource.manager;
-    const message = await manager
-      .createQueryBuilder(Message, 'm')
-      .where('m.conversation_id = :conversationId', { conversationId })
-      .andWhere(`m.delivery_state = 'QUEUED' AND m.provider_message_id IS NULL`)
-      .orderBy('m.position', 'ASC')
-      .limit(1)
-      .getOne();
-    if (!message?.providerId) return null;
-    const provider = await manager.findOneBy(Provider, { id: message.providerId });
-    const conversation = await manager.findOneBy(Conversation, { id: conversationId });
-    const contact = conversation?.contactId
-      ? await manager.findOneBy(Contact, { id: conversation.contactId })
-      : null;
-    if (!provider || !contact) {
+    const head = await this.store.outboxHead(
+      this.uow.dataSource.manager,
+      conversationId,
+      this.settings.sendIntervalMs,
+    );
+    if (!head?.message.providerId) return null;
+    const { message, provider, to, waitMs } = head;
+    if (!provider || !to) {
       await this.recordFailed(
         message,
         {
@@ -343,34 +336,26 @@ export class OutboxService {
       );
       return this.nextPending(conversationId);
     }
-    return { message, provider, to: contact.value };
+    return { message, provider, to, waitMs };
   }
 
+  /** The provider accepted it: its id, SENT (a FAILING provider OK again), and the event. */
   private async recordSent(
     message: Message,
-    provider: Provider,
     providerMessageId: string,
     attempts: number,
   ): Promise<void> {
     await this.uow.run(async (tx) => {
-      await tx.manager.update(
-        Message,
-        { id: message.id },
-        {
-          providerMessageId,
-          sendAttempts: attempts,
-          lastSendAttemptAt: () => 'now()',
-        },
-      );
-      // A status callback may already have moved it further; SENT only if it is still QUEUED.
-      await this.store.applyStatus(tx.manager, provider.id, providerMessageId, 'SENT', null, null);
-      // A send that went through is a provider that works: a FAILING one is OK again (C1).
-      await tx.manager.query(
-        `UPDATE provider SET health_state = 'OK', last_error = NULL, failing_since = NULL
-          WHERE id = $1 AND health_state = 'FAILING'`,
-        [provider.id],
-      );
-      await this.announce(tx, message.id);
+      const sent = await this.store.recordSent(tx.manager, message.id, providerMessageId, attempts);
+      if (sent) {
+        emitConversationEvent(
+          tx,
+          sent.conversation,
+          ConversationEventKind.DELIVERY,
+          SYSTEM_ACTOR,
+          sent.message,
+        );
+      }
     });
   }
 

@@ -1,12 +1,13 @@
-import { enqueueJob } from '../../db/job-queue';
+import { enqueueJob, insertWithJob } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
-import { Conversation } from '../../entities/conversation.entity';
+import { aliasedColumns, hydrate } from '../../db/rows';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
+import { Provider } from '../../entities/provider.entity';
 import type { Logger } from '../../logger';
 import { adapterFor, type WebhookEvent } from './adapters';
 import type { DeliveryStore } from './delivery.store';
 import type { OutboxService } from './outbox.service';
-import type { ProviderService } from './provider.service';
+import type { ProviderCredentials, ProviderService } from './provider.service';
 
 export const WEBHOOK_TASK = 'process-provider-webhook';
 
@@ -26,6 +27,7 @@ export interface InboundReceiver {
     body: string;
     providerTimestamp: Date;
     contentType: string;
+    replyWindowClosesAt: Date;
   }): Promise<{ conversationId: string | null; messageId: string; duplicate: boolean }>;
 }
 
@@ -51,28 +53,35 @@ export class ProviderWebhookService {
     headers: Record<string, string | string[] | undefined>;
     publicUrl: string;
   }) {
-    const credentials = await this.providers.credentialsOf(delivery.providerId);
+    let { credentials, recent } = await this.providers.verifyingCredentials(delivery.providerId);
     if (!credentials) return { outcome: 'UNKNOWN_PROVIDER' as const };
-    const adapter = adapterFor(credentials.kind);
-    if (!adapter.verify(credentials, delivery)) return { outcome: 'BAD_SIGNATURE' as const };
-    await this.uow.run(async (tx) => {
-      const [row] = (await tx.manager.query(
-        `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        [
+    if (!adapterFor(credentials.kind).verify(credentials, delivery)) {
+      // Perhaps a secret changed since this instance read it: a refusal is decided on fresh ones.
+      if (!recent) return { outcome: 'BAD_SIGNATURE' as const };
+      ({ credentials, recent } = await this.providers.verifyingCredentials(
+        delivery.providerId,
+        true,
+      ));
+      if (!credentials) return { outcome: 'UNKNOWN_PROVIDER' as const };
+      if (!adapterFor(credentials.kind).verify(credentials, delivery))
+        return { outcome: 'BAD_SIGNATURE' as const };
+    }
+    // Stored and its job added in one statement: the answer waits for one round trip.
+    await insertWithJob(
+      this.uow.dataSource.manager,
+      {
+        sql: `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
+              VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        values: [
           credentials.organizationId,
           credentials.providerId,
           delivery.rawBody,
           JSON.stringify(keptHeaders(delivery.headers)),
           delivery.publicUrl,
         ],
-      )) as Array<{ id: string }>;
-      await enqueueJob(tx.manager, {
-        task: WEBHOOK_TASK,
-        payload: { webhookId: row!.id },
-        jobKey: `webhook:${row!.id}`,
-      });
-    });
+      },
+      { task: WEBHOOK_TASK, idKey: 'webhookId', keyPrefix: 'webhook:' },
+    );
     return { outcome: 'STORED' as const, kind: credentials.kind as string };
   }
 
@@ -88,9 +97,9 @@ export class ProviderWebhookService {
   /** The job: what the stored delivery says, applied; throws (to be retried) when a step fails. */
   async process(webhookId: string): Promise<void> {
     const manager = this.uow.dataSource.manager;
-    const webhook = await manager.findOneBy(ProviderWebhook, { id: webhookId });
-    if (!webhook || webhook.processedAt) return;
-    const credentials = await this.providers.credentialsOf(webhook.providerId);
+    const stored = await this.storedWebhook(webhookId);
+    if (!stored || stored.webhook.processedAt) return;
+    const { webhook, credentials } = stored;
     if (!credentials) return;
     try {
       const events = adapterFor(credentials.kind).parse(credentials, {
@@ -116,6 +125,26 @@ export class ProviderWebhookService {
       );
       throw error;
     }
+  }
+
+  /** A stored delivery and its provider's credentials, read in one statement. */
+  private async storedWebhook(
+    webhookId: string,
+  ): Promise<{ webhook: ProviderWebhook; credentials: ProviderCredentials | null } | null> {
+    const dataSource = this.uow.dataSource;
+    const [row] = (await dataSource.query(
+      `SELECT ${aliasedColumns(dataSource, ProviderWebhook, 'w')}, ${aliasedColumns(dataSource, Provider, 'p')}
+         FROM provider_webhook w LEFT JOIN provider p ON p.id = w.provider_id
+        WHERE w.id = $1`,
+      [webhookId],
+    )) as Array<Record<string, unknown>>;
+    if (!row) return null;
+    return {
+      webhook: hydrate(dataSource, ProviderWebhook, row, 'w'),
+      credentials: row.p_id
+        ? this.providers.credentialsFrom(hydrate(dataSource, Provider, row, 'p'))
+        : null,
+    };
   }
 
   /**
@@ -147,7 +176,8 @@ export class ProviderWebhookService {
     providerId: string,
     event: Extract<WebhookEvent, { kind: 'MESSAGE' }>,
   ): Promise<void> {
-    const received = await this.inbound.receive({
+    // The window runs from the provider's time of the customer's message (not its receipt).
+    await this.inbound.receive({
       providerId,
       providerMessageId: event.providerMessageId,
       from: event.from,
@@ -155,22 +185,7 @@ export class ProviderWebhookService {
       body: event.body,
       providerTimestamp: event.providerTimestamp,
       contentType: event.contentType,
-    });
-    // The window runs from the provider's time of the customer's message (not its receipt), and
-    // only ever moves later: a delayed older message does not shorten it.
-    await this.uow.run(async (tx) => {
-      if (received.conversationId) {
-        const closesAt = new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS);
-        await tx.manager
-          .createQueryBuilder()
-          .update(Conversation)
-          .set({ replyWindowClosesAt: closesAt })
-          .where('id = :id', { id: received.conversationId })
-          .andWhere('(reply_window_closes_at IS NULL OR reply_window_closes_at < :closesAt)', {
-            closesAt,
-          })
-          .execute();
-      }
+      replyWindowClosesAt: new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS),
     });
   }
 

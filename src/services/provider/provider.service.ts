@@ -88,6 +88,10 @@ const KIND_SPECIFIC: (keyof ProviderFields)[] = [
 /** Changing any of these is "new credentials": the provider is given another chance (OK). */
 const CREDENTIAL_FIELDS: (keyof ProviderFields)[] = [...KIND_SPECIFIC, 'apiBaseUrl'];
 
+/** How long this instance verifies a provider's webhooks with credentials it read (see verifyingCredentials). */
+const RECENT_CREDENTIALS_MS = 5_000;
+const MAX_RECENT_CREDENTIALS = 10_000;
+
 /** The provider registry (C1). ADMIN only; no method returns a secret except credentialsOf. */
 export class ProviderService {
   constructor(
@@ -166,6 +170,7 @@ export class ProviderService {
         provider.lastError = null;
         provider.failingSince = null;
       }
+      this.recent.delete(provider.id);
       return this.save(tx, provider, 'update');
     });
   }
@@ -190,6 +195,7 @@ export class ProviderService {
       }
       await this.require(tx.manager, auth, providerId, true);
       await tx.manager.delete(Provider, { id: provider.id });
+      this.recent.delete(provider.id);
       return provider;
     });
   }
@@ -216,7 +222,36 @@ export class ProviderService {
   ): Promise<ProviderCredentials | null> {
     if (!isUUID(providerId)) return null;
     const provider = await manager.findOneBy(Provider, { id: providerId });
-    if (!provider) return null;
+    return provider ? this.credentialsFrom(provider) : null;
+  }
+
+  /**
+   * Credentials to verify a webhook with: those this instance read in the last few seconds, else
+   * read now. Under a burst of one provider's webhooks the answer then waits for one statement
+   * (the store), not two. When verification fails with `recent` credentials the caller asks
+   * again with `fresh`, so a rotated secret is seen at once; a secret just replaced on another
+   * instance may still verify here for those few seconds (RECENT_CREDENTIALS_MS). An unknown
+   * provider is never remembered.
+   */
+  async verifyingCredentials(
+    providerId: string,
+    fresh = false,
+  ): Promise<{ credentials: ProviderCredentials | null; recent: boolean }> {
+    const now = Date.now();
+    const kept = fresh ? undefined : this.recent.get(providerId);
+    if (kept && kept.until > now) return { credentials: kept.credentials, recent: true };
+    const credentials = await this.credentialsOf(providerId);
+    if (this.recent.size >= MAX_RECENT_CREDENTIALS) this.recent.clear();
+    if (credentials)
+      this.recent.set(providerId, { until: now + RECENT_CREDENTIALS_MS, credentials });
+    else this.recent.delete(providerId);
+    return { credentials, recent: false };
+  }
+
+  private readonly recent = new Map<string, { until: number; credentials: ProviderCredentials }>();
+
+  /** The credentials of a provider row the caller read (server-side only). */
+  credentialsFrom(provider: Provider): ProviderCredentials {
     return {
       providerId: provider.id,
       organizationId: provider.organizationId,
