@@ -78,6 +78,17 @@ export class OpeningLane {
     return OpeningLane.current.run({ step, held: 0, abandoned }, work);
   }
 
+  /**
+   * Runs `work` (a read shared by several openings: one inbox's lock snapshot for the consoles
+   * subscribing meanwhile) as an opening of its own that no socket's departure abandons: it
+   * answers the others too. Outside an opening it runs as is.
+   */
+  static shared<T>(work: () => T): T {
+    const token = OpeningLane.current.getStore();
+    if (!token) return work();
+    return OpeningLane.current.run({ step: token.step, held: 0, abandoned: () => false }, work);
+  }
+
   /** Openings waiting for a slot now. */
   get queued(): number {
     return this.queues.subscribe.length + this.queues.connect.length;
