@@ -135,8 +135,13 @@ export class AccessWatch {
 class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
   private checking: Promise<void> | undefined;
   private failure: unknown;
-  private fail: ((error: unknown) => void) | undefined;
-  private readonly failed: Promise<never>;
+  /**
+   * Ends the `next` the client is waiting on, when the access goes while no event comes. One
+   * per `next`, dropped once it settles: racing every event against one promise that stays
+   * pending for the stream's life would keep every delivered event reachable from it (each
+   * race leaves a reaction on it) until the stream ends.
+   */
+  private interrupt: ((error: unknown) => void) | undefined;
   private done = false;
 
   constructor(
@@ -144,10 +149,7 @@ class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
     readonly access: StreamAccess,
     private readonly watch: AccessWatch,
     private readonly forget: () => void,
-  ) {
-    this.failed = new Promise<never>((_, reject) => (this.fail = reject));
-    this.failed.catch(() => undefined);
-  }
+  ) {}
 
   changed(): void {
     void this.check().catch(() => undefined);
@@ -155,7 +157,13 @@ class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
 
   async next(): Promise<IteratorResult<T>> {
     if (this.failure !== undefined) throw this.failure;
-    const result = await Promise.race([this.inner.next(), this.failed]);
+    let interrupt: ((error: unknown) => void) | undefined;
+    const result = await new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.interrupt = interrupt = reject;
+      this.inner.next().then(resolve, reject);
+    }).finally(() => {
+      if (this.interrupt === interrupt) this.interrupt = undefined;
+    });
     // The comparison at delivery: a notice this stream has not checked yet is checked first.
     if (this.checking || this.watch.notices(this.access.staffId) !== this.access.notices) {
       await this.check();
@@ -193,7 +201,7 @@ class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
         },
         (error: unknown) => {
           this.failure = error;
-          this.fail?.(error);
+          this.interrupt?.(error);
           // graphql-ws ends the operation with the error without calling `return`.
           this.end();
           void this.inner.return?.();
