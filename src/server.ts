@@ -12,7 +12,8 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config';
 import type { Auth } from './context/auth';
 import type { Context } from './context/context';
-import { createDataSource } from './db/data-source';
+import { createDataSource, DEFAULT_POOL_SIZE } from './db/data-source';
+import { OpeningLane } from './db/opening-lane';
 import { readOperationalGauges } from './db/operational-gauges';
 import { poolOf } from './db/typeorm-adapter';
 import { pruneEventLog } from './db/event-store';
@@ -89,6 +90,10 @@ export async function startServer({
 }: StartOptions): Promise<TandemServer> {
   const dataSource = createDataSource({ url: databaseUrl, logger });
   await dataSource.initialize();
+  // Socket openings take at most all but two of the pool's connections (db/opening-lane.ts); a
+  // console waits for its turn at most as long as it waits for its snapshot.
+  const openings = new OpeningLane(Math.max(1, DEFAULT_POOL_SIZE - 2), 60_000);
+  openings.install(poolOf(dataSource));
   const pubsub = createPubSub(config.redisUrl, logger);
   await pubsub.start();
   const uow = new UnitOfWork(dataSource, pubsub, logger);
@@ -302,6 +307,7 @@ export async function startServer({
     costs,
     buildContext,
     shared,
+    openings,
   });
 
   let metricsListener: MetricsListener | undefined;

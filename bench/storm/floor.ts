@@ -7,6 +7,11 @@
  * access rules, no cursors, no events. It speaks what the storm's consoles speak (the same
  * subscription fields, `{ sessionId, resumed }` in the ack), in a process of its own, run as
  * `node bench/storm/floor.ts` with DATABASE_URL; prints `{"url":…,"wsUrl":…}` once listening.
+ *
+ * With FLOOR_PUBLISH_PER_SECOND it is also the plain graphql-ws server of the cap's comparison
+ * (issue 19, item 6): it publishes that many lock events a second (an in-process PubSub, as
+ * graphql-subscriptions' would) to every `ticketLockEvents` subscriber, numbered after the
+ * snapshots it gave, `at` the instant it publishes them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,6 +64,43 @@ async function main(): Promise<void> {
     next: () => new Promise<IteratorResult<unknown>>(() => undefined),
     return: () => Promise.resolve({ value: undefined, done: true as const }),
   });
+  /** Live lock events (FLOOR_PUBLISH_PER_SECOND): each subscriber's push, and the last seq. */
+  const listeners = new Set<(event: unknown) => void>();
+  let seq = 0;
+  const publishPerSecond = Number(process.env.FLOOR_PUBLISH_PER_SECOND ?? 0);
+  if (publishPerSecond > 0) {
+    setInterval(() => {
+      seq += 1;
+      const event = { seq, kind: 'RELEASED', at: new Date().toISOString(), conversationId: null };
+      for (const push of listeners) push(event);
+    }, 1000 / publishPerSecond);
+  }
+  /** The lock events after a snapshot, as graphql-subscriptions' PubSub iterator queues them. */
+  const live = (): AsyncIterableIterator<unknown> => {
+    const queued: unknown[] = [];
+    let waiting: ((result: IteratorResult<unknown>) => void) | undefined;
+    const push = (event: unknown) => {
+      if (waiting) {
+        const wake = waiting;
+        waiting = undefined;
+        wake({ value: event, done: false });
+      } else queued.push(event);
+    };
+    listeners.add(push);
+    return {
+      next: () =>
+        queued.length
+          ? Promise.resolve({ value: queued.shift(), done: false })
+          : new Promise((resolve) => (waiting = resolve)),
+      return: () => {
+        listeners.delete(push);
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  };
   const schema = new GraphQLSchema({
     query: HELLO_QUERY,
     subscription: new GraphQLObjectType({
@@ -75,8 +117,15 @@ async function main(): Promise<void> {
                                         FROM ticket_lock WHERE inbox_id = $2 AND session_id IS NOT NULL), '[]') AS locks`,
               values: [Streams.inboxLocks(caller.organizationId, args.inboxId), args.inboxId],
             });
-            yield { seq: Number(rows[0]?.seq ?? 0), kind: 'SNAPSHOT', locks: rows[0]?.locks ?? [] };
-            yield* idle();
+            seq = Math.max(seq, Number(rows[0]?.seq ?? 0));
+            if (publishPerSecond > 0) {
+              const events = live();
+              yield { seq, kind: 'SNAPSHOT', locks: rows[0]?.locks ?? [] };
+              yield* events;
+            } else {
+              yield { seq, kind: 'SNAPSHOT', locks: rows[0]?.locks ?? [] };
+              yield* idle();
+            }
           },
           resolve: (event: unknown) => event,
         },
@@ -123,7 +172,11 @@ async function main(): Promise<void> {
   );
   // The same accept queue as ours (LISTEN_BACKLOG's default).
   await new Promise<void>((resolve) =>
-    server.listen({ port: 0, host: '127.0.0.1', backlog: 65535 }, resolve),
+    // On the port it was given (PORT): nginx's upstreams name it before it prints its address.
+    server.listen(
+      { port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 65535 },
+      resolve,
+    ),
   );
   const { port } = server.address() as AddressInfo;
   process.on('SIGTERM', () => process.exit(0));

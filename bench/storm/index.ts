@@ -12,6 +12,7 @@ import { Report, ms as formatMs } from '../support/report';
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
@@ -244,6 +245,21 @@ async function lastLockSeq(databaseUrl: string, seed: StormSeed): Promise<number
   }
 }
 
+interface CapRow {
+  cap: number;
+  held: number;
+  fan: number[];
+  refused: string;
+  /** The server process' resident memory with all of them held. */
+  rssBytes: number;
+}
+
+/** A process' resident memory (bytes), from /proc. */
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
 interface FloorRow {
   via: string;
   cpu: StormCpu;
@@ -444,8 +460,11 @@ async function run(context: BenchContext) {
     context.log(`instance B's CPU profile is in ${opts.profile}`);
   }
 
-  // Sockets at the cap: one instance, MAX_SOCKETS = cap, that many consoles, then one more.
-  let capRow: { cap: number; held: number; fan: number[]; refused: string } | undefined;
+  // Sockets at the cap: one instance, MAX_SOCKETS = cap, that many consoles, then one more;
+  // then the same consoles on a plain graphql-ws server publishing lock events at the same rate
+  // (floor.ts with FLOOR_PUBLISH_PER_SECOND), in this run (issue 19, item 6).
+  let capRow: CapRow | undefined;
+  let plainRow: CapRow | undefined;
   if (opts.cap > 0) {
     const c = await InstanceProcess.start(context, { ...env, MAX_SOCKETS: String(opts.cap) });
     const held = Array.from({ length: opts.cap }, newConsole);
@@ -467,8 +486,37 @@ async function run(context: BenchContext) {
     await pause(opts.measureSeconds * 1000);
     await driver.stop();
     await pause(1500);
-    capRow = { cap: opts.cap, held: held.length, fan: fanOut(held, from, Date.now()), refused };
+    capRow = {
+      cap: opts.cap,
+      held: held.length,
+      fan: fanOut(held, from, Date.now()),
+      refused,
+      rssBytes: rssBytes(c.child.pid as number),
+    };
     for (const console_ of held) console_.close();
+    await c.kill();
+
+    const plain = await InstanceProcess.start(
+      context,
+      { DATABASE_URL: db.url, FLOOR_PUBLISH_PER_SECOND: String(opts.rate) },
+      { entry: 'bench/storm/floor.ts' },
+    );
+    const plainHeld = Array.from({ length: opts.cap }, newConsole);
+    const plainStart = Date.now();
+    await connectAll(plainHeld, plain.wsUrl, 200);
+    context.log(`plain graphql-ws: ${opts.cap} consoles in ${Date.now() - plainStart} ms`);
+    for (const console_ of plainHeld) console_.receipts = [];
+    const plainFrom = Date.now();
+    await pause(opts.measureSeconds * 1000);
+    plainRow = {
+      cap: opts.cap,
+      held: plainHeld.length,
+      fan: fanOut(plainHeld, plainFrom, Date.now() - 1500),
+      refused: 'no cap',
+      rssBytes: rssBytes(plain.child.pid as number),
+    };
+    for (const console_ of plainHeld) console_.close();
+    await plain.kill();
   }
 
   const report = new Report().note(
@@ -514,6 +562,15 @@ async function run(context: BenchContext) {
       floors.map((floor) => {
         const row = rows.find((r) => r.via === floor.via);
         if (!row) return [floor.via, `— / ${Math.round(floor.perSecond)}`, '—', '—', '—', '—'];
+        if (floor.reconnected === 0)
+          return [
+            row.via === 'nginx' ? 'through nginx' : 'directly to B',
+            `${Math.round(row.perSecond)} / n/a (the floor reconnected none)`,
+            'n/a',
+            'n/a',
+            'n/a',
+            'n/a',
+          ];
         return [
           row.via === 'nginx' ? 'through nginx' : 'directly to B',
           `${Math.round(row.perSecond)} / ${Math.round(floor.perSecond)}`,
@@ -526,16 +583,37 @@ async function run(context: BenchContext) {
     );
   }
   if (capRow) {
+    const rows = [
+      ['ours', capRow],
+      ['plain graphql-ws (floor.ts)', plainRow],
+    ] as const;
     report.table(
-      ['MAX_SOCKETS', 'consoles held', 'fan-out to all p50 / p99', 'the next socket'],
       [
-        [
-          capRow.cap,
-          capRow.held,
-          `${p(capRow.fan, 50)} / ${p(capRow.fan, 99)} (${capRow.fan.length} events)`,
-          capRow.refused,
-        ],
+        'server',
+        'MAX_SOCKETS',
+        'consoles held',
+        'fan-out to all p50 / p99',
+        'p99 / plain',
+        'RSS per console',
+        'the next socket',
       ],
+      rows.flatMap(([name, row]) =>
+        row
+          ? [
+              [
+                name,
+                name === 'ours' ? row.cap : '—',
+                row.held,
+                `${p(row.fan, 50)} / ${p(row.fan, 99)} (${row.fan.length} events)`,
+                plainRow?.fan.length && row.fan.length
+                  ? (percentile(row.fan, 99) / percentile(plainRow.fan, 99)).toFixed(2)
+                  : '—',
+                `${(row.rssBytes / row.held / 1024).toFixed(1)} KB`,
+                row.refused,
+              ],
+            ]
+          : [],
+      ),
     );
   }
   return report;

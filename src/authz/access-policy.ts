@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '../db/prepared';
+import { hydrate } from '../db/rows';
 import type { Auth } from '../context/auth';
 import { Conversation } from '../entities/conversation.entity';
 import { Customer } from '../entities/customer.entity';
@@ -31,15 +33,26 @@ export class AccessPolicy {
     id: string,
     options: LoadOptions = {},
   ): Promise<Inbox> {
-    const inbox = isUuid(id)
-      ? await manager.findOne(Inbox, {
-          where: { id, organizationId: auth.organizationId },
-          lock: options.forUpdate ? { mode: 'pessimistic_write' } : undefined,
-        })
-      : null;
-    if (!inbox || !(await this.seesInbox(manager, auth, inbox.id)))
-      throw new NotFoundError('Inbox', id);
-    return inbox;
+    if (!isUuid(id)) throw new NotFoundError('Inbox', id);
+    if (options.forUpdate) {
+      const inbox = await manager.findOne(Inbox, {
+        where: { id, organizationId: auth.organizationId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!inbox || !(await this.seesInbox(manager, auth, inbox.id)))
+        throw new NotFoundError('Inbox', id);
+      return inbox;
+    }
+    // The inbox and the caller's membership in one prepared statement: every subscription to an
+    // inbox's streams runs this, a reconnect storm thousands of times a second.
+    const [row] = await preparedQuery<Record<string, unknown> & { sees: boolean }>(
+      manager,
+      `SELECT i.*, ($3 OR EXISTS (SELECT 1 FROM inbox_member m WHERE m.inbox_id = i.id AND m.staff_id = $4)) AS sees
+         FROM inbox i WHERE i.id = $1 AND i.organization_id = $2`,
+      [id, auth.organizationId, seesAllInboxes(auth), auth.staffId],
+    );
+    if (!row?.sees) throw new NotFoundError('Inbox', id);
+    return hydrate(manager.connection, Inbox, row);
   }
 
   async requireCustomer(

@@ -51,7 +51,14 @@ export interface DataSourceOptions {
   logger?: Logger;
 }
 
-export function createDataSource({ url, poolSize = 10, logger }: DataSourceOptions): DataSource {
+/** Connections an instance's pool holds (the job runner has its own). */
+export const DEFAULT_POOL_SIZE = 10;
+
+export function createDataSource({
+  url,
+  poolSize = DEFAULT_POOL_SIZE,
+  logger,
+}: DataSourceOptions): DataSource {
   installTypeParsers();
   return new DataSource({
     type: 'postgres',

@@ -6,8 +6,10 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return code === '23505' && (constraint === undefined || name === constraint);
 }
 
-/** Node's codes for a connection that could not be made or was lost. */
+/** Node's codes for a connection that could not be made or was lost (and a socket opening abandoned). */
 const NETWORK_CODES = new Set([
+  // A socket opening whose socket closed while it queued for the database (db/opening-lane.ts).
+  'OPENING_ABANDONED',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

@@ -13,6 +13,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import { inBackground } from '../db/data-source';
 import { isDatabaseUnavailable } from '../db/errors';
+import { OpeningAbandonedError, type OpeningLane } from '../db/opening-lane';
 import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { formatError } from '../errors/format-error';
@@ -97,6 +98,8 @@ export interface GraphqlWsOptions {
   validationRules: ValidationRule[];
   costs: OperationCosts;
   shared: SharedExecution;
+  /** Where socket openings queue for the database (a share of the pool). */
+  openings: OpeningLane;
   buildContext(auth: Auth, clientAddress: string | null): Context;
 }
 
@@ -119,8 +122,19 @@ export interface GraphqlWsServer {
  * `connection_init`, and becomes a window session of its own (its id is in the ack payload).
  */
 export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
-  const { schema, wss, config, services, sessions, logger, metrics, shared, limits, costs } =
-    options;
+  const {
+    schema,
+    wss,
+    config,
+    services,
+    sessions,
+    logger,
+    metrics,
+    shared,
+    limits,
+    costs,
+    openings,
+  } = options;
   const documents = new DocumentCache(schema, limits, options.validationRules);
   /** Made when an operation first has an error or a line to log; forgotten when it ends. */
   const requestIdOf = (extra: SocketExtra, id: string): string => {
@@ -206,6 +220,8 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         hideSuggestions: !limits.introspection,
       }),
     );
+  /** The socket an operation's context belongs to (its opening is skipped once it closed). */
+  const socketOf = new WeakMap<object, WebSocket>();
   /** Windows being ended after their socket closed. */
   const ending = new Set<Promise<void>>();
   let shuttingDown = false;
@@ -218,8 +234,15 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
   }) => {
     ctx.extra.clientAddress = proxyaddr(ctx.extra.request, config.trustProxy);
     const token = tokenFrom(ctx.connectionParams);
-    const auth = token ? await services.auth.authenticate(token) : null;
-    if (!auth) {
+    // A window held by a socket of this instance is not taken over by another one.
+    const resume = ctx.connectionParams?.sessionId;
+    const window = token
+      ? await services.clientSessions.openSocket(
+          token,
+          typeof resume === 'string' && !sessions.holds(resume) ? resume : undefined,
+        )
+      : null;
+    if (!window) {
       // A reason a client library can show as is (close reasons are at most 123 bytes).
       refuse(
         ctx.extra,
@@ -231,32 +254,43 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
       );
       return false;
     }
-    // A window held by a socket of this instance is not taken over by another one.
-    const resume = ctx.connectionParams?.sessionId;
-    const { resumed, ...window } = await services.clientSessions.openWindow(
-      auth,
-      typeof resume === 'string' && !sessions.holds(resume) ? resume : undefined,
-    );
-    ctx.extra.auth = window;
+    const { resumed, ...auth } = window;
+    ctx.extra.auth = auth;
     // A notice between the read and now is caught by the 5 s bound.
-    ctx.extra.heldRole = services.streamAccess.holdRole(window.staffId);
-    if (window.clientSessionId && window.staffId) {
-      sessions.add(window.clientSessionId, window.signInSessionId, ctx.extra.socket);
+    ctx.extra.heldRole = services.streamAccess.holdRole(auth.staffId);
+    if (auth.clientSessionId && auth.staffId) {
+      sessions.add(auth.clientSessionId, auth.signInSessionId, ctx.extra.socket);
     }
     metrics.socketConnection('accepted');
     socketLine(ctx.extra, 'socket connected');
-    return { sessionId: window.clientSessionId, resumed };
+    return { sessionId: auth.clientSessionId, resumed };
   };
   const server = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      subscribe: (args: ExecutionArgs) => shared.subscribe(args),
+      // A subscription's first reads (its access check, snapshot or position) queue with the
+      // openings, before new consoles' authentications.
+      subscribe: (args: ExecutionArgs) => {
+        const socket = socketOf.get(args.contextValue as object);
+        return openings.run(
+          'subscribe',
+          () => socket !== undefined && socket.readyState !== socket.OPEN,
+          () => shared.subscribe(args),
+        );
+      },
       onConnect: async (ctx) => {
         ctx.extra.connectedAt = performance.now();
         ctx.extra.socketRequestId = requestIdFrom(ctx.extra.request.headers[REQUEST_ID_HEADER]);
+        const socket = ctx.extra.socket;
         try {
-          return await connectWindow(ctx);
+          return await openings.run(
+            'connect',
+            () => socket.readyState !== socket.OPEN,
+            () => connectWindow(ctx),
+          );
         } catch (error) {
+          // The console gave up while it queued: nobody to refuse.
+          if (error instanceof OpeningAbandonedError) return false;
           // Never the driver's message (it names internal addresses) as the close reason.
           if (isDatabaseUnavailable(error)) {
             refuse(
@@ -333,15 +367,17 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
               return [admission.error];
             }
           }
+          const contextValue = options.buildContext(
+            ctx.extra.auth as Auth,
+            ctx.extra.clientAddress ?? null,
+          );
+          socketOf.set(contextValue, ctx.extra.socket);
           return {
             schema,
             document,
             operationName: payload.operationName,
             variableValues: variables,
-            contextValue: options.buildContext(
-              ctx.extra.auth as Auth,
-              ctx.extra.clientAddress ?? null,
-            ),
+            contextValue,
           };
         } catch (error) {
           return [asGraphQLError(error)];

@@ -112,6 +112,8 @@ export function createServices({ uow, config, hub, logger }: ServiceDeps) {
       routing,
       new SessionStore(uow.dataSource),
       config.lockTtlSeconds,
+      auth,
+      streamAccess,
     ),
     locks,
     organizations: new OrganizationService(uow, audit),

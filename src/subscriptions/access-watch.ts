@@ -46,6 +46,7 @@ interface Watched {
  */
 export class AccessWatch {
   private readonly noticeCounts = new Map<string, number>();
+  private total = 0;
   private readonly watched = new Map<string, Set<Watched>>();
   private subscriptionId: Promise<number> | undefined;
   private job: PeriodicJob | undefined;
@@ -78,8 +79,14 @@ export class AccessWatch {
     return this.noticeCounts.get(staffId) ?? 0;
   }
 
+  /** Notices received for anyone since the instance started. */
+  totalNotices(): number {
+    return this.total;
+  }
+
   /** The person's access changed: their streams check again. */
   notice(staffId: string): void {
+    this.total += 1;
     this.noticeCounts.set(staffId, this.notices(staffId) + 1);
     for (const stream of this.watched.get(staffId) ?? []) stream.changed();
   }

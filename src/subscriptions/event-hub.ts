@@ -11,6 +11,13 @@ class StreamChannel {
   /** Subscribers past their starting point, receiving live events. */
   live = 0;
   lastSeq: number | undefined;
+  /**
+   * The highest seq known to exist on the stream: an event received, or the log's position read
+   * once joined (every later event reaches the channel). A subscriber starting at the stream's
+   * position takes it from here, and a reconnect storm's thousands of subscribers to one inbox's
+   * stream read it once. Unlike `lastSeq` it never holds back an event the channel has not had.
+   */
+  position: number | undefined;
   /** Events of a channel are handled one at a time, in arrival order. */
   chain: Promise<void> = Promise.resolve();
   subscriptionId: Promise<number> | undefined;
@@ -77,6 +84,7 @@ export class EventHub {
         joined = true;
         await this.join(stream, listener);
       },
+      position: () => this.position(stream),
       started: () => {
         live = true;
         const channel = this.channels.get(stream);
@@ -145,6 +153,16 @@ export class EventHub {
     }
   }
 
+  /** The stream's position for a subscriber that joined its channel (see `StreamChannel.position`). */
+  private async position(stream: string): Promise<number> {
+    const known = this.channels.get(stream)?.position;
+    if (known !== undefined) return known;
+    const position = await this.log.lastSeq(stream);
+    const channel = this.channels.get(stream);
+    if (channel) channel.position = Math.max(channel.position ?? 0, position);
+    return position;
+  }
+
   private async join(stream: string, listener: StreamListener): Promise<void> {
     let channel = this.channels.get(stream);
     if (!channel) {
@@ -199,11 +217,13 @@ export class EventHub {
       return;
     }
     channel.lastSeq = seq;
+    channel.position = Math.max(channel.position ?? 0, seq);
     for (const listener of channel.listeners) listener.advance(seq);
   }
 
   private dispatch(channel: StreamChannel, event: EventEnvelope): void {
     channel.lastSeq = event.seq;
+    channel.position = Math.max(channel.position ?? 0, event.seq);
     this.delivered += channel.listeners.size;
     for (const listener of channel.listeners) listener.event(event);
   }

@@ -13,6 +13,11 @@ export interface StreamListener {
 /** How a reader attaches to its stream's channel. */
 export interface ChannelLink {
   join(listener: StreamListener): Promise<void>;
+  /**
+   * The stream's position once joined: its last seq, from the log or (when the channel knows
+   * it already: an event it received, another subscriber's read) without a statement.
+   */
+  position(): Promise<number>;
   /** The reader knows where it starts: every later event will reach it. */
   started(): void;
   leave(listener: StreamListener): void;
@@ -112,7 +117,7 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
       };
       this.last = snapshot.seq;
     } else {
-      const position = await this.log.lastSeq(this.stream);
+      const position = await this.channel.position();
       this.last = options.after ?? position;
       this.advance(position);
     }

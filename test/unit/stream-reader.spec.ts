@@ -19,12 +19,17 @@ function fakeLog(length: number) {
   return { log: log as unknown as EventLogReader, reads, event, grow: (n: number) => (length = n) };
 }
 
-const link = () => ({ join: async () => {}, started: () => {}, leave: jest.fn() });
+const link = (log: EventLogReader) => ({
+  join: async () => {},
+  position: () => log.lastSeq('s'),
+  started: () => {},
+  leave: jest.fn(),
+});
 
 describe('StreamReader (a subscriber: replay page by page, then live)', () => {
   it('reads a resume replay from the log one page at a time, only as the client takes events', async () => {
     const { log, reads } = fakeLog(100);
-    const reader = new StreamReader('s', log, { after: 0 }, link());
+    const reader = new StreamReader('s', log, { after: 0 }, link(log));
     expect((await reader.next()).value?.seq).toBe(1);
     expect(reads).toEqual([[0, 100]]); // one page, not the history
     for (let seq = 2; seq <= 7; seq++) expect((await reader.next()).value?.seq).toBe(seq);
@@ -33,7 +38,7 @@ describe('StreamReader (a subscriber: replay page by page, then live)', () => {
 
   it('keeps at most LIVE_BUFFER live events for a client that does not read, and reads the rest from the log', async () => {
     const { log, reads, event, grow } = fakeLog(0);
-    const reader = new StreamReader('s', log, {}, link());
+    const reader = new StreamReader('s', log, {}, link(log));
     const first = reader.next(); // the client waits for a live event
     await new Promise((resolve) => setImmediate(resolve)); // the reader has started
     const total = LIVE_BUFFER + 10;
@@ -50,7 +55,7 @@ describe('StreamReader (a subscriber: replay page by page, then live)', () => {
 
   it('leaves its channel once, when the client completes', async () => {
     const { log } = fakeLog(0);
-    const channel = link();
+    const channel = link(log);
     const reader = new StreamReader('s', log, {}, channel);
     await reader.return();
     await reader.return();

@@ -18,6 +18,8 @@ import type { StreamAccessService } from '../session/stream-access.service';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
+import { OpeningLane } from '../../db/opening-lane';
+import { SharedReads } from '../../util/shared-reads';
 import type { LockOutcome, LockStore, TicketCall } from './lock.store';
 
 export type OpenTicketResult =
@@ -43,6 +45,9 @@ export class LockedError extends DomainError {
  * commits).
  */
 export class LockService {
+  /** Snapshot reads per inbox stream, shared by the subscribers arriving while one is under way. */
+  private readonly snapshots = new SharedReads<StreamSnapshot>();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly store: LockStore,
@@ -118,8 +123,15 @@ export class LockService {
     const { value: inbox, access } = await this.streams.check(auth, (now) =>
       this.access.requireInbox(this.uow.dataSource.manager, now, inboxId),
     );
-    return this.hub.subscribe(Streams.inboxLocks(auth.organizationId, inbox.id), {
-      snapshot: () => this.snapshot(auth.organizationId, inbox.id),
+    const stream = Streams.inboxLocks(auth.organizationId, inbox.id);
+    return this.hub.subscribe(stream, {
+      // One snapshot read for every console of the inbox subscribing meanwhile (a reconnect
+      // storm's, queued for the database together); L7 holds: each is answered by a read that
+      // started after it joined the stream. No one console's departure abandons the shared read.
+      snapshot: () =>
+        this.snapshots.read(stream, () =>
+          OpeningLane.shared(() => this.snapshot(auth.organizationId, inbox.id)),
+        ),
       access,
     });
   }

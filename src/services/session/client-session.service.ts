@@ -4,7 +4,10 @@ import type { RoutingService } from '../routing/routing.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { UnauthenticatedError } from '../../errors/domain-error';
+import type { AuthService } from '../auth/auth.service';
+import { hashSecret, TOKEN_PREFIX } from '../auth/secrets';
 import type { SessionStore } from './session.store';
+import type { StreamAccessService } from './stream-access.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -16,6 +19,8 @@ export class ClientSessionService {
     private readonly routing: RoutingService,
     private readonly store: SessionStore,
     private readonly lockTtlSeconds: number,
+    private readonly auth: AuthService,
+    private readonly streamAccess: StreamAccessService,
   ) {}
 
   /**
@@ -49,6 +54,46 @@ export class ClientSessionService {
       this.routing.drainForAgent(auth.organizationId, auth.staffId as string),
     );
     return { ...auth, clientSessionId: row.id, resumed: false };
+  }
+
+  /**
+   * A socket's `connection_init`: its caller by bearer token (null: not valid), as a window of
+   * their sign-in: `resume` taken back when it may be (see `openWindow`), otherwise a new one.
+   * A sign-in token's caller and the window taken back are read in one statement, and the
+   * person's access row is kept for their streams' checks (StreamAccessService). API keys have
+   * no windows.
+   */
+  async openSocket(
+    token: string,
+    resume: string | undefined,
+  ): Promise<(Auth & { resumed: boolean }) | null> {
+    if (!token.startsWith(TOKEN_PREFIX)) {
+      const auth = await this.auth.authenticate(token);
+      return auth && this.openWindow(auth);
+    }
+    const mark = this.streamAccess.noticeMark();
+    const row = await this.store.authenticateSocket(
+      hashSecret(token),
+      resume && UUID.test(resume) ? resume : null,
+      `${this.lockTtlSeconds} seconds`,
+    );
+    if (!row) return null;
+    this.streamAccess.remember(
+      row.staff_id,
+      { role: row.role, active: true, access_generation: row.access_generation },
+      mark,
+    );
+    const auth: Auth = {
+      organizationId: row.organization_id,
+      role: row.role,
+      staffId: row.staff_id,
+      apiKeyId: null,
+      signInSessionId: row.session_id,
+      clientSessionId: row.window_id ?? row.session_id,
+      name: row.name,
+    };
+    if (row.window_id) return { ...auth, resumed: true };
+    return this.openWindow(auth);
   }
 
   /** A window closed: its session ends, and its ticket lock with it (L3). */

@@ -7,7 +7,7 @@ import type { StreamAccess } from '../../subscriptions/access-watch';
 import type { EventHub } from '../../subscriptions/event-hub';
 import { Topics, type AccessChangedMessage } from '../../subscriptions/topics';
 
-interface AccessRow {
+export interface AccessRow {
   role: Role;
   active: boolean;
   access_generation: string;
@@ -21,6 +21,9 @@ export interface HeldRole {
 
 /** A socket's role is read again at least this often, notice or not. */
 const ROLE_REREAD_MS = 5000;
+
+/** People whose row is kept for their next stream check, at most. */
+const KEPT_ROWS = 20_000;
 
 /** A stream's rule passed: what it resolved to, and the access the hub keeps checking. */
 export interface CheckedStream<T> {
@@ -36,6 +39,9 @@ export interface CheckedStream<T> {
  * it), the rule is run again once, and a stream it no longer allows ends with FORBIDDEN.
  */
 export class StreamAccessService {
+  /** Rows read lately, with the person's notice count taken before each was read. */
+  private readonly rows = new Map<string, { row: AccessRow; notices: number; readAt: number }>();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly hub: EventHub,
@@ -47,17 +53,15 @@ export class StreamAccessService {
     if (!staffId) return { value: await rule(auth) };
     // Taken before the check: a notice arriving from now on is checked again.
     const notices = this.hub.access.notices(staffId);
-    const run = async (): Promise<{ value: T; generation: number }> => {
-      const [row] = await preparedQuery<AccessRow>(
-        this.uow.dataSource,
-        'SELECT role, active, access_generation FROM staff WHERE id = $1',
-        [staffId],
-      );
+    const run = async (row?: AccessRow): Promise<{ value: T; generation: number }> => {
+      row ??= await this.read(staffId);
       if (!row?.active) throw new ForbiddenError('This staff member is deactivated');
       const value = await rule({ ...auth, role: row.role });
       return { value, generation: Number(row.access_generation) };
     };
-    const first = await run();
+    // The person as read a moment ago (their socket's authentication, their other stream) when
+    // no notice came for them since: a console's streams, opened together, read them once.
+    const first = await run(this.recent(staffId, notices));
     return {
       value: first.value,
       access: {
@@ -99,6 +103,57 @@ export class StreamAccessService {
     held.notices = notices;
     held.readAt = Date.now();
     return row.role === auth.role ? auth : { ...auth, role: row.role };
+  }
+
+  /**
+   * The first notice count every later read is compared with: taken before a read made without
+   * knowing whose row it reads (a socket's authentication), given back to `remember` with it.
+   */
+  noticeMark(): number {
+    return this.hub.access.totalNotices();
+  }
+
+  /**
+   * A row of the person read elsewhere (their socket's authentication) for their streams' checks:
+   * kept only if no notice at all came since `mark` (taken before it was read).
+   */
+  remember(staffId: string, row: AccessRow, mark: number): void {
+    if (this.hub.access.totalNotices() !== mark) return;
+    this.keep(staffId, row, this.hub.access.notices(staffId));
+  }
+
+  /** Reads the person's row now (its notices taken before), and keeps it for their next check. */
+  private async read(staffId: string): Promise<AccessRow | undefined> {
+    const notices = this.hub.access.notices(staffId);
+    const [row] = await preparedQuery<AccessRow>(
+      this.uow.dataSource,
+      'SELECT role, active, access_generation FROM staff WHERE id = $1',
+      [staffId],
+    );
+    if (row) this.keep(staffId, row, notices);
+    return row;
+  }
+
+  /** The person's row read less than `ROLE_REREAD_MS` ago with no notice for them since. */
+  private recent(staffId: string, notices: number): AccessRow | undefined {
+    const kept = this.rows.get(staffId);
+    if (!kept) return undefined;
+    if (kept.notices !== notices || Date.now() - kept.readAt >= ROLE_REREAD_MS) {
+      this.rows.delete(staffId);
+      return undefined;
+    }
+    return kept.row;
+  }
+
+  private keep(staffId: string, row: AccessRow, notices: number): void {
+    const now = Date.now();
+    // Rows past their use are dropped as the map grows (one per person who subscribed lately).
+    if (this.rows.size >= KEPT_ROWS) {
+      for (const [id, kept] of this.rows)
+        if (now - kept.readAt >= ROLE_REREAD_MS) this.rows.delete(id);
+      if (this.rows.size >= KEPT_ROWS) this.rows.clear();
+    }
+    this.rows.set(staffId, { row, notices, readAt: now });
   }
 
   /** What `current` needs to know of a socket opened now (before its caller was read). */
