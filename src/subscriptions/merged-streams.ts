@@ -74,7 +74,7 @@ export class MergedStream<T> implements AsyncIterableIterator<T> {
 
   /** The first source (in the order they settled) whose pending `next` has settled. */
   private async first(): Promise<Settled<T>> {
-    for (let index = 0; index < this.sources.length; index++) this.pull(index);
+    for (let index = 0; index < this.sources.length; index++) void this.pull(index);
     while (this.settled.length === 0) {
       if (this.done) return { index: -1, result: { value: undefined, done: true } };
       await new Promise<void>((resolve) => (this.wake = resolve));
