@@ -131,9 +131,7 @@ function opsPart(report: Report, data: LocksReport): void {
         [v.ours, v.before],
         [v.oursSocket, v.beforeSocket],
       ] as Array<[string, string]>
-    ).filter((pair) =>
-      pair.every((name) => data.ops?.summaries.some((s) => s.variant === name)),
-    ),
+    ).filter((pair) => pair.every((name) => data.ops?.summaries.some((s) => s.variant === name))),
     columns: CPU_COLUMNS,
   });
   roundsTable(report, data.ops, ['serverCpuUs', 'postgresCpuUs']);

@@ -35,7 +35,10 @@ describe('AccessWatch (a stream ends once its access is gone, 17.8)', () => {
   const watch = new AccessWatch({} as PubSubEngine, {} as never);
 
   it('17.8: a guarded stream keeps nothing per event it hands out (a console subscribed all day)', async () => {
-    const guarded = watch.guard(busyStream(), access(async () => 1));
+    const guarded = watch.guard(
+      busyStream(),
+      access(async () => 1),
+    );
     const retained = async (events: number) => {
       collectGarbage();
       const before = process.memoryUsage().heapUsed;
@@ -49,7 +52,7 @@ describe('AccessWatch (a stream ends once its access is gone, 17.8)', () => {
     await guarded.return?.();
   });
 
-  it('17.8: a `next` waiting on a quiet stream ends with the check\'s error once the access is gone', async () => {
+  it("17.8: a `next` waiting on a quiet stream ends with the check's error once the access is gone", async () => {
     const forbidden = new Error('FORBIDDEN');
     const guarded = watch.guard(
       quietStream(),

@@ -131,4 +131,7 @@ export const takeBody = (id: number): string =>
 
 /** A request body for the one-write server's read then write, on row `id` (1-based). */
 export const readTakeBody = (id: number): string =>
-  JSON.stringify({ query: 'mutation ReadTake($id: Int!) { readTake(id: $id) }', variables: { id } });
+  JSON.stringify({
+    query: 'mutation ReadTake($id: Int!) { readTake(id: $id) }',
+    variables: { id },
+  });
