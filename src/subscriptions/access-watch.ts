@@ -128,7 +128,12 @@ export class AccessWatch {
 class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
   private checking: Promise<void> | undefined;
   private failure: unknown;
-  /** Ends the `next` in flight with the check's error (set while one is). */
+  /**
+   * Ends the `next` the client is waiting on, when the access goes while no event comes. One
+   * per `next`, dropped once it settles: racing every event against one promise that stays
+   * pending for the stream's life would keep every delivered event reachable from it (each
+   * race leaves a reaction on it) until the stream ends.
+   */
   private interrupt: ((error: unknown) => void) | undefined;
   private done = false;
 
@@ -145,18 +150,13 @@ class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
 
   async next(): Promise<IteratorResult<T>> {
     if (this.failure !== undefined) throw this.failure;
-    // A promise of its own per call, not a race with one promise that lives as long as the
-    // stream: every race leaves a reaction on that promise until it settles, which it never
-    // does while access holds (352 bytes kept per event per subscription, for its whole life).
-    let result: IteratorResult<T>;
-    try {
-      result = await new Promise<IteratorResult<T>>((resolve, reject) => {
-        this.interrupt = reject;
-        this.inner.next().then(resolve, reject);
-      });
-    } finally {
-      this.interrupt = undefined;
-    }
+    let interrupt: ((error: unknown) => void) | undefined;
+    const result = await new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.interrupt = interrupt = reject;
+      this.inner.next().then(resolve, reject);
+    }).finally(() => {
+      if (this.interrupt === interrupt) this.interrupt = undefined;
+    });
     // The comparison at delivery: a notice this stream has not checked yet is checked first.
     if (this.checking || this.watch.notices(this.access.staffId) !== this.access.notices) {
       await this.check();
