@@ -31,7 +31,12 @@ import { mountProviderWebhooks } from './http/provider-webhooks';
 import { requestErrorHandler } from './http/request-errors';
 import { RequestContext } from './http/request-context';
 import { playgroundPlugin } from './http/playground';
-import { assignRequestId, currentRequestId, withinRequestScope } from './http/request-id';
+import {
+  assignRequestId,
+  type RequestRecord,
+  requestIdOfError,
+  requestRecordOf,
+} from './http/request-id';
 import { observeRequests, requestRecordPlugin } from './http/request-log';
 import { listenForMetrics, type MetricsListener, metricsHandler } from './http/metrics-endpoint';
 import { Metrics } from './metrics/metrics';
@@ -177,7 +182,9 @@ export async function startServer({
   const buildContext = (
     auth: Auth | null,
     clientAddress: string | null = null,
-  ): Context<Services> => new RequestContext(auth, services, container, dataSource, clientAddress);
+    request?: RequestRecord,
+  ): Context<Services> =>
+    new RequestContext(auth, services, container, dataSource, clientAddress, request);
 
   // Subscription events are executed once per cohort of identical subscriptions.
   const shared = new SharedExecution(buildContext);
@@ -209,7 +216,7 @@ export async function startServer({
     csrfPrevention: { requestHeaders: CSRF_PREFLIGHT_HEADERS },
     formatError: (formatted, error) =>
       formatError(formatted, error, logger, {
-        requestId: currentRequestId(),
+        requestId: requestIdOfError(error),
         hideSuggestions: !limits.introspection,
       }),
     plugins: [
@@ -244,9 +251,10 @@ export async function startServer({
     '/graphql',
     corsFor(config.corsOrigins),
     express.json({ limit: config.maxBodyBytes }),
-    withinRequestScope(),
     // The caller is looked up by operationLimitsPlugin, once the document passed the limits.
-    expressMiddleware(apollo, { context: async ({ req }) => buildContext(null, req.ip ?? null) }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => buildContext(null, req.ip ?? null, requestRecordOf(res)),
+    }),
   );
   app.use(requestErrorHandler(logger));
 

@@ -22,6 +22,7 @@ const VARIANTS = {
   oneRead: 'floor: bare Apollo, one read',
   typename: 'ours { __typename }',
   me: 'ours { me }',
+  before: 'ours before { __typename }',
 } as const;
 
 const SPEC = {
@@ -92,6 +93,17 @@ export const benchmark: Benchmark = {
         logFile: '/dev/null',
       }),
     ]);
+    // BENCH_BEFORE_TREE: a copy of the repository at an earlier commit (its node_modules linked),
+    // whose server answers `{ __typename }` beside ours in the same run: before and after.
+    const beforeTree = process.env.BENCH_BEFORE_TREE;
+    const before = beforeTree
+      ? await ServerProcess.start(
+          context,
+          'ours before',
+          { kind: 'ours', databaseUrl: database.url, logFile: '/dev/null' },
+          beforeTree,
+        )
+      : undefined;
     const generator = await LoadGenerator.start();
     context.defer(() => generator.stop());
     const postgres = database.postmasterPid;
@@ -137,13 +149,27 @@ export const benchmark: Benchmark = {
           request: { url: ours.url, headers, body: meBody, failIfBodyIncludes: '"errors"' },
           counters: () => ({ serverCpuUs: processTreeCpuUs(ours.pid) }),
         },
+        ...(before
+          ? [
+              {
+                name: VARIANTS.before,
+                request: {
+                  url: before.url,
+                  headers,
+                  body: typenameBody,
+                  failIfBodyIncludes: '"errors"',
+                },
+                counters: () => ({ serverCpuUs: processTreeCpuUs(before.pid) }),
+              },
+            ]
+          : []),
       ].filter(
         ({ name }) =>
           (name !== VARIANTS.typename || oursRun.has('typename')) &&
           (name !== VARIANTS.me || oursRun.has('me')),
       ),
     });
-    await Promise.all([generator.stop(), apollo.stop(), floor.stop(), ours.stop()]);
+    await Promise.all([generator.stop(), apollo.stop(), floor.stop(), ours.stop(), before?.stop()]);
 
     const report = new Report().note(
       `Bare Apollo Server 5 (\`startStandaloneServer\`, defaults) answering \`${HELLO}\`, against ours (\`startServer\`, logging at \`info\` to /dev/null: one line a request, as in production) answering an AGENT's \`${TYPENAME}\` (every layer: express, CORS, body, request id, log line, metrics, Apollo and our plugins, the bearer token, the limits, the context) and \`${ME}\` (the same and one loader read), each server in a process of its own. Floor: bare Apollo whose query makes one primary-key read (\`bench/support/baselines/one-write.ts\` \`read(id)\`, a row per client): an authenticated request looks its caller up, one statement, so this is what ours cannot go below. ` +
@@ -158,6 +184,8 @@ export const benchmark: Benchmark = {
           [VARIANTS.me, VARIANTS.baseline],
           [VARIANTS.oneRead, VARIANTS.baseline],
           [VARIANTS.typename, VARIANTS.oneRead],
+          [VARIANTS.before, VARIANTS.baseline],
+          [VARIANTS.typename, VARIANTS.before],
         ] as Array<[string, string]>
       ).filter((pair) =>
         pair.every((name) => comparison.summaries.some((s) => s.variant === name)),

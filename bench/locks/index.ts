@@ -61,6 +61,18 @@ async function runOps(
     databaseUrl: report.databaseUrl,
     connections: options.ops.concurrency,
   });
+  // BENCH_BEFORE_TREE: a copy of the repository at an earlier commit (its node_modules linked),
+  // whose server runs the same operations beside ours on the same database: before and after in
+  // one run (the database's SQL definitions are this tree's).
+  const beforeTree = process.env.BENCH_BEFORE_TREE;
+  const before = beforeTree
+    ? await ServerProcess.start(
+        context,
+        'ours before',
+        { kind: 'ours', databaseUrl: report.databaseUrl },
+        beforeTree,
+      )
+    : undefined;
   const generator = await LoadGenerator.start();
   context.defer(() => generator.stop());
   report.ops = await compareLockThroughput({
@@ -69,11 +81,12 @@ async function runOps(
     options: options.ops,
     apollo,
     ours,
+    before,
     oneWrite,
     workers: data.ops.workers,
     postmasterPid,
   });
-  await Promise.all([generator.stop(), apollo.stop(), oneWrite.stop()]);
+  await Promise.all([generator.stop(), apollo.stop(), oneWrite.stop(), before?.stop()]);
 }
 
 async function runFanoutPart(

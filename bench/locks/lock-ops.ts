@@ -4,7 +4,7 @@ import { type Comparison, compareAlternately } from '../support/compare';
 import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import type { LoadGenerator } from '../support/load';
 import { statementsPerRequest } from '../support/requests';
-import { takeBody } from '../support/baselines/one-write';
+import { readTakeBody, takeBody } from '../support/baselines/one-write';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
 import type { ServerProcess } from '../support/server-process';
 import type { Worker } from './seed';
@@ -36,6 +36,8 @@ export async function countLockStatements(
   return { openTicket, releaseTicket };
 }
 
+const json = { 'content-type': 'application/json', accept: 'application/json' };
+
 /** The variants of part 2's throughput, in the order they run and are reported. */
 export const OPS_VARIANTS = {
   baseline: 'baseline',
@@ -44,6 +46,9 @@ export const OPS_VARIANTS = {
   socketHello: 'graphql-ws { hello }',
   oneWrite: 'one write',
   oneWriteSocket: 'one write over the socket',
+  readWrite: 'one read + one write',
+  before: 'ours before',
+  beforeSocket: 'ours before over the socket',
 } as const;
 
 /**
@@ -59,6 +64,7 @@ export function compareLockThroughput({
   options,
   apollo,
   ours,
+  before,
   oneWrite,
   workers,
   postmasterPid,
@@ -68,13 +74,15 @@ export function compareLockThroughput({
   options: LoadOptions;
   apollo: ServerProcess;
   ours: ServerProcess;
+  /** BENCH_BEFORE_TREE's server (an earlier commit's), measured the same way beside ours. */
+  before?: ServerProcess;
   oneWrite: ServerProcess;
   workers: Worker[];
   postmasterPid: number | undefined;
 }): Promise<Comparison> {
-  const json = { 'content-type': 'application/json', accept: 'application/json' };
   // Each client its own row of the one-write server, as each window has its own ticket.
   const takes = workers.map((_, index) => ({ bodies: [takeBody(index + 1)] }));
+  const readTakes = workers.map((_, index) => ({ bodies: [readTakeBody(index + 1)] }));
   return compareAlternately({
     context,
     generator,
@@ -94,43 +102,10 @@ export function compareLockThroughput({
         },
         counters: () => ({ serverCpuUs: processTreeCpuUs(apollo.pid) }),
       },
-      {
-        name: OPS_VARIANTS.ours,
-        request: {
-          url: ours.url,
-          headers: json,
-          clients: workers.map((worker) => ({
-            headers: {
-              authorization: `Bearer ${worker.token}`,
-              'x-client-session': worker.sessionId,
-            },
-            bodies: [
-              ticketBody(OPEN_TICKET, worker.ticketId),
-              ticketBody(RELEASE_TICKET, worker.ticketId),
-            ],
-          })),
-          failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
-        },
-        counters: () => ({ serverCpuUs: processTreeCpuUs(ours.pid) }),
-      },
-      {
-        // What a console does: the same operations over the socket it already holds (the
-        // socket is its window; it authenticated once, when it connected).
-        name: OPS_VARIANTS.oursSocket,
-        request: {
-          transport: 'graphql-ws',
-          url: ours.wsUrl,
-          clients: workers.map((worker) => ({
-            connectionParams: { authorization: `Bearer ${worker.token}` },
-            bodies: [
-              ticketBody(OPEN_TICKET, worker.socketTicketId),
-              ticketBody(RELEASE_TICKET, worker.socketTicketId),
-            ],
-          })),
-          failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
-        },
-        counters: () => ({ serverCpuUs: processTreeCpuUs(ours.pid) }),
-      },
+      ...oursVariants(ours, OPS_VARIANTS.ours, OPS_VARIANTS.oursSocket, workers),
+      ...(before
+        ? oursVariants(before, OPS_VARIANTS.before, OPS_VARIANTS.beforeSocket, workers)
+        : []),
       {
         name: OPS_VARIANTS.socketHello,
         request: {
@@ -152,6 +127,17 @@ export function compareLockThroughput({
         counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
       },
       {
+        // The floor of an authenticated HTTP mutation: its caller's read, then its write.
+        name: OPS_VARIANTS.readWrite,
+        request: {
+          url: oneWrite.url,
+          headers: json,
+          clients: readTakes,
+          failIfBodyIncludes: '"errors"',
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
+      },
+      {
         name: OPS_VARIANTS.oneWriteSocket,
         request: {
           transport: 'graphql-ws',
@@ -163,4 +149,47 @@ export function compareLockThroughput({
       },
     ],
   });
+}
+
+/** Ours over HTTP and over the socket, on `server`: every request one lock operation. */
+function oursVariants(server: ServerProcess, http: string, socket: string, workers: Worker[]) {
+  return [
+    {
+      name: http,
+      request: {
+        url: server.url,
+        headers: json,
+        clients: workers.map((worker) => ({
+          headers: {
+            authorization: `Bearer ${worker.token}`,
+            'x-client-session': worker.sessionId,
+          },
+          bodies: [
+            ticketBody(OPEN_TICKET, worker.ticketId),
+            ticketBody(RELEASE_TICKET, worker.ticketId),
+          ],
+        })),
+        failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
+      },
+      counters: () => ({ serverCpuUs: processTreeCpuUs(server.pid) }),
+    },
+    {
+      // What a console does: the same operations over the socket it already holds (the
+      // socket is its window; it authenticated once, when it connected).
+      name: socket,
+      request: {
+        transport: 'graphql-ws' as const,
+        url: server.wsUrl,
+        clients: workers.map((worker) => ({
+          connectionParams: { authorization: `Bearer ${worker.token}` },
+          bodies: [
+            ticketBody(OPEN_TICKET, worker.socketTicketId),
+            ticketBody(RELEASE_TICKET, worker.socketTicketId),
+          ],
+        })),
+        failIfBodyIncludes: ['"errors"', 'TicketLockedByOther', '"released":false'],
+      },
+      counters: () => ({ serverCpuUs: processTreeCpuUs(server.pid) }),
+    },
+  ];
 }

@@ -18,8 +18,16 @@ export class ServerProcess {
    * until it stops, and writes `<dir>/<name>.cpuprofile` (`support/profile-breakdown.ts` sums one
    * up by layer).
    */
-  static async start(context: BenchContext, name: string, args: StartArgs): Promise<ServerProcess> {
-    const entry = path.join(__dirname, 'server-host.ts');
+  static async start(
+    context: BenchContext,
+    name: string,
+    args: StartArgs,
+    /** Another copy of the repository (e.g. an earlier commit's), whose server to run instead. */
+    tree?: string,
+  ): Promise<ServerProcess> {
+    const entry = tree
+      ? path.resolve(tree, 'bench', 'support', 'server-host.ts')
+      : path.join(__dirname, 'server-host.ts');
     const worker = await ChildWorker.fork(name, entry, { nodeOptions: ['--expose-gc'] });
     context.defer(() => worker.stop());
     const profileDir = process.env.BENCH_CPU_PROF;

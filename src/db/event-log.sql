@@ -146,6 +146,21 @@ BEGIN
   RETURN v_sequenced;
 END $$;
 
+-- The sequencer's own statement (src/db/stream-sequencer.ts): numbers a stream's events once
+-- their writers have committed, in a transaction of its own whose commit does not wait for its
+-- WAL to reach the disk (a lock operation would otherwise pay a second disk flush for its event,
+-- and its watchers would wait for it). Losing this commit in a crash of PostgreSQL loses nothing:
+-- it only moves rows that are durable already (their writers' commits were flushed before it ran)
+-- from event_pending to event_log, and the stream_seq row with them; recovery puts them back
+-- pending, and the next run (the sweeper's, a snapshot's, or the next writer's) numbers them again
+-- in the same order (by id) from the same last seq, with the same `at`: the same envelopes as
+-- were published. A later synchronous commit of any writer flushes this one too.
+CREATE FUNCTION tandem_sequence_committed(p_stream text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  RETURN tandem_sequence_stream(p_stream);
+END $$;
+
 -- Before a transaction appends to streams directly: their pending events first, in stream order
 -- (the order every writer takes stream_seq rows in).
 CREATE FUNCTION tandem_sequence_pending(p_streams text[]) RETURNS jsonb LANGUAGE plpgsql AS $$

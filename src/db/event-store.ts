@@ -45,8 +45,9 @@ function appendStatement(events: string): string {
 }
 
 /**
- * Numbers a stream's committed pending events (`tandem_sequence_stream`, its own transaction);
- * answers their envelopes, to publish now.
+ * Numbers a stream's committed pending events (`tandem_sequence_committed`, its own transaction,
+ * whose commit does not wait for the disk: see event-log.sql); answers their envelopes, to
+ * publish now.
  */
 export async function sequenceStream(
   dataSource: DataSource,
@@ -54,7 +55,7 @@ export async function sequenceStream(
 ): Promise<EventEnvelope[]> {
   const [row] = await preparedQuery<{ events: EventEnvelope[] }>(
     dataSource,
-    'SELECT tandem_sequence_stream($1) AS events',
+    'SELECT tandem_sequence_committed($1) AS events',
     [stream],
   );
   return row?.events ?? [];

@@ -4,6 +4,7 @@ import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import { Loaders } from '../context/loaders';
 import type { Services } from '../services';
+import type { RequestRecord } from './request-id';
 
 /**
  * A request's context. Over HTTP its caller is looked up only once the document has passed the
@@ -21,6 +22,8 @@ export class RequestContext implements Context<Services> {
     readonly container: ContainerType,
     private readonly dataSource: DataSource,
     readonly clientAddress: string | null = null,
+    /** Over HTTP: the request's record, which its log line and metrics read once it is answered. */
+    readonly request: RequestRecord | undefined = undefined,
   ) {}
 
   get loaders(): Loaders {

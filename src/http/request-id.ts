@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 
@@ -33,16 +32,21 @@ export interface RequestRecord {
   outcome?: string;
 }
 
-const scope = new AsyncLocalStorage<RequestRecord>();
+/**
+ * The errors met while answering a request, and its id: `formatError` (which Apollo gives no
+ * request) logs and shows it beside an error it masks. Tagged by `requestRecordPlugin` as Apollo
+ * reports them (`didEncounterErrors`, just before it formats them). A map rather than an
+ * AsyncLocalStorage: on Node 20 one of those puts a promise hook on every promise of the process.
+ */
+const requestIdsOfErrors = new WeakMap<object, string>();
 
-/** The HTTP request being answered, wherever in its handling this runs. */
-export function currentRequest(): RequestRecord | undefined {
-  return scope.getStore();
+export function tagErrorsWithRequest(errors: readonly object[], requestId: string): void {
+  for (const error of errors) requestIdsOfErrors.set(error, requestId);
 }
 
-/** The id of the HTTP request being answered, wherever in its handling this runs. */
-export function currentRequestId(): string | undefined {
-  return scope.getStore()?.id;
+/** The id of the request an error was met in (undefined when it was not tagged). */
+export function requestIdOfError(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? requestIdsOfErrors.get(error) : undefined;
 }
 
 /** The record `assignRequestId` made for this request. */
@@ -63,20 +67,5 @@ export function assignRequestId(): RequestHandler {
     res.locals.request = record;
     res.setHeader(REQUEST_ID_HEADER, id);
     next();
-  };
-}
-
-/**
- * Runs the rest of the request inside its id's scope. After the body is read: a stream's events
- * run in the socket's context, not the one a handler set, so a scope entered before body parsing
- * would be lost by the time GraphQL runs.
- */
-export function withinRequestScope(): RequestHandler {
-  return (_req, res, next) => {
-    const record = (res.locals.request as RequestRecord | undefined) ?? {
-      id: randomUUID(),
-      startedAt: performance.now(),
-    };
-    scope.run(record, next);
   };
 }

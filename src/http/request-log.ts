@@ -5,7 +5,8 @@ import type { Auth } from '../context/auth';
 import type { Context } from '../context/context';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics/metrics';
-import { currentRequest, type RequestRecord, requestRecordOf } from './request-id';
+import { RequestContext } from './request-context';
+import { type RequestRecord, requestRecordOf, tagErrorsWithRequest } from './request-id';
 
 /** Probes and scrapes: logged at debug only (a balancer asks every few seconds), never counted. */
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
@@ -100,10 +101,13 @@ export function observeRequests(logger: Logger, metrics: Metrics): RequestHandle
 /** Fills the request's record with what GraphQL learnt of it: its operation, caller and outcome. */
 export function requestRecordPlugin(): ApolloServerPlugin<Context> {
   return {
-    async requestDidStart() {
-      const record = currentRequest();
+    async requestDidStart({ contextValue }) {
+      const record = contextValue instanceof RequestContext ? contextValue.request : undefined;
       if (!record) return {};
       return {
+        async didEncounterErrors({ errors }) {
+          tagErrorsWithRequest(errors, record.id);
+        },
         async didResolveOperation({ operation, operationName }) {
           if (!operation) return;
           record.type = operation.operation;

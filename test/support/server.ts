@@ -1,9 +1,13 @@
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
+import { StatementCounter } from '../../src/db/data-source';
 import { startServer, type TandemServer } from '../../src/server';
 import { TEST_SECRETS_KEY } from './child-process';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testRedisUrl } from './env';
+
+// Tests pin statements per request: background jobs' statements are told apart from them.
+StatementCounter.separateBackground = true;
 
 export interface TestServerOptions {
   /** Use this database (e.g. shared by two instances); otherwise a new one is created. */

@@ -76,6 +76,25 @@ export async function startOneWriteServer(
             return Number(rows[0]?.token);
           },
         },
+        // What an authenticated request can do at best: one read (its caller looked up), then
+        // its one durable write.
+        readTake: {
+          type: new GraphQLNonNull(GraphQLInt),
+          args: { id: { type: new GraphQLNonNull(GraphQLInt) } },
+          resolve: async (_root, args: { id: number }) => {
+            await pool.query({
+              name: 'read',
+              text: 'SELECT token FROM bench_one_write WHERE id = $1',
+              values: [args.id],
+            });
+            const { rows } = await pool.query<{ token: string }>({
+              name: 'take',
+              text: 'UPDATE bench_one_write SET token = token + 1 WHERE id = $1 RETURNING token',
+              values: [args.id],
+            });
+            return Number(rows[0]?.token);
+          },
+        },
       },
     }),
   });
@@ -109,3 +128,10 @@ export const readBody = (id: number): string =>
 /** A request body for the one-write server's mutation, on row `id` (1-based). */
 export const takeBody = (id: number): string =>
   JSON.stringify({ query: 'mutation Take($id: Int!) { take(id: $id) }', variables: { id } });
+
+/** A request body for the one-write server's read then write, on row `id` (1-based). */
+export const readTakeBody = (id: number): string =>
+  JSON.stringify({
+    query: 'mutation ReadTake($id: Int!) { readTake(id: $id) }',
+    variables: { id },
+  });
