@@ -3,7 +3,9 @@
  * `server-process.ts`): self time summed by layer (a package under node_modules, a folder of
  * `src/`, Node's own modules, garbage collection), and the functions that cost most.
  *
- *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile> [top]
+ *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile>... [top]
+ *
+ * Several files (the rounds of one variant) are summed as one.
  *
  * Idle time (the event loop waiting) is left out of the shares: they are shares of the CPU used.
  */
@@ -51,11 +53,12 @@ export interface Breakdown {
   functions: Array<{ name: string; layer: string; ms: number; share: number }>;
 }
 
-export function breakdownOf(profile: Profile, top = 25): Breakdown {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+export function breakdownOf(profiles: Profile | Profile[], top = 25): Breakdown {
   const layers = new Map<string, number>();
   const functions = new Map<string, { layer: string; us: number }>();
   let totalUs = 0;
+  for (const profile of Array.isArray(profiles) ? profiles : [profiles]) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
     const us = profile.timeDeltas[index] ?? 0;
@@ -71,6 +74,7 @@ export function breakdownOf(profile: Profile, top = 25): Breakdown {
     entry.us += us;
     functions.set(name, entry);
   });
+  }
   const share = (us: number) => us / totalUs;
   return {
     totalMs: totalUs / 1000,
@@ -85,13 +89,14 @@ export function breakdownOf(profile: Profile, top = 25): Breakdown {
 }
 
 if (require.main === module) {
-  const [file, top] = process.argv.slice(2);
-  if (!file) {
-    console.error('usage: profile-breakdown.ts <file.cpuprofile> [top]');
+  const args = process.argv.slice(2);
+  const top = args.length > 1 && /^\d+$/.test(args[args.length - 1] as string) ? args.pop() : undefined;
+  if (!args.length) {
+    console.error('usage: profile-breakdown.ts <file.cpuprofile>... [top]');
     process.exit(1);
   }
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const result = breakdownOf(profile, top ? Number(top) : 25);
+  const profiles = args.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const result = breakdownOf(profiles, top ? Number(top) : 25);
   const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
   console.log(
     `CPU used: ${result.totalMs.toFixed(0)} ms\n\n| layer | self CPU | share |\n|---|---:|---:|`,
