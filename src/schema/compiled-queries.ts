@@ -13,7 +13,8 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 export interface Operation {
   document: DocumentNode;
-  operation: OperationDefinitionNode;
+  /** None when the operation name names no operation of the document: graphql-js refuses it. */
+  operation: OperationDefinitionNode | undefined;
   operationName: string | null;
   variables: Record<string, unknown> | undefined;
   context: unknown;
@@ -89,7 +90,7 @@ export class CompiledQueries {
         contextValue: context,
       });
     }
-    if (operation.variableDefinitions?.length) {
+    if (operation?.variableDefinitions?.length) {
       const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {}, {
         maxErrors: MAX_VARIABLE_ERRORS,
       });
@@ -109,7 +110,7 @@ export class CompiledQueries {
     operation,
     operationName,
   }: Pick<Operation, 'document' | 'operation' | 'operationName'>): Compiled {
-    if (operation.operation !== 'query' || introspects(operation)) return null;
+    if (!operation || operation.operation !== 'query' || introspects(operation)) return null;
     let byName = this.compiled.get(document);
     if (!byName) this.compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
@@ -149,7 +150,9 @@ export function compiledExecution(
           queries.execute({
             document: request.document,
             operation: request.operation,
-            operationName: request.operationName,
+            // The client's, as Apollo hands it to graphql-js (the resolved one is null when it
+            // names no operation, which graphql-js must refuse rather than run the only one).
+            operationName: request.request.operationName ?? null,
             variables: request.request.variables,
             context: request.context,
           }),

@@ -33,7 +33,10 @@ const isBasicResolver = (resolve: GraphQLFieldResolver<unknown, unknown>) =>
 export function dropPlainFieldResolvers(schema: GraphQLSchema): number {
   const storage = getMetadataStorage();
   let dropped = 0;
-  for (const objectType of storage.objectTypes) {
+  // The last declaration of each name is the one built: a process that loads the classes again
+  // (a test runner's fresh module registry) keeps the earlier ones in the shared storage.
+  const objectTypes = new Map(storage.objectTypes.map((type) => [type.name, type]));
+  for (const objectType of objectTypes.values()) {
     const graphqlType = schema.getType(objectType.name);
     if (!isObjectType(graphqlType)) continue;
     // The type's fields are declared on it, the classes it extends and its interfaces.
@@ -69,5 +72,7 @@ function isPlain(field: FieldMetadata): boolean {
  */
 function holdsPromise(field: FieldMetadata): boolean {
   const prototype = (field.target as { prototype?: object }).prototype;
-  return !prototype || Reflect.getMetadata('design:type', prototype, field.name) === Promise;
+  const type = Reflect.getMetadata('design:type', prototype ?? {}, field.name) as unknown;
+  // By name: classes loaded in another realm (a test runner's) have another Promise.
+  return !prototype || type === Promise || (typeof type === 'function' && type.name === 'Promise');
 }
