@@ -42,6 +42,7 @@ import { listenForMetrics, type MetricsListener, metricsHandler } from './http/m
 import { Metrics } from './metrics/metrics';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema/build-schema';
+import { compiledExecution } from './schema/compiled-queries';
 import { documentLimitRules, queryLimitsOf } from './schema/limits';
 import { OperationCosts } from './schema/operation-cost';
 import { ResolverContainer } from './schema/resolver-container';
@@ -203,7 +204,8 @@ export async function startServer({
   const costs = new OperationCosts(schema, limits.maxCost);
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    // Queries run compiled once per document (graphql-jit); mutations keep graphql-js.
+    gateway: compiledExecution(schema),
     validationRules,
     parseOptions: { maxTokens: limits.maxTokens },
     // Refused, when off, by the shared validation rules (so over WebSocket too), not by Apollo.

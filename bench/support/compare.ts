@@ -1,5 +1,6 @@
 import type { BenchContext, LoadOptions } from './benchmark';
 import { waitForQuietMachine } from './cpu';
+import { CpuProfile, profileName } from './cpu-profile';
 import { ms, rate } from './report';
 import type { LoadGenerator, LoadResult, LoadSpec } from './load';
 import { median } from './stats';
@@ -12,6 +13,11 @@ export interface Variant {
   name: string;
   request: Omit<LoadSpec, 'concurrency' | 'durationMs'>;
   counters?: Counters;
+  /**
+   * Served by this process (the request benchmarks): with `BENCH_CPU_PROF=<dir>`, this process's
+   * CPU is profiled during each of the variant's rounds, as `<dir>/<variant>-r<round>.cpuprofile`.
+   */
+  profileInProcess?: boolean;
 }
 
 export interface RoundResult {
@@ -85,9 +91,14 @@ export async function compareAlternately({
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
       await waitForQuietMachine(context.log);
+      const profileDir = variant.profileInProcess ? process.env.BENCH_CPU_PROF : undefined;
+      const profile = profileDir
+        ? await CpuProfile.start(profileDir, profileName(`${variant.name} r${round}`))
+        : undefined;
       const before = readAll(counters, variant);
       const load = await generator.run({ ...variant.request, concurrency, durationMs });
       const after = readAll(counters, variant);
+      await profile?.stop();
       requireNoErrors(variant, load);
       const perRequest: Record<string, number> = Object.fromEntries(
         Object.keys(after).map((key) => [

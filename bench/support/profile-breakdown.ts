@@ -3,7 +3,9 @@
  * `server-process.ts`): self time summed by layer (a package under node_modules, a folder of
  * `src/`, Node's own modules, garbage collection), and the functions that cost most.
  *
- *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile> [top]
+ *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile>... [top]
+ *
+ * Several files (the rounds of one variant) are summed as one.
  *
  * Idle time (the event loop waiting) is left out of the shares: they are shares of the CPU used.
  */
@@ -11,6 +13,7 @@ import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
@@ -45,32 +48,52 @@ export function layerOf({ functionName, url }: ProfileNode['callFrame']): string
   return url;
 }
 
+/**
+ * The nodes under the inspector's `post` (the profiler's own start, in a process that profiles
+ * itself: `compare.ts`): V8 charges the samples taken while the thread waits to it. Left out.
+ */
+function profilerNodes(profile: Profile): Set<number> {
+  const children = new Map(profile.nodes.map((node) => [node.id, node.children ?? []]));
+  const under = new Set<number>();
+  const visit = (id: number) => {
+    under.add(id);
+    for (const child of children.get(id) ?? []) visit(child);
+  };
+  for (const node of profile.nodes)
+    if (node.callFrame.url === 'node:inspector' && node.callFrame.functionName === 'post')
+      visit(node.id);
+  return under;
+}
+
 export interface Breakdown {
   totalMs: number;
   layers: Array<{ layer: string; ms: number; share: number }>;
   functions: Array<{ name: string; layer: string; ms: number; share: number }>;
 }
 
-export function breakdownOf(profile: Profile, top = 25): Breakdown {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+export function breakdownOf(profiles: Profile | Profile[], top = 25): Breakdown {
   const layers = new Map<string, number>();
   const functions = new Map<string, { layer: string; us: number }>();
   let totalUs = 0;
-  profile.samples.forEach((id, index) => {
-    const node = byId.get(id);
-    const us = profile.timeDeltas[index] ?? 0;
-    if (!node) return;
-    const layer = layerOf(node.callFrame);
-    if (layer === '(idle)') return;
-    totalUs += us;
-    layers.set(layer, (layers.get(layer) ?? 0) + us);
-    const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${url.replace(/^.*\/(node_modules|src)\//, '')}:${lineNumber + 1}` : '';
-    const name = `${functionName || '(anonymous)'} ${where}`.trim();
-    const entry = functions.get(name) ?? { layer, us: 0 };
-    entry.us += us;
-    functions.set(name, entry);
-  });
+  for (const profile of Array.isArray(profiles) ? profiles : [profiles]) {
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const profiler = profilerNodes(profile);
+    profile.samples.forEach((id, index) => {
+      const node = byId.get(id);
+      const us = profile.timeDeltas[index] ?? 0;
+      if (!node || profiler.has(id)) return;
+      const layer = layerOf(node.callFrame);
+      if (layer === '(idle)') return;
+      totalUs += us;
+      layers.set(layer, (layers.get(layer) ?? 0) + us);
+      const { functionName, url, lineNumber } = node.callFrame;
+      const where = url ? `${url.replace(/^.*\/(node_modules|src)\//, '')}:${lineNumber + 1}` : '';
+      const name = `${functionName || '(anonymous)'} ${where}`.trim();
+      const entry = functions.get(name) ?? { layer, us: 0 };
+      entry.us += us;
+      functions.set(name, entry);
+    });
+  }
   const share = (us: number) => us / totalUs;
   return {
     totalMs: totalUs / 1000,
@@ -85,13 +108,15 @@ export function breakdownOf(profile: Profile, top = 25): Breakdown {
 }
 
 if (require.main === module) {
-  const [file, top] = process.argv.slice(2);
-  if (!file) {
-    console.error('usage: profile-breakdown.ts <file.cpuprofile> [top]');
+  const args = process.argv.slice(2);
+  const top =
+    args.length > 1 && /^\d+$/.test(args[args.length - 1] as string) ? args.pop() : undefined;
+  if (!args.length) {
+    console.error('usage: profile-breakdown.ts <file.cpuprofile>... [top]');
     process.exit(1);
   }
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const result = breakdownOf(profile, top ? Number(top) : 25);
+  const profiles = args.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const result = breakdownOf(profiles, top ? Number(top) : 25);
   const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
   console.log(
     `CPU used: ${result.totalMs.toFixed(0)} ms\n\n| layer | self CPU | share |\n|---|---:|---:|`,

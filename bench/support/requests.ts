@@ -106,6 +106,7 @@ export async function compareRequests({
       {
         name: `ours ${workload.name}`,
         request: { failIfBodyIncludes: '"errors"', ...workload.ours },
+        profileInProcess: true,
         counters: () => ({ statements: statements.count }),
       },
     ]),

@@ -62,6 +62,7 @@ import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver'
 import { CampaignMonitorResolver } from '../resolvers/supervision/campaign-monitor.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
+import { dropPlainFieldResolvers } from './plain-fields';
 import { validateArguments } from './validate-arguments';
 
 export const RESOLVERS = [
@@ -137,6 +138,9 @@ export function getSchema(): Promise<GraphQLSchema> {
         throw new Error('subscriptions use their own subscribe function');
       },
     },
+  }).then((built) => {
+    dropPlainFieldResolvers(built);
+    return built;
   });
   return schema;
 }
