@@ -27,13 +27,26 @@ export interface SignInResult {
   staff: Staff;
 }
 
-interface SessionRow {
+export interface SessionRow {
   session_id: string;
   window_id: string | null;
   organization_id: string;
   staff_id: string;
   role: Auth['role'];
   name: string;
+}
+
+/** A sign-in's caller, acting through its window when the row names one. */
+export function authOfSessionRow(row: SessionRow): Auth {
+  return {
+    organizationId: row.organization_id,
+    role: row.role,
+    staffId: row.staff_id,
+    apiKeyId: null,
+    signInSessionId: row.session_id,
+    clientSessionId: row.window_id ?? row.session_id,
+    name: row.name,
+  };
 }
 
 export class AuthService {
@@ -196,15 +209,7 @@ export class AuthService {
       [hashSecret(token), windowSessionId ?? null],
     );
     if (!row || (windowSessionId && !row.window_id)) return null;
-    return {
-      organizationId: row.organization_id,
-      role: row.role,
-      staffId: row.staff_id,
-      apiKeyId: null,
-      signInSessionId: row.session_id,
-      clientSessionId: row.window_id ?? row.session_id,
-      name: row.name,
-    };
+    return authOfSessionRow(row);
   }
 
   /** True while a session (and, for a window, its sign-in) is live. */

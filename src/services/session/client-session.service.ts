@@ -4,7 +4,7 @@ import type { RoutingService } from '../routing/routing.service';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { ClientSession, ClientSessionKind } from '../../entities/client-session.entity';
 import { UnauthenticatedError } from '../../errors/domain-error';
-import type { AuthService } from '../auth/auth.service';
+import { type AuthService, authOfSessionRow } from '../auth/auth.service';
 import { hashSecret, TOKEN_PREFIX } from '../auth/secrets';
 import type { SessionStore } from './session.store';
 import type { StreamAccessService } from './stream-access.service';
@@ -83,15 +83,7 @@ export class ClientSessionService {
       { role: row.role, active: true, access_generation: row.access_generation },
       mark,
     );
-    const auth: Auth = {
-      organizationId: row.organization_id,
-      role: row.role,
-      staffId: row.staff_id,
-      apiKeyId: null,
-      signInSessionId: row.session_id,
-      clientSessionId: row.window_id ?? row.session_id,
-      name: row.name,
-    };
+    const auth = authOfSessionRow(row);
     if (row.window_id) return { ...auth, resumed: true };
     return this.openWindow(auth);
   }
