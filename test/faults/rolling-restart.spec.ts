@@ -36,6 +36,7 @@ import { startTestServer, type TestServer } from '../support/server';
 
 const LOCK_TTL_SECONDS = 15;
 const DRAIN_SECONDS = 5;
+const METRICS_TOKEN = 'rolling-restart-metrics-token';
 
 if (!nginxAvailable()) throw new Error(NGINX_MISSING);
 
@@ -89,10 +90,32 @@ class Instance {
     const { code } = await exit;
     const drainMs = Date.now() - signalledAt;
     await this.start();
-    // nginx learns that it is back on its next try, once the failure mark (fail_timeout, 2 s)
-    // has passed: the next instance is stopped only then, as the README's procedure says.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // nginx learns that it is back only from a request it passes to it, some time after the
+    // failure mark (fail_timeout, 2 s) has passed: the next instance is stopped once this one
+    // has answered requests from nginx, as the README's procedure says. (A fixed wait was not
+    // enough on a loaded machine: both instances were marked failed and nginx answered 502.)
+    await this.servedThroughBalancer(3, 30_000);
     return { firstNotReadyMs, readyAfterwards, code, drainMs };
+  }
+
+  /** Waits until this process has answered `count` GraphQL requests over HTTP (its /metrics). */
+  private async servedThroughBalancer(count: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = await fetch(`${this.origin}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      }).then((response) => response.text());
+      const served = text
+        .split('\n')
+        .filter((line) => line.startsWith('tandem_requests_total{transport="http"'))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      if (served >= count) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `instance ${this.port}: nginx passed it ${served} requests in ${timeoutMs} ms`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async stop(): Promise<void> {
@@ -118,6 +141,7 @@ describe('two instances behind nginx', () => {
       LOCK_TTL_SECONDS: String(LOCK_TTL_SECONDS),
       DRAIN_SECONDS: String(DRAIN_SECONDS),
       TRUST_PROXY: 'loopback',
+      METRICS_TOKEN,
     };
     for (const port of [await freePort(), await freePort()])
       instances.push(new Instance(port, env));
