@@ -507,11 +507,14 @@ async function run(context: BenchContext) {
     context.log(`plain graphql-ws: ${opts.cap} consoles in ${Date.now() - plainStart} ms`);
     for (const console_ of plainHeld) console_.receipts = [];
     const plainFrom = Date.now();
+    plain.child.kill('SIGUSR2'); // publishing starts
     await pause(opts.measureSeconds * 1000);
+    plain.child.kill('SIGUSR2'); // and stops
+    await pause(1500);
     plainRow = {
       cap: opts.cap,
       held: plainHeld.length,
-      fan: fanOut(plainHeld, plainFrom, Date.now() - 1500),
+      fan: fanOut(plainHeld, plainFrom, Date.now()),
       refused: 'no cap',
       rssBytes: rssBytes(plain.child.pid as number),
     };
