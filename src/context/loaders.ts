@@ -5,6 +5,7 @@ import {
   cursorKindOf,
   decodePosition,
   encodeCursor,
+  lazyCursors,
   type Page,
   requirePageSize,
 } from '../db/pagination';
@@ -392,20 +393,22 @@ export class Loaders {
           .slice(0, spec.args.first)
           .map((row) => hydrate(this.dataSource, target, row));
         const total = Number(parentRows[0]?.total ?? 0);
-        return {
-          nodes,
-          cursors: nodes.map((node) => {
+        return Object.assign(
+          lazyCursors(nodes, (node) => {
             const value = node[spec.orderProperty] as unknown;
             return encodeCursor([
               value instanceof Date ? value.toISOString() : (value as string),
               node.id,
             ]);
           }),
-          hasNextPage: parentRows.length > spec.args.first,
-          // Without rows after the cursor the window count is unknown; count it then.
-          totalCount: async () =>
-            parentRows.length ? total : this.countChildren(from, spec, parentId),
-        };
+          {
+            nodes,
+            hasNextPage: parentRows.length > spec.args.first,
+            // Without rows after the cursor the window count is unknown; count it then.
+            totalCount: async () =>
+              parentRows.length ? total : this.countChildren(from, spec, parentId),
+          },
+        );
       });
     });
     this.childPages.set(key, loader as DataLoader<string, Page<unknown>>);
