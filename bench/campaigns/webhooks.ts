@@ -124,13 +124,13 @@ export async function runWebhooks(
     variables: { campaignIds: [campaign.id] },
     keyPath: 'queueEvents.number',
   });
-  for (const [set, server] of [
+  for (const [set, handler] of [
     ['bare', bare],
     ['floor', floor],
   ] as const) {
     await clients.call('connect', {
       set,
-      wsUrl: server.ws.wsUrl,
+      wsUrl: handler.ws.wsUrl,
       connectionParams: tokens.map(() => ({ authorization: 'bare' })),
       query: BARE_SUBSCRIPTION,
       variables: { channel: BARE_CHANNEL },
