@@ -147,12 +147,32 @@ export async function runOutbox(
   report.table(
     ['', 'per send', 'share of a drain'],
     [
-      ["next message + send slot (1 statement; the drain's last, empty, look included)", ms(spent.head), percentOf(spent.head, spent.perSendInDrain)],
-      ['wait for the send slot + provider call', ms(spent.call), percentOf(spent.call, spent.perSendInDrain)],
-      ['SENT recorded + event (3 round trips)', ms(spent.record), percentOf(spent.record, spent.perSendInDrain)],
-      ['drain overhead (its advisory lock taken and freed), per send', ms(spent.overhead), percentOf(spent.overhead, spent.perSendInDrain)],
+      [
+        "next message + send slot (1 statement; the drain's last, empty, look included)",
+        ms(spent.head),
+        percentOf(spent.head, spent.perSendInDrain),
+      ],
+      [
+        'wait for the send slot + provider call',
+        ms(spent.call),
+        percentOf(spent.call, spent.perSendInDrain),
+      ],
+      [
+        'SENT recorded + event (3 round trips)',
+        ms(spent.record),
+        percentOf(spent.record, spent.perSendInDrain),
+      ],
+      [
+        'drain overhead (its advisory lock taken and freed), per send',
+        ms(spent.overhead),
+        percentOf(spent.overhead, spent.perSendInDrain),
+      ],
       ['in all, per send, inside drains', ms(spent.perSendInDrain), ''],
-      [`workers busy in a drain (${spent.drains} drains)`, `${Math.round(spent.busyShare * 100)}%`, ''],
+      [
+        `workers busy in a drain (${spent.drains} drains)`,
+        `${Math.round(spent.busyShare * 100)}%`,
+        '',
+      ],
     ],
   );
 }

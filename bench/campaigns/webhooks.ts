@@ -269,7 +269,13 @@ export async function runWebhooks(
     });
     const of = (step: keyof (typeof rows)[number]) =>
       summarizeLatencies(rows.map((row) => row[step]));
-    return { n: rows.length, answered: of('answered'), pickup: of('pickup'), processing: of('processing'), fanout: of('fanout') };
+    return {
+      n: rows.length,
+      answered: of('answered'),
+      pickup: of('pickup'),
+      processing: of('processing'),
+      fanout: of('fanout'),
+    };
   };
   const stepRows = (['floor', 'ours'] as const).map((set) => {
     const s = steps(set);
@@ -283,7 +289,7 @@ export async function runWebhooks(
     ];
   });
   report.note(
-    'Where an arrival\'s time goes, p50 / p99 over every round\'s arrivals: the POST until its 200; the 200 until its processing began (ours: the job picked up by a worker; the floor: at once); the processing until the interaction was committed and its ARRIVED handed to the PubSub; from there until the last console had it.',
+    "Where an arrival's time goes, p50 / p99 over every round's arrivals: the POST until its 200; the 200 until its processing began (ours: the job picked up by a worker; the floor: at once); the processing until the interaction was committed and its ARRIVED handed to the PubSub; from there until the last console had it.",
   );
   report.table(
     ['', 'POST → 200', '200 → processing', 'processing → published', 'published → last console'],
