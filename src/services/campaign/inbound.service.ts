@@ -22,6 +22,7 @@ import { emitConversationEvent } from '../conversation/conversation-events';
 import { MAX_BODY_LENGTH } from '../conversation/message.service';
 import { normalizePhone } from '../customer/contact-value';
 import type { CustomerService } from '../customer/customer.service';
+import { InboundStore, inboundLockKey } from './inbound.store';
 import { emitQueueEvent, QueueEventKind } from './queue-events';
 
 /**
@@ -88,6 +89,8 @@ class AlreadyStored extends Error {}
  * transaction; a conflict rolls everything back and answers the stored message.
  */
 export class InboundService {
+  private readonly targets = new InboundStore();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly customers: CustomerService,
@@ -98,7 +101,7 @@ export class InboundService {
     // No look first: the insert's ON CONFLICT is the one guard (a provider's retry is rare, and
     // a look would cost every new message a statement).
     try {
-      return await this.uow.run((tx) => this.store(tx, message));
+      return await this.uow.run((tx) => this.storeIn(tx, message));
     } catch (error) {
       if (!(error instanceof AlreadyStored)) throw error;
       const winner = await this.find(message.providerId, message.providerMessageId);
@@ -107,21 +110,21 @@ export class InboundService {
     }
   }
 
-  private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
-    // The provider's campaign names its organization: no read of the provider itself.
-    const campaign = await this.campaignOf(tx, inbound.providerId);
-    const provider = { id: inbound.providerId, organizationId: campaign.organizationId };
-    const contact = await this.lockedContact(
-      tx,
-      provider,
-      inbound.from,
-      'from',
-      inbound.profileName,
+  private async storeIn(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
+    const number = normalizePhone(inbound.from, 'from', this.config.defaultPhoneCountry);
+    // The provider's campaign (it names the organization: no read of the provider itself), the
+    // number's contact, locked, made if new, and the interaction it joins: one statement.
+    const target = await this.targets.target(
+      tx.manager,
+      inbound.providerId,
+      number,
+      inbound.profileName?.trim() || number,
     );
-    const open = await this.openInteraction(tx, campaign, contact);
+    if (!target) throw new NotFoundError('Campaign');
+    const { campaign, contact, joins: open } = target;
     // A new interaction is written with its last message time and window already set.
     const conversation = open ?? (await this.newInteraction(tx, campaign, contact, inbound));
-    const message = await this.insertMessage(tx, conversation, provider.id, inbound);
+    const message = await this.insertMessage(tx, conversation, inbound.providerId, inbound);
     if (open) {
       // The window only ever moves later: a delayed older message does not shorten it.
       const [touched] = (await tx.manager.query(
@@ -155,22 +158,9 @@ export class InboundService {
   ): Promise<Contact> {
     const number = normalizePhone(rawNumber, field, this.config.defaultPhoneCountry);
     await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `inbound:${provider.id}:${number}`,
+      inboundLockKey(provider.id, number),
     ]);
     return this.contactFor(tx, provider.organizationId, number, profileName);
-  }
-
-  /** The provider's enabled campaign, else the one it last served (disabled), else none. */
-  private async campaignOf(tx: Tx, providerId: string): Promise<Campaign> {
-    const campaigns = await tx.manager.find(Campaign, {
-      where: { providerId },
-      order: { enabled: 'DESC', updatedAt: 'DESC' },
-      take: 1,
-    });
-    if (!campaigns[0]) {
-      throw new NotFoundError('Campaign');
-    }
-    return campaigns[0];
   }
 
   private async contactFor(
@@ -194,37 +184,6 @@ export class InboundService {
       customerId: customer.id,
       kind: ContactKind.PHONE,
       value: number,
-    });
-  }
-
-  /**
-   * The open interaction of this number in this campaign; for a disabled campaign, else the
-   * conversation that keeps what arrived while it was disabled.
-   */
-  private async openInteraction(
-    tx: Tx,
-    campaign: Campaign,
-    contact: Contact,
-  ): Promise<Conversation | null> {
-    const open = await tx.manager.findOne(Conversation, {
-      where: {
-        campaignId: campaign.id,
-        contactId: contact.id,
-        status: ConversationStatus.OPEN,
-      },
-      order: { createdAt: 'DESC' },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (open || campaign.enabled) return open;
-    return tx.manager.findOne(Conversation, {
-      where: {
-        campaignId: campaign.id,
-        contactId: contact.id,
-        status: ConversationStatus.CLOSED,
-        routingReason: RoutingReason.CAMPAIGN_DISABLED,
-      },
-      order: { createdAt: 'DESC' },
-      lock: { mode: 'pessimistic_write' },
     });
   }
 
