@@ -92,7 +92,7 @@ export const benchmark: Benchmark = {
         `${loadNote(options)} Data: ${counts.customers} customers, ${counts.contacts} contacts, ${counts.conversations} conversations; ${database.description}. ` +
         `SQL statements per request of ours: ${statements[0]} at 10 rows, ${statements[1]} at ${ROWS} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.` +
         (pair
-          ? ' Before and after (`BENCH_BEFORE_TREE`): an earlier tree\'s server and this tree\'s, each in a process of its own (server CPU: that process), the same requests.'
+          ? " Before and after (`BENCH_BEFORE_TREE`): an earlier tree's server and this tree's, each in a process of its own (server CPU: that process), the same requests."
           : ''),
     );
     requestTables(report, comparison, ['customers']);

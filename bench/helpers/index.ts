@@ -104,7 +104,7 @@ export const benchmark: Benchmark = {
         `${loadNote(options)} Data: ${counts.customers} customers, ${counts.conversations} conversations, ${counts.activeHelpers} helpers in force, ${counts.endedHelpers} ended; ${database.description}, analyzed. ` +
         `SQL statements per request of ours: ${statements.join('; ')} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.` +
         (pair
-          ? ' Before and after (`BENCH_BEFORE_TREE`): an earlier tree\'s server and this tree\'s, each in a process of its own (server CPU: that process), the same requests.'
+          ? " Before and after (`BENCH_BEFORE_TREE`): an earlier tree's server and this tree's, each in a process of its own (server CPU: that process), the same requests."
           : ''),
     );
     requestTables(report, comparison, [...NAMES]);
