@@ -126,15 +126,30 @@ export class Loaders {
     },
   );
 
-  readonly contactsOfCustomer = new DataLoader<string, Contact[]>(async (customerIds) => {
-    const contacts = await this.rows(
-      Contact,
-      'customer_id = ANY($1) AND organization_id = $2 ORDER BY created_at, id',
-      [customerIds],
-    );
-    const byCustomer = groupBy(contacts, (c) => c.customerId);
-    return customerIds.map((id) => byCustomer.get(id) ?? []);
-  });
+  private readonly contactLists = new Map<string, DataLoader<string, Contact[]>>();
+
+  /**
+   * Each customer's contacts, oldest first; with `properties` (what the query reads of them:
+   * `objectProperties`), only their columns are read.
+   */
+  contactsOfCustomer(properties?: string[] | null): DataLoader<string, Contact[]> {
+    const columns = this.columnsFor(Contact, 'contacts', properties, ['customerId']);
+    const key = columns?.join(',') ?? '*';
+    let loader = this.contactLists.get(key);
+    if (loader) return loader;
+    loader = new DataLoader<string, Contact[]>(async (customerIds) => {
+      const contacts = await this.rows(
+        Contact,
+        'customer_id = ANY($1) AND organization_id = $2 ORDER BY created_at, id',
+        [customerIds],
+        columns,
+      );
+      const byCustomer = groupBy(contacts, (c) => c.customerId);
+      return customerIds.map((id) => byCustomer.get(id) ?? []);
+    });
+    this.contactLists.set(key, loader);
+    return loader;
+  }
 
   readonly membersOfInbox = new DataLoader<string, Staff[]>(async (inboxIds) => {
     const rows = await preparedQuery(
@@ -383,18 +398,20 @@ export class Loaders {
     });
   }
 
-  /** Rows of the caller's organization (`$2`) matching `where`, as entities. */
+  /** Rows of the caller's organization (`$2`) matching `where`, as entities (`columns`: those only). */
   private async rows<T extends object>(
     target: EntityTarget<T>,
     where: string,
     parameters: unknown[],
+    columns?: string[] | null,
   ): Promise<T[]> {
     const table = this.dataSource.getMetadata(target).tableName;
-    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${table} WHERE ${where}`, [
-      ...parameters.slice(0, 1),
-      this.organizationId,
-      ...parameters.slice(1),
-    ]);
+    const select = columns ? columns.join(', ') : '*';
+    const rows = await preparedQuery(
+      this.dataSource,
+      `SELECT ${select} FROM ${table} WHERE ${where}`,
+      [...parameters.slice(0, 1), this.organizationId, ...parameters.slice(1)],
+    );
     return rows.map((row) => hydrate(this.dataSource, target, row));
   }
 

@@ -20,7 +20,11 @@ describe('nested conversations read the columns the query reads (issue 20)', () 
     org = await newOrg(server);
     const agent = await newAgent(org, { inboxes: [org.inbox] });
     agentName = agent.staff.name;
-    const customer = await newCustomer(org, { name: `Columns ${randomUUID()}` });
+    const customer = await newCustomer(org, {
+      name: `Columns ${randomUUID()}`,
+      email: `columns-${randomUUID()}@example.com`,
+      phone: '+14155550123',
+    });
     customerId = customer.id;
     for (let i = 0; i < 2; i++) {
       const conversation = await newConversation(org, { customer });
@@ -89,5 +93,34 @@ describe('nested conversations read the columns the query reads (issue 20)', () 
     const strip = (data: unknown) =>
       JSON.parse(JSON.stringify(data), (key, value) => (key === 'helpers' ? undefined : value));
     expect(strip(whole.data)).toEqual(narrow.data);
+  });
+
+  it('reads the contact columns `contacts { value }` reads, and whole rows for a field that declares nothing', async () => {
+    const contactStatement = async (selection: string) => {
+      const counter = statementCounter(server.dataSource);
+      counter.recorded = [];
+      const result = await org.admin.api.request<
+        { customer: { contacts: unknown[] } },
+        { id: string }
+      >(`query ($id: ID!) { customer(id: $id) { contacts ${selection} } }`, { id: customerId });
+      const statements = counter.recorded;
+      counter.recorded = undefined;
+      expect(result.errors).toBeUndefined();
+      const sql = statements.find((text) => / FROM contact WHERE /.test(text)) ?? '';
+      return {
+        contacts: result.data?.customer.contacts,
+        select: /^SELECT (.*) FROM contact /.exec(sql)?.[1],
+      };
+    };
+    const narrow = await contactStatement('{ value customer { id } }');
+    expect(narrow.select).toBe('customer_id, id, organization_id, value');
+    const whole = await contactStatement(
+      '{ value customer { id } history(first: 1) { totalCount } }',
+    );
+    expect(whole.select).toBe('*');
+    expect(whole.contacts?.map((c) => ({ ...(c as object), history: undefined }))).toEqual(
+      narrow.contacts?.map((c) => ({ ...(c as object), history: undefined })),
+    );
+    expect(narrow.contacts?.length).toBeGreaterThan(0);
   });
 });

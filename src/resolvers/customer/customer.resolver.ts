@@ -20,7 +20,7 @@ import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { type ConnectionShape, toConnection } from '../../schema/connection';
 import { CurrentAuth } from '../../schema/decorators';
-import { connectionNodeProperties } from '../../schema/selected-properties';
+import { connectionNodeProperties, objectProperties } from '../../schema/selected-properties';
 import { CustomerService } from '../../services/customer/customer.service';
 import { IdArgs } from '../common/id.args';
 import { ConversationConnection } from '../conversation/conversation.inputs';
@@ -94,8 +94,12 @@ export class CustomerResolver {
   }
 
   @FieldResolver(() => [Contact])
-  contacts(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<Contact[]> {
-    return loaders.contactsOfCustomer.load(customer.id);
+  contacts(
+    @Root() customer: Customer,
+    @Ctx() { loaders }: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Contact[]> {
+    return loaders.contactsOfCustomer(objectProperties(info)?.properties).load(customer.id);
   }
 
   // Agents see only some conversations: who asks changes the answer.
@@ -115,6 +119,8 @@ export class CustomerResolver {
 
 @Resolver(() => Contact)
 export class ContactResolver {
+  // All it reads of its contact (src/schema/selected-properties.ts).
+  @Extensions({ reads: ['customerId'] })
   @FieldResolver(() => Customer)
   async customer(@Root() contact: Contact, @Ctx() { loaders }: Context): Promise<Customer | null> {
     return loaders.customer.load(contact.customerId);
