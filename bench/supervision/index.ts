@@ -18,7 +18,7 @@ import { ServerProcess } from '../support/server-process';
 import { median, summarizeLatencies } from '../support/stats';
 import { allWithin, follow, openLoop, openSocket, sleep, socketsLost } from './clients';
 import { seedSupervision, type SupervisionData } from './seed';
-import type { DriveArgs, Written, WriterStart } from './writer-worker';
+import type { DriveArgs, PublishArgs, Written, WriterStart } from './writer-worker';
 
 const SPEC = {
   rounds: { default: 3, help: 'rounds per variant, alternating' },
@@ -118,9 +118,16 @@ async function measure(context: BenchContext, plan: RoundPlan): Promise<Round> {
     await plan.server.loopDelay();
     const clients = monitorEventLoopDelay({ resolution: 1 });
     clients.enable();
+    const from = process.hrtime.bigint();
     await plan.drive();
     await sleep(plan.settleMs);
     clients.disable();
+    // The load's window on the monotonic clock, which CPU profiles' timestamps use: a profile's
+    // samples of the load alone (`bench/support/profile-breakdown.ts --window`).
+    if (process.env.BENCH_CPU_PROF)
+      context.log(
+        `${plan.server.name}: load window ${from / 1000n}-${process.hrtime.bigint() / 1000n} µs (monotonic)`,
+      );
     const serverCpuUs = (await plan.server.cpu()).cpuUs - before;
     const server = await plan.server.loopDelay();
     const { writerDelay, ...result } = await plan.result();
@@ -573,18 +580,65 @@ export const benchmark: Benchmark = {
           return { failed: 0 };
         },
       };
+      // The floor: the same bare server fed through Redis by the writer's process, as ours is
+      // (a process hop and Redis, which the in-process publish of the baseline above skips).
+      const floor = writer
+        ? await ServerProcess.start(context, 'bare graphql-ws through Redis', {
+            kind: 'baseline-ws',
+            redisUrl: redis.url,
+          })
+        : undefined;
+      const floorSockets = floor
+        ? await Promise.all(data.spied.map(() => openSocket(floor.wsUrl, 'Bearer bench')))
+        : [];
+      const floorChannels = floorSockets.map((_, i) => `floor-${i}`);
+      /** When the writer published each of the floor's seqs, wall-clock ms. */
+      const floorSent = new Map<number, number>();
+      const floorFeed: SpyFeed | undefined =
+        floor && writer
+          ? {
+              server: floor,
+              sockets: floorSockets,
+              streams: floorChannels,
+              query: BASELINE,
+              variables: (i) => ({ channel: floorChannels[i] }),
+              sentAt: (event) => floorSent.get((event as { events: { seq: number } }).events.seq),
+              prime: async () => {
+                const sent = await writer.call<Array<[number, number]>>('primeBare', {
+                  channels: floorChannels,
+                  body: pad,
+                });
+                for (const [at, time] of sent) floorSent.set(at, time);
+              },
+              drive: async (perSecond, seconds) => {
+                const sent = await writer.call<Array<[number, number]>>('driveBare', {
+                  channels: floorChannels,
+                  perSecond,
+                  seconds,
+                  body: pad,
+                } satisfies PublishArgs);
+                for (const [at, time] of sent) floorSent.set(at, time);
+                return { failed: 0 };
+              },
+            }
+          : undefined;
       const ourSpy: Round[] = [];
       const bareSpy: Round[] = [];
+      const floorSpy: Round[] = [];
       for (let round = 0; round < options.rounds; round++) {
         ourSpy.push(await measure(context, spyPlan(options, ourFeed)));
         bareSpy.push(await measure(context, spyPlan(options, bareFeed)));
+        if (floorFeed) floorSpy.push(await measure(context, spyPlan(options, floorFeed)));
       }
-      for (const socket of [...spySockets, ...baselineSockets]) await socket.dispose();
+      for (const socket of [...spySockets, ...baselineSockets, ...floorSockets])
+        await socket.dispose();
+      await floor?.stop();
       await ours.untrace();
       await writer?.stop();
       figures.spy = {
         ours: summarize(ourSpy),
         bare: summarize(bareSpy),
+        floor: floorSpy.length ? summarize(floorSpy) : undefined,
         writer: writer ? 'process' : 'inline',
       };
     }
@@ -656,7 +710,7 @@ type Summary = ReturnType<typeof summarize>;
 const BUSY = 'machine busy before';
 
 interface Figures {
-  spy?: { ours: Summary; bare: Summary; writer: 'process' | 'inline' };
+  spy?: { ours: Summary; bare: Summary; floor?: Summary; writer: 'process' | 'inline' };
   monitor?: { one: Summary; many: Summary };
   access?: { checked: Summary; unchecked: Summary };
 }
@@ -677,7 +731,7 @@ function spyReport(
   out: Report,
   options: Options,
   sampleBytes: number,
-  { ours: spyOurs, bare: spyBare, writer }: NonNullable<Figures['spy']>,
+  { ours: spyOurs, bare: spyBare, floor, writer }: NonNullable<Figures['spy']>,
 ): void {
   const where =
     writer === 'process'
@@ -689,6 +743,9 @@ function spyReport(
       `${options.spied} agents, each with one conversation a supervisor spies on (\`spy(agentId)\`, one socket per spy), ${options['messages-per-second']} customer messages/s each (${options.spied * options['messages-per-second']}/s), ${where}. ` +
         "Time: the message committed (the writer's write returned) → receipt (wall clock, sub-millisecond), as the baseline's publish → receipt; the last row counts from the message's `createdAt` (its transaction's start: the store itself, a few statements and a commit, which the baseline does not do). " +
         `Baseline: a bare graphql-ws server publishing a payload as long as ours (${sampleBytes} bytes) to as many subscribers at the same rate (publish → receipt). ` +
+        (floor
+          ? "Floor: the same bare server, its channels fed from Redis by the writer's process (publish → receipt): what crossing from the writing instance to the spies' costs any server. "
+          : '') +
         `${options.rounds} rounds of ${options.seconds} s each, alternating; medians of the rounds. PERF.md goal: p99 ≤ 10 ms and ≤ 1.2x the baseline.` +
         (spyOurs.failed
           ? ` **${spyOurs.failed} of the writer's writes failed** over the rounds (not counted: the load was more than the machine wrote).`
@@ -724,6 +781,28 @@ function spyReport(
           ratio(spyOurs.cpuPerUnit / spyBare.cpuPerUnit),
           '',
         ],
+        ...(floor
+          ? [
+              [
+                'floor: bare graphql-ws through Redis',
+                ms(floor.p50),
+                ms(floor.p99),
+                ms(floor.max),
+                count(floor.units),
+                us(floor.cpuPerUnit),
+                percent(floor.busy),
+              ],
+              [
+                'ratio to the floor',
+                ratio(spyOurs.p50 / floor.p50),
+                ratio(spyOurs.p99 / floor.p99),
+                '',
+                '',
+                ratio(spyOurs.cpuPerUnit / floor.cpuPerUnit),
+                '',
+              ],
+            ]
+          : []),
         [
           'ours, from the transaction start',
           ms(spyOurs.fromStoreStart?.p50 ?? Number.NaN),
@@ -766,6 +845,16 @@ function spyReport(
           delayCell(spyOurs.loop.writer),
         ],
         ['baseline', delayCell(spyBare.loop.clients), delayCell(spyBare.loop.server), ''],
+        ...(floor
+          ? [
+              [
+                'floor',
+                delayCell(floor.loop.clients),
+                delayCell(floor.loop.server),
+                delayCell(floor.loop.writer),
+              ],
+            ]
+          : []),
       ],
     );
 }

@@ -8,6 +8,7 @@
  */
 import 'reflect-metadata';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Redis from 'ioredis';
 import type { Auth } from '../../src/context/auth';
 import { startServer, type TandemServer } from '../../src/server';
 import { ownCpuUs } from '../support/cpu';
@@ -37,8 +38,30 @@ export interface Written {
   loopDelay: { p50: number; p99: number; max: number };
 }
 
+export interface PublishArgs {
+  channels: string[];
+  perSecond: number;
+  seconds: number;
+  /** The payload's padding (as long as ours' event). */
+  body: string;
+}
+
 let server: TandemServer | undefined;
 let admin: Auth | undefined;
+/** The floor's publisher: Redis as ours' instances publish to it (auto-pipelined). */
+let redis: Redis | undefined;
+let seq = 0;
+
+/** The floor: one event straight to Redis, no store; answers its seq and when it was sent. */
+async function publishBare(channel: string, body: string): Promise<[number, number]> {
+  const next = seq++;
+  const at = wallMs();
+  await redis!.publish(
+    channel,
+    JSON.stringify({ seq: next, kind: 'MESSAGE', at: new Date().toISOString(), body }),
+  );
+  return [next, at];
+}
 
 async function post(conversationId: string, body: string): Promise<[string, number]> {
   const message = await server!.services.messages.postCustomerMessage(admin!, conversationId, body);
@@ -49,6 +72,7 @@ serveParent(
   {
     start: async ({ databaseUrl, redisUrl, adminToken }: WriterStart) => {
       server = await startServer({ config: inProcessConfig({ redisUrl }), databaseUrl });
+      redis = new Redis(redisUrl, { enableAutoPipelining: true });
       admin = (await server.services.auth.authenticate(adminToken)) ?? undefined;
       if (!admin) throw new Error('writer: the admin token was refused');
     },
@@ -78,13 +102,26 @@ serveParent(
         },
       };
     },
+    /** The floor's priming: one event to each channel. */
+    primeBare: ({ channels, body }: { channels: string[]; body: string }) =>
+      Promise.all(channels.map((channel) => publishBare(channel, body))),
+    /** The floor's load: events straight to Redis at the spy's rate, open loop. */
+    driveBare: async ({ channels, perSecond, seconds, body }: PublishArgs) => {
+      const sent: Array<[number, number]> = [];
+      await openLoop(perSecond, seconds, (k) =>
+        publishBare(channels[k % channels.length]!, body).then((entry) => sent.push(entry)),
+      );
+      return sent;
+    },
     cpu: () => ownCpuUs(),
     stop: async () => {
+      redis?.disconnect();
       await server?.stop();
       server = undefined;
     },
   },
   async () => {
+    redis?.disconnect();
     await server?.stop();
   },
 );

@@ -108,7 +108,7 @@ async function startKind(args: StartArgs): Promise<Started> {
     return { url: ours.url, wsUrl: ours.wsUrl, pubsub: ours.pubsub.kind };
   }
   if (args.kind === 'baseline-ws') {
-    baseline = await startBaselineWsServer();
+    baseline = await startBaselineWsServer({ redisUrl: args.redisUrl });
     return { url: '', wsUrl: baseline.wsUrl };
   }
   if (args.kind === 'one-write') {
