@@ -66,6 +66,8 @@ export interface TandemServer {
   services: Services;
   sessions: SessionRegistry;
   hub: EventHub;
+  /** Subscription events executed and serialized once per cohort (its counts: tests, benchmarks). */
+  shared: SharedExecution;
   metrics: Metrics;
   /** Where /metrics answers: the main port's (with METRICS_TOKEN), METRICS_ADDRESS's, or none. */
   metricsUrl: string | undefined;
@@ -396,6 +398,7 @@ export async function startServer({
     services,
     sessions,
     hub,
+    shared,
     metrics,
     metricsUrl:
       metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),
