@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import { SYSTEM_ACTOR } from '../../context/auth';
-import { hydrate } from '../../db/rows';
+import { aliasedColumns, hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { Contact } from '../../entities/contact.entity';
@@ -122,9 +122,11 @@ export class InboundService {
     );
     if (!target) throw new NotFoundError('Campaign');
     const { campaign, contact, joins: open } = target;
-    // A new interaction is written with its last message time and window already set.
-    const conversation = open ?? (await this.newInteraction(tx, campaign, contact, inbound));
-    const message = await this.insertMessage(tx, conversation, inbound.providerId, inbound);
+    // A new interaction is written with its first message, its last message time and its window
+    // already set, in one statement.
+    const { conversation, message } = open
+      ? { conversation: open, message: await this.insertMessage(tx, open, inbound) }
+      : await this.newInteraction(tx, campaign, contact, inbound);
     if (open) {
       // The window only ever moves later: a delayed older message does not shorten it.
       const [touched] = (await tx.manager.query(
@@ -188,40 +190,51 @@ export class InboundService {
   }
 
   /**
-   * A new interaction: waiting in the campaign's queue from now (ARRIVED), or, for a disabled
-   * campaign, closed at once and kept on the customer's contact (never queued, never lost).
+   * A new interaction with its first message: waiting in the campaign's queue from now
+   * (ARRIVED), or, for a disabled campaign, closed at once and kept on the customer's contact
+   * (never queued, never lost). Its times are the transaction's now(), as its message's
+   * createdAt is. The message already stored (its provider id) writes nothing: AlreadyStored.
    */
   private async newInteraction(
     tx: Tx,
     campaign: Campaign,
     contact: Contact,
     inbound: InboundMessage,
-  ): Promise<Conversation> {
+  ): Promise<{ conversation: Conversation; message: Message }> {
     const waiting = campaign.enabled;
-    // Its times are the transaction's now(), as its first message's createdAt is: one statement.
-    const now = () => 'now()';
-    const inserted = await tx.manager
-      .createQueryBuilder()
-      .insert()
-      .into(Conversation)
-      .values({
-        ...interactionWith(campaign, contact),
-        status: waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
-        closedAt: waiting ? null : now,
-        direction: Direction.INCOMING,
-        subject: null,
-        routingReason: waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
-        waitingSince: waiting ? now : null,
-        lastMessageAt: now,
-        replyWindowClosesAt: inbound.replyWindowClosesAt ?? null,
-      })
-      .returning('*')
-      .execute();
-    const conversation = hydrate(
-      tx.manager.connection,
-      Conversation,
-      (inserted.raw as Array<Record<string, unknown>>)[0] as Record<string, unknown>,
-    );
+    const dataSource = tx.manager.connection;
+    const interaction = interactionWith(campaign, contact);
+    const [row] = (await tx.manager.query(
+      `WITH c AS (
+         INSERT INTO conversation (organization_id, customer_id, contact_id, channel, inbox_id,
+             campaign_id, assignee_id, status, closed_at, direction, subject, routing_reason,
+             waiting_since, last_message_at, reply_window_closes_at)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END,
+                 $9, NULL, $10, CASE WHEN $8::boolean THEN now() END, now(), $11)
+         RETURNING *
+       ), m AS (
+         ${INSERT_MESSAGE} SELECT c.organization_id, c.id, $12, $13, NULL, $14, $15, $16, $17, $18, $19 FROM c
+         ${ON_STORED_MESSAGE}
+       )
+       SELECT ${aliasedColumns(dataSource, Conversation, 'c')}, ${aliasedColumns(dataSource, Message, 'm')}
+         FROM c LEFT JOIN m ON true`,
+      [
+        interaction.organizationId,
+        interaction.customerId,
+        interaction.contactId,
+        interaction.channel,
+        interaction.inboxId,
+        interaction.campaignId,
+        waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
+        waiting,
+        Direction.INCOMING,
+        waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
+        inbound.replyWindowClosesAt ?? null,
+        ...messageValues(inbound),
+      ],
+    )) as Array<Record<string, unknown>>;
+    if (!row?.m_id) throw new AlreadyStored();
+    const conversation = hydrate(dataSource, Conversation, row, 'c');
     emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, SYSTEM_ACTOR);
     if (waiting) {
       emitConversationEvent(tx, conversation, ConversationEventKind.QUEUED, SYSTEM_ACTOR);
@@ -234,36 +247,17 @@ export class InboundService {
         SYSTEM_ACTOR,
       );
     }
-    return conversation;
+    return { conversation, message: hydrate(dataSource, Message, row, 'm') };
   }
 
   private async insertMessage(
     tx: Tx,
     conversation: Conversation,
-    providerId: string,
     inbound: InboundMessage,
   ): Promise<Message> {
-    const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
     const rows = (await tx.manager.query(
-      `INSERT INTO message (organization_id, conversation_id, direction, author_kind, author_id,
-          body, delivery_state, provider_id, provider_message_id, provider_timestamp, content_type)
-        VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)
-        ON CONFLICT (provider_id, provider_message_id)
-          WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
-          DO NOTHING
-        RETURNING *`,
-      [
-        conversation.organizationId,
-        conversation.id,
-        Direction.INCOMING,
-        AuthorKind.CUSTOMER,
-        body,
-        DeliveryState.RECEIVED,
-        providerId,
-        inbound.providerMessageId,
-        inbound.providerTimestamp,
-        inbound.contentType,
-      ],
+      `${INSERT_MESSAGE} VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10) ${ON_STORED_MESSAGE}`,
+      [conversation.organizationId, conversation.id, ...messageValues(inbound)],
     )) as Array<Record<string, unknown>>;
     if (!rows[0]) throw new AlreadyStored();
     return hydrate(tx.manager.connection, Message, rows[0]);
@@ -279,4 +273,29 @@ export class InboundService {
     });
     return message ? { conversationId: message.conversationId, messageId: message.id } : null;
   }
+}
+
+/** A customer's message as stored: the columns `messageValues` fills, after its organization and conversation. */
+const INSERT_MESSAGE = `INSERT INTO message (organization_id, conversation_id, direction, author_kind,
+    author_id, body, delivery_state, provider_id, provider_message_id, provider_timestamp, content_type)`;
+
+/** The one guard against storing a provider's message twice: its unique index (no look first). */
+const ON_STORED_MESSAGE = `ON CONFLICT (provider_id, provider_message_id)
+    WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
+    DO NOTHING
+  RETURNING *`;
+
+/** The message's values after its organization, conversation and author id (NULL). */
+function messageValues(inbound: InboundMessage): unknown[] {
+  const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
+  return [
+    Direction.INCOMING,
+    AuthorKind.CUSTOMER,
+    body,
+    DeliveryState.RECEIVED,
+    inbound.providerId,
+    inbound.providerMessageId,
+    inbound.providerTimestamp,
+    inbound.contentType,
+  ];
 }
