@@ -9,6 +9,7 @@ import {
   type Page,
   requirePageSize,
 } from '../db/pagination';
+import { admitShape } from '../db/column-shapes';
 import { preparedQuery } from '../db/prepared';
 import { hydrate } from '../db/rows';
 import { Campaign } from '../entities/campaign.entity';
@@ -32,10 +33,6 @@ import { Staff } from '../entities/staff.entity';
 import type { Auth } from './auth';
 
 type Row = Record<string, unknown> & { id: string; total: string };
-
-/** Column subsets read so far (`columnsFor`), process-wide: past MAX_SHAPES, whole rows. */
-const shapes = new Set<string>();
-const MAX_SHAPES = 64;
 
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
   const groups = new Map<K, T[]>();
@@ -363,7 +360,7 @@ export class Loaders {
   /**
    * The columns of `target` holding `properties`, with its id, organization and `always`; null
    * (every column) without properties, when one is not a column, or once `kind` has been read
-   * in more shapes than MAX_SHAPES (each shape is a statement prepared on every connection).
+   * in too many shapes (db/column-shapes.ts).
    */
   private columnsFor<T>(
     target: EntityTarget<T>,
@@ -380,12 +377,7 @@ export class Loaders {
       columns.add(column.databaseName);
     }
     const list = [...columns].sort();
-    const shape = `${kind}:${list.join(',')}`;
-    if (!shapes.has(shape)) {
-      if (shapes.size >= MAX_SHAPES) return null;
-      shapes.add(shape);
-    }
-    return list;
+    return admitShape(`${kind}:${list.join(',')}`) ? list : null;
   }
 
   private byId<T extends { id: string; organizationId: string }>(

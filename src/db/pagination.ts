@@ -1,5 +1,6 @@
 import { isUUID } from 'class-validator';
 import type { EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { admitShape } from './column-shapes';
 import { preparedQuery } from './prepared';
 import { hydrate } from './rows';
 import { BadInputError } from '../errors/domain-error';
@@ -11,6 +12,11 @@ export const DEFAULT_PAGE_SIZE = 20;
 export interface PageRequest {
   first: number;
   after?: string | null;
+  /**
+   * The properties the query reads of each node (`connectionNodeProperties`): only their columns
+   * (with the id, organization and order column) are read. Whole rows when absent.
+   */
+  properties?: string[] | null;
 }
 
 export interface Page<T> {
@@ -121,6 +127,25 @@ export function lazyCursors<T>(
 const cursorValue = (value: unknown): CursorValue =>
   value instanceof Date ? value.toISOString() : (value as CursorValue);
 
+/**
+ * `alias.property` of each property read, its id, organization and order column; null (whole
+ * rows) when one is not a column or the subset is one too many (db/column-shapes.ts).
+ */
+function selectedPaths<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  order: PageOrder,
+  properties: string[] | null | undefined,
+): string[] | null {
+  const metadata = query.expressionMap.mainAlias?.metadata;
+  if (!properties || !metadata) return null;
+  const read = new Set(['id', order.property, ...properties]);
+  if (metadata.findColumnWithPropertyPath('organizationId')) read.add('organizationId');
+  for (const property of read) if (!metadata.findColumnWithPropertyPath(property)) return null;
+  const sorted = [...read].sort();
+  if (!admitShape(`page:${metadata.tableName}:${sorted.join(',')}`)) return null;
+  return sorted.map((property) => `${query.alias}.${property}`);
+}
+
 /** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
   query: SelectQueryBuilder<T>,
@@ -144,6 +169,8 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
       },
     );
   }
+  const selected = selectedPaths(query, order, request.properties);
+  if (selected) page.select(selected);
   page
     .orderBy(`${alias}.${order.property}`, order.direction)
     .addOrderBy(`${alias}.id`, order.direction);

@@ -123,4 +123,31 @@ describe('nested conversations read the columns the query reads (issue 20)', () 
     );
     expect(narrow.contacts?.length).toBeGreaterThan(0);
   });
+
+  it('reads the customer columns a page of customers reads', async () => {
+    const pageStatement = async (selection: string) => {
+      const counter = statementCounter(server.dataSource);
+      counter.recorded = [];
+      const result = await org.admin.api.request<
+        { customers: { edges: Array<{ node: Record<string, unknown> }> } },
+        { q: string }
+      >(`query ($q: String) { customers(first: 5, filter: { query: $q }) ${selection} }`, {
+        q: 'Columns',
+      });
+      const statements = counter.recorded;
+      counter.recorded = undefined;
+      expect(result.errors).toBeUndefined();
+      const sql = statements.find((text) => text.includes('FROM "customer" "customer"')) ?? '';
+      return { nodes: result.data?.customers.edges.map((e) => e.node), sql };
+    };
+    const narrow = await pageStatement('{ edges { node { name contacts { value } } } }');
+    expect(narrow.sql).toMatch(/"customer"\."name" AS "customer_name"/);
+    expect(narrow.sql).not.toMatch(/customer_email|customer_postal_address|customer_created_at/);
+    const whole = await pageStatement(
+      '{ edges { node { name contacts { value } dedicatedHero { __typename } } } }',
+    );
+    expect(whole.sql).toMatch(/customer_email/);
+    expect(whole.nodes?.map(({ name, contacts }) => ({ name, contacts }))).toEqual(narrow.nodes);
+    expect(narrow.nodes).toHaveLength(1);
+  });
 });

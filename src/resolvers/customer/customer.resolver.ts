@@ -50,8 +50,12 @@ export class CustomerResolver {
   async customers(
     @CurrentAuth() auth: Auth,
     @Args() { filter, first, after }: CustomersArgs,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionShape<Customer>> {
-    return toConnection(await this.customerService.list(auth, filter ?? {}, { first, after }));
+    const properties = connectionNodeProperties(info)?.properties;
+    return toConnection(
+      await this.customerService.list(auth, filter ?? {}, { first, after, properties }),
+    );
   }
 
   @Authorized(Permission.WriteCustomers)
@@ -93,6 +97,8 @@ export class CustomerResolver {
     };
   }
 
+  // `reads`: all these read of their customer (src/schema/selected-properties.ts).
+  @Extensions({ reads: ['id'] })
   @FieldResolver(() => [Contact])
   contacts(
     @Root() customer: Customer,
@@ -103,7 +109,7 @@ export class CustomerResolver {
   }
 
   // Agents see only some conversations: who asks changes the answer.
-  @Extensions({ viewerDependent: true })
+  @Extensions({ viewerDependent: true, reads: ['id'] })
   @FieldResolver(() => ConversationConnection, { description: 'Newest first.' })
   async conversations(
     @Root() customer: Customer,

@@ -24,7 +24,7 @@ import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignm
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, type ConnectionShape, toConnection } from '../../schema/connection';
 import { authOf, CurrentAuth } from '../../schema/decorators';
-import { objectProperties } from '../../schema/selected-properties';
+import { connectionNodeProperties, objectProperties } from '../../schema/selected-properties';
 import { endAsReadNow, HelperService } from '../../services/helper/helper.service';
 import type { HelperChangePayload, NotificationPayload } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
@@ -80,9 +80,11 @@ export class HelperResolver {
   })
   async myCustomers(
     @CurrentAuth() auth: Auth,
-    @Args() page: ConnectionArgs,
+    @Args() { first, after }: ConnectionArgs,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionShape<Customer>> {
-    return toConnection(await this.helpers.myCustomers(auth, page));
+    const properties = connectionNodeProperties(info)?.properties;
+    return toConnection(await this.helpers.myCustomers(auth, { first, after, properties }));
   }
 
   @Authorized(Permission.ReadCustomers)
@@ -167,17 +169,20 @@ export class HelperAssignmentResolver {
 /** Helper fields of customers, conversations and staff. */
 @Resolver(() => Customer)
 export class CustomerHelpersResolver {
+  // `reads`: all these read of their customer (src/schema/selected-properties.ts).
+  @Extensions({ reads: ['id'] })
   @FieldResolver(() => [HelperAssignment], { description: 'Who helps this customer now (H1).' })
   helpers(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<HelperAssignment[]> {
     return loaders.helpersOfCustomer.load(customer.id);
   }
 
+  @Extensions({ reads: ['id'] })
   @FieldResolver(() => Int)
   async helperCount(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<number> {
     return (await loaders.helpersOfCustomer.load(customer.id)).length;
   }
 
-  @Extensions({ viewerDependent: true })
+  @Extensions({ viewerDependent: true, reads: ['id'] })
   @FieldResolver(() => HelperTag, { description: 'NONE, ME or OTHERS: relative to you (H5).' })
   async helperTag(
     @Root() customer: Customer,
@@ -186,6 +191,7 @@ export class CustomerHelpersResolver {
     return helperTagOf(await loaders.helpersOfCustomer.load(customer.id), auth?.staffId ?? null);
   }
 
+  @Extensions({ reads: ['id'] })
   @FieldResolver(() => HelperAssignmentConnection, {
     description: 'Every assignment, ended ones too, newest first (H8).',
   })
@@ -197,7 +203,7 @@ export class CustomerHelpersResolver {
     return toConnection(await loaders.helperHistoryOfCustomer(args).load(customer.id));
   }
 
-  @Extensions({ viewerDependent: true })
+  @Extensions({ viewerDependent: true, reads: ['id'] })
   @FieldResolver(() => Conversation, {
     nullable: true,
     description: 'The newest conversation you may see.',
