@@ -66,6 +66,8 @@ export interface TandemServer {
   services: Services;
   sessions: SessionRegistry;
   hub: EventHub;
+  /** Subscription events executed and serialized once per cohort (its counts: tests, benchmarks). */
+  shared: SharedExecution;
   metrics: Metrics;
   /** Where /metrics answers: the main port's (with METRICS_TOKEN), METRICS_ADDRESS's, or none. */
   metricsUrl: string | undefined;
@@ -99,11 +101,10 @@ export async function startServer({
   // Socket openings take at most all but two of the pool's connections (db/opening-lane.ts); a
   // console waits for its turn at most as long as it waits for its snapshot.
   const openings = new OpeningLane(Math.max(1, DEFAULT_POOL_SIZE - 2), 60_000);
-  openings.install(poolOf(dataSource));
   const pubsub = createPubSub(config.redisUrl, logger);
   await pubsub.start();
   const uow = new UnitOfWork(dataSource, pubsub, logger);
-  const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
+  const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger, openings);
   const services = createServices({ uow, config, hub, logger });
   const container = new ResolverContainer(services);
   const sessions = new SessionRegistry(
@@ -397,6 +398,7 @@ export async function startServer({
     services,
     sessions,
     hub,
+    shared,
     metrics,
     metricsUrl:
       metricsListener?.url ?? (config.metricsToken ? `http://${host}:${port}/metrics` : undefined),

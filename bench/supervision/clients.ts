@@ -1,5 +1,6 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { wallMs } from '../support/clock';
 
 /** Why sockets the benchmark had open were closed under it (not by `dispose`): shown by the run. */
 export const socketsLost: string[] = [];
@@ -31,7 +32,7 @@ export async function openSocket(wsUrl: string, token: string): Promise<Client> 
 }
 
 /**
- * Subscribes and hands each result to `onData` with the wall-clock time it arrived (ms);
+ * Subscribes and hands each result to `onData` with the wall-clock time it arrived (ms, `wallMs`);
  * resolves once the first result came (the subscription is live). Errors end the benchmark.
  */
 export function follow<T>(
@@ -50,7 +51,7 @@ export function follow<T>(
     { query, variables },
     {
       next: (result) => {
-        const at = Date.now();
+        const at = wallMs();
         if (result.errors?.length) {
           failed(new Error(JSON.stringify(result.errors)));
           return;

@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
 import type { Auth } from '../../src/context/auth';
 import { startServer } from '../../src/server';
 import { Streams } from '../../src/subscriptions/topics';
 import { type Benchmark, type BenchContext, parseOptions } from '../support/benchmark';
+import { wallMs } from '../support/clock';
 import { benchConfig } from '../support/config';
 import { waitForQuietMachine } from '../support/cpu';
 import { openBenchDatabase } from '../support/postgres';
 import { openBenchRedis } from '../support/redis';
 import { count, ms, percent, ratio, Report, us } from '../support/report';
+import { ChildWorker } from '../support/ipc';
+import type { LoopDelay } from '../support/server-host';
 import { ServerProcess } from '../support/server-process';
 import { median, summarizeLatencies } from '../support/stats';
 import { allWithin, follow, openLoop, openSocket, sleep, socketsLost } from './clients';
 import { seedSupervision, type SupervisionData } from './seed';
+import type { DriveArgs, PublishArgs, Written, WriterStart } from './writer-worker';
 
 const SPEC = {
   rounds: { default: 3, help: 'rounds per variant, alternating' },
@@ -22,6 +28,11 @@ const SPEC = {
   arrivals: { default: 50, help: 'campaign arrivals per second (monitor)' },
   watchers: { default: 100, help: 'monitor watchers, and fan-out watchers of the access check' },
   events: { default: 60, help: 'fan-out events per round (access check)' },
+  parts: { default: 'spy,monitor,access', help: 'the parts to run, comma-separated' },
+  writer: {
+    default: 'process',
+    help: "the spy's writer: 'process' (its own) or 'inline' (the clients' process, as before)",
+  },
 };
 type Options = ReturnType<typeof parseOptions<typeof SPEC>>;
 type SpyData = { spy: { message: { id: string; createdAt: string } } };
@@ -47,6 +58,10 @@ interface Round {
   fromStoreStart?: number[];
   /** Writes of the load that failed (e.g. the driver's pool timed out on a saturated machine). */
   failed?: number;
+  /** Spy (ours): commit → the event at ours' PubSub, and from there → receipt (ms). */
+  hops?: { toServer: number[]; toClient: number[] };
+  /** Event-loop delay over the load: the clients' process, the server, the spy's writer. */
+  loop: { clients: LoopDelay; server: LoopDelay | null; writer?: LoopDelay };
 }
 
 /**
@@ -73,8 +88,11 @@ interface RoundPlan {
   /** How long the last deliveries may take after the load. */
   settleMs: number;
   /** The round's latencies and what the server's CPU is divided by. */
-  result(): { latencies: number[]; units: number };
+  result(): RoundResult | Promise<RoundResult>;
 }
+
+/** What a plan measured, with the spy writer's event-loop delay (its own process's). */
+type RoundResult = Omit<Round, 'serverCpuUs' | 'busy' | 'loop'> & { writerDelay?: LoopDelay };
 
 /**
  * The measuring loop: subscribe, wait until every subscription is live on the server, prime
@@ -97,10 +115,28 @@ async function measure(context: BenchContext, plan: RoundPlan): Promise<Round> {
     plan.reset();
     const busy = await waitForQuietMachine(context.log, { maxWaitMs: 30_000 });
     const before = (await plan.server.cpu()).cpuUs;
+    await plan.server.loopDelay();
+    const clients = monitorEventLoopDelay({ resolution: 1 });
+    clients.enable();
+    const from = process.hrtime.bigint();
     await plan.drive();
     await sleep(plan.settleMs);
+    clients.disable();
+    // The load's window on the monotonic clock, which CPU profiles' timestamps use: a profile's
+    // samples of the load alone (`bench/support/profile-breakdown.ts --window`).
+    if (process.env.BENCH_CPU_PROF)
+      context.log(
+        `${plan.server.name}: load window ${from / 1000n}-${process.hrtime.bigint() / 1000n} µs (monotonic)`,
+      );
     const serverCpuUs = (await plan.server.cpu()).cpuUs - before;
-    round = { ...plan.result(), serverCpuUs, busy };
+    const server = await plan.server.loopDelay();
+    const { writerDelay, ...result } = await plan.result();
+    round = {
+      ...result,
+      serverCpuUs,
+      busy,
+      loop: { clients: loopDelayOf(clients), server, writer: writerDelay },
+    };
   } finally {
     if (socketsLost.length) {
       context.log(`sockets closed under the run: ${summarizeReasons(socketsLost)}`);
@@ -110,6 +146,14 @@ async function measure(context: BenchContext, plan: RoundPlan): Promise<Round> {
   }
   await waitUntilLeft(plan.server, plan.live.streams);
   return round;
+}
+
+function loopDelayOf(histogram: ReturnType<typeof monitorEventLoopDelay>): LoopDelay {
+  return {
+    p50: histogram.percentile(50) / 1e6,
+    p99: histogram.percentile(99) / 1e6,
+    max: histogram.max / 1e6,
+  };
 }
 
 /** "3 x socket closed: 1006 , 1 x ..." */
@@ -129,26 +173,48 @@ async function waitUntilLeft(server: ServerProcess, streams: string[]): Promise<
   }
 }
 
-function summarize(rounds: Round[]) {
-  const summaries = rounds.map((round) => summarizeLatencies(round.latencies));
+/** Medians over the rounds of each round's p50 and p99, and the highest max. */
+function medianOf(samples: number[][]) {
+  const each = samples.map((sample) => summarizeLatencies(sample));
   return {
-    p50: median(summaries.map((s) => s.p50)),
-    p99: median(summaries.map((s) => s.p99)),
-    max: Math.max(...summaries.map((s) => s.max)),
+    p50: median(each.map((s) => s.p50)),
+    p99: median(each.map((s) => s.p99)),
+    max: Math.max(...each.map((s) => s.max)),
+  };
+}
+
+/** Medians over the rounds of an event-loop delay (null when not measured). */
+function medianDelay(delays: Array<LoopDelay | null | undefined>): LoopDelay | null {
+  const measured = delays.filter((delay): delay is LoopDelay => !!delay);
+  if (!measured.length) return null;
+  return {
+    p50: median(measured.map((d) => d.p50)),
+    p99: median(measured.map((d) => d.p99)),
+    max: Math.max(...measured.map((d) => d.max)),
+  };
+}
+
+function summarize(rounds: Round[]) {
+  return {
+    ...medianOf(rounds.map((round) => round.latencies)),
     cpuPerUnit: median(rounds.map((r) => r.serverCpuUs / Math.max(1, r.units))),
     units: median(rounds.map((r) => r.units)),
     failed: rounds.reduce((sum, r) => sum + (r.failed ?? 0), 0),
     busy: Math.max(...rounds.map((r) => r.busy)),
     fromStoreStart: rounds.every((r) => r.fromStoreStart)
-      ? (() => {
-          const each = rounds.map((r) => summarizeLatencies(r.fromStoreStart!));
-          return {
-            p50: median(each.map((s) => s.p50)),
-            p99: median(each.map((s) => s.p99)),
-            max: Math.max(...each.map((s) => s.max)),
-          };
-        })()
+      ? medianOf(rounds.map((r) => r.fromStoreStart!))
       : undefined,
+    hops: rounds.every((r) => r.hops?.toServer.length)
+      ? {
+          toServer: medianOf(rounds.map((r) => r.hops!.toServer)),
+          toClient: medianOf(rounds.map((r) => r.hops!.toClient)),
+        }
+      : undefined,
+    loop: {
+      clients: medianDelay(rounds.map((r) => r.loop.clients)),
+      server: medianDelay(rounds.map((r) => r.loop.server)),
+      writer: medianDelay(rounds.map((r) => r.loop.writer)),
+    },
   };
 }
 
@@ -160,15 +226,17 @@ interface SpyFeed {
   streams: string[];
   query: string;
   variables(i: number): Record<string, unknown>;
-  /**
-   * When the event received was committed (ours: the driver's write returned) or published
-   * (baseline), ms; undefined when unknown.
-   */
+  /** When the event received was committed (ours) or published (baseline), wall-clock ms. */
   sentAt(data: unknown): number | undefined;
   /** Ours: when the message's transaction started (its `createdAt`). */
   storeStartedAt?(data: unknown): number;
-  /** Sends one message to socket i's subscription. */
-  send(i: number): Promise<unknown>;
+  /** Ours: the message's id, and when each traced message reached ours' PubSub. */
+  idOf?(data: unknown): string;
+  arrivals?(): Promise<Map<string, number>>;
+  /** One message to every subscription. */
+  prime(): Promise<unknown>;
+  /** `perSecond` messages over the subscriptions in turn for `seconds`, open loop. */
+  drive(perSecond: number, seconds: number): Promise<{ failed: number; loopDelay?: LoopDelay }>;
 }
 
 /** N subscriptions (one per socket) at `messages-per-second` each, open loop. */
@@ -176,6 +244,7 @@ function spyPlan(options: Options, feed: SpyFeed): RoundPlan {
   const received: Array<{ data: unknown; at: number }> = [];
   const n = feed.sockets.length;
   let failed = 0;
+  let writer: LoopDelay | undefined;
   return {
     server: feed.server,
     follow: () =>
@@ -184,28 +253,43 @@ function spyPlan(options: Options, feed: SpyFeed): RoundPlan {
       ),
     live: { streams: feed.streams, each: 1 },
     // A spy stream has no snapshot: a first message to each tells it is live end to end.
-    prime: () => Promise.all(feed.sockets.map((_, i) => feed.send(i))),
+    prime: () => feed.prime(),
     reset: () => (received.length = 0),
-    // A write that fails is counted, not fatal: the open loop goes on at its rate.
-    drive: () =>
-      openLoop(n * options['messages-per-second'], options.seconds, (k) =>
-        feed.send(k % n).catch(() => (failed += 1)),
-      ),
+    drive: async () => {
+      const outcome = await feed.drive(n * options['messages-per-second'], options.seconds);
+      failed = outcome.failed;
+      writer = outcome.loopDelay;
+    },
     settleMs: 500,
-    // Computed once the round is over: the driver's commit is known only once its write returned.
-    result: () => {
+    // Computed once the round is over: the writer's commit is known only once its write returned.
+    result: async () => {
       const latencies: number[] = [];
       for (const { data, at } of received) {
         const sent = feed.sentAt(data);
-        // The clients and the driver share a process: a receipt handled before the driver's
-        // continuation counts as 0.
+        // Inline writer: the clients and the writer share a process, and a receipt handled
+        // before the writer's continuation counts as 0.
         if (sent !== undefined) latencies.push(Math.max(0, at - sent));
       }
-      const storeStartedAt = feed.storeStartedAt;
+      const { storeStartedAt, idOf } = feed;
+      const arrivals = await feed.arrivals?.();
+      const hops =
+        arrivals && idOf ? { toServer: [] as number[], toClient: [] as number[] } : undefined;
+      if (hops && arrivals && idOf) {
+        for (const { data, at } of received) {
+          const sent = feed.sentAt(data);
+          const arrived = arrivals.get(idOf(data));
+          if (sent === undefined || arrived === undefined) continue;
+          // The publish leaves before the write returns: the first hop may be below 0.
+          hops.toServer.push(arrived - sent);
+          hops.toClient.push(at - arrived);
+        }
+      }
       return {
         latencies,
         units: received.length,
         failed,
+        ...(hops ? { hops } : {}),
+        writerDelay: writer,
         ...(storeStartedAt
           ? { fromStoreStart: received.map(({ data, at }) => at - storeStartedAt(data)) }
           : {}),
@@ -265,7 +349,7 @@ function monitorPlan(
             () => false,
           )
         )
-          committed.push(Date.now());
+          committed.push(wallMs());
         else failed += 1;
       }),
     // Updates are at most one a second per campaign: the last arrivals are shown within 1-2 s.
@@ -348,6 +432,13 @@ function fanoutPlan(
   };
 }
 
+/** The spy's writer (`writer-worker.ts`), stopped when the benchmark ends. */
+async function startWriter(context: BenchContext): Promise<ChildWorker> {
+  const worker = await ChildWorker.fork('spy writer', path.join(__dirname, 'writer-worker.ts'));
+  context.defer(() => worker.stop());
+  return worker;
+}
+
 export const benchmark: Benchmark = {
   summary:
     'supervision: spy receipt vs bare graphql-ws, live campaign monitor (1 vs N watchers), the per-event access check (with and without)',
@@ -379,15 +470,6 @@ export const benchmark: Benchmark = {
     const post = (conversationId: string, body: string) =>
       driver.services.messages.postCustomerMessage(adminAuth, conversationId, body);
     const body = 'Hello, I am still waiting for my refund; could you check the order, please?';
-
-    // ---- spy
-    context.log(`spy: ${options.spied} spied agents x ${options['messages-per-second']} msg/s`);
-    const spySockets = await Promise.all(
-      data.spied.map(() => openSocket(ours.wsUrl, data.supervisorToken)),
-    );
-    const baselineSockets = await Promise.all(
-      data.spied.map(() => openSocket(baseline.wsUrl, 'Bearer bench')),
-    );
     // Our event's JSON, for the baseline's payload size.
     const sample = JSON.stringify({
       spy: {
@@ -403,102 +485,222 @@ export const benchmark: Benchmark = {
         actor: { kind: 'CUSTOMER', name: 'Customer 1' },
       },
     });
-    /** When the driver's write of each message returned (committed). */
-    const committed = new Map<string, number>();
-    const ourFeed: SpyFeed = {
-      server: ours,
-      sockets: spySockets,
-      streams: data.spied.map(({ agentId }) => Streams.staffMessages(data.organizationId, agentId)),
-      query: SPY,
-      variables: (i) => ({ agentId: data.spied[i]!.agentId }),
-      sentAt: (event) => committed.get((event as SpyData).spy.message.id),
-      storeStartedAt: (event) => Date.parse((event as SpyData).spy.message.createdAt),
-      send: async (i) => {
-        const message = await post(data.spied[i]!.conversationId, body);
-        committed.set(message.id, Date.now());
-      },
-    };
-    const pad = 'x'.repeat(Math.max(0, sample.length - 120));
-    let seq = 0;
-    const bareFeed: SpyFeed = {
-      server: baseline,
-      sockets: baselineSockets,
-      streams: baselineSockets.map((_, i) => `spy-${i}`),
-      query: BASELINE,
-      variables: (i) => ({ channel: `spy-${i}` }),
-      sentAt: (event) => Date.parse((event as { events: { at: string } }).events.at),
-      send: (i) =>
-        baseline.publish(`spy-${i}`, {
-          seq: seq++,
+
+    const parts = new Set(options.parts.split(',').map((part) => part.trim()));
+    const figures: Figures = {};
+
+    // ---- spy
+    if (parts.has('spy')) {
+      const writer = options.writer === 'inline' ? undefined : await startWriter(context);
+      await writer?.call('start', {
+        databaseUrl: database.url,
+        redisUrl: redis.url,
+        adminToken: data.adminToken,
+      } satisfies WriterStart);
+      context.log(
+        `spy: ${options.spied} spied agents x ${options['messages-per-second']} msg/s, writer ${writer ? 'in a process of its own' : 'inline'}`,
+      );
+      const spySockets = await Promise.all(
+        data.spied.map(() => openSocket(ours.wsUrl, data.supervisorToken)),
+      );
+      const baselineSockets = await Promise.all(
+        data.spied.map(() => openSocket(baseline.wsUrl, 'Bearer bench')),
+      );
+      const streams = data.spied.map(({ agentId }) =>
+        Streams.staffMessages(data.organizationId, agentId),
+      );
+      await ours.trace(streams);
+      /** When the writer's write of each message returned (committed), wall-clock ms. */
+      const committed = new Map<string, number>();
+      const conversationIds = data.spied.map((spied) => spied.conversationId);
+      const send = async (i: number) => {
+        const message = await post(conversationIds[i]!, body);
+        committed.set(message.id, wallMs());
+      };
+      const ourFeed: SpyFeed = {
+        server: ours,
+        sockets: spySockets,
+        streams,
+        query: SPY,
+        variables: (i) => ({ agentId: data.spied[i]!.agentId }),
+        sentAt: (event) => committed.get((event as SpyData).spy.message.id),
+        storeStartedAt: (event) => Date.parse((event as SpyData).spy.message.createdAt),
+        idOf: (event) => (event as SpyData).spy.message.id,
+        arrivals: async () => new Map(await ours.arrivals()),
+        prime: async () => {
+          if (!writer) return Promise.all(conversationIds.map((_, i) => send(i)));
+          const written = await writer.call<Written['committed']>('prime', {
+            conversationIds,
+            body,
+          });
+          for (const [id, at] of written) committed.set(id, at);
+        },
+        drive: async (perSecond, seconds) => {
+          if (!writer) {
+            let failed = 0;
+            await openLoop(perSecond, seconds, (k) =>
+              send(k % conversationIds.length).catch(() => (failed += 1)),
+            );
+            return { failed };
+          }
+          const written = await writer.call<Written>('drive', {
+            conversationIds,
+            perSecond,
+            seconds,
+            body,
+          } satisfies DriveArgs);
+          for (const [id, at] of written.committed) committed.set(id, at);
+          return { failed: written.failed, loopDelay: written.loopDelay };
+        },
+      };
+      const pad = 'x'.repeat(Math.max(0, sample.length - 120));
+      let seq = 0;
+      /** When the baseline's publish of each seq was asked for, wall-clock ms. */
+      const published = new Map<number, number>();
+      const publish = (i: number) => {
+        const next = seq++;
+        published.set(next, wallMs());
+        return baseline.publish(`spy-${i}`, {
+          seq: next,
           kind: 'MESSAGE',
           at: new Date().toISOString(),
           body: pad,
-        }),
-    };
-    const ourSpy: Round[] = [];
-    const bareSpy: Round[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      ourSpy.push(await measure(context, spyPlan(options, ourFeed)));
-      bareSpy.push(await measure(context, spyPlan(options, bareFeed)));
+        });
+      };
+      const bareFeed: SpyFeed = {
+        server: baseline,
+        sockets: baselineSockets,
+        streams: baselineSockets.map((_, i) => `spy-${i}`),
+        query: BASELINE,
+        variables: (i) => ({ channel: `spy-${i}` }),
+        sentAt: (event) => published.get((event as { events: { seq: number } }).events.seq),
+        prime: () => Promise.all(baselineSockets.map((_, i) => publish(i))),
+        drive: async (perSecond, seconds) => {
+          await openLoop(perSecond, seconds, (k) => publish(k % baselineSockets.length));
+          return { failed: 0 };
+        },
+      };
+      // The floor: the same bare server fed through Redis by the writer's process, as ours is
+      // (a process hop and Redis, which the in-process publish of the baseline above skips).
+      const floor = writer
+        ? await ServerProcess.start(context, 'bare graphql-ws through Redis', {
+            kind: 'baseline-ws',
+            redisUrl: redis.url,
+          })
+        : undefined;
+      const floorSockets = floor
+        ? await Promise.all(data.spied.map(() => openSocket(floor.wsUrl, 'Bearer bench')))
+        : [];
+      const floorChannels = floorSockets.map((_, i) => `floor-${i}`);
+      /** When the writer published each of the floor's seqs, wall-clock ms. */
+      const floorSent = new Map<number, number>();
+      const floorFeed: SpyFeed | undefined =
+        floor && writer
+          ? {
+              server: floor,
+              sockets: floorSockets,
+              streams: floorChannels,
+              query: BASELINE,
+              variables: (i) => ({ channel: floorChannels[i] }),
+              sentAt: (event) => floorSent.get((event as { events: { seq: number } }).events.seq),
+              prime: async () => {
+                const sent = await writer.call<Array<[number, number]>>('primeBare', {
+                  channels: floorChannels,
+                  body: pad,
+                });
+                for (const [at, time] of sent) floorSent.set(at, time);
+              },
+              drive: async (perSecond, seconds) => {
+                const sent = await writer.call<Array<[number, number]>>('driveBare', {
+                  channels: floorChannels,
+                  perSecond,
+                  seconds,
+                  body: pad,
+                } satisfies PublishArgs);
+                for (const [at, time] of sent) floorSent.set(at, time);
+                return { failed: 0 };
+              },
+            }
+          : undefined;
+      const ourSpy: Round[] = [];
+      const bareSpy: Round[] = [];
+      const floorSpy: Round[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        ourSpy.push(await measure(context, spyPlan(options, ourFeed)));
+        bareSpy.push(await measure(context, spyPlan(options, bareFeed)));
+        if (floorFeed) floorSpy.push(await measure(context, spyPlan(options, floorFeed)));
+      }
+      for (const socket of [...spySockets, ...baselineSockets, ...floorSockets])
+        await socket.dispose();
+      await floor?.stop();
+      await ours.untrace();
+      await writer?.stop();
+      figures.spy = {
+        ours: summarize(ourSpy),
+        bare: summarize(bareSpy),
+        floor: floorSpy.length ? summarize(floorSpy) : undefined,
+        writer: writer ? 'process' : 'inline',
+      };
     }
-    for (const socket of [...spySockets, ...baselineSockets]) await socket.dispose();
 
     // ---- monitor
-    let numbers = 0;
-    const arrive = () =>
-      driver.services.inbound.receive({
-        providerId: data.campaign.providerId,
-        providerMessageId: `wamid.${randomUUID()}`,
-        from: `+3491125${String(numbers++ % 10000).padStart(4, '0')}`,
-        to: '+14155550199',
-        body: 'Hola',
-        providerTimestamp: new Date(),
-        contentType: 'text',
-      });
-    const monitorOf: Record<string, Round[]> = {};
-    for (const watchers of [1, options.watchers]) {
-      context.log(`monitor: ${watchers} watchers, ${options.arrivals} arrivals/s`);
-      const sockets = await Promise.all(
-        Array.from({ length: watchers }, () => openSocket(ours.wsUrl, data.supervisorToken)),
-      );
-      const rounds: Round[] = [];
-      for (let round = 0; round < options.rounds; round++)
-        rounds.push(await measure(context, monitorPlan(options, ours, arrive, data, sockets)));
-      monitorOf[watchers] = rounds;
-      for (const socket of sockets) await socket.dispose();
+    if (parts.has('monitor')) {
+      let numbers = 0;
+      const arrive = () =>
+        driver.services.inbound.receive({
+          providerId: data.campaign.providerId,
+          providerMessageId: `wamid.${randomUUID()}`,
+          from: `+3491125${String(numbers++ % 10000).padStart(4, '0')}`,
+          to: '+14155550199',
+          body: 'Hola',
+          providerTimestamp: new Date(),
+          contentType: 'text',
+        });
+      const monitorOf: Record<string, Round[]> = {};
+      for (const watchers of [1, options.watchers]) {
+        context.log(`monitor: ${watchers} watchers, ${options.arrivals} arrivals/s`);
+        const sockets = await Promise.all(
+          Array.from({ length: watchers }, () => openSocket(ours.wsUrl, data.supervisorToken)),
+        );
+        const rounds: Round[] = [];
+        for (let round = 0; round < options.rounds; round++)
+          rounds.push(await measure(context, monitorPlan(options, ours, arrive, data, sockets)));
+        monitorOf[watchers] = rounds;
+        for (const socket of sockets) await socket.dispose();
+      }
+      figures.monitor = {
+        one: summarize(monitorOf[1]!),
+        many: summarize(monitorOf[options.watchers]!),
+      };
     }
 
     // ---- the access check
-    context.log(`access check: conversationEvents to ${options.watchers} watchers`);
-    const guarded = await Promise.all(
-      Array.from({ length: options.watchers }, (_, i) =>
-        openSocket(ours.wsUrl, data.fanout.agentTokens[i % data.fanout.agentTokens.length]!),
-      ),
-    );
-    const unguarded = await Promise.all(
-      Array.from({ length: options.watchers }, () =>
-        openSocket(ours.wsUrl, data.fanout.integrationKey),
-      ),
-    );
-    const fanPost = (text: string) => post(data.fanout.conversationId, text);
-    const withCheck: Round[] = [];
-    const withoutCheck: Round[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      withCheck.push(await measure(context, fanoutPlan(options, ours, fanPost, data, guarded)));
-      withoutCheck.push(
-        await measure(context, fanoutPlan(options, ours, fanPost, data, unguarded)),
+    if (parts.has('access')) {
+      context.log(`access check: conversationEvents to ${options.watchers} watchers`);
+      const guarded = await Promise.all(
+        Array.from({ length: options.watchers }, (_, i) =>
+          openSocket(ours.wsUrl, data.fanout.agentTokens[i % data.fanout.agentTokens.length]!),
+        ),
       );
+      const unguarded = await Promise.all(
+        Array.from({ length: options.watchers }, () =>
+          openSocket(ours.wsUrl, data.fanout.integrationKey),
+        ),
+      );
+      const fanPost = (text: string) => post(data.fanout.conversationId, text);
+      const withCheck: Round[] = [];
+      const withoutCheck: Round[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        withCheck.push(await measure(context, fanoutPlan(options, ours, fanPost, data, guarded)));
+        withoutCheck.push(
+          await measure(context, fanoutPlan(options, ours, fanPost, data, unguarded)),
+        );
+      }
+      for (const socket of [...guarded, ...unguarded]) await socket.dispose();
+      figures.access = { checked: summarize(withCheck), unchecked: summarize(withoutCheck) };
     }
-    for (const socket of [...guarded, ...unguarded]) await socket.dispose();
 
-    return report(options, sample.length, {
-      spyOurs: summarize(ourSpy),
-      spyBare: summarize(bareSpy),
-      one: summarize(monitorOf[1]!),
-      many: summarize(monitorOf[options.watchers]!),
-      checked: summarize(withCheck),
-      unchecked: summarize(withoutCheck),
-    });
+    return report(options, sample.length, figures);
   },
 };
 
@@ -507,21 +709,46 @@ type Summary = ReturnType<typeof summarize>;
 /** The machine's busy share before a round's load, the highest of the variant's rounds. */
 const BUSY = 'machine busy before';
 
-function report(
+interface Figures {
+  spy?: { ours: Summary; bare: Summary; floor?: Summary; writer: 'process' | 'inline' };
+  monitor?: { one: Summary; many: Summary };
+  access?: { checked: Summary; unchecked: Summary };
+}
+
+/** "p99 / max" of an event-loop delay. */
+const delayCell = (delay: LoopDelay | null) =>
+  delay ? `${ms(delay.p99)} / ${ms(delay.max)}` : 'n/a';
+
+function report(options: Options, sampleBytes: number, figures: Figures): Report {
+  const out = new Report();
+  if (figures.spy) spyReport(out, options, sampleBytes, figures.spy);
+  if (figures.monitor) monitorReport(out, options, figures.monitor);
+  if (figures.access) accessReport(out, options, figures.access);
+  return out;
+}
+
+function spyReport(
+  out: Report,
   options: Options,
   sampleBytes: number,
-  figures: Record<'spyOurs' | 'spyBare' | 'one' | 'many' | 'checked' | 'unchecked', Summary>,
-): Report {
-  const { spyOurs, spyBare, one, many, checked, unchecked } = figures;
-  return new Report()
+  { ours: spyOurs, bare: spyBare, floor, writer }: NonNullable<Figures['spy']>,
+): void {
+  const where =
+    writer === 'process'
+      ? "written by a writer in a process of its own (a Tandem instance on the same Postgres and Redis, through the services), crossing Redis to ours; the spies' sockets are in the benchmark's process"
+      : "written by a driver through the services in the benchmark's process, beside the spies' sockets (`--writer inline`), crossing Redis to ours";
+  out
     .heading('Spy: message stored → supervisor receipt')
     .note(
-      `${options.spied} agents, each with one conversation a supervisor spies on (\`spy(agentId)\`, one socket per spy), ${options['messages-per-second']} customer messages/s each (${options.spied * options['messages-per-second']}/s), written by a driver process through the services and crossing Redis to ours. ` +
-        "Time: the message committed (the driver's write returned) → receipt (wall clock, ms), as the baseline's publish → receipt; the last row counts from the message's `createdAt` (its transaction's start: the store itself, a few statements and a commit, which the baseline does not do). " +
+      `${options.spied} agents, each with one conversation a supervisor spies on (\`spy(agentId)\`, one socket per spy), ${options['messages-per-second']} customer messages/s each (${options.spied * options['messages-per-second']}/s), ${where}. ` +
+        "Time: the message committed (the writer's write returned) → receipt (wall clock, sub-millisecond), as the baseline's publish → receipt; the last row counts from the message's `createdAt` (its transaction's start: the store itself, a few statements and a commit, which the baseline does not do). " +
         `Baseline: a bare graphql-ws server publishing a payload as long as ours (${sampleBytes} bytes) to as many subscribers at the same rate (publish → receipt). ` +
+        (floor
+          ? "Floor: the same bare server, its channels fed from Redis by the writer's process (publish → receipt): what crossing from the writing instance to the spies' costs any server. "
+          : '') +
         `${options.rounds} rounds of ${options.seconds} s each, alternating; medians of the rounds. PERF.md goal: p99 ≤ 10 ms and ≤ 1.2x the baseline.` +
         (spyOurs.failed
-          ? ` **${spyOurs.failed} of the driver's writes failed** over the rounds (not counted: the load was more than the machine wrote).`
+          ? ` **${spyOurs.failed} of the writer's writes failed** over the rounds (not counted: the load was more than the machine wrote).`
           : ''),
     )
     .table(
@@ -554,6 +781,28 @@ function report(
           ratio(spyOurs.cpuPerUnit / spyBare.cpuPerUnit),
           '',
         ],
+        ...(floor
+          ? [
+              [
+                'floor: bare graphql-ws through Redis',
+                ms(floor.p50),
+                ms(floor.p99),
+                ms(floor.max),
+                count(floor.units),
+                us(floor.cpuPerUnit),
+                percent(floor.busy),
+              ],
+              [
+                'ratio to the floor',
+                ratio(spyOurs.p50 / floor.p50),
+                ratio(spyOurs.p99 / floor.p99),
+                '',
+                '',
+                ratio(spyOurs.cpuPerUnit / floor.cpuPerUnit),
+                '',
+              ],
+            ]
+          : []),
         [
           'ours, from the transaction start',
           ms(spyOurs.fromStoreStart?.p50 ?? Number.NaN),
@@ -565,6 +814,57 @@ function report(
         ],
       ],
     )
+    .note(
+      "Where ours' time goes: the commit → the event at ours' PubSub (Redis delivered it; the publish leaves before the write returns, so it can be below 0), and from there → the receipt (the hub, the access guard, the execution, graphql-ws, the socket, the client). " +
+        "Event-loop delay over the load (p99 / max, `monitorEventLoopDelay`): how late each process ran what was due; the clients' process holds every spy socket.",
+    )
+    .table(
+      ['', 'p50', 'p99', 'max'],
+      [
+        [
+          "commit → ours' PubSub",
+          ms(spyOurs.hops?.toServer.p50 ?? Number.NaN),
+          ms(spyOurs.hops?.toServer.p99 ?? Number.NaN),
+          ms(spyOurs.hops?.toServer.max ?? Number.NaN),
+        ],
+        [
+          "ours' PubSub → receipt",
+          ms(spyOurs.hops?.toClient.p50 ?? Number.NaN),
+          ms(spyOurs.hops?.toClient.p99 ?? Number.NaN),
+          ms(spyOurs.hops?.toClient.max ?? Number.NaN),
+        ],
+      ],
+    )
+    .table(
+      ['event-loop delay (p99 / max)', 'clients', 'server', 'writer'],
+      [
+        [
+          'ours',
+          delayCell(spyOurs.loop.clients),
+          delayCell(spyOurs.loop.server),
+          delayCell(spyOurs.loop.writer),
+        ],
+        ['baseline', delayCell(spyBare.loop.clients), delayCell(spyBare.loop.server), ''],
+        ...(floor
+          ? [
+              [
+                'floor',
+                delayCell(floor.loop.clients),
+                delayCell(floor.loop.server),
+                delayCell(floor.loop.writer),
+              ],
+            ]
+          : []),
+      ],
+    );
+}
+
+function monitorReport(
+  out: Report,
+  options: Options,
+  { one, many }: NonNullable<Figures['monitor']>,
+): void {
+  out
     .heading('Live monitor: arrival committed → update at the last watcher')
     .note(
       `Customers arrive in one campaign at ${options.arrivals}/s (the driver's \`InboundService.receive\`), watched by 1, then ${options.watchers}, supervisors' \`campaignMonitorUpdates\`. ` +
@@ -605,7 +905,15 @@ function report(
           '',
         ],
       ],
-    )
+    );
+}
+
+function accessReport(
+  out: Report,
+  options: Options,
+  { checked, unchecked }: NonNullable<Figures['access']>,
+): void {
+  out
     .heading('The per-event access check: fan-out with and without it')
     .note(
       `\`conversationEvents(inboxId)\` to ${options.watchers} sockets of one inbox, one message at a time (${options.events} per round): as agents (every event passes their stream's access check: a comparison of notice counts) or as an INTEGRATION key (streams of keys have no per-event check; they end when the key is revoked). Time: message \`createdAt\` → the last watcher. Same server, alternating rounds.`,

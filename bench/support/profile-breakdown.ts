@@ -5,6 +5,9 @@
  *
  *   node -r @swc-node/register bench/support/profile-breakdown.ts <file.cpuprofile>... [top]
  *
+ * `--window FROM-TO` (repeatable) counts only the samples in those spans of the monotonic clock
+ * (µs), as a benchmark logs its load's (`bench/supervision`).
+ *
  * Several files (the rounds of one variant) are summed as one.
  *
  * Idle time (the event loop waiting) is left out of the shares: they are shares of the CPU used.
@@ -17,6 +20,8 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 interface Profile {
+  /** Monotonic clock, µs (as `process.hrtime`). */
+  startTime?: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -71,16 +76,22 @@ export interface Breakdown {
   functions: Array<{ name: string; layer: string; ms: number; share: number }>;
 }
 
-export function breakdownOf(profiles: Profile | Profile[], top = 25): Breakdown {
+/** Monotonic-clock windows (µs) whose samples alone count, e.g. a benchmark's load. */
+export type Windows = Array<[from: number, to: number]>;
+
+export function breakdownOf(profiles: Profile | Profile[], top = 25, windows?: Windows): Breakdown {
   const layers = new Map<string, number>();
   const functions = new Map<string, { layer: string; us: number }>();
   let totalUs = 0;
   for (const profile of Array.isArray(profiles) ? profiles : [profiles]) {
     const byId = new Map(profile.nodes.map((node) => [node.id, node]));
     const profiler = profilerNodes(profile);
+    let at = profile.startTime ?? 0;
     profile.samples.forEach((id, index) => {
       const node = byId.get(id);
       const us = profile.timeDeltas[index] ?? 0;
+      at += us;
+      if (windows && !windows.some(([from, to]) => at >= from && at <= to)) return;
       if (!node || profiler.has(id)) return;
       const layer = layerOf(node.callFrame);
       if (layer === '(idle)') return;
@@ -109,14 +120,25 @@ export function breakdownOf(profiles: Profile | Profile[], top = 25): Breakdown 
 
 if (require.main === module) {
   const args = process.argv.slice(2);
+  // --window FROM-TO (µs, monotonic; repeatable): the load windows a benchmark logs.
+  const windows: Windows = [];
+  for (let i = args.indexOf('--window'); i >= 0; i = args.indexOf('--window')) {
+    const [from, to] = (args[i + 1] ?? '').split('-').map(Number);
+    windows.push([from as number, to as number]);
+    args.splice(i, 2);
+  }
   const top =
     args.length > 1 && /^\d+$/.test(args[args.length - 1] as string) ? args.pop() : undefined;
   if (!args.length) {
-    console.error('usage: profile-breakdown.ts <file.cpuprofile>... [top]');
+    console.error('usage: profile-breakdown.ts <file.cpuprofile>... [--window FROM-TO]... [top]');
     process.exit(1);
   }
   const profiles = args.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Profile);
-  const result = breakdownOf(profiles, top ? Number(top) : 25);
+  const result = breakdownOf(
+    profiles,
+    top ? Number(top) : 25,
+    windows.length ? windows : undefined,
+  );
   const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
   console.log(
     `CPU used: ${result.totalMs.toFixed(0)} ms\n\n| layer | self CPU | share |\n|---|---:|---:|`,

@@ -6,10 +6,12 @@ import { benchConfig } from './config';
  * can read them per request, per event and per socket.
  */
 import 'reflect-metadata';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { statementCounter } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
 import { startServer, type TandemServer } from '../../src/server';
 import { startBareApollo } from './baselines/apollo';
+import { wallMs } from './clock';
 import { CpuProfile } from './cpu-profile';
 import { serveParent } from './ipc';
 import { ownCpuUs, startGcClock } from './cpu';
@@ -68,6 +70,21 @@ const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 let profile: CpuProfile | undefined;
 
+/** The event loop's delay since the last `loopDelay` reset (ms): how late this process ran what was due. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+let delay: IntervalHistogram | undefined;
+
+/**
+ * ours: when events of traced streams reached this instance's PubSub (wall clock, ms), by the id
+ * of the message they carry: where the time between a commit and a receipt went.
+ */
+const arrivals = new Map<string, number>();
+const traces: Array<Promise<number>> = [];
+
 async function start(args: StartArgs): Promise<Started> {
   const started = await startKind(args);
   if (args.profile) profile = await CpuProfile.start(args.profile.dir, args.profile.name);
@@ -91,7 +108,7 @@ async function startKind(args: StartArgs): Promise<Started> {
     return { url: ours.url, wsUrl: ours.wsUrl, pubsub: ours.pubsub.kind };
   }
   if (args.kind === 'baseline-ws') {
-    baseline = await startBaselineWsServer();
+    baseline = await startBaselineWsServer({ redisUrl: args.redisUrl });
     return { url: '', wsUrl: baseline.wsUrl };
   }
   if (args.kind === 'one-write') {
@@ -141,6 +158,42 @@ serveParent(
     publish: ({ channel, event }: { channel: string; event: BaselineEvent }): number => {
       if (!baseline) throw new Error('publish is for the baseline');
       return baseline.publish(channel, event);
+    },
+    /** Starts measuring the event loop's delay anew and answers it since the last call. */
+    loopDelay: (): LoopDelay | null => {
+      const last = delay;
+      delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      if (!last) return null;
+      last.disable();
+      return {
+        p50: last.percentile(50) / 1e6,
+        p99: last.percentile(99) / 1e6,
+        max: last.max / 1e6,
+      };
+    },
+    /** ours: records when each message event of these streams arrives (see `arrivals`). */
+    trace: async ({ streams }: { streams: string[] }): Promise<void> => {
+      if (!ours) throw new Error('trace is for ours');
+      const server = ours;
+      for (const stream of streams)
+        traces.push(
+          server.pubsub.subscribe(stream, (event) => {
+            const id = (event as { payload?: { message?: { id?: string } } }).payload?.message?.id;
+            if (id) arrivals.set(id, wallMs());
+          }),
+        );
+      await Promise.all(traces);
+    },
+    untrace: async (): Promise<void> => {
+      for (const id of await Promise.all(traces.splice(0))) ours?.pubsub.unsubscribe(id);
+      arrivals.clear();
+    },
+    /** The arrivals traced since the last call. */
+    arrivals: (): Array<[string, number]> => {
+      const recorded = [...arrivals];
+      arrivals.clear();
+      return recorded;
     },
     cpu: (): ServerCpu => ({
       cpuUs: ownCpuUs(),

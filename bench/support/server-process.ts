@@ -3,7 +3,7 @@ import type { BenchContext } from './benchmark';
 import type { BaselineEvent } from './baselines/graphql-ws';
 import { profileName } from './cpu-profile';
 import { ChildWorker } from './ipc';
-import type { ServerCpu, ServerStats, StartArgs, Started } from './server-host';
+import type { LoopDelay, ServerCpu, ServerStats, StartArgs, Started } from './server-host';
 
 /** A server under test (ours or a baseline) in a process of its own (`server-host.ts`). */
 export class ServerProcess {
@@ -68,6 +68,21 @@ export class ServerProcess {
   }
   memory(): Promise<NodeJS.MemoryUsage> {
     return this.worker.call('memory');
+  }
+  /** The event loop's delay since the last call (null at the first: it starts measuring). */
+  loopDelay(): Promise<LoopDelay | null> {
+    return this.worker.call('loopDelay');
+  }
+  /** ours: records when the message events of these streams reach its PubSub (`arrivals`). */
+  trace(streams: string[]): Promise<void> {
+    return this.worker.call('trace', { streams });
+  }
+  untrace(): Promise<void> {
+    return this.worker.call('untrace');
+  }
+  /** ours: [message id, wall-clock ms] of the traced events that arrived since the last call. */
+  arrivals(): Promise<Array<[string, number]>> {
+    return this.worker.call('arrivals');
   }
   /** Baseline only: publishes and answers the hrtime (ms) of the publish. */
   publish(channel: string, event: BaselineEvent): Promise<number> {

@@ -393,7 +393,10 @@ export function serveGraphqlWs(options: GraphqlWsOptions): GraphqlWsServer {
         record(ctx.extra, id, operation, 'OK');
       },
       onNext: (ctx, id, _payload, _args, result) => {
-        if (!result.errors) return undefined;
+        // The result itself, not graphql-ws' copy of it (`{ ...result }`): a cohort's shared
+        // result serializes to its marker through a `toJSON` the copy would not have, and every
+        // socket would serialize the whole event again (SharedExecution).
+        if (!result.errors) return result;
         const errors = format(result.errors, requestIdOf(ctx.extra, id));
         const operation = ctx.extra.operations?.get(id);
         if (operation) operation.outcome ??= outcomeOf(errors);

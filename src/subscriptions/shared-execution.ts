@@ -58,6 +58,9 @@ export class SharedExecution {
   >();
   private nextDocument = 1;
   private nextMarker = 1;
+  /** Results serialized for a cohort, and messages that carried such bytes (tests, benchmarks). */
+  serialized = 0;
+  expanded = 0;
 
   constructor(private readonly buildContext: (auth: Auth | null) => Context) {}
 
@@ -98,6 +101,7 @@ export class SharedExecution {
     const end = message.indexOf(MARKER_SUFFIX, start + MARKER_PREFIX.length);
     const shared = this.bytes.get(message.slice(start, end + MARKER_SUFFIX.length))?.deref();
     if (!shared) return message;
+    this.expanded += 1;
     // The marker stands in the message as a JSON string: quotes included.
     return `${message.slice(0, start - 1)}${shared.json}${message.slice(end + MARKER_SUFFIX.length + 1)}`;
   }
@@ -148,12 +152,15 @@ export class SharedExecution {
 
   /**
    * Results without errors are serialized once and stand in each socket's message as a marker;
-   * results with errors take the per-socket path (their errors are formatted per socket).
+   * results with errors take the per-socket path (their errors are formatted per socket). The
+   * marker is the result's `toJSON`, which is not enumerable: a copy of the result (graphql-ws
+   * sends `{ ...result }` unless its `onNext` hook answers an object) serializes it in full.
    */
   private share(result: ExecutionResult): ExecutionResult {
     if (result.errors?.length) return result;
     const marker = `${MARKER_PREFIX}${this.nextMarker++}${MARKER_SUFFIX}`;
     const bytes: SharedBytes = { json: JSON.stringify(result) };
+    this.serialized += 1;
     this.bytes.set(marker, new WeakRef(bytes));
     this.forget.register(bytes, marker);
     return Object.defineProperties(

@@ -102,6 +102,22 @@ describe('subscription events are executed once per cohort of identical subscrip
     expect(await seen(bobWatch)).toEqual([bobsConversation.id, inShared.id].sort());
   });
 
+  it("serializes a cohort's event once: every member's message carries the shared bytes", async () => {
+    const inbox = await newInbox(org);
+    const agents = await Promise.all([1, 2, 3].map(() => newAgent(org, { inboxes: [inbox] })));
+    const watches: LockWatch[] = [];
+    for (const agent of agents)
+      watches.push(await watchLocks(await openWindow(server, agent), inbox.id));
+    const worker = await openWindow(server, agents[0]!);
+    const ticket = await newConversation(org, { inbox });
+    const { serialized, expanded } = server.shared;
+    await worker.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
+    const events = await Promise.all(watches.map((watch) => watch.next()));
+    for (const event of events) expect(event).toMatchObject({ kind: 'LOCKED' });
+    expect(server.shared.serialized - serialized).toBe(1);
+    expect(server.shared.expanded - expanded).toBe(watches.length);
+  });
+
   it('sends every member of a cohort the same, complete event', async () => {
     const inbox = await newInbox(org);
     const agents = await Promise.all([1, 2, 3].map(() => newAgent(org, { inboxes: [inbox] })));

@@ -9,6 +9,7 @@ import {
   GraphQLString,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import Redis from 'ioredis';
 import { WebSocketServer } from 'ws';
 
 /** What the baseline publishes: a sequence number, a kind and a body padding it to our size. */
@@ -27,6 +28,9 @@ export interface BaselineEvent {
 class InProcessPubSub {
   private readonly channels = new Map<string, Set<(payload: unknown) => void>>();
 
+  /** Called when a channel gets its first subscriber (the Redis feed subscribes to it). */
+  constructor(private readonly opened: (channel: string) => void = () => {}) {}
+
   publish(channel: string, payload: unknown): void {
     for (const push of this.channels.get(channel) ?? []) push(payload);
   }
@@ -39,7 +43,10 @@ class InProcessPubSub {
     const queued: unknown[] = [];
     const waiting: Array<(result: IteratorResult<unknown>) => void> = [];
     let listeners = this.channels.get(channel);
-    if (!listeners) this.channels.set(channel, (listeners = new Set()));
+    if (!listeners) {
+      this.channels.set(channel, (listeners = new Set()));
+      this.opened(channel);
+    }
     const push = (payload: unknown) => {
       const waiter = waiting.shift();
       if (waiter) waiter({ value: payload, done: false });
@@ -88,8 +95,25 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
  * `graphql-ws/use/ws`) with a minimal schema, one subscription field fed by an in-process
  * PubSub. No authentication, no database, no access checks: what graphql-ws itself costs.
  */
-export async function startBaselineWsServer(): Promise<BaselineWsServer> {
-  const pubsub = new InProcessPubSub();
+export async function startBaselineWsServer(
+  options: {
+    /**
+     * Also fed from Redis: every channel subscribed is subscribed on Redis too, and each message
+     * published there (JSON) is published to the channel's subscribers (the spy floor: a writer
+     * in another process publishing through Redis, as Tandem's instances do).
+     */
+    redisUrl?: string;
+  } = {},
+): Promise<BaselineWsServer> {
+  const redis = options.redisUrl ? new Redis(options.redisUrl) : undefined;
+  /** Channels Redis confirmed: a subscriber counts once its channel's messages can reach it. */
+  const onRedis = new Set<string>();
+  const pubsub = new InProcessPubSub((channel) => {
+    void redis?.subscribe(channel).then(() => onRedis.add(channel));
+  });
+  redis?.on('message', (channel: string, message: string) =>
+    pubsub.publish(channel, JSON.parse(message)),
+  );
   const Event = new GraphQLObjectType({
     name: 'Event',
     fields: {
@@ -138,8 +162,9 @@ export async function startBaselineWsServer(): Promise<BaselineWsServer> {
       return at;
     },
     sockets: () => wss.clients.size,
-    subscribers: (channel) => pubsub.subscribers(channel),
+    subscribers: (channel) => (redis && !onRedis.has(channel) ? 0 : pubsub.subscribers(channel)),
     stop: async () => {
+      redis?.disconnect();
       for (const client of wss.clients) client.terminate();
       await graphqlWs.dispose();
       await new Promise((resolve) => server.close(resolve));
