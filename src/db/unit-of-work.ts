@@ -69,6 +69,11 @@ export interface RunOptions {
    * stream's row is not held through the commit's disk flush, so such writers commit side by side.
    */
   numberAfterCommit?: boolean;
+  /**
+   * The caller's own connection (not released here): a worker that holds one for its whole run
+   * (a session lock on it) writes through it instead of taking a second one from the pool.
+   */
+  on?: QueryRunner;
 }
 
 /**
@@ -89,7 +94,7 @@ export class UnitOfWork {
   }
 
   async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
+    const runner = options.on ?? this.dataSource.createQueryRunner();
     let tx: Tx;
     let result: T;
     let unnumbered: string[] = [];
@@ -103,7 +108,7 @@ export class UnitOfWork {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      await runner.release();
+      if (!options.on) await runner.release();
     }
     this.publish(tx);
     if (unnumbered.length) {

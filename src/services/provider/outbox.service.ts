@@ -1,5 +1,6 @@
 import { SYSTEM_ACTOR } from '../../context/auth';
 import { enqueueJob } from '../../db/job-queue';
+import type { QueryRunner } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { CannedResponse } from '../../entities/canned-response.entity';
@@ -184,7 +185,9 @@ export class OutboxService {
       try {
         let first = true;
         for (;;) {
-          const pending = await this.nextPending(conversationId);
+          // Read and recorded through the drain's own connection: 4 drains held 4 of the
+          // pool's connections and took 2 more per send.
+          const pending = await this.nextPending(conversationId, runner);
           if (!pending) return 'DRAINED';
           const held =
             pending.provider.healthState === ProviderHealthState.FAILING && !(probe && first);
@@ -193,7 +196,7 @@ export class OutboxService {
             return 'STOPPED';
           }
           first = false;
-          if (!(await this.sendOne(pending))) return 'STOPPED';
+          if (!(await this.sendOne(pending, runner))) return 'STOPPED';
         }
       } finally {
         await runner.query(
@@ -271,7 +274,10 @@ export class OutboxService {
   }
 
   /** Sends one message; true when the drain may go on to the next. */
-  private async sendOne({ message, provider, to, waitMs }: PendingSend): Promise<boolean> {
+  private async sendOne(
+    { message, provider, to, waitMs }: PendingSend,
+    runner: QueryRunner,
+  ): Promise<boolean> {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
@@ -281,7 +287,7 @@ export class OutboxService {
     const result = await adapterFor(credentials.kind).send(credentials, { to, content });
     const attempts = message.sendAttempts + 1;
     if (result.ok) {
-      await this.recordSent(message, result.providerMessageId, attempts);
+      await this.recordSent(message, result.providerMessageId, attempts, runner);
       return true;
     }
     const failure = result.failure;
@@ -316,9 +322,12 @@ export class OutboxService {
    * are now) and number, read in one statement; a message that cannot be sent (no number, its
    * provider gone) is FAILED and the next one read.
    */
-  private async nextPending(conversationId: string): Promise<PendingSend | null> {
+  private async nextPending(
+    conversationId: string,
+    runner: QueryRunner,
+  ): Promise<PendingSend | null> {
     const head = await this.store.outboxHead(
-      this.uow.dataSource.manager,
+      runner.manager,
       conversationId,
       this.settings.sendIntervalMs,
     );
@@ -334,7 +343,7 @@ export class OutboxService {
         },
         message.sendAttempts,
       );
-      return this.nextPending(conversationId);
+      return this.nextPending(conversationId, runner);
     }
     return { message, provider, to, waitMs };
   }
@@ -344,6 +353,7 @@ export class OutboxService {
     message: Message,
     providerMessageId: string,
     attempts: number,
+    runner: QueryRunner,
   ): Promise<void> {
     // Its DELIVERY event numbered after the commit: every send of a campaign logs on its inbox's
     // stream, whose row would otherwise be held through each commit's disk flush, one send
@@ -366,7 +376,7 @@ export class OutboxService {
           );
         }
       },
-      { numberAfterCommit: true },
+      { numberAfterCommit: true, on: runner },
     );
   }
 
