@@ -625,7 +625,7 @@ export const benchmark: Benchmark = {
                   channels: floorChannels,
                   body: pad,
                 });
-                for (const [at, time] of sent) floorSent.set(at, time);
+                for (const [sentSeq, at] of sent) floorSent.set(sentSeq, at);
               },
               drive: async (perSecond, seconds) => {
                 const sent = await writer.call<Array<[number, number]>>('driveBare', {
@@ -634,7 +634,7 @@ export const benchmark: Benchmark = {
                   seconds,
                   body: pad,
                 } satisfies PublishArgs);
-                for (const [at, time] of sent) floorSent.set(at, time);
+                for (const [sentSeq, at] of sent) floorSent.set(sentSeq, at);
                 return { failed: 0 };
               },
             }
