@@ -466,6 +466,17 @@ export const benchmark: Benchmark = {
       redisUrl: redis.url,
     });
     const baseline = await ServerProcess.start(context, 'bare graphql-ws', { kind: 'baseline-ws' });
+    // BENCH_BEFORE_TREE=<dir>: another copy of the repository (an earlier commit's src/) runs as
+    // "before" beside ours, on the same database, Redis and load (spy and monitor).
+    const beforeTree = process.env.BENCH_BEFORE_TREE;
+    const before = beforeTree
+      ? await ServerProcess.start(
+          context,
+          'ours before',
+          { kind: 'ours', databaseUrl: database.url, redisUrl: redis.url },
+          beforeTree,
+        )
+      : undefined;
     const adminAuth = (await driver.services.auth.authenticate(data.adminToken)) as Auth;
     const post = (conversationId: string, body: string) =>
       driver.services.messages.postCustomerMessage(adminAuth, conversationId, body);
@@ -503,6 +514,9 @@ export const benchmark: Benchmark = {
       const spySockets = await Promise.all(
         data.spied.map(() => openSocket(ours.wsUrl, data.supervisorToken)),
       );
+      const beforeSockets = before
+        ? await Promise.all(data.spied.map(() => openSocket(before.wsUrl, data.supervisorToken)))
+        : [];
       const baselineSockets = await Promise.all(
         data.spied.map(() => openSocket(baseline.wsUrl, 'Bearer bench')),
       );
@@ -510,6 +524,7 @@ export const benchmark: Benchmark = {
         Streams.staffMessages(data.organizationId, agentId),
       );
       await ours.trace(streams);
+      await before?.trace(streams);
       /** When the writer's write of each message returned (committed), wall-clock ms. */
       const committed = new Map<string, number>();
       const conversationIds = data.spied.map((spied) => spied.conversationId);
@@ -517,16 +532,16 @@ export const benchmark: Benchmark = {
         const message = await post(conversationIds[i]!, body);
         committed.set(message.id, wallMs());
       };
-      const ourFeed: SpyFeed = {
-        server: ours,
-        sockets: spySockets,
+      const spyFeedOf = (server: ServerProcess, sockets: Client[]): SpyFeed => ({
+        server,
+        sockets,
         streams,
         query: SPY,
         variables: (i) => ({ agentId: data.spied[i]!.agentId }),
         sentAt: (event) => committed.get((event as SpyData).spy.message.id),
         storeStartedAt: (event) => Date.parse((event as SpyData).spy.message.createdAt),
         idOf: (event) => (event as SpyData).spy.message.id,
-        arrivals: async () => new Map(await ours.arrivals()),
+        arrivals: async () => new Map(await server.arrivals()),
         prime: async () => {
           if (!writer) return Promise.all(conversationIds.map((_, i) => send(i)));
           const written = await writer.call<Written['committed']>('prime', {
@@ -552,7 +567,9 @@ export const benchmark: Benchmark = {
           for (const [id, at] of written.committed) committed.set(id, at);
           return { failed: written.failed, loopDelay: written.loopDelay };
         },
-      };
+      });
+      const ourFeed = spyFeedOf(ours, spySockets);
+      const beforeFeed = before ? spyFeedOf(before, beforeSockets) : undefined;
       const pad = 'x'.repeat(Math.max(0, sample.length - 120));
       let seq = 0;
       /** When the baseline's publish of each seq was asked for, wall-clock ms. */
@@ -608,7 +625,7 @@ export const benchmark: Benchmark = {
                   channels: floorChannels,
                   body: pad,
                 });
-                for (const [at, time] of sent) floorSent.set(at, time);
+                for (const [sentSeq, at] of sent) floorSent.set(sentSeq, at);
               },
               drive: async (perSecond, seconds) => {
                 const sent = await writer.call<Array<[number, number]>>('driveBare', {
@@ -617,7 +634,7 @@ export const benchmark: Benchmark = {
                   seconds,
                   body: pad,
                 } satisfies PublishArgs);
-                for (const [at, time] of sent) floorSent.set(at, time);
+                for (const [sentSeq, at] of sent) floorSent.set(sentSeq, at);
                 return { failed: 0 };
               },
             }
@@ -625,13 +642,16 @@ export const benchmark: Benchmark = {
       const ourSpy: Round[] = [];
       const bareSpy: Round[] = [];
       const floorSpy: Round[] = [];
+      const beforeSpy: Round[] = [];
       for (let round = 0; round < options.rounds; round++) {
         ourSpy.push(await measure(context, spyPlan(options, ourFeed)));
+        if (beforeFeed) beforeSpy.push(await measure(context, spyPlan(options, beforeFeed)));
         bareSpy.push(await measure(context, spyPlan(options, bareFeed)));
         if (floorFeed) floorSpy.push(await measure(context, spyPlan(options, floorFeed)));
       }
-      for (const socket of [...spySockets, ...baselineSockets, ...floorSockets])
+      for (const socket of [...spySockets, ...beforeSockets, ...baselineSockets, ...floorSockets])
         await socket.dispose();
+      await before?.untrace();
       await floor?.stop();
       await ours.untrace();
       await writer?.stop();
@@ -639,6 +659,7 @@ export const benchmark: Benchmark = {
         ours: summarize(ourSpy),
         bare: summarize(bareSpy),
         floor: floorSpy.length ? summarize(floorSpy) : undefined,
+        before: beforeSpy.length ? summarize(beforeSpy) : undefined,
         writer: writer ? 'process' : 'inline',
       };
     }
@@ -656,22 +677,32 @@ export const benchmark: Benchmark = {
           providerTimestamp: new Date(),
           contentType: 'text',
         });
-      const monitorOf: Record<string, Round[]> = {};
+      const servers = before ? [ours, before] : [ours];
+      /** Per server (ours, before), the rounds of 1 watcher and of N. */
+      const monitorOf = servers.map(() => ({ one: [] as Round[], many: [] as Round[] }));
       for (const watchers of [1, options.watchers]) {
         context.log(`monitor: ${watchers} watchers, ${options.arrivals} arrivals/s`);
-        const sockets = await Promise.all(
-          Array.from({ length: watchers }, () => openSocket(ours.wsUrl, data.supervisorToken)),
+        const socketsOf = await Promise.all(
+          servers.map((server) =>
+            Promise.all(
+              Array.from({ length: watchers }, () =>
+                openSocket(server.wsUrl, data.supervisorToken),
+              ),
+            ),
+          ),
         );
-        const rounds: Round[] = [];
         for (let round = 0; round < options.rounds; round++)
-          rounds.push(await measure(context, monitorPlan(options, ours, arrive, data, sockets)));
-        monitorOf[watchers] = rounds;
-        for (const socket of sockets) await socket.dispose();
+          for (const [i, server] of servers.entries())
+            monitorOf[i]![watchers === 1 ? 'one' : 'many'].push(
+              await measure(context, monitorPlan(options, server, arrive, data, socketsOf[i]!)),
+            );
+        for (const socket of socketsOf.flat()) await socket.dispose();
       }
-      figures.monitor = {
-        one: summarize(monitorOf[1]!),
-        many: summarize(monitorOf[options.watchers]!),
-      };
+      const [oursOf, beforeOf] = monitorOf.map(({ one, many }) => ({
+        one: summarize(one),
+        many: summarize(many),
+      }));
+      figures.monitor = { ...oursOf!, before: beforeOf };
     }
 
     // ---- the access check
@@ -710,8 +741,15 @@ type Summary = ReturnType<typeof summarize>;
 const BUSY = 'machine busy before';
 
 interface Figures {
-  spy?: { ours: Summary; bare: Summary; floor?: Summary; writer: 'process' | 'inline' };
-  monitor?: { one: Summary; many: Summary };
+  spy?: {
+    ours: Summary;
+    bare: Summary;
+    floor?: Summary;
+    /** BENCH_BEFORE_TREE's server. */
+    before?: Summary;
+    writer: 'process' | 'inline';
+  };
+  monitor?: { one: Summary; many: Summary; before?: { one: Summary; many: Summary } };
   access?: { checked: Summary; unchecked: Summary };
 }
 
@@ -731,7 +769,7 @@ function spyReport(
   out: Report,
   options: Options,
   sampleBytes: number,
-  { ours: spyOurs, bare: spyBare, floor, writer }: NonNullable<Figures['spy']>,
+  { ours: spyOurs, bare: spyBare, floor, before, writer }: NonNullable<Figures['spy']>,
 ): void {
   const where =
     writer === 'process'
@@ -781,6 +819,28 @@ function spyReport(
           ratio(spyOurs.cpuPerUnit / spyBare.cpuPerUnit),
           '',
         ],
+        ...(before
+          ? [
+              [
+                "ours before (BENCH_BEFORE_TREE's src/)",
+                ms(before.p50),
+                ms(before.p99),
+                ms(before.max),
+                count(before.units),
+                us(before.cpuPerUnit),
+                percent(before.busy),
+              ],
+              [
+                'ours / before',
+                ratio(spyOurs.p50 / before.p50),
+                ratio(spyOurs.p99 / before.p99),
+                '',
+                '',
+                ratio(spyOurs.cpuPerUnit / before.cpuPerUnit),
+                '',
+              ],
+            ]
+          : []),
         ...(floor
           ? [
               [
@@ -862,7 +922,7 @@ function spyReport(
 function monitorReport(
   out: Report,
   options: Options,
-  { one, many }: NonNullable<Figures['monitor']>,
+  { one, many, before }: NonNullable<Figures['monitor']>,
 ): void {
   out
     .heading('Live monitor: arrival committed → update at the last watcher')
@@ -904,6 +964,37 @@ function monitorReport(
           ratio(many.cpuPerUnit / one.cpuPerUnit),
           '',
         ],
+        ...(before
+          ? [
+              [
+                'before: 1',
+                ms(before.one.p50),
+                ms(before.one.p99),
+                ms(before.one.max),
+                count(before.one.units),
+                us(before.one.cpuPerUnit),
+                percent(before.one.busy),
+              ],
+              [
+                `before: ${options.watchers}`,
+                ms(before.many.p50),
+                ms(before.many.p99),
+                ms(before.many.max),
+                count(before.many.units),
+                us(before.many.cpuPerUnit),
+                percent(before.many.busy),
+              ],
+              [
+                'before: ratio',
+                ratio(before.many.p50 / before.one.p50),
+                ratio(before.many.p99 / before.one.p99),
+                '',
+                '',
+                ratio(before.many.cpuPerUnit / before.one.cpuPerUnit),
+                '',
+              ],
+            ]
+          : []),
       ],
     );
 }
