@@ -12,6 +12,7 @@ import { SignInPerAddress1796191000196 } from './1796191000196-sign-in-per-addre
 import { StaffEmailPerOrganization1796197374462 } from './1796197374462-staff-email-per-organization';
 import { WindowOpenTicket1796320000000 } from './1796320000000-window-open-ticket';
 import { InteractionRecords1796410000000 } from './1796410000000-interaction-records';
+import { WindowOpenTicketTable1796436160005 } from './1796436160005-window-open-ticket-table';
 
 /**
  * Every migration, in order. Listed by hand so that no glob decides what runs in production.
@@ -33,4 +34,5 @@ export const MIGRATIONS: Function[] = [
   InteractionRecords1796410000000,
   CampaignMonitor1796420000000,
   SubjectStatistics1796436160004,
+  WindowOpenTicketTable1796436160005,
 ];

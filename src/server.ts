@@ -101,11 +101,10 @@ export async function startServer({
   // Socket openings take at most all but two of the pool's connections (db/opening-lane.ts); a
   // console waits for its turn at most as long as it waits for its snapshot.
   const openings = new OpeningLane(Math.max(1, DEFAULT_POOL_SIZE - 2), 60_000);
-  openings.install(poolOf(dataSource));
   const pubsub = createPubSub(config.redisUrl, logger);
   await pubsub.start();
   const uow = new UnitOfWork(dataSource, pubsub, logger);
-  const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger);
+  const hub = new EventHub(pubsub, new EventLogReader(dataSource), logger, openings);
   const services = createServices({ uow, config, hub, logger });
   const container = new ResolverContainer(services);
   const sessions = new SessionRegistry(

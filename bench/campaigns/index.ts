@@ -76,6 +76,7 @@ export const benchmark: Benchmark = {
           context,
           server,
           {
+            databaseUrl: database.url,
             consoles: values.consoles,
             arrivals: values.arrivals,
             burstRate: values['burst-rate'],

@@ -4,7 +4,7 @@ import { ProviderKind } from '../../src/entities/provider.entity';
 import type { ProviderFields } from '../../src/services/provider/provider.service';
 import { WhatsAppCloudStub } from '../../test/support/providers/whatsapp-cloud-stub';
 import type { BenchContext } from '../support/benchmark';
-import { type Report, rate, ratio } from '../support/report';
+import { type Report, ms, rate, ratio } from '../support/report';
 import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
 import { median } from '../support/stats';
 
@@ -64,6 +64,8 @@ export async function runOutbox(
   }
   const sendUrl = `${stub.apiBaseUrl}/${stub.phoneNumberId}/messages`;
 
+  const timing = new OutboxTiming(services.outbox);
+  context.defer(() => timing.restore());
   const ours = async (round: number): Promise<number> => {
     await dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
       provider.id,
@@ -74,11 +76,14 @@ export async function runOutbox(
       await services.messages.send(admin, conversation.id, { body: `Reply ${round}.${i}` });
     });
     const before = stub.received.length;
+    timing.reset();
     const started = nowMs();
     await dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [provider.id]);
     await services.outbox.release(provider.id);
     await stub.waitForRequests(before + options.messages, 300_000);
-    return (options.messages * 1000) / (nowMs() - started);
+    const elapsed = nowMs() - started;
+    if (round > 0) timing.keep(elapsed, options.workers);
+    return (options.messages * 1000) / elapsed;
   };
 
   const bare = async (round: number): Promise<number> => {
@@ -134,6 +139,111 @@ export async function runOutbox(
       ]),
     ],
   );
+  timing.restore();
+  const spent = timing.summary();
+  report.note(
+    `Where ours' time goes (the in-process server's outbox wrapped, every measured round): per send, the conversation's next message read with its send slot (\`outboxHead\`), the wait for that slot, the provider's answer and the SENT record (\`tandem_record_sent\` and the DELIVERY event, its transaction); per drain (one job: a conversation's messages), its lock and the job's own cost; and the workers' share of the time spent inside a drain (the rest: waiting for a job).`,
+  );
+  report.table(
+    ['', 'per send', 'share of a drain'],
+    [
+      [
+        "next message + send slot (1 statement; the drain's last, empty, look included)",
+        ms(spent.head),
+        percentOf(spent.head, spent.perSendInDrain),
+      ],
+      [
+        'wait for the send slot + provider call',
+        ms(spent.call),
+        percentOf(spent.call, spent.perSendInDrain),
+      ],
+      [
+        'SENT recorded + event (3 round trips)',
+        ms(spent.record),
+        percentOf(spent.record, spent.perSendInDrain),
+      ],
+      [
+        'drain overhead (its advisory lock taken and freed), per send',
+        ms(spent.overhead),
+        percentOf(spent.overhead, spent.perSendInDrain),
+      ],
+      ['in all, per send, inside drains', ms(spent.perSendInDrain), ''],
+      [
+        `workers busy in a drain (${spent.drains} drains)`,
+        `${Math.round(spent.busyShare * 100)}%`,
+        '',
+      ],
+    ],
+  );
+}
+
+const percentOf = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
+
+type Timed = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * Times the outbox's steps by wrapping the in-process server's service (its private steps are
+ * reached by name): per bucket the time spent in it, summed over concurrent workers.
+ */
+class OutboxTiming {
+  private readonly originals: Array<[Timed, string, Timed[string]]> = [];
+  private readonly current = { head: 0, send: 0, record: 0, deliver: 0, drains: 0, sends: 0 };
+  private readonly kept = { ...this.current, elapsed: 0, workers: 0 };
+
+  constructor(outbox: object) {
+    const service = outbox as unknown as Timed & { store: Timed };
+    this.wrap(service.store, 'outboxHead', 'head');
+    this.wrap(service, 'sendOne', 'send');
+    this.wrap(service, 'recordSent', 'record');
+    this.wrap(service, 'deliver', 'deliver');
+  }
+
+  private wrap(target: Timed, method: string, bucket: 'head' | 'send' | 'record' | 'deliver') {
+    const original = target[method] as Timed[string];
+    this.originals.push([target, method, original]);
+    const current = this.current;
+    target[method] = async function (this: unknown, ...args: never[]) {
+      const started = nowMs();
+      try {
+        return await original.apply(target, args);
+      } finally {
+        current[bucket] += nowMs() - started;
+        if (bucket === 'deliver') current.drains += 1;
+        if (bucket === 'send') current.sends += 1;
+      }
+    };
+  }
+
+  reset(): void {
+    for (const key of Object.keys(this.current) as Array<keyof typeof this.current>)
+      this.current[key] = 0;
+  }
+
+  /** Adds the round just measured to the figures reported. */
+  keep(elapsedMs: number, workers: number): void {
+    for (const key of Object.keys(this.current) as Array<keyof typeof this.current>)
+      this.kept[key] += this.current[key];
+    this.kept.elapsed += elapsedMs;
+    this.kept.workers = workers;
+  }
+
+  summary() {
+    const k = this.kept;
+    const sends = Math.max(1, k.sends);
+    return {
+      head: k.head / sends,
+      call: (k.send - k.record) / sends,
+      record: k.record / sends,
+      overhead: (k.deliver - k.head - k.send) / sends,
+      perSendInDrain: k.deliver / sends,
+      drains: k.drains,
+      busyShare: k.deliver / (k.elapsed * Math.max(1, k.workers)),
+    };
+  }
+
+  restore(): void {
+    for (const [target, method, original] of this.originals.splice(0)) target[method] = original;
+  }
 }
 
 /** The conversation of the message with this text, once the webhook's job has stored it. */

@@ -81,6 +81,8 @@ export interface SignedWebhook {
 }
 
 export interface Arrival {
+  /** When the POST was sent (hrtime ms, comparable with the server's process). */
+  postedAtMs: number;
   /** From the POST to its 200. */
   answeredMs: number;
   /** From the POST to the last console's receipt. */
@@ -121,6 +123,7 @@ async function arrivals(args: {
     const times = (set.receipts.get(webhook.key) as number[]).slice().sort((a, b) => a - b);
     set.receipts.delete(webhook.key);
     results.push({
+      postedAtMs: started,
       answeredMs,
       lastConsoleMs: (times.at(-1) as number) - started,
       medianConsoleMs: (times[Math.floor(times.length / 2)] as number) - started,

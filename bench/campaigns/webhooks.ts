@@ -12,10 +12,12 @@ import { ChildWorker } from '../support/ipc';
 import { type Report, ms, ratio } from '../support/report';
 import { BENCH_PASSWORD, signedIn } from '../support/seeding';
 import { median, summarizeLatencies } from '../support/stats';
-import { BARE_CHANNEL, startBareWebhookServer } from './bare-webhook';
+import { BARE_CHANNEL, type FloorTrace, startBareWebhookServer } from './bare-webhook';
 import type { Arrival, SignedWebhook } from './webhook-clients';
 
 export interface WebhookOptions {
+  /** The benchmark's database: the floor's tables live beside ours. */
+  databaseUrl: string;
   consoles: number;
   arrivals: number;
   burstRate: number;
@@ -45,6 +47,8 @@ export async function runWebhooks(
   context.defer(() => stub.stop());
   const bare = await startBareWebhookServer(stub.appSecret);
   context.defer(() => bare.stop());
+  const floor = await startBareWebhookServer(stub.appSecret, { databaseUrl: options.databaseUrl });
+  context.defer(() => floor.stop());
 
   // A campaign on the stub's number, `consoles` agents its members, each signed in.
   const { services } = server;
@@ -120,26 +124,43 @@ export async function runWebhooks(
     variables: { campaignIds: [campaign.id] },
     keyPath: 'queueEvents.number',
   });
-  await clients.call('connect', {
-    set: 'bare',
-    wsUrl: bare.ws.wsUrl,
-    connectionParams: tokens.map(() => ({ authorization: 'bare' })),
-    query: BARE_SUBSCRIPTION,
-    variables: { channel: BARE_CHANNEL },
-    keyPath: 'events.body',
-  });
-  const targets = { ours: oursUrl, bare: bare.url } as const;
-  const arrive = (set: 'ours' | 'bare', count: number) =>
-    clients.call<Arrival[]>('arrivals', {
+  for (const [set, handler] of [
+    ['bare', bare],
+    ['floor', floor],
+  ] as const) {
+    await clients.call('connect', {
+      set,
+      wsUrl: handler.ws.wsUrl,
+      connectionParams: tokens.map(() => ({ authorization: 'bare' })),
+      query: BARE_SUBSCRIPTION,
+      variables: { channel: BARE_CHANNEL },
+      keyPath: 'events.body',
+    });
+  }
+  const targets = { ours: oursUrl, bare: bare.url, floor: floor.url } as const;
+  const arrive = async (set: Variant, count: number) => {
+    const sent = Array.from({ length: count }, webhook);
+    const results = await clients.call<Arrival[]>('arrivals', {
       set,
       url: targets[set],
-      webhooks: Array.from({ length: count }, webhook),
+      webhooks: sent,
       timeoutMs: 15_000,
     });
+    return results.map((result, i) => ({ ...result, key: (sent[i] as SignedWebhook).key }));
+  };
+  // Where ours' time goes, per arrival: when its job began, when its interaction was committed
+  // and its ARRIVED handed to the PubSub (the services of the in-process server, wrapped).
+  const oursTraces = traceOurs(server);
+  context.defer(() => oursTraces.restore());
+  const traces: Record<Variant, Map<string, FloorTrace>> = {
+    ours: oursTraces.traces,
+    floor: floor.traces,
+    bare: new Map(),
+  };
 
   // Warm-up (subscriptions live, code paths hot), then alternating rounds.
   context.log(`webhook → ${options.consoles} consoles: warming up`);
-  for (const set of ['ours', 'bare'] as const) {
+  for (const set of VARIANTS) {
     // Until one arrival reaches every console: then every subscription is live.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -167,14 +188,16 @@ export async function runWebhooks(
   context.log(
     `one webhook, ${oneWebhook.length} statements:\n  ${oneWebhook.map(oneLine).join('\n  ')}`,
   );
-  const arrivalRounds: Record<'ours' | 'bare', Arrival[][]> = { ours: [], bare: [] };
+  type Traced = Arrival & { key: string };
+  const arrivalRounds: Record<Variant, Traced[][]> = { ours: [], bare: [], floor: [] };
   for (let round = 1; round <= options.rounds; round++) {
-    for (const set of ['bare', 'ours'] as const) {
+    for (const set of VARIANTS) {
       context.log(`webhook → consoles: round ${round}, ${set}`);
       arrivalRounds[set].push(await arrive(set, options.arrivals));
     }
   }
-  const arrivalFigures = (set: 'ours' | 'bare') => {
+  oursTraces.restore();
+  const arrivalFigures = (set: Variant) => {
     const rounds = arrivalRounds[set].map((results) => ({
       last: summarizeLatencies(results.map((r) => r.lastConsoleMs)),
       median: summarizeLatencies(results.map((r) => r.medianConsoleMs)),
@@ -185,10 +208,16 @@ export async function runWebhooks(
       medianConsoleP50: median(rounds.map((r) => r.median.p50)),
     };
   };
-  const [ours, baseline] = [arrivalFigures('ours'), arrivalFigures('bare')];
+  const [ours, baseline, floorFigures] = [
+    arrivalFigures('ours'),
+    arrivalFigures('bare'),
+    arrivalFigures('floor'),
+  ];
   report.note(
     `**Signed webhook → ARRIVED at ${options.consoles} member consoles** (C3, C5): a signed WhatsApp Cloud notification of a message from a new number, posted, until the last of the ${options.consoles} consoles has the event (ours: the ARRIVED event on \`queueEvents(campaignIds)\`, the stream a member's console watches: stored, answered 200, processed by the job queue, queued, published; each console's stream checked for access). ` +
-      `Baseline: a bare node http handler verifying the same \`X-Hub-Signature-256\`, answering 200 and broadcasting an ARRIVED (the message's number) over plain graphql-ws (\`campaigns/bare-webhook.ts\`). ${options.arrivals} webhooks one after the other per round, ${options.rounds} rounds alternating, medians of the rounds. PERF.md goal: p99 ≤ 1.2x the baseline.`,
+      `Baseline: a bare node http handler verifying the same \`X-Hub-Signature-256\`, answering 200 and broadcasting an ARRIVED (the message's number) over plain graphql-ws (\`campaigns/bare-webhook.ts\`). ` +
+      'Floor: the same handler doing the writes no server can skip, with no job queue: the raw delivery stored before the 200 (one statement), then the number (insert or get), the waiting interaction and the message (insert-or-ignore on its provider id) in one statement, then the broadcast (tables of its own beside ours). ' +
+      `${options.arrivals} webhooks one after the other per round, ${options.rounds} rounds alternating, medians of the rounds. PERF.md goal: p99 ≤ 1.2x the baseline; where that is below what any server storing the message can do, against the floor.`,
   );
   report.note(
     `SQL statements of one such webhook through ours' data source, from the POST to the job's end (graphile-worker's claim and completion, on its own pool, not counted): **${oneWebhook.length}**. In order: ${oneWebhook.map((sql) => `\`${oneLine(sql).slice(0, 70)}\``).join(', ')}.`,
@@ -202,6 +231,12 @@ export async function runWebhooks(
         ms(baseline.p99),
         ms(baseline.medianConsoleP50),
       ],
+      [
+        'floor (bare handler + 2 statements + graphql-ws)',
+        ms(floorFigures.p50),
+        ms(floorFigures.p99),
+        ms(floorFigures.medianConsoleP50),
+      ],
       ['ours', ms(ours.p50), ms(ours.p99), ms(ours.medianConsoleP50)],
       [
         'ours / baseline',
@@ -209,90 +244,183 @@ export async function runWebhooks(
         ratio(ours.p99 / baseline.p99),
         ratio(ours.medianConsoleP50 / baseline.medianConsoleP50),
       ],
+      [
+        'ours / floor',
+        ratio(ours.p50 / floorFigures.p50),
+        ratio(ours.p99 / floorFigures.p99),
+        ratio(ours.medianConsoleP50 / floorFigures.medianConsoleP50),
+      ],
     ],
   );
+  // The steps of each arrival, over every round's arrivals.
+  const steps = (set: Variant) => {
+    const rows = arrivalRounds[set].flat().flatMap((arrival) => {
+      const trace = traces[set].get(arrival.key);
+      if (!trace) return [];
+      const answered = arrival.postedAtMs + arrival.answeredMs;
+      return [
+        {
+          answered: arrival.answeredMs,
+          pickup: trace.processStart - answered,
+          processing: trace.published - trace.processStart,
+          fanout: arrival.postedAtMs + arrival.lastConsoleMs - trace.published,
+        },
+      ];
+    });
+    const of = (step: keyof (typeof rows)[number]) =>
+      summarizeLatencies(rows.map((row) => row[step]));
+    return {
+      n: rows.length,
+      answered: of('answered'),
+      pickup: of('pickup'),
+      processing: of('processing'),
+      fanout: of('fanout'),
+    };
+  };
+  const stepRows = (['floor', 'ours'] as const).map((set) => {
+    const s = steps(set);
+    const cell = (l: { p50: number; p99: number }) => `${ms(l.p50)} / ${ms(l.p99)}`;
+    return [
+      set === 'ours' ? `ours (${s.n} arrivals)` : `floor (${s.n} arrivals)`,
+      cell(s.answered),
+      cell(s.pickup),
+      cell(s.processing),
+      cell(s.fanout),
+    ];
+  });
+  report.note(
+    "Where an arrival's time goes, p50 / p99 over every round's arrivals: the POST until its 200; the 200 until its processing began (ours: the job picked up by a worker; the floor: at once); the processing until the interaction was committed and its ARRIVED handed to the PubSub; from there until the last console had it.",
+  );
+  report.table(
+    ['', 'POST → 200', '200 → processing', 'processing → published', 'published → last console'],
+    stepRows,
+  );
 
-  // The burst: webhooks at a fixed rate, each answered when stored (ours) or verified (bare).
+  // The burst: webhooks at a fixed rate, each answered when stored (ours, the floor) or verified
+  // (bare); first with the consoles watching (every arrival goes out to each), then with none.
   const count = Math.round(options.burstRate * options.burstSeconds);
   type BurstRound = { p50: number; p99: number; max: number; failed: number; drainMs: number };
-  const burstRounds: Record<'ours' | 'bare', BurstRound[]> = { ours: [], bare: [] };
-  let firstFailure: string | undefined;
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const set of ['bare', 'ours'] as const) {
-      context.log(`burst of ${options.burstRate}/s: round ${round}, ${set}`);
-      const result = await sender.call<{
-        latenciesMs: number[];
-        errors: number;
-        firstError?: string;
-        elapsedMs: number;
-      }>('burst', {
-        url: targets[set],
-        webhooks: Array.from({ length: count }, webhook),
-        rate: options.burstRate,
-      });
-      if (result.errors) {
-        context.log(
-          `${set}: ${result.errors} webhooks not answered 200; first: ${result.firstError}`,
-        );
-        firstFailure ??= `${set}: ${result.firstError}`;
-      }
-      const summary = summarizeLatencies(result.latenciesMs);
-      // Let ours' jobs finish the burst before the next round: how long they took is its
-      // processing rate.
-      const drainStarted = Date.now();
-      if (set === 'ours') await drainWebhookJobs(server);
-      burstRounds[set].push({
-        p50: summary.p50,
-        p99: summary.p99,
-        max: summary.max,
-        failed: result.errors,
-        drainMs: result.elapsedMs + (Date.now() - drainStarted),
-      });
-    }
-  }
-  const burstOf = (set: 'ours' | 'bare') => ({
-    p50: median(burstRounds[set].map((r) => r.p50)),
-    p99: median(burstRounds[set].map((r) => r.p99)),
-    max: median(burstRounds[set].map((r) => r.max)),
-    failed: median(burstRounds[set].map((r) => r.failed)),
-    processedPerSecond: median(burstRounds[set].map((r) => (count * 1000) / r.drainMs)),
+  const burstOf = (rounds: BurstRound[]) => ({
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    max: median(rounds.map((r) => r.max)),
+    failed: median(rounds.map((r) => r.failed)),
+    processedPerSecond: median(rounds.map((r) => (count * 1000) / r.drainMs)),
   });
-  const [oursBurst, bareBurst] = [burstOf('ours'), burstOf('bare')];
+  let firstFailure: string | undefined;
+  const bursts = async (watched: boolean) => {
+    const burstRounds: Record<Variant, BurstRound[]> = { ours: [], bare: [], floor: [] };
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const set of VARIANTS) {
+        context.log(
+          `burst of ${options.burstRate}/s ${watched ? 'watched' : 'unwatched'}: round ${round}, ${set}`,
+        );
+        const result = await sender.call<{
+          latenciesMs: number[];
+          errors: number;
+          firstError?: string;
+          elapsedMs: number;
+        }>('burst', {
+          url: targets[set],
+          webhooks: Array.from({ length: count }, webhook),
+          rate: options.burstRate,
+        });
+        if (result.errors) {
+          context.log(
+            `${set}: ${result.errors} webhooks not answered 200; first: ${result.firstError}`,
+          );
+          firstFailure ??= `${set}: ${result.firstError}`;
+        }
+        const summary = summarizeLatencies(result.latenciesMs);
+        // Let ours' jobs finish the burst before the next round: how long they took is its
+        // processing rate.
+        const drainStarted = Date.now();
+        if (set === 'ours') await drainWebhookJobs(server);
+        burstRounds[set].push({
+          p50: summary.p50,
+          p99: summary.p99,
+          max: summary.max,
+          failed: result.errors,
+          drainMs: result.elapsedMs + (Date.now() - drainStarted),
+        });
+      }
+    }
+    return {
+      ours: burstOf(burstRounds.ours),
+      bare: burstOf(burstRounds.bare),
+      floor: burstOf(burstRounds.floor),
+    };
+  };
+  const watched = await bursts(true);
+  // The consoles gone: what answering costs when nothing is broadcast to anyone.
+  await clients.call('close');
+  const unwatched = await bursts(false);
   report.note(
-    `**Webhook answered under a burst** (C3, issue item 2): ${options.burstRate} signed webhooks/s for ${options.burstSeconds} s, open loop (sent on schedule whatever the answers), each a message from a new number; ours answers 200 once the raw delivery and its job are committed; every answer's time counts, a refusal's too. "Stored and processed": webhooks of the burst over the time until ours' jobs had processed the last. Baseline as above. ${options.rounds} rounds alternating, medians. PERF.md goal: ours p99 ≤ 20 ms.`,
+    `**Webhook answered under a burst** (C3, issue item 2): ${options.burstRate} signed webhooks/s for ${options.burstSeconds} s, open loop (sent on schedule whatever the answers, from a process of its own), each a message from a new number; ours and the floor answer 200 once the raw delivery is committed (ours: with its job); every answer's time counts, a refusal's too. "Stored and processed": webhooks of the burst over the time until ours' jobs had processed the last. ` +
+      `First with the ${options.consoles} consoles watching (each arrival is broadcast to every one of them by the same process that answers: ${(options.burstRate * options.consoles).toLocaleString('en-US')} events/s), then with none connected. ` +
+      `Baseline and floor as above. ${options.rounds} rounds alternating, medians. PERF.md goal: ours p99 ≤ 20 ms.`,
   );
+  const burstRows = (label: string, figures: Awaited<ReturnType<typeof bursts>>) => [
+    ...VARIANTS.map((set) => [
+      `${label}: ${set === 'bare' ? 'baseline (bare handler)' : set}`,
+      ms(figures[set].p50),
+      ms(figures[set].p99),
+      ms(figures[set].max),
+      String(figures[set].failed),
+      set === 'ours' ? `${Math.round(figures[set].processedPerSecond)}/s` : '',
+    ]),
+    [
+      `${label}: ours / baseline`,
+      ratio(figures.ours.p50 / figures.bare.p50),
+      ratio(figures.ours.p99 / figures.bare.p99),
+      '',
+      '',
+      '',
+    ],
+  ];
   report.table(
     ['', 'answered p50', 'p99', 'max', 'not answered 200', 'stored and processed'],
     [
-      [
-        'baseline (bare handler)',
-        ms(bareBurst.p50),
-        ms(bareBurst.p99),
-        ms(bareBurst.max),
-        String(bareBurst.failed),
-        '',
-      ],
-      [
-        'ours',
-        ms(oursBurst.p50),
-        ms(oursBurst.p99),
-        ms(oursBurst.max),
-        String(oursBurst.failed),
-        `${Math.round(oursBurst.processedPerSecond)}/s`,
-      ],
-      [
-        'ours / baseline',
-        ratio(oursBurst.p50 / bareBurst.p50),
-        ratio(oursBurst.p99 / bareBurst.p99),
-        '',
-        '',
-        '',
-      ],
+      ...burstRows(`${options.consoles} consoles watching`, watched),
+      ...burstRows('no console', unwatched),
     ],
   );
   if (firstFailure) report.note(`First answer that was not a 200: ${firstFailure}`);
-  await clients.call('close');
   await sender.call('close');
+}
+
+type Variant = 'ours' | 'bare' | 'floor';
+/** In the order each round runs them. */
+const VARIANTS: readonly Variant[] = ['bare', 'floor', 'ours'];
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Wraps the in-process server's webhook job and its inbound step to note, per number, when the
+ * job began and when its interaction was committed and published; `restore` unwraps them.
+ */
+function traceOurs(server: TandemServer) {
+  const traces = new Map<string, FloorTrace>();
+  const { providerWebhooks, inbound } = server.services;
+  const process0 = providerWebhooks.process;
+  const receive0 = inbound.receive;
+  let processStart = 0;
+  providerWebhooks.process = async function (this: unknown, ...args) {
+    processStart = nowMs();
+    return process0.apply(providerWebhooks, args);
+  };
+  inbound.receive = async function (this: unknown, ...args) {
+    const started = processStart;
+    const result = await receive0.apply(inbound, args);
+    traces.set(normalizePhone(args[0].from, 'from'), { processStart: started, published: nowMs() });
+    return result;
+  };
+  return {
+    traces,
+    restore: () => {
+      providerWebhooks.process = process0;
+      inbound.receive = receive0;
+    },
+  };
 }
 
 /** A statement on one line, its whitespace collapsed. */

@@ -4,6 +4,7 @@ import { type Benchmark, parseLoadOptions } from '../support/benchmark';
 import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
 import {
+  beforeAndAfter,
   compareRequests,
   loadNote,
   requestTables,
@@ -69,11 +70,13 @@ export const benchmark: Benchmark = {
       await statementsPerRequest(server, body, headers),
     ];
 
+    const pair = await beforeAndAfter(context, database.url);
     const comparison = await compareRequests({
       context,
       options,
       server,
       baseline: raw,
+      pair,
       postmasterPid: database.postmasterPid,
       workloads: [
         {
@@ -87,7 +90,10 @@ export const benchmark: Benchmark = {
     const report = new Report().note(
       `\`${foundationQuery(ROWS)}\` over HTTP as an AGENT, against plain pg (4 statements) + JSON.stringify behind bare node http (\`foundation/raw-server.ts\`), answers checked identical. ` +
         `${loadNote(options)} Data: ${counts.customers} customers, ${counts.contacts} contacts, ${counts.conversations} conversations; ${database.description}. ` +
-        `SQL statements per request of ours: ${statements[0]} at 10 rows, ${statements[1]} at ${ROWS} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.`,
+        `SQL statements per request of ours: ${statements[0]} at 10 rows, ${statements[1]} at ${ROWS} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.` +
+        (pair
+          ? " Before and after (`BENCH_BEFORE_TREE`): an earlier tree's server and this tree's, each in a process of its own (server CPU: that process), the same requests."
+          : ''),
     );
     requestTables(report, comparison, ['customers']);
     return report;

@@ -5,6 +5,7 @@ import { openBenchDatabase } from '../support/postgres';
 import { Report } from '../support/report';
 import {
   type Workload,
+  beforeAndAfter,
   compareRequests,
   loadNote,
   requestTables,
@@ -86,11 +87,13 @@ export const benchmark: Benchmark = {
       workloads.push({ name, ours: { url: server.url, headers, body }, baseline: { url, body } });
     }
 
+    const pair = await beforeAndAfter(context, database.url);
     const comparison = await compareRequests({
       context,
       options,
       server,
       baseline: raw,
+      pair,
       postmasterPid: database.postmasterPid,
       workloads,
     });
@@ -99,7 +102,10 @@ export const benchmark: Benchmark = {
       `The dashboard (\`${QUERIES.myCustomers.text(ROWS)}\`) and the customer list (\`${QUERIES.customers.text(ROWS)}\`) over HTTP as an AGENT who helps ${HELPED} customers, ` +
         'each against plain pg + JSON.stringify behind bare node http (`helpers/raw-server.ts`: the same rows and rules), answers checked identical. ' +
         `${loadNote(options)} Data: ${counts.customers} customers, ${counts.conversations} conversations, ${counts.activeHelpers} helpers in force, ${counts.endedHelpers} ended; ${database.description}, analyzed. ` +
-        `SQL statements per request of ours: ${statements.join('; ')} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.`,
+        `SQL statements per request of ours: ${statements.join('; ')} (PERF.md: independent of the row count). PERF.md goal: ≥ 0.5x the baseline's throughput.` +
+        (pair
+          ? " Before and after (`BENCH_BEFORE_TREE`): an earlier tree's server and this tree's, each in a process of its own (server CPU: that process), the same requests."
+          : ''),
     );
     requestTables(report, comparison, [...NAMES]);
     return report;

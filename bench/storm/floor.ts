@@ -10,8 +10,9 @@
  *
  * With FLOOR_PUBLISH_PER_SECOND it is also the plain graphql-ws server of the cap's comparison
  * (issue 19, item 6): it publishes that many lock events a second (an in-process PubSub, as
- * graphql-subscriptions' would) to every `ticketLockEvents` subscriber, numbered after the
- * snapshots it gave, `at` the instant it publishes them.
+ * graphql-subscriptions' would) to every `ticketLockEvents` subscriber while it publishes
+ * (SIGUSR2 starts and stops it), numbered after the snapshots it gave, `at` the instant it
+ * publishes them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,13 +69,22 @@ async function main(): Promise<void> {
   const listeners = new Set<(event: unknown) => void>();
   let seq = 0;
   const publishPerSecond = Number(process.env.FLOOR_PUBLISH_PER_SECOND ?? 0);
-  if (publishPerSecond > 0) {
-    setInterval(() => {
+  // Published only while measuring (SIGUSR2 starts, the next one stops), as ours gets lock
+  // operations only then: publishing to every console while thousands are still connecting
+  // made each connection wait behind the fan-out (10,000 had not connected after 13 minutes).
+  let publishing: NodeJS.Timeout | undefined;
+  process.on('SIGUSR2', () => {
+    if (publishing) {
+      clearInterval(publishing);
+      publishing = undefined;
+      return;
+    }
+    publishing = setInterval(() => {
       seq += 1;
       const event = { seq, kind: 'RELEASED', at: new Date().toISOString(), conversationId: null };
       for (const push of listeners) push(event);
     }, 1000 / publishPerSecond);
-  }
+  });
   /** The lock events after a snapshot, as graphql-subscriptions' PubSub iterator queues them. */
   const live = (): AsyncIterableIterator<unknown> => {
     const queued: unknown[] = [];

@@ -263,6 +263,9 @@ function rssBytes(pid: number): number {
 interface FloorRow {
   via: string;
   cpu: StormCpu;
+  /** Fan-out to the floor's own consoles that stay (publishing at the same rate): before, during. */
+  normal: number[];
+  storm: number[];
   reconnected: number;
   perSecond: number;
   resyncP50: number;
@@ -407,14 +410,22 @@ async function run(context: BenchContext) {
   }
   for (const c of others) c.close();
   // The floor, the same storm against bare servers (bench/storm/floor.ts): A' dies, its consoles
-  // come back to B' (directly, or through nginx in front of A' and B').
+  // come back to B' (directly, or through nginx in front of A' and B'). B' has its own consoles
+  // that stay and publishes lock events to every console at the same rate as ours gets lock
+  // operations, so that it pays the same fan-out while the storm lasts.
   const floors: FloorRow[] = [];
   for (const via of opts.floor ? opts.via : []) {
     const floorEnv = { DATABASE_URL: db.url };
     const [fa, fb] = await Promise.all([
       InstanceProcess.start(context, floorEnv, { entry: 'bench/storm/floor.ts' }),
-      InstanceProcess.start(context, floorEnv, { entry: 'bench/storm/floor.ts' }),
+      InstanceProcess.start(
+        context,
+        { ...floorEnv, FLOOR_PUBLISH_PER_SECOND: String(opts.rate) },
+        { entry: 'bench/storm/floor.ts' },
+      ),
     ]);
+    const floorOthers = Array.from({ length: opts.others }, newConsole);
+    await connectAll(floorOthers, fb.wsUrl);
     const nginx =
       via === 'nginx'
         ? await Nginx.start({
@@ -426,6 +437,11 @@ async function run(context: BenchContext) {
     if (nginx) context.defer(() => nginx.stop());
     const storm = Array.from({ length: opts.consoles }, newConsole);
     await connectAll(storm, fa.wsUrl);
+    for (const c of floorOthers) c.receipts = [];
+    fb.child.kill('SIGUSR2'); // publishing starts
+    const normalFrom = Date.now();
+    await pause(opts.measureSeconds * 1000);
+    const normalTo = Date.now();
     const killedAt = Date.now();
     const meter = cpuMeter(fb.child.pid as number, db.postmasterPid);
     const resyncs: number[] = [];
@@ -438,20 +454,28 @@ async function run(context: BenchContext) {
     });
     await fa.kill();
     const reconnected = (await Promise.all(reconnecting)).filter(Boolean).length;
+    const stormTo = Date.now();
     const cpu = meter.read();
+    await pause(1000);
+    fb.child.kill('SIGUSR2'); // and stops
+    await pause(1500);
     const sorted = [...resyncs].sort((x, y) => x - y);
     floors.push({
       via,
       cpu,
+      normal: fanOut(floorOthers, normalFrom, normalTo),
+      storm: fanOut(floorOthers, killedAt, stormTo),
       reconnected,
       perSecond: reconnected / ((sorted.at(-1) ?? 1) / 1000),
       resyncP50: percentile(sorted, 50),
       resyncP99: percentile(sorted, 99),
       resyncMax: sorted.at(-1) ?? Number.NaN,
     });
-    context.log(`floor ${via}: ${JSON.stringify(floors.at(-1))}`);
+    context.log(
+      `floor ${via}: ${JSON.stringify({ ...floors.at(-1), normal: undefined, storm: undefined })}`,
+    );
     context.log(`floor ${via}: failed attempts ${JSON.stringify(Object.fromEntries(failures))}`);
-    for (const c of storm) c.close();
+    for (const c of [...storm, ...floorOthers]) c.close();
     await nginx?.stop();
     await fb.kill();
   }
@@ -507,11 +531,14 @@ async function run(context: BenchContext) {
     context.log(`plain graphql-ws: ${opts.cap} consoles in ${Date.now() - plainStart} ms`);
     for (const console_ of plainHeld) console_.receipts = [];
     const plainFrom = Date.now();
+    plain.child.kill('SIGUSR2'); // publishing starts
     await pause(opts.measureSeconds * 1000);
+    plain.child.kill('SIGUSR2'); // and stops
+    await pause(1500);
     plainRow = {
       cap: opts.cap,
       held: plainHeld.length,
-      fan: fanOut(plainHeld, plainFrom, Date.now() - 1500),
+      fan: fanOut(plainHeld, plainFrom, Date.now()),
       refused: 'no cap',
       rssBytes: rssBytes(plain.child.pid as number),
     };
@@ -558,14 +585,16 @@ async function run(context: BenchContext) {
         'instance CPU per reconnection: ours / floor',
         'Postgres CPU per reconnection: ours / floor',
         'time to resynchronized p50 / p99: ours; floor',
+        "the staying consoles' fan-out p99, normal → storm: ours; floor",
       ],
       floors.map((floor) => {
         const row = rows.find((r) => r.via === floor.via);
-        if (!row) return [floor.via, `— / ${Math.round(floor.perSecond)}`, '—', '—', '—', '—'];
+        if (!row) return [floor.via, `— / ${Math.round(floor.perSecond)}`, '—', '—', '—', '—', '—'];
         if (floor.reconnected === 0)
           return [
             row.via === 'nginx' ? 'through nginx' : 'directly to B',
             `${Math.round(row.perSecond)} / n/a (the floor reconnected none)`,
+            'n/a',
             'n/a',
             'n/a',
             'n/a',
@@ -578,6 +607,7 @@ async function run(context: BenchContext) {
           `${perReconnection(row.cpu.instanceMs, row.reconnected)} / ${perReconnection(floor.cpu.instanceMs, floor.reconnected)}`,
           `${perReconnection(row.cpu.postgresMs, row.reconnected)} / ${perReconnection(floor.cpu.postgresMs, floor.reconnected)}`,
           `${formatMs(row.resyncP50)} / ${formatMs(row.resyncP99)}; ${formatMs(floor.resyncP50)} / ${formatMs(floor.resyncP99)}`,
+          `${p(row.normal, 99)} → ${p(row.storm, 99)}; ${p(floor.normal, 99)} → ${p(floor.storm, 99)}`,
         ];
       }),
     );

@@ -7,6 +7,7 @@ import { type Comparison, compareAlternately } from './compare';
 import { machineBusyUs, ownCpuUs, processTreeCpuUs } from './cpu';
 import { LoadGenerator, type LoadSpec } from './load';
 import { CPU_COLUMNS, type Report, comparisonTable, count, roundsTable } from './report';
+import { ServerProcess } from './server-process';
 
 /**
  * The request benchmarks (foundation, helpers, assist): GraphQL requests to our server over HTTP
@@ -70,6 +71,31 @@ export async function statementsPerRequest(
   return fewest;
 }
 
+/**
+ * Before and after in one run (`BENCH_BEFORE_TREE=<dir>`: a copy of the repository at an earlier
+ * commit, its node_modules linked): that tree's server and this tree's, each in a process of its
+ * own (the same way, so that the pair compares code, not where it runs), beside the in-process
+ * server and the baseline. None without the variable.
+ */
+export interface ServerPair {
+  now: ServerProcess;
+  before: ServerProcess;
+}
+
+export async function beforeAndAfter(
+  context: BenchContext,
+  databaseUrl: string,
+): Promise<ServerPair | undefined> {
+  const tree = process.env.BENCH_BEFORE_TREE;
+  if (!tree) return undefined;
+  const args = { kind: 'ours' as const, databaseUrl };
+  const [now, before] = await Promise.all([
+    ServerProcess.start(context, 'ours now', args),
+    ServerProcess.start(context, 'ours before', args, tree),
+  ]);
+  return { now, before };
+}
+
 export async function compareRequests({
   context,
   options,
@@ -77,6 +103,7 @@ export async function compareRequests({
   baseline,
   postmasterPid,
   workloads,
+  pair,
 }: {
   context: BenchContext;
   options: LoadOptions;
@@ -84,6 +111,7 @@ export async function compareRequests({
   baseline: PlainPgServer;
   postmasterPid: number | undefined;
   workloads: Workload[];
+  pair?: ServerPair;
 }): Promise<Comparison> {
   const generator = await LoadGenerator.start();
   context.defer(() => generator.stop());
@@ -109,6 +137,13 @@ export async function compareRequests({
         profileInProcess: true,
         counters: () => ({ statements: statements.count }),
       },
+      ...(pair
+        ? (['before', 'now'] as const).map((which) => ({
+            name: `${which} ${workload.name}`,
+            request: { failIfBodyIncludes: '"errors"', ...workload.ours, url: pair[which].url },
+            counters: () => ({ serverCpuUs: processTreeCpuUs(pair[which].pid) }),
+          }))
+        : []),
     ]),
   });
 }
@@ -120,10 +155,25 @@ export function requestTables(report: Report, comparison: Comparison, names: str
       ...comparison,
       summaries: comparison.summaries.filter((s) => s.variant.endsWith(` ${name}`)),
     };
+    const paired = only.summaries.some((s) => s.variant === `now ${name}`);
     report.note(`**${name}**`);
     comparisonTable(report, only, {
-      labels: { [`baseline ${name}`]: 'baseline (plain pg)', [`ours ${name}`]: 'ours' },
-      ratios: [[`ours ${name}`, `baseline ${name}`]],
+      labels: {
+        [`baseline ${name}`]: 'baseline (plain pg)',
+        [`ours ${name}`]: 'ours',
+        [`before ${name}`]: 'before (BENCH_BEFORE_TREE, own process)',
+        [`now ${name}`]: 'now (this tree, own process)',
+      },
+      ratios: [
+        [`ours ${name}`, `baseline ${name}`],
+        ...(paired
+          ? ([
+              [`before ${name}`, `baseline ${name}`],
+              [`now ${name}`, `baseline ${name}`],
+              [`now ${name}`, `before ${name}`],
+            ] as Array<[string, string]>)
+          : []),
+      ],
       columns: [{ title: 'SQL / request', key: 'statements', show: count }, ...CPU_COLUMNS],
     });
   }

@@ -5,6 +5,7 @@ import {
   cursorKindOf,
   decodePosition,
   encodeCursor,
+  lazyCursors,
   type Page,
   requirePageSize,
 } from '../db/pagination';
@@ -32,6 +33,10 @@ import type { Auth } from './auth';
 
 type Row = Record<string, unknown> & { id: string; total: string };
 
+/** Column subsets read so far (`columnsFor`), process-wide: past MAX_SHAPES, whole rows. */
+const shapes = new Set<string>();
+const MAX_SHAPES = 64;
+
 function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
   const groups = new Map<K, T[]>();
   for (const item of items) {
@@ -55,6 +60,8 @@ interface ChildPageSpec<T> {
   where: string[];
   params: Record<string, unknown>;
   args: ChildPageArgs;
+  /** Columns of `t` to read (`columnsFor`); all of them when absent. */
+  columns?: string[] | null;
 }
 
 export interface ChildPageArgs {
@@ -119,15 +126,30 @@ export class Loaders {
     },
   );
 
-  readonly contactsOfCustomer = new DataLoader<string, Contact[]>(async (customerIds) => {
-    const contacts = await this.rows(
-      Contact,
-      'customer_id = ANY($1) AND organization_id = $2 ORDER BY created_at, id',
-      [customerIds],
-    );
-    const byCustomer = groupBy(contacts, (c) => c.customerId);
-    return customerIds.map((id) => byCustomer.get(id) ?? []);
-  });
+  private readonly contactLists = new Map<string, DataLoader<string, Contact[]>>();
+
+  /**
+   * Each customer's contacts, oldest first; with `properties` (what the query reads of them:
+   * `objectProperties`), only their columns are read.
+   */
+  contactsOfCustomer(properties?: string[] | null): DataLoader<string, Contact[]> {
+    const columns = this.columnsFor(Contact, 'contacts', properties, ['customerId']);
+    const key = columns?.join(',') ?? '*';
+    let loader = this.contactLists.get(key);
+    if (loader) return loader;
+    loader = new DataLoader<string, Contact[]>(async (customerIds) => {
+      const contacts = await this.rows(
+        Contact,
+        'customer_id = ANY($1) AND organization_id = $2 ORDER BY created_at, id',
+        [customerIds],
+        columns,
+      );
+      const byCustomer = groupBy(contacts, (c) => c.customerId);
+      return customerIds.map((id) => byCustomer.get(id) ?? []);
+    });
+    this.contactLists.set(key, loader);
+    return loader;
+  }
 
   readonly membersOfInbox = new DataLoader<string, Staff[]>(async (inboxIds) => {
     const rows = await preparedQuery(
@@ -154,23 +176,37 @@ export class Loaders {
     return customerIds.map((id) => byCustomer.get(id) ?? []);
   });
 
-  /** Each customer's newest conversation the caller may see. */
-  readonly lastConversationOfCustomer = new DataLoader<string, Conversation | null>(
-    async (customerIds) => {
+  private readonly lastConversations = new Map<string, DataLoader<string, Conversation | null>>();
+
+  /**
+   * Each customer's newest conversation the caller may see; with `properties` (what the query
+   * reads of it: `objectProperties`), only their columns are read.
+   */
+  lastConversationOfCustomer(
+    properties?: string[] | null,
+  ): DataLoader<string, Conversation | null> {
+    const columns = this.columnsFor(Conversation, 'last-conversation', properties, ['createdAt']);
+    const key = columns?.join(',') ?? '*';
+    let loader = this.lastConversations.get(key);
+    if (loader) return loader;
+    const select = columns ? columns.map((column) => `t.${column}`).join(', ') : 't.*';
+    loader = new DataLoader<string, Conversation | null>(async (customerIds) => {
       const visible = this.access.visibleConversations(this.auth);
       const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
-        `SELECT DISTINCT ON (t.customer_id) t.* FROM ${visible.from} t
+        `SELECT DISTINCT ON (t.customer_id) t.customer_id AS parent_key, ${select} FROM ${visible.from} t
         WHERE t.customer_id = ANY(:customerIds) AND t.organization_id = :org
         ORDER BY t.customer_id, t.created_at DESC, t.id DESC`,
         { customerIds, org: this.organizationId, ...visible.parameters },
       );
       const rows = await preparedQuery(this.dataSource, sql, values);
       const byCustomer = new Map(
-        rows.map((row) => [row.customer_id as string, hydrate(this.dataSource, Conversation, row)]),
+        rows.map((row) => [row.parent_key as string, hydrate(this.dataSource, Conversation, row)]),
       );
       return customerIds.map((id) => byCustomer.get(id) ?? null);
-    },
-  );
+    });
+    this.lastConversations.set(key, loader);
+    return loader;
+  }
 
   /** Each customer's dedicated hero, if any. */
   readonly heroOfCustomer = new DataLoader<string, DedicatedHero | null>(async (customerIds) => {
@@ -227,12 +263,18 @@ export class Loaders {
     return this.auth?.organizationId ?? '00000000-0000-0000-0000-000000000000';
   }
 
-  /** A customer's conversations, newest first, that the caller may see. */
+  /**
+   * A customer's conversations, newest first, that the caller may see; with `properties` (what
+   * the query reads of them: `connectionNodeProperties`), only their columns are read.
+   */
   conversationsOfCustomer(
     args: ChildPageArgs & { status?: ConversationStatus | null },
+    properties?: string[] | null,
   ): DataLoader<string, Page<Conversation>> {
     const visible = this.access.visibleConversations(this.auth);
-    return this.childPage(`conversations:${JSON.stringify(args)}`, Conversation, {
+    const columns = this.columnsFor(Conversation, 'conversations', properties, ['createdAt']);
+    return this.childPage(`conversations:${JSON.stringify(args)}:${columns ?? '*'}`, Conversation, {
+      columns,
       parent: 't.customer_id',
       from: `${visible.from} t`,
       order: 'created_at',
@@ -318,6 +360,34 @@ export class Loaders {
     });
   }
 
+  /**
+   * The columns of `target` holding `properties`, with its id, organization and `always`; null
+   * (every column) without properties, when one is not a column, or once `kind` has been read
+   * in more shapes than MAX_SHAPES (each shape is a statement prepared on every connection).
+   */
+  private columnsFor<T>(
+    target: EntityTarget<T>,
+    kind: string,
+    properties: string[] | null | undefined,
+    always: string[],
+  ): string[] | null {
+    if (!properties) return null;
+    const metadata = this.dataSource.getMetadata(target);
+    const columns = new Set<string>();
+    for (const property of ['id', 'organizationId', ...always, ...properties]) {
+      const column = metadata.findColumnWithPropertyPath(property);
+      if (!column) return null;
+      columns.add(column.databaseName);
+    }
+    const list = [...columns].sort();
+    const shape = `${kind}:${list.join(',')}`;
+    if (!shapes.has(shape)) {
+      if (shapes.size >= MAX_SHAPES) return null;
+      shapes.add(shape);
+    }
+    return list;
+  }
+
   private byId<T extends { id: string; organizationId: string }>(
     target: EntityTarget<T>,
   ): DataLoader<string, T | null> {
@@ -328,18 +398,20 @@ export class Loaders {
     });
   }
 
-  /** Rows of the caller's organization (`$2`) matching `where`, as entities. */
+  /** Rows of the caller's organization (`$2`) matching `where`, as entities (`columns`: those only). */
   private async rows<T extends object>(
     target: EntityTarget<T>,
     where: string,
     parameters: unknown[],
+    columns?: string[] | null,
   ): Promise<T[]> {
     const table = this.dataSource.getMetadata(target).tableName;
-    const rows = await preparedQuery(this.dataSource, `SELECT * FROM ${table} WHERE ${where}`, [
-      ...parameters.slice(0, 1),
-      this.organizationId,
-      ...parameters.slice(1),
-    ]);
+    const select = columns ? columns.join(', ') : '*';
+    const rows = await preparedQuery(
+      this.dataSource,
+      `SELECT ${select} FROM ${table} WHERE ${where}`,
+      [...parameters.slice(0, 1), this.organizationId, ...parameters.slice(1)],
+    );
     return rows.map((row) => hydrate(this.dataSource, target, row));
   }
 
@@ -371,7 +443,7 @@ export class Loaders {
     const loader = new DataLoader<string, Page<T>>(async (parentIds) => {
       const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(
         `SELECT * FROM (
-           SELECT t.*, ${spec.parent} AS parent_key,
+           SELECT ${spec.columns ? spec.columns.map((column) => `t.${column}`).join(', ') : 't.*'}, ${spec.parent} AS parent_key,
                   count(*) OVER (PARTITION BY ${spec.parent}) AS total,
                   (${afterCondition}) AS after_cursor,
                   row_number() OVER (PARTITION BY ${spec.parent}, (${afterCondition})
@@ -392,20 +464,22 @@ export class Loaders {
           .slice(0, spec.args.first)
           .map((row) => hydrate(this.dataSource, target, row));
         const total = Number(parentRows[0]?.total ?? 0);
-        return {
-          nodes,
-          cursors: nodes.map((node) => {
+        return Object.assign(
+          lazyCursors(nodes, (node) => {
             const value = node[spec.orderProperty] as unknown;
             return encodeCursor([
               value instanceof Date ? value.toISOString() : (value as string),
               node.id,
             ]);
           }),
-          hasNextPage: parentRows.length > spec.args.first,
-          // Without rows after the cursor the window count is unknown; count it then.
-          totalCount: async () =>
-            parentRows.length ? total : this.countChildren(from, spec, parentId),
-        };
+          {
+            nodes,
+            hasNextPage: parentRows.length > spec.args.first,
+            // Without rows after the cursor the window count is unknown; count it then.
+            totalCount: async () =>
+              parentRows.length ? total : this.countChildren(from, spec, parentId),
+          },
+        );
       });
     });
     this.childPages.set(key, loader as DataLoader<string, Page<unknown>>);

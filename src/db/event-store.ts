@@ -40,6 +40,24 @@ export async function appendEventsAndCommit(
   return (appended?.rows[0] as { events: EventEnvelope[] } | undefined)?.events ?? [];
 }
 
+/**
+ * `tandem_append_pending` as a transaction's last statement, in one message with its COMMIT: the
+ * events are logged unnumbered, so no stream's `stream_seq` row is held through the commit's disk
+ * flush (writers of one busy stream commit side by side instead of one flush after another);
+ * the sequencer numbers them once committed. Answers the streams to have numbered.
+ */
+export async function appendPendingAndCommit(
+  client: PoolClient,
+  events: PendingEvent[],
+  logQuery: (sql: string) => void,
+): Promise<string[]> {
+  const append = `SELECT tandem_append_pending(${client.escapeLiteral(JSON.stringify(events))}::jsonb) AS streams`;
+  logQuery(append);
+  logQuery('COMMIT');
+  const [appended] = (await client.query(`${append}; COMMIT`)) as unknown as QueryResult[];
+  return (appended?.rows[0] as { streams: string[] } | undefined)?.streams ?? [];
+}
+
 function appendStatement(events: string): string {
   return `SELECT tandem_append_events(${events}) AS events`;
 }

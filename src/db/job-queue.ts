@@ -62,6 +62,20 @@ export async function insertWithJob(
   insert: { sql: string; values: unknown[] },
   job: { task: string; idKey: string; keyPrefix: string },
 ): Promise<string> {
+  const [id] = await insertWithJobs(manager, insert, job);
+  if (!id) throw new Error('insertWithJob: the insert returned no row');
+  return id;
+}
+
+/**
+ * `insertWithJob` for an insert of several rows (`INSERT ... SELECT ... RETURNING id`): a job per
+ * row, all in one statement and one commit (and one wake-up of the workers). Answers the ids.
+ */
+export async function insertWithJobs(
+  manager: Pick<EntityManager, 'query'>,
+  insert: { sql: string; values: unknown[] },
+  job: { task: string; idKey: string; keyPrefix: string },
+): Promise<string[]> {
   const n = insert.values.length;
   const rows = (await manager.query(
     `WITH inserted AS (${insert.sql})
@@ -70,9 +84,7 @@ export async function insertWithJob(
        FROM inserted i`,
     [...insert.values, job.task, job.idKey, job.keyPrefix],
   )) as Array<{ id: string }>;
-  const id = rows[0]?.id;
-  if (!id) throw new Error('insertWithJob: the insert returned no row');
-  return id;
+  return rows.map((row) => row.id);
 }
 
 /**

@@ -1,6 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Pool, PoolClient } from 'pg';
-
 /**
  * How urgent a socket opening's work is: a console already acknowledged (its subscriptions'
  * access checks, snapshots and positions) goes before a new console's authentication, so that
@@ -8,13 +5,6 @@ import type { Pool, PoolClient } from 'pg';
  * its end.
  */
 export type OpeningStep = 'subscribe' | 'connect';
-
-/** One opening's work: whether it holds a slot now, and whether its socket is still there. */
-interface OpeningToken {
-  step: OpeningStep;
-  held: number;
-  abandoned: () => boolean;
-}
 
 export const OPENING_ABANDONED = 'OPENING_ABANDONED';
 
@@ -40,24 +30,29 @@ export class OpeningTimeoutError extends Error {
 }
 
 interface Waiter {
-  token: OpeningToken;
+  abandoned: () => boolean;
   since: number;
   grant: () => void;
   fail: (error: Error) => void;
 }
 
 /**
- * Socket openings (a console's `connection_init` and its subscriptions' first reads) take their
- * database connections through a lane of at most `size` of the pool's, waiting here in order.
+ * Socket openings (a console's `connection_init`, a subscription's access check and its first
+ * read) run at most `size` at a time, waiting here in order; each takes its database connection
+ * from the pool only once it runs, so at most `size` of the pool's are theirs.
  * A reconnect storm used to queue thousands of openings in the pool itself, where the 5 s
  * connection wait refused consoles (1013, SERVICE_UNAVAILABLE: they came back later and did it
  * all again) and made everything else on the instance (lock operations, the numbering of their
  * events, hence the fan-out to the consoles that never left) wait behind the storm. In the lane
  * the storm queues without a deadline a console would not keep anyway, and the pool keeps
  * connections free for the rest.
+ *
+ * The callers name their openings (`run`) rather than the lane finding them from the pool's
+ * checkouts: finding them needs an AsyncLocalStorage, which on Node 20 puts a promise hook on
+ * every promise of the process, and made each event delivered during a storm several times
+ * dearer (5,000 consoles came back at 45/s instead of 450/s while lock events flowed).
  */
 export class OpeningLane {
-  private static readonly current = new AsyncLocalStorage<OpeningToken>();
   private active = 0;
   private readonly queues: Record<OpeningStep, Waiter[]> = { subscribe: [], connect: [] };
   /** Openings that waited for a slot, and gave up (their socket closed) or timed out (/metrics, tests). */
@@ -70,23 +65,17 @@ export class OpeningLane {
   ) {}
 
   /**
-   * Runs `work` as an opening: every connection it takes from the pool (the pool patched by
-   * `install`) first takes a slot of the lane. `abandoned` says the socket went away: its turn
-   * is skipped.
+   * Runs `work` as an opening once a slot is free (at once when one is). `abandoned` says the
+   * socket went away: its turn is skipped.
    */
-  run<T>(step: OpeningStep, abandoned: () => boolean, work: () => T): T {
-    return OpeningLane.current.run({ step, held: 0, abandoned }, work);
-  }
-
-  /**
-   * Runs `work` (a read shared by several openings: one inbox's lock snapshot for the consoles
-   * subscribing meanwhile) as an opening of its own that no socket's departure abandons: it
-   * answers the others too. Outside an opening it runs as is.
-   */
-  static shared<T>(work: () => T): T {
-    const token = OpeningLane.current.getStore();
-    if (!token) return work();
-    return OpeningLane.current.run({ step: token.step, held: 0, abandoned: () => false }, work);
+  async run<T>(step: OpeningStep, abandoned: () => boolean, work: () => Promise<T>): Promise<T> {
+    await this.acquire(step, abandoned);
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      this.next();
+    }
   }
 
   /** Openings waiting for a slot now. */
@@ -94,62 +83,15 @@ export class OpeningLane {
     return this.queues.subscribe.length + this.queues.connect.length;
   }
 
-  /** Routes the pool's checkouts made inside `run` through the lane. */
-  install(pool: Pool): void {
-    type Callback = (error: Error | undefined, client?: PoolClient, done?: () => void) => void;
-    const original = pool.connect.bind(pool) as (callback?: Callback) => Promise<PoolClient>;
-    const connect = () => original();
-    const patched = (callback?: Callback) => {
-      const token = OpeningLane.current.getStore();
-      // A second connection taken while the opening already holds one (a statement beside a
-      // transaction) is not queued again: that could wait for a slot it holds itself.
-      if (!token || token.held > 0) return original(callback);
-      const checkout = this.acquire(token).then(async () => {
-        let client: PoolClient;
-        try {
-          client = await connect();
-        } catch (error) {
-          this.release(token);
-          throw error;
-        }
-        const release = client.release.bind(client);
-        let released = false;
-        client.release = (error?: Error | boolean) => {
-          if (!released) {
-            released = true;
-            this.release(token);
-          }
-          return release(error);
-        };
-        return client;
-      });
-      if (!callback) return checkout;
-      checkout.then((client) => callback(undefined, client, client.release), callback);
-      return undefined;
-    };
-    Object.assign(pool, { connect: patched });
-  }
-
-  private acquire(token: OpeningToken): Promise<void> {
+  private acquire(step: OpeningStep, abandoned: () => boolean): Promise<void> {
     if (this.active < this.size && this.queued === 0) {
-      this.take(token);
+      this.active += 1;
       return Promise.resolve();
     }
     this.waited += 1;
     return new Promise((grant, fail) => {
-      this.queues[token.step].push({ token, since: Date.now(), grant, fail });
+      this.queues[step].push({ abandoned, since: Date.now(), grant, fail });
     });
-  }
-
-  private take(token: OpeningToken): void {
-    this.active += 1;
-    token.held += 1;
-  }
-
-  private release(token: OpeningToken): void {
-    this.active -= 1;
-    token.held -= 1;
-    this.next();
   }
 
   /** Hands free slots to the next waiters (subscriptions first), skipping those that went away. */
@@ -158,13 +100,13 @@ export class OpeningLane {
       const waiter = this.queues.subscribe.shift() ?? this.queues.connect.shift();
       if (!waiter) return;
       const waitedMs = Date.now() - waiter.since;
-      if (waiter.token.abandoned()) {
+      if (waiter.abandoned()) {
         this.abandoned += 1;
         waiter.fail(new OpeningAbandonedError());
       } else if (waitedMs > this.maxWaitMs) {
         waiter.fail(new OpeningTimeoutError(waitedMs));
       } else {
-        this.take(waiter.token);
+        this.active += 1;
         waiter.grant();
       }
     }

@@ -29,6 +29,7 @@ export const SQL_DEFINITIONS = [
   'services/routing/routing.sql',
   'services/provider/delivery.sql',
   'services/campaign/recordings.sql',
+  'services/campaign/inbound.sql',
   'services/supervision/monitor.sql',
 ] as const;
 

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
-import { appendEventsAndCommit } from './event-store';
+import { appendEventsAndCommit, appendPendingAndCommit } from './event-store';
 import type { EventEnvelope, EventPublisher, PendingEvent } from './events';
 import { StreamSequencer } from './stream-sequencer';
 import { clientOf, markTransactionEnded } from './typeorm-adapter';
@@ -60,6 +60,17 @@ export class Tx {
   }
 }
 
+/** How a transaction's events are logged. */
+export interface RunOptions {
+  /**
+   * Logged unnumbered in the commit and numbered by the sequencer once committed (not awaited:
+   * the sweeper numbers what a failed run leaves). For a frequent writer of a busy stream whose
+   * caller does not need the events out before it goes on (the outbox's SENT records): the
+   * stream's row is not held through the commit's disk flush, so such writers commit side by side.
+   */
+  numberAfterCommit?: boolean;
+}
+
 /**
  * Service methods run their rules in one transaction and publish only after it commits. The
  * events of a statement that committed on its own (an SQL rule run as one statement: a lock
@@ -77,15 +88,16 @@ export class UnitOfWork {
     this.sequencer = new StreamSequencer(dataSource, (events) => this.publishEvents(events));
   }
 
-  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  async run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     let tx: Tx;
     let result: T;
+    let unnumbered: string[] = [];
     try {
       await runner.startTransaction();
       tx = new Tx(runner.manager);
       result = await work(tx);
-      await this.commit(runner, tx);
+      unnumbered = await this.commit(runner, tx, options);
     } catch (error) {
       // Also after a failed COMMIT (the transaction is already over: Postgres only warns).
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -94,6 +106,11 @@ export class UnitOfWork {
       await runner.release();
     }
     this.publish(tx);
+    if (unnumbered.length) {
+      this.sequence(unnumbered).catch((error: unknown) =>
+        this.logger.error('numbering events failed (the sweeper will)', error),
+      );
+    }
     for (const task of tx.afterCommitTasks) {
       await task().catch((error: unknown) => this.logger.error('after-commit work failed', error));
     }
@@ -105,18 +122,23 @@ export class UnitOfWork {
    * writer of a busy stream (an inbox's conversations) would wait, in turn, for the one before it
    * to be scheduled again here just to send COMMIT.
    */
-  private async commit(runner: QueryRunner, tx: Tx): Promise<void> {
+  private async commit(runner: QueryRunner, tx: Tx, options: RunOptions): Promise<string[]> {
     const pending = tx.takePending();
     if (pending.length === 0) {
       await runner.commitTransaction();
-      return;
+      return [];
     }
     const client = await clientOf(runner);
     const logger = this.dataSource.logger;
-    tx.events.push(
-      ...(await appendEventsAndCommit(client, pending, (sql) => logger.logQuery(sql))),
-    );
+    const logQuery = (sql: string) => logger.logQuery(sql);
+    if (options.numberAfterCommit) {
+      const streams = await appendPendingAndCommit(client, pending, logQuery);
+      markTransactionEnded(runner);
+      return streams;
+    }
+    tx.events.push(...(await appendEventsAndCommit(client, pending, logQuery)));
     markTransactionEnded(runner);
+    return [];
   }
 
   /** Hands the events a statement numbered and committed on its own to the PubSub. */

@@ -26,9 +26,6 @@ export enum ClientSessionKind {
 @Index('uq_client_session_token_hash', ['tokenHash'], { unique: true })
 @Index('idx_client_session_staff_id', ['staffId'])
 @Index('idx_client_session_parent_id', ['parentId'])
-@Index('idx_client_session_open_conversation_id', ['openConversationId'], {
-  where: 'open_conversation_id IS NOT NULL',
-})
 export class ClientSession extends OrganizationRecord {
   @Column('uuid')
   staffId: string;
@@ -73,11 +70,4 @@ export class ClientSession extends OrganizationRecord {
 
   @Column('text', { nullable: true })
   revokedReason: string | null;
-
-  /**
-   * The ticket this window has open (L8): while it is open here, the lock its person holds stays
-   * when another of their windows lets go. A mark, not a relation: cleared when the lock is freed.
-   */
-  @Column('uuid', { nullable: true })
-  openConversationId: string | null;
 }

@@ -25,6 +25,7 @@ import { SignInThrottle } from './sign-in-throttle.entity';
 import { ProviderWebhook } from './provider-webhook.entity';
 import { Staff } from './staff.entity';
 import { TicketLock } from './ticket-lock.entity';
+import { WindowOpenTicket } from './window-open-ticket.entity';
 
 export const ENTITIES = [
   AgentChatMessage,
@@ -44,6 +45,7 @@ export const ENTITIES = [
   SignInBudget,
   AuditEvent,
   TicketLock,
+  WindowOpenTicket,
   HelperAssignment,
   DedicatedHero,
   RoutingDecision,

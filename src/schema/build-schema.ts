@@ -62,6 +62,7 @@ import { AgentChatResolver } from '../resolvers/supervision/agent-chat.resolver'
 import { CampaignMonitorResolver } from '../resolvers/supervision/campaign-monitor.resolver';
 import { SupervisionResolver } from '../resolvers/supervision/supervision.resolver';
 import { authChecker } from './auth';
+import { callFieldResolversDirectly } from './direct-resolvers';
 import { dropPlainFieldResolvers } from './plain-fields';
 import { validateArguments } from './validate-arguments';
 
@@ -140,6 +141,7 @@ export function getSchema(): Promise<GraphQLSchema> {
     },
   }).then((built) => {
     dropPlainFieldResolvers(built);
+    callFieldResolversDirectly(built, RESOLVERS);
     return built;
   });
   return schema;

@@ -61,15 +61,33 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name: strin
   return Connection;
 }
 
+/** An edge whose cursor is read from its page when selected (pages encode them on first read). */
+class PageEdge<T> {
+  constructor(
+    readonly node: T,
+    private readonly page: Page<T>,
+    private readonly index: number,
+  ) {}
+
+  get cursor(): string {
+    return this.page.cursors[this.index] as string;
+  }
+}
+
 export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
-  const edges = page.nodes.map((node, index) => ({ node, cursor: page.cursors[index] as string }));
+  const edges = page.nodes.map((node, index) => new PageEdge(node, page, index));
+  const last = page.nodes.length - 1;
   return {
     edges,
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return last >= 0 ? (page.cursors[0] as string) : null;
+      },
+      get endCursor() {
+        return last >= 0 ? (page.cursors[last] as string) : null;
+      },
     },
     // A getter, so the count runs only when a client selects totalCount.
     get totalCount() {

@@ -31,6 +31,17 @@ function argumentNameOf(value: unknown, data: ResolverData | undefined): string 
   return Object.keys(args).find((name) => args[name] === value) ?? 'input';
 }
 
+const keyOf = (value: object) => `${value.constructor.name}:${JSON.stringify(value)}`;
+
+/**
+ * Whether `validateArguments` passes this value without a check: one found valid before, or one
+ * it does not look at (numbers, booleans, null). Lets a resolver called directly skip a promise.
+ */
+export function isKnownValid(value: unknown): boolean {
+  if (typeof value === 'string') return false;
+  return !isObject(value) || valid.has(keyOf(value));
+}
+
 /**
  * type-graphql's validation of every argument: first that its text can be stored (no NUL, no
  * lone surrogate, anywhere in it), then class-validator, imported once (the built-in one
@@ -48,7 +59,7 @@ export async function validateArguments(
     return;
   }
   if (!isObject(value)) return;
-  const key = `${value.constructor.name}:${JSON.stringify(value)}`;
+  const key = keyOf(value);
   if (valid.has(key)) return;
   const bad = findIllFormedText(value);
   if (bad) throw refusal(bad.field || argumentNameOf(value, data), bad.message);

@@ -23,6 +23,15 @@ class StreamChannel {
   subscriptionId: Promise<number> | undefined;
 }
 
+/**
+ * Where a subscription's first read (its snapshot, the stream's position) waits its turn with
+ * the other socket openings in a reconnect storm (db/opening-lane.ts); `abandoned` says the
+ * subscriber left meanwhile.
+ */
+export interface OpeningTurns {
+  run<T>(step: 'subscribe', abandoned: () => boolean, work: () => Promise<T>): Promise<T>;
+}
+
 export interface StreamSnapshot {
   /** The last event the state includes. */
   seq: number;
@@ -68,6 +77,7 @@ export class EventHub {
     private readonly pubsub: PubSubEngine,
     private readonly log: EventLogReader,
     private readonly logger: Logger,
+    private readonly openings?: OpeningTurns,
   ) {
     this.access = new AccessWatch(pubsub, logger);
     pubsub.onReconnect(() => {
@@ -79,21 +89,32 @@ export class EventHub {
   subscribe(stream: string, options: StreamOptions = {}): AsyncIterableIterator<EventEnvelope> {
     let joined = false;
     let live = false;
-    const reader = new StreamReader(stream, this.log, options, {
-      join: async (listener) => {
-        joined = true;
-        await this.join(stream, listener);
+    let left = false;
+    const openings = this.openings;
+    const snapshot = options.snapshot;
+    const first = <T>(read: () => Promise<T>) =>
+      openings ? openings.run('subscribe', () => left, read) : read();
+    const reader = new StreamReader(
+      stream,
+      this.log,
+      snapshot ? { ...options, snapshot: () => first(snapshot) } : options,
+      {
+        join: async (listener) => {
+          joined = true;
+          await this.join(stream, listener);
+        },
+        position: () => this.position(stream, first),
+        started: () => {
+          live = true;
+          const channel = this.channels.get(stream);
+          if (channel) channel.live += 1;
+        },
+        leave: (listener) => {
+          left = true;
+          if (joined) this.leave(stream, listener, live);
+        },
       },
-      position: () => this.position(stream),
-      started: () => {
-        live = true;
-        const channel = this.channels.get(stream);
-        if (channel) channel.live += 1;
-      },
-      leave: (listener) => {
-        if (joined) this.leave(stream, listener, live);
-      },
-    });
+    );
     return options.access ? this.access.guard(reader, options.access) : reader;
   }
 
@@ -154,10 +175,13 @@ export class EventHub {
   }
 
   /** The stream's position for a subscriber that joined its channel (see `StreamChannel.position`). */
-  private async position(stream: string): Promise<number> {
+  private async position(
+    stream: string,
+    read: (work: () => Promise<number>) => Promise<number>,
+  ): Promise<number> {
     const known = this.channels.get(stream)?.position;
     if (known !== undefined) return known;
-    const position = await this.log.lastSeq(stream);
+    const position = await read(() => this.log.lastSeq(stream));
     const channel = this.channels.get(stream);
     if (channel) channel.position = Math.max(channel.position ?? 0, position);
     return position;

@@ -22,7 +22,6 @@ describe('the opening lane (issue 19, item 5)', () => {
     // A short connection wait, as a storm makes the pool's 5 s short.
     pool = new Pool({ connectionString: database.url, max: 4, connectionTimeoutMillis: 300 });
     lane = new OpeningLane(2, 10_000);
-    lane.install(pool);
     plain = new Pool({ connectionString: database.url, max: 6, connectionTimeoutMillis: 300 });
   });
   afterAll(async () => {

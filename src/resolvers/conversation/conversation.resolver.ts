@@ -3,6 +3,7 @@ import {
   Args,
   Authorized,
   Ctx,
+  Extensions,
   FieldResolver,
   Mutation,
   Query,
@@ -128,6 +129,9 @@ export class ConversationResolver {
     return toConversationEvent(envelope);
   }
 
+  // `reads`: all these resolvers read of their conversation, so a list that selects only them
+  // reads only those columns (src/schema/selected-properties.ts). Keep it true when editing.
+  @Extensions({ reads: ['customerId'] })
   @FieldResolver(() => Customer)
   async customer(
     @Root() conversation: Conversation,
@@ -136,6 +140,7 @@ export class ConversationResolver {
     return loaders.customer.load(conversation.customerId);
   }
 
+  @Extensions({ reads: ['contactId'] })
   @FieldResolver(() => Contact, { nullable: true })
   contact(
     @Root() conversation: Conversation,
@@ -144,6 +149,7 @@ export class ConversationResolver {
     return conversation.contactId ? loaders.contact.load(conversation.contactId) : null;
   }
 
+  @Extensions({ reads: ['inboxId'] })
   @FieldResolver(() => Inbox)
   async inbox(
     @Root() conversation: Conversation,
@@ -152,6 +158,7 @@ export class ConversationResolver {
     return loaders.inbox.load(conversation.inboxId);
   }
 
+  @Extensions({ reads: ['assigneeId'] })
   @FieldResolver(() => Staff, { nullable: true })
   assignee(
     @Root() conversation: Conversation,
@@ -160,6 +167,7 @@ export class ConversationResolver {
     return conversation.assigneeId ? loaders.staff.load(conversation.assigneeId) : null;
   }
 
+  @Extensions({ reads: ['id'] })
   @FieldResolver(() => MessageConnection, { description: 'Oldest first.' })
   async messages(
     @Root() conversation: Conversation,

@@ -5,6 +5,7 @@ import {
   Ctx,
   Extensions,
   FieldResolver,
+  Info,
   Int,
   Mutation,
   Query,
@@ -12,6 +13,7 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
@@ -22,6 +24,7 @@ import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignm
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, type ConnectionShape, toConnection } from '../../schema/connection';
 import { authOf, CurrentAuth } from '../../schema/decorators';
+import { objectProperties } from '../../schema/selected-properties';
 import { endAsReadNow, HelperService } from '../../services/helper/helper.service';
 import type { HelperChangePayload, NotificationPayload } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
@@ -202,8 +205,10 @@ export class CustomerHelpersResolver {
   lastConversation(
     @Root() customer: Customer,
     @Ctx() { loaders }: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<Conversation | null> {
-    return loaders.lastConversationOfCustomer.load(customer.id);
+    const read = objectProperties(info)?.properties;
+    return loaders.lastConversationOfCustomer(read).load(customer.id);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import { SYSTEM_ACTOR } from '../../context/auth';
-import { hydrate } from '../../db/rows';
+import { aliasedColumns, hydrate } from '../../db/rows';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
 import { Contact } from '../../entities/contact.entity';
@@ -22,6 +22,7 @@ import { emitConversationEvent } from '../conversation/conversation-events';
 import { MAX_BODY_LENGTH } from '../conversation/message.service';
 import { normalizePhone } from '../customer/contact-value';
 import type { CustomerService } from '../customer/customer.service';
+import { InboundStore, inboundLockKey } from './inbound.store';
 import { emitQueueEvent, QueueEventKind } from './queue-events';
 
 /**
@@ -88,6 +89,8 @@ class AlreadyStored extends Error {}
  * transaction; a conflict rolls everything back and answers the stored message.
  */
 export class InboundService {
+  private readonly targets = new InboundStore();
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly customers: CustomerService,
@@ -98,7 +101,7 @@ export class InboundService {
     // No look first: the insert's ON CONFLICT is the one guard (a provider's retry is rare, and
     // a look would cost every new message a statement).
     try {
-      return await this.uow.run((tx) => this.store(tx, message));
+      return await this.uow.run((tx) => this.storeIn(tx, message));
     } catch (error) {
       if (!(error instanceof AlreadyStored)) throw error;
       const winner = await this.find(message.providerId, message.providerMessageId);
@@ -107,21 +110,23 @@ export class InboundService {
     }
   }
 
-  private async store(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
-    // The provider's campaign names its organization: no read of the provider itself.
-    const campaign = await this.campaignOf(tx, inbound.providerId);
-    const provider = { id: inbound.providerId, organizationId: campaign.organizationId };
-    const contact = await this.lockedContact(
-      tx,
-      provider,
-      inbound.from,
-      'from',
-      inbound.profileName,
+  private async storeIn(tx: Tx, inbound: InboundMessage): Promise<InboundResult> {
+    const number = normalizePhone(inbound.from, 'from', this.config.defaultPhoneCountry);
+    // The provider's campaign (it names the organization: no read of the provider itself), the
+    // number's contact, locked, made if new, and the interaction it joins: one statement.
+    const target = await this.targets.target(
+      tx.manager,
+      inbound.providerId,
+      number,
+      inbound.profileName?.trim() || number,
     );
-    const open = await this.openInteraction(tx, campaign, contact);
-    // A new interaction is written with its last message time and window already set.
-    const conversation = open ?? (await this.newInteraction(tx, campaign, contact, inbound));
-    const message = await this.insertMessage(tx, conversation, provider.id, inbound);
+    if (!target) throw new NotFoundError('Campaign');
+    const { campaign, contact, joins: open } = target;
+    // A new interaction is written with its first message, its last message time and its window
+    // already set, in one statement.
+    const { conversation, message } = open
+      ? { conversation: open, message: await this.insertMessage(tx, open, inbound) }
+      : await this.newInteraction(tx, campaign, contact, inbound);
     if (open) {
       // The window only ever moves later: a delayed older message does not shorten it.
       const [touched] = (await tx.manager.query(
@@ -155,22 +160,9 @@ export class InboundService {
   ): Promise<Contact> {
     const number = normalizePhone(rawNumber, field, this.config.defaultPhoneCountry);
     await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `inbound:${provider.id}:${number}`,
+      inboundLockKey(provider.id, number),
     ]);
     return this.contactFor(tx, provider.organizationId, number, profileName);
-  }
-
-  /** The provider's enabled campaign, else the one it last served (disabled), else none. */
-  private async campaignOf(tx: Tx, providerId: string): Promise<Campaign> {
-    const campaigns = await tx.manager.find(Campaign, {
-      where: { providerId },
-      order: { enabled: 'DESC', updatedAt: 'DESC' },
-      take: 1,
-    });
-    if (!campaigns[0]) {
-      throw new NotFoundError('Campaign');
-    }
-    return campaigns[0];
   }
 
   private async contactFor(
@@ -198,71 +190,51 @@ export class InboundService {
   }
 
   /**
-   * The open interaction of this number in this campaign; for a disabled campaign, else the
-   * conversation that keeps what arrived while it was disabled.
-   */
-  private async openInteraction(
-    tx: Tx,
-    campaign: Campaign,
-    contact: Contact,
-  ): Promise<Conversation | null> {
-    const open = await tx.manager.findOne(Conversation, {
-      where: {
-        campaignId: campaign.id,
-        contactId: contact.id,
-        status: ConversationStatus.OPEN,
-      },
-      order: { createdAt: 'DESC' },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (open || campaign.enabled) return open;
-    return tx.manager.findOne(Conversation, {
-      where: {
-        campaignId: campaign.id,
-        contactId: contact.id,
-        status: ConversationStatus.CLOSED,
-        routingReason: RoutingReason.CAMPAIGN_DISABLED,
-      },
-      order: { createdAt: 'DESC' },
-      lock: { mode: 'pessimistic_write' },
-    });
-  }
-
-  /**
-   * A new interaction: waiting in the campaign's queue from now (ARRIVED), or, for a disabled
-   * campaign, closed at once and kept on the customer's contact (never queued, never lost).
+   * A new interaction with its first message: waiting in the campaign's queue from now
+   * (ARRIVED), or, for a disabled campaign, closed at once and kept on the customer's contact
+   * (never queued, never lost). Its times are the transaction's now(), as its message's
+   * createdAt is. The message already stored (its provider id) writes nothing: AlreadyStored.
    */
   private async newInteraction(
     tx: Tx,
     campaign: Campaign,
     contact: Contact,
     inbound: InboundMessage,
-  ): Promise<Conversation> {
+  ): Promise<{ conversation: Conversation; message: Message }> {
     const waiting = campaign.enabled;
-    // Its times are the transaction's now(), as its first message's createdAt is: one statement.
-    const now = () => 'now()';
-    const inserted = await tx.manager
-      .createQueryBuilder()
-      .insert()
-      .into(Conversation)
-      .values({
-        ...interactionWith(campaign, contact),
-        status: waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
-        closedAt: waiting ? null : now,
-        direction: Direction.INCOMING,
-        subject: null,
-        routingReason: waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
-        waitingSince: waiting ? now : null,
-        lastMessageAt: now,
-        replyWindowClosesAt: inbound.replyWindowClosesAt ?? null,
-      })
-      .returning('*')
-      .execute();
-    const conversation = hydrate(
-      tx.manager.connection,
-      Conversation,
-      (inserted.raw as Array<Record<string, unknown>>)[0] as Record<string, unknown>,
-    );
+    const dataSource = tx.manager.connection;
+    const interaction = interactionWith(campaign, contact);
+    const [row] = (await tx.manager.query(
+      `WITH c AS (
+         INSERT INTO conversation (organization_id, customer_id, contact_id, channel, inbox_id,
+             campaign_id, assignee_id, status, closed_at, direction, subject, routing_reason,
+             waiting_since, last_message_at, reply_window_closes_at)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, CASE WHEN $8::boolean THEN NULL ELSE now() END,
+                 $9, NULL, $10, CASE WHEN $8::boolean THEN now() END, now(), $11)
+         RETURNING *
+       ), m AS (
+         ${INSERT_MESSAGE} SELECT c.organization_id, c.id, $12, $13, NULL, $14, $15, $16, $17, $18, $19 FROM c
+         ${ON_STORED_MESSAGE}
+       )
+       SELECT ${aliasedColumns(dataSource, Conversation, 'c')}, ${aliasedColumns(dataSource, Message, 'm')}
+         FROM c LEFT JOIN m ON true`,
+      [
+        interaction.organizationId,
+        interaction.customerId,
+        interaction.contactId,
+        interaction.channel,
+        interaction.inboxId,
+        interaction.campaignId,
+        waiting ? ConversationStatus.OPEN : ConversationStatus.CLOSED,
+        waiting,
+        Direction.INCOMING,
+        waiting ? RoutingReason.QUEUE : RoutingReason.CAMPAIGN_DISABLED,
+        inbound.replyWindowClosesAt ?? null,
+        ...messageValues(inbound),
+      ],
+    )) as Array<Record<string, unknown>>;
+    if (!row?.m_id) throw new AlreadyStored();
+    const conversation = hydrate(dataSource, Conversation, row, 'c');
     emitConversationEvent(tx, conversation, ConversationEventKind.CREATED, SYSTEM_ACTOR);
     if (waiting) {
       emitConversationEvent(tx, conversation, ConversationEventKind.QUEUED, SYSTEM_ACTOR);
@@ -275,36 +247,17 @@ export class InboundService {
         SYSTEM_ACTOR,
       );
     }
-    return conversation;
+    return { conversation, message: hydrate(dataSource, Message, row, 'm') };
   }
 
   private async insertMessage(
     tx: Tx,
     conversation: Conversation,
-    providerId: string,
     inbound: InboundMessage,
   ): Promise<Message> {
-    const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
     const rows = (await tx.manager.query(
-      `INSERT INTO message (organization_id, conversation_id, direction, author_kind, author_id,
-          body, delivery_state, provider_id, provider_message_id, provider_timestamp, content_type)
-        VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10)
-        ON CONFLICT (provider_id, provider_message_id)
-          WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
-          DO NOTHING
-        RETURNING *`,
-      [
-        conversation.organizationId,
-        conversation.id,
-        Direction.INCOMING,
-        AuthorKind.CUSTOMER,
-        body,
-        DeliveryState.RECEIVED,
-        providerId,
-        inbound.providerMessageId,
-        inbound.providerTimestamp,
-        inbound.contentType,
-      ],
+      `${INSERT_MESSAGE} VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10) ${ON_STORED_MESSAGE}`,
+      [conversation.organizationId, conversation.id, ...messageValues(inbound)],
     )) as Array<Record<string, unknown>>;
     if (!rows[0]) throw new AlreadyStored();
     return hydrate(tx.manager.connection, Message, rows[0]);
@@ -320,4 +273,29 @@ export class InboundService {
     });
     return message ? { conversationId: message.conversationId, messageId: message.id } : null;
   }
+}
+
+/** A customer's message as stored: the columns `messageValues` fills, after its organization and conversation. */
+const INSERT_MESSAGE = `INSERT INTO message (organization_id, conversation_id, direction, author_kind,
+    author_id, body, delivery_state, provider_id, provider_message_id, provider_timestamp, content_type)`;
+
+/** The one guard against storing a provider's message twice: its unique index (no look first). */
+const ON_STORED_MESSAGE = `ON CONFLICT (provider_id, provider_message_id)
+    WHERE provider_id IS NOT NULL AND provider_message_id IS NOT NULL
+    DO NOTHING
+  RETURNING *`;
+
+/** The message's values after its organization, conversation and author id (NULL). */
+function messageValues(inbound: InboundMessage): unknown[] {
+  const body = inbound.body.trim().slice(0, MAX_BODY_LENGTH) || `[${inbound.contentType}]`;
+  return [
+    Direction.INCOMING,
+    AuthorKind.CUSTOMER,
+    body,
+    DeliveryState.RECEIVED,
+    inbound.providerId,
+    inbound.providerMessageId,
+    inbound.providerTimestamp,
+    inbound.contentType,
+  ];
 }

@@ -18,7 +18,6 @@ import type { StreamAccessService } from '../session/stream-access.service';
 import { type TicketLockSnapshot, TicketLockEventKind } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
 import { Streams } from '../../subscriptions/topics';
-import { OpeningLane } from '../../db/opening-lane';
 import { SharedReads } from '../../util/shared-reads';
 import type { LockOutcome, LockStore, TicketCall } from './lock.store';
 
@@ -129,9 +128,7 @@ export class LockService {
       // storm's, queued for the database together); L7 holds: each is answered by a read that
       // started after it joined the stream. No one console's departure abandons the shared read.
       snapshot: () =>
-        this.snapshots.read(stream, () =>
-          OpeningLane.shared(() => this.snapshot(auth.organizationId, inbox.id)),
-        ),
+        this.snapshots.read(stream, () => this.snapshot(auth.organizationId, inbox.id)),
       access,
     });
   }

@@ -32,12 +32,23 @@ $$;
 -- The ticket is free: no window has it open any more (L8's marks go with the lock).
 CREATE FUNCTION tandem_free_lock(p_conversation uuid) RETURNS void LANGUAGE sql AS $$
   UPDATE ticket_lock SET session_id = NULL, staff_id = NULL, acquired_at = NULL WHERE conversation_id = p_conversation;
-  UPDATE client_session SET open_conversation_id = NULL WHERE open_conversation_id = p_conversation;
+  DELETE FROM window_open_ticket WHERE conversation_id = p_conversation;
 $$;
+
+-- L8: the window has this ticket open now (its mark, one per window). Not written when it is
+-- already so. A table of its own, not a column of client_session: an indexed column there made
+-- every operation's update of the window's row non-HOT (an entry in each of its indexes).
+-- PL/pgSQL, so that its statement is planned once per connection.
+CREATE FUNCTION tandem_mark_open(p_session uuid, p_conversation uuid) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO window_open_ticket AS m (session_id, conversation_id) VALUES (p_session, p_conversation)
+  ON CONFLICT (session_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id
+   WHERE m.conversation_id <> EXCLUDED.conversation_id;
+END $$;
 
 -- L8: the window holding p_lock lets go of its ticket (it closed, released it, opened another,
 -- left the inbox, or went away). The ticket stays locked while another live window of the same
--- person has it open (client_session.open_conversation_id): the lock passes to that window, with
+-- person has it open (window_open_ticket): the lock passes to that window, with
 -- its token (the same person holds it, so their writes guarded by it still pass); else it is
 -- freed. p_gone: windows ending in the same statement, which cannot take it. Returns the event
 -- to log: LOCKED for the window that keeps it, else RELEASED with p_note.
@@ -47,8 +58,8 @@ DECLARE
   v_heir uuid;
   v_kept ticket_lock;
 BEGIN
-  SELECT w.id INTO v_heir FROM client_session w
-   WHERE w.open_conversation_id = p_lock.conversation_id AND w.staff_id = p_lock.staff_id
+  SELECT w.id INTO v_heir FROM window_open_ticket m JOIN client_session w ON w.id = m.session_id
+   WHERE m.conversation_id = p_lock.conversation_id AND w.staff_id = p_lock.staff_id
      AND w.id <> p_lock.session_id AND NOT (w.id = ANY (p_gone)) AND tandem_window_live(w, p_ttl)
    ORDER BY w.last_seen_at DESC, w.id LIMIT 1;
   IF v_heir IS NULL THEN
@@ -57,8 +68,7 @@ BEGIN
                              tandem_lock_json(p_lock), p_actor, p_note);
   END IF;
   UPDATE ticket_lock SET session_id = v_heir WHERE conversation_id = p_lock.conversation_id RETURNING * INTO v_kept;
-  UPDATE client_session SET open_conversation_id = NULL
-   WHERE id = p_lock.session_id AND open_conversation_id = p_lock.conversation_id;
+  DELETE FROM window_open_ticket WHERE session_id = p_lock.session_id AND conversation_id = p_lock.conversation_id;
   RETURN tandem_lock_event('LOCKED', p_lock.organization_id, p_lock.inbox_id, p_lock.conversation_id,
                            tandem_lock_json(v_kept), p_actor, 'still open in another window of its holder');
 END $$;
@@ -92,8 +102,8 @@ BEGIN
   RETURNING * INTO v_lock;
   IF v_lock.conversation_id IS NOT NULL THEN
     -- Another person's windows (a dead holder's) no longer have it open.
-    UPDATE client_session SET open_conversation_id = NULL
-     WHERE open_conversation_id = p_conversation AND staff_id <> p_staff;
+    DELETE FROM window_open_ticket m USING client_session w
+     WHERE m.conversation_id = p_conversation AND w.id = m.session_id AND w.staff_id <> p_staff;
   END IF;
   RETURN v_lock;
 END $$;
@@ -150,9 +160,10 @@ BEGIN
   IF v_inbox IS NULL THEN RETURN '{"outcome": "NOT_FOUND"}'; END IF;
   -- The window has this ticket open now (L8), whoever ends up holding it: a mark counts only for
   -- its person's lock, and goes when the lock is freed.
-  UPDATE client_session SET last_seen_at = now(), inbox_id = v_inbox, open_conversation_id = p_conversation
+  UPDATE client_session SET last_seen_at = now(), inbox_id = v_inbox
    WHERE id = p_session AND revoked_at IS NULL AND expires_at > now();
   IF NOT FOUND THEN RETURN '{"outcome": "SESSION_ENDED"}'; END IF;
+  PERFORM tandem_mark_open(p_session, p_conversation);
 
   IF EXISTS (SELECT 1 FROM ticket_lock WHERE session_id = p_session) THEN
     v_taken := tandem_take_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl, p_actor);
@@ -190,9 +201,10 @@ BEGIN
      AND tandem_session_live(v_lock.session_id, p_ttl) THEN
     RETURN jsonb_build_object('outcome', 'LOCKED_BY_OTHER', 'lock', v_json);
   END IF;
-  UPDATE client_session SET open_conversation_id = NULL WHERE id = p_session AND open_conversation_id = p_conversation;
+  DELETE FROM window_open_ticket WHERE session_id = p_session AND conversation_id = p_conversation;
   IF v_lock.session_id <> p_session AND v_lock.staff_id = p_staff AND EXISTS (
-       SELECT 1 FROM client_session w WHERE w.id = v_lock.session_id AND w.open_conversation_id = p_conversation
+       SELECT 1 FROM window_open_ticket m JOIN client_session w ON w.id = m.session_id
+        WHERE m.session_id = v_lock.session_id AND m.conversation_id = p_conversation
           AND tandem_window_live(w, p_ttl)) THEN
     RETURN '{"outcome": "NOT_HELD", "events": []}'; -- their window working on it keeps it
   END IF;
@@ -227,7 +239,7 @@ BEGIN
   END IF;
   v_taken := tandem_take_ticket(p_org, p_conversation, v_inbox, p_session, p_staff, p_ttl, p_actor);
   IF v_taken ->> 'outcome' = 'ACQUIRED' THEN -- the forced release cleared every mark of the ticket
-    UPDATE client_session SET open_conversation_id = p_conversation WHERE id = p_session;
+    PERFORM tandem_mark_open(p_session, p_conversation);
   END IF;
   RETURN jsonb_build_object('outcome', v_taken -> 'outcome', 'lock', v_taken -> 'lock',
                             'events', tandem_append_pending(v_pending || (v_taken -> 'pending')));
@@ -240,12 +252,15 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_lock ticket_lock;
   v_pending jsonb := '[]'::jsonb;
+  v_was uuid;
 BEGIN
-  UPDATE client_session
-     SET open_conversation_id = CASE WHEN inbox_id IS NOT DISTINCT FROM p_inbox THEN open_conversation_id END,
-         inbox_id = p_inbox, last_seen_at = now()
-   WHERE id = p_session AND revoked_at IS NULL AND expires_at > now();
+  SELECT inbox_id INTO v_was FROM client_session
+   WHERE id = p_session AND revoked_at IS NULL AND expires_at > now() FOR NO KEY UPDATE;
   IF NOT FOUND THEN RETURN jsonb_build_object('outcome', 'SESSION_ENDED'); END IF;
+  UPDATE client_session SET inbox_id = p_inbox, last_seen_at = now() WHERE id = p_session;
+  IF v_was IS DISTINCT FROM p_inbox THEN
+    DELETE FROM window_open_ticket WHERE session_id = p_session;
+  END IF;
   FOR v_lock IN SELECT * FROM ticket_lock WHERE session_id = p_session AND inbox_id IS DISTINCT FROM p_inbox FOR UPDATE LOOP
     v_pending := v_pending || tandem_let_go_lock(v_lock, ARRAY[p_session], p_ttl, p_actor, p_note);
   END LOOP;

@@ -41,9 +41,15 @@ END
 $$;
 
 -- C6's throttle per sender number, across instances: reserves the provider's next send slot and
--- answers how long to wait for it (0 when the slot is now). One row update per send.
+-- answers how long to wait for it (0 when the slot is now). One row update per send, in a
+-- statement of its own (the outbox's head read) whose commit does not wait for the disk: every
+-- sender of the number takes this row, which a synchronous commit would hold through its disk
+-- flush, one send after another. A crash can lose the last reservations, which only lets the
+-- next sends go a few milliseconds early. Never call it inside a transaction that writes what
+-- must be durable: the setting is the transaction's.
 CREATE FUNCTION tandem_reserve_send_slot(p_provider_id uuid, p_interval_ms integer)
 RETURNS integer LANGUAGE sql AS $$
+  SELECT set_config('synchronous_commit', 'off', true);
   UPDATE provider
      SET next_send_at = greatest(coalesce(next_send_at, clock_timestamp()), clock_timestamp())
                         + make_interval(secs => p_interval_ms / 1000.0)

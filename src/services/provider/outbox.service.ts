@@ -345,18 +345,29 @@ export class OutboxService {
     providerMessageId: string,
     attempts: number,
   ): Promise<void> {
-    await this.uow.run(async (tx) => {
-      const sent = await this.store.recordSent(tx.manager, message.id, providerMessageId, attempts);
-      if (sent) {
-        emitConversationEvent(
-          tx,
-          sent.conversation,
-          ConversationEventKind.DELIVERY,
-          SYSTEM_ACTOR,
-          sent.message,
+    // Its DELIVERY event numbered after the commit: every send of a campaign logs on its inbox's
+    // stream, whose row would otherwise be held through each commit's disk flush, one send
+    // recorded after another.
+    await this.uow.run(
+      async (tx) => {
+        const sent = await this.store.recordSent(
+          tx.manager,
+          message.id,
+          providerMessageId,
+          attempts,
         );
-      }
-    });
+        if (sent) {
+          emitConversationEvent(
+            tx,
+            sent.conversation,
+            ConversationEventKind.DELIVERY,
+            SYSTEM_ACTOR,
+            sent.message,
+          );
+        }
+      },
+      { numberAfterCommit: true },
+    );
   }
 
   private async recordFailed(

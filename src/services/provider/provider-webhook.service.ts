@@ -1,9 +1,10 @@
-import { enqueueJob, insertWithJob } from '../../db/job-queue';
+import { enqueueJob, insertWithJobs } from '../../db/job-queue';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { aliasedColumns, hydrate } from '../../db/rows';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
 import { Provider } from '../../entities/provider.entity';
 import type { Logger } from '../../logger';
+import { WriteBatcher } from '../../util/write-batcher';
 import { adapterFor, type WebhookEvent } from './adapters';
 import type { DeliveryStore } from './delivery.store';
 import type { OutboxService } from './outbox.service';
@@ -16,6 +17,24 @@ const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** A status callback for a message not recorded yet is tried again for this long, then dropped. */
 const UNKNOWN_STATUS_PATIENCE_MS = 5 * 60_000;
+
+/** A verified delivery, as stored. */
+interface ReceivedWebhook {
+  organizationId: string;
+  providerId: string;
+  rawBody: Buffer;
+  headers: Record<string, string>;
+  publicUrl: string;
+}
+
+/**
+ * Deliveries stored (with their jobs) per statement at most, and statements under way at once.
+ * Adding a job wakes the workers with a NOTIFY, and Postgres lets one notifying transaction
+ * commit at a time, through its disk flush: stored one per statement, a burst of webhooks would
+ * be answered one disk flush after another.
+ */
+const INTAKE_BATCH = 100;
+const INTAKE_IN_FLIGHT = 2;
 
 /** What inbound processing needs of the campaign side (C3; InboundService.receive). */
 export interface InboundReceiver {
@@ -38,6 +57,14 @@ export interface InboundReceiver {
  * a status callback only moves a delivery forward.
  */
 export class ProviderWebhookService {
+  private readonly intake = new WriteBatcher<ReceivedWebhook>(
+    (batch) => this.storeReceived(batch),
+    {
+      maxBatch: INTAKE_BATCH,
+      maxInFlight: INTAKE_IN_FLIGHT,
+    },
+  );
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly providers: ProviderService,
@@ -66,23 +93,45 @@ export class ProviderWebhookService {
       if (!adapterFor(credentials.kind).verify(credentials, delivery))
         return { outcome: 'BAD_SIGNATURE' as const };
     }
-    // Stored and its job added in one statement: the answer waits for one round trip.
-    await insertWithJob(
+    // Stored and its job added in one statement (with those of the deliveries that arrived
+    // meanwhile, when a store is under way): the answer waits for one round trip, or two.
+    await this.intake.add({
+      organizationId: credentials.organizationId,
+      providerId: credentials.providerId,
+      rawBody: delivery.rawBody,
+      headers: keptHeaders(delivery.headers),
+      publicUrl: delivery.publicUrl,
+    });
+    return { outcome: 'STORED' as const, kind: credentials.kind as string };
+  }
+
+  /** Deliveries stored as received, each with its processing job, in one statement. */
+  private async storeReceived(batch: ReceivedWebhook[]): Promise<void> {
+    const ids = await insertWithJobs(
       this.uow.dataSource.manager,
       {
         sql: `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
-              VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+              SELECT r.organization_id, r.provider_id, decode(r.raw_body, 'base64'), r.headers, r.public_url
+                FROM jsonb_to_recordset($1::jsonb) AS r(
+                       organization_id uuid, provider_id uuid, raw_body text, headers jsonb, public_url text)
+              RETURNING id`,
         values: [
-          credentials.organizationId,
-          credentials.providerId,
-          delivery.rawBody,
-          JSON.stringify(keptHeaders(delivery.headers)),
-          delivery.publicUrl,
+          JSON.stringify(
+            batch.map((webhook) => ({
+              organization_id: webhook.organizationId,
+              provider_id: webhook.providerId,
+              raw_body: webhook.rawBody.toString('base64'),
+              headers: webhook.headers,
+              public_url: webhook.publicUrl,
+            })),
+          ),
         ],
       },
       { task: WEBHOOK_TASK, idKey: 'webhookId', keyPrefix: 'webhook:' },
     );
-    return { outcome: 'STORED' as const, kind: credentials.kind as string };
+    if (ids.length !== batch.length) {
+      throw new Error(`webhooks: ${batch.length} to store, ${ids.length} stored`);
+    }
   }
 
   async handshake(providerId: string, query: Record<string, unknown>) {

@@ -177,9 +177,10 @@ export class AgentActivityService {
   private async read(agentIds: string[]): Promise<Map<string, AgentActivity>> {
     const rows = (await this.uow.dataSource.query(
       `SELECT w.staff_id, w.id, w.kind, w.created_at, w.last_seen_at, w.inbox_id,
-              l.conversation_id AS locked_conversation_id, l.acquired_at, w.open_conversation_id
+              l.conversation_id AS locked_conversation_id, l.acquired_at, m.conversation_id AS open_conversation_id
          FROM client_session w
          LEFT JOIN ticket_lock l ON l.session_id = w.id
+         LEFT JOIN window_open_ticket m ON m.session_id = w.id
         WHERE w.staff_id = ANY($1) AND tandem_window_live(w, $2::interval)
         ORDER BY w.staff_id, w.created_at, w.id`,
       [agentIds, `${this.config.lockTtlSeconds} seconds`],

@@ -121,4 +121,52 @@ describe('provider webhooks: verified, stored raw, answered at once (C1, C3)', (
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
     expect(await stored(metaProvider)).toHaveLength(5);
   });
+
+  it('C3 deliveries arriving together are stored together: each byte for byte, with its own headers and its own job', async () => {
+    // Sent at once, they are stored a few per statement (a busy server's batches): none may be
+    // lost, mixed up with another's bytes or provider, or left without its job.
+    const metaBodies = Array.from({ length: 24 }, (_, i) =>
+      meta.statusBody([{ id: `wamid.batch-${i}`, status: 'delivered' }]),
+    );
+    const url = webhookUrl(org, metaProvider);
+    const twilioUrl = webhookUrl(org, twilioProvider);
+    const answers = await Promise.all([
+      ...metaBodies.map(async (body) => (await meta.deliver(url, body))[0]!.status),
+      ...[0, 1, 2].map(
+        async (i) =>
+          (
+            await twilio.deliver(
+              twilioUrl,
+              twilio.inboundParams({ from: CUSTOMER, body: `batch ${i}` }),
+            )
+          )[0]!.status,
+      ),
+    ]);
+    expect(answers).toEqual(Array.from({ length: 27 }, () => 200));
+    const rows = (await server.dataSource.query(
+      `SELECT w.id, w.provider_id AS "providerId", w.raw_body AS "rawBody", w.headers,
+              (SELECT count(*)::int FROM graphile_worker.jobs j WHERE j.key = 'webhook:' || w.id) AS jobs,
+              w.processed_at IS NOT NULL AS processed
+         FROM provider_webhook w`,
+    )) as Array<{
+      id: string;
+      providerId: string;
+      rawBody: Buffer;
+      headers: Record<string, string>;
+      jobs: number;
+      processed: boolean;
+    }>;
+    const metaRows = rows.filter((row) => row.providerId === metaProvider.id);
+    expect(metaRows.map((row) => row.rawBody.toString('utf8')).sort()).toEqual(
+      [...metaBodies].sort(),
+    );
+    for (const row of metaRows) {
+      expect(row.headers['x-hub-signature-256']).toBe(meta.sign(row.rawBody.toString('utf8')));
+    }
+    const twilioRows = rows.filter((row) => row.providerId === twilioProvider.id);
+    expect(twilioRows).toHaveLength(3);
+    for (const row of twilioRows) expect(row.headers['x-twilio-signature']).toBeTruthy();
+    // Each has its job still (a status for a message never sent is retried), or was processed.
+    for (const row of rows) expect(row.jobs === 1 || row.processed).toBe(true);
+  });
 });
