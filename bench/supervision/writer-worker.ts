@@ -40,6 +40,9 @@ export interface Written {
 
 export interface PublishArgs {
   channels: string[];
+  /** Stored first, one per event (the same writes as ours' rounds), then the event is published. */
+  conversationIds: string[];
+  message: string;
   perSecond: number;
   seconds: number;
   /** The payload's padding (as long as ours' event). */
@@ -105,13 +108,28 @@ serveParent(
     /** The floor's priming: one event to each channel. */
     primeBare: ({ channels, body }: { channels: string[]; body: string }) =>
       Promise.all(channels.map((channel) => publishBare(channel, body))),
-    /** The floor's load: events straight to Redis at the spy's rate, open loop. */
-    driveBare: async ({ channels, perSecond, seconds, body }: PublishArgs) => {
+    /**
+     * The floor's load: the same message stored as in ours' rounds (so the machine does the same
+     * work), then an event published straight to Redis once the write returned, at the spy's
+     * rate, open loop; a failed write is counted, not fatal.
+     */
+    driveBare: async ({
+      channels,
+      conversationIds,
+      message,
+      perSecond,
+      seconds,
+      body,
+    }: PublishArgs) => {
       const sent: Array<[number, number]> = [];
+      let failed = 0;
       await openLoop(perSecond, seconds, (k) =>
-        publishBare(channels[k % channels.length]!, body).then((entry) => sent.push(entry)),
+        post(conversationIds[k % conversationIds.length]!, message).then(
+          () => publishBare(channels[k % channels.length]!, body).then((entry) => sent.push(entry)),
+          () => (failed += 1),
+        ),
       );
-      return sent;
+      return { sent, failed };
     },
     cpu: () => ownCpuUs(),
     stop: async () => {
