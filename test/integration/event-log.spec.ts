@@ -136,4 +136,48 @@ describe('the event log', () => {
     );
     expect(next?.seq).toBe(3);
   });
+
+  it('numbers the events an instance that went away left unnumbered, and leaves a live sequencer its fresh ones', async () => {
+    const org = await newOrg(server);
+    const left = `test:left:${org.id}`;
+    const fresh = `test:fresh:${org.id}`;
+    const pend = (stream: string, age: string) =>
+      server.dataSource.query(
+        `INSERT INTO event_pending (stream, organization_id, payload, at)
+         VALUES ($1, $2, '{}', now() - $3::interval)`,
+        [stream, org.id, age],
+      );
+    const pending = async () =>
+      (
+        (await server.dataSource.query(
+          'SELECT stream FROM event_pending WHERE stream = ANY($1) ORDER BY id',
+          [[left, fresh]],
+        )) as Array<{ stream: string }>
+      ).map((row) => row.stream);
+    // Only a fresh one (its time a little ahead, so that no sweep of the server's own takes it
+    // meanwhile): its own instance numbers it any moment now, no sweeper takes it.
+    await pend(fresh, '-5 seconds');
+    await server.services.locks.sweep();
+    expect(await pending()).toEqual([fresh]);
+    // Its instance went away two seconds ago, before that fresh event was logged.
+    await server.dataSource.query(
+      `UPDATE event_pending SET at = now() - interval '2 seconds' WHERE stream = $1`,
+      [fresh],
+    );
+    await pend(left, '1.5 seconds');
+    await pend(fresh, '0 seconds');
+    await server.services.locks.sweep();
+    expect(await pending()).toEqual([]);
+    const logged = await server.dataSource.query(
+      'SELECT stream, seq FROM event_log WHERE stream = ANY($1) ORDER BY stream, seq',
+      [[left, fresh]],
+    );
+    expect(
+      logged.map((row: { stream: string; seq: string }) => [row.stream, Number(row.seq)]),
+    ).toEqual([
+      [fresh, 1],
+      [fresh, 2],
+      [left, 1],
+    ]);
+  });
 });
