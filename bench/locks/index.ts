@@ -61,6 +61,11 @@ async function runOps(
     databaseUrl: report.databaseUrl,
     connections: options.ops.concurrency,
   });
+  const lockFloor = await ServerProcess.start(context, 'lock floor', {
+    kind: 'lock-floor',
+    databaseUrl: report.databaseUrl,
+    connections: options.ops.concurrency,
+  });
   // BENCH_BEFORE_TREE: a copy of the repository at an earlier commit (its node_modules linked),
   // whose server runs the same operations beside ours on the same database: before and after in
   // one run (the database's SQL definitions are this tree's).
@@ -83,10 +88,17 @@ async function runOps(
     ours,
     before,
     oneWrite,
+    lockFloor,
     workers: data.ops.workers,
     postmasterPid,
   });
-  await Promise.all([generator.stop(), apollo.stop(), oneWrite.stop(), before?.stop()]);
+  await Promise.all([
+    generator.stop(),
+    apollo.stop(),
+    oneWrite.stop(),
+    lockFloor.stop(),
+    before?.stop(),
+  ]);
 }
 
 async function runFanoutPart(

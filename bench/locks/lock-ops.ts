@@ -5,6 +5,7 @@ import { machineBusyUs, processTreeCpuUs } from '../support/cpu';
 import type { LoadGenerator } from '../support/load';
 import { statementsPerRequest } from '../support/requests';
 import { readTakeBody, takeBody } from '../support/baselines/one-write';
+import { floorBody } from '../support/baselines/lock-floor';
 import { HELLO, OPEN_TICKET, RELEASE_TICKET, ticketBody } from './operations';
 import type { ServerProcess } from '../support/server-process';
 import type { Worker } from './seed';
@@ -47,6 +48,7 @@ export const OPS_VARIANTS = {
   oneWrite: 'one write',
   oneWriteSocket: 'one write over the socket',
   readWrite: 'one read + one write',
+  lockFloor: 'lock floor over HTTP',
   before: 'ours before',
   beforeSocket: 'ours before over the socket',
 } as const;
@@ -66,6 +68,7 @@ export function compareLockThroughput({
   ours,
   before,
   oneWrite,
+  lockFloor,
   workers,
   postmasterPid,
 }: {
@@ -77,6 +80,8 @@ export function compareLockThroughput({
   /** BENCH_BEFORE_TREE's server (an earlier commit's), measured the same way beside ours. */
   before?: ServerProcess;
   oneWrite: ServerProcess;
+  /** Bare Apollo running the caller's lookup and the lock function in one statement. */
+  lockFloor: ServerProcess;
   workers: Worker[];
   postmasterPid: number | undefined;
 }): Promise<Comparison> {
@@ -136,6 +141,28 @@ export function compareLockThroughput({
           failIfBodyIncludes: '"errors"',
         },
         counters: () => ({ serverCpuUs: processTreeCpuUs(oneWrite.pid) }),
+      },
+      {
+        // What ours' HTTP operation cannot go below with these rules: the caller and the lock
+        // function in one statement, its events numbered after it, behind bare Apollo. The
+        // same windows and tickets as ours over HTTP (the variants never run at once).
+        name: OPS_VARIANTS.lockFloor,
+        request: {
+          url: lockFloor.url,
+          headers: json,
+          clients: workers.map((worker) => ({
+            headers: {
+              authorization: `Bearer ${worker.token}`,
+              'x-client-session': worker.sessionId,
+            },
+            bodies: [
+              floorBody('openTicket', worker.ticketId),
+              floorBody('releaseTicket', worker.ticketId),
+            ],
+          })),
+          failIfBodyIncludes: ['"errors"', 'LOCKED_BY_OTHER', 'NOT_HELD', 'NOT_FOUND', 'ENDED'],
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(lockFloor.pid) }),
       },
       {
         name: OPS_VARIANTS.oneWriteSocket,

@@ -104,6 +104,7 @@ function opsPart(report: Report, data: LocksReport): void {
     `${concurrency} windows each loop openTicket then releaseTicket on a ticket of their own (every request one lock operation), over HTTP and over the console's graphql-ws socket; ` +
       `${rounds} rounds of ${durationMs / 1000} s per variant, alternating. Baseline: bare Apollo \`{ hello }\`. ` +
       'Floors (`support/baselines/one-write.ts`): one durable write per mutation over bare Apollo and over graphql-ws, one read then one durable write per mutation over bare Apollo (what an authenticated HTTP mutation cannot go below: its caller is looked up), and graphql-ws `{ hello }`. ' +
+      "Lock floor over HTTP (`support/baselines/lock-floor.ts`): bare Apollo running the caller's lookup and the same lock function in ONE statement, then numbering its event as ours does: what an HTTP lock operation with these rules cannot go below. " +
       'PERF.md goals: over the socket ≥ 0.9x the one-write floor over graphql-ws; over HTTP ≥ 0.6x the one-write floor over HTTP.',
   );
   const v = OPS_VARIANTS;
@@ -116,6 +117,7 @@ function opsPart(report: Report, data: LocksReport): void {
       [v.oneWrite]: 'one write over HTTP',
       [v.oneWriteSocket]: 'one write over graphql-ws',
       [v.readWrite]: 'one read + one write over HTTP',
+      [v.lockFloor]: 'lock floor over HTTP',
       [v.before]: 'ours before over HTTP',
       [v.beforeSocket]: 'ours before over the socket',
     },
@@ -126,6 +128,8 @@ function opsPart(report: Report, data: LocksReport): void {
         [v.oursSocket, v.oneWriteSocket],
         [v.ours, v.readWrite],
         [v.readWrite, v.oneWrite],
+        [v.ours, v.lockFloor],
+        [v.lockFloor, v.oneWrite],
         [v.before, v.oneWrite],
         [v.beforeSocket, v.oneWriteSocket],
         [v.ours, v.before],

@@ -21,8 +21,9 @@ import {
   startBaselineWsServer,
 } from './baselines/graphql-ws';
 import { type OneWriteServer, startOneWriteServer } from './baselines/one-write';
+import { startLockFloorServer } from './baselines/lock-floor';
 
-export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write';
+export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write' | 'lock-floor';
 
 export interface StartArgs {
   kind: ServerKind;
@@ -30,7 +31,7 @@ export interface StartArgs {
   redisUrl?: string;
   maxSockets?: number;
   lockTtlSeconds?: number;
-  /** one-write: its Postgres connections. */
+  /** one-write, lock-floor: its Postgres connections. */
   connections?: number;
   /** Profile the process's CPU once the server is up, until it stops (BENCH_CPU_PROF). */
   profile?: { dir: string; name: string };
@@ -115,6 +116,16 @@ async function startKind(args: StartArgs): Promise<Started> {
     if (!args.databaseUrl) throw new Error('one-write needs a databaseUrl');
     oneWrite = await startOneWriteServer(args.databaseUrl, args.connections ?? 10);
     return { url: oneWrite.url, wsUrl: oneWrite.wsUrl };
+  }
+  if (args.kind === 'lock-floor') {
+    if (!args.databaseUrl) throw new Error('lock-floor needs a databaseUrl');
+    const floor = await startLockFloorServer(
+      args.databaseUrl,
+      args.connections ?? 10,
+      args.lockTtlSeconds ?? benchConfig().lockTtlSeconds,
+    );
+    stopApollo = floor.stop;
+    return { url: floor.url, wsUrl: '' };
   }
   const apollo = await startBareApollo();
   stopApollo = apollo.stop;
