@@ -179,14 +179,17 @@ BEGIN
 END $$;
 
 -- The streams whose pending events nobody has numbered for a while (their instance went away).
--- Every instance asks every second. The oldest pending event (by id, through the primary key) is
--- looked at first, and the table is read only when that one is old: a table churned by every lock
--- operation is mostly dead rows between vacuums, and reading it whole every second cost tens of
--- milliseconds each time under load (issue 20). Ids and times are taken in the same INSERT, so
--- the lowest id is the oldest event; one committed late (an old time under a low id) is the
--- lowest id then, and found.
-CREATE FUNCTION tandem_stale_pending_streams(p_age interval) RETURNS SETOF text LANGUAGE sql STABLE AS $$
-  SELECT DISTINCT stream FROM event_pending
-   WHERE (SELECT o.at FROM event_pending o ORDER BY o.id LIMIT 1) < now() - p_age
-     AND at < now() - p_age
-$$;
+-- Every instance asks every second, so the answer "none" must cost next to nothing: the oldest
+-- pending event (lowest id, through the primary key) is looked at first, and the table is read
+-- only when that one is old. event_pending gets a row inserted and deleted per lock operation,
+-- so between vacuums it is large and mostly dead; the planner then chose a parallel scan, and
+-- launching its worker cost 25-40 ms a call on this machine (issue 20: 26 calls in 6 s of lock
+-- operations took 130-1,000 ms of Postgres time). Ids and times are taken in the same INSERT, so
+-- the lowest id is the oldest event; one committed late (an old time under a low id) is then the
+-- lowest id, and found.
+CREATE FUNCTION tandem_stale_pending_streams(p_age interval) RETURNS SETOF text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF (SELECT o.at FROM event_pending o ORDER BY o.id LIMIT 1) < now() - p_age THEN
+    RETURN QUERY SELECT DISTINCT stream FROM event_pending WHERE at < now() - p_age;
+  END IF;
+END $$;
