@@ -17,6 +17,20 @@ export interface PageRequest {
    * (with the id, organization and order column) are read. Whole rows when absent.
    */
   properties?: string[] | null;
+  /**
+   * Relations built by Postgres in the page's statement (context/embedded-relations.ts): more
+   * select-list expressions, and what attaches their values to each node.
+   */
+  embed?: PageEmbedding | null;
+}
+
+export interface PageEmbedding {
+  /** Named expressions added to the select list of a page whose rows are aliased `alias`. */
+  selections(alias: string): Array<{ expression: string; alias: string }>;
+  /** Their named parameters (`:name`). */
+  parameters: Record<string, unknown>;
+  /** Called with each node and its raw row, once the page is read. */
+  attach(node: object, row: Record<string, unknown>): void;
 }
 
 export interface Page<T> {
@@ -146,6 +160,26 @@ function selectedPaths<T extends ObjectLiteral>(
   return sorted.map((property) => `${query.alias}.${property}`);
 }
 
+type Row = Record<string, unknown>;
+
+/**
+ * Adds the embedded relations to a page's select list; null (none) when there are none or
+ * their statement would be one shape too many (db/column-shapes.ts: each is a prepared text).
+ */
+function embedding<T extends ObjectLiteral>(
+  page: SelectQueryBuilder<T>,
+  embed: PageEmbedding | null | undefined,
+): PageEmbedding | null {
+  if (!embed) return null;
+  const selections = embed.selections(page.alias);
+  if (!selections.length) return null;
+  const shape = selections.map(({ expression, alias }) => `${expression} ${alias}`).join(',');
+  if (!admitShape(`embed:${page.alias}:${shape}`)) return null;
+  for (const { expression, alias } of selections) page.addSelect(expression, alias);
+  page.setParameters(embed.parameters);
+  return embed;
+}
+
 /** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
   query: SelectQueryBuilder<T>,
@@ -171,6 +205,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   }
   const selected = selectedPaths(query, order, request.properties);
   if (selected) page.select(selected);
+  const embed = embedding(page, request.embed);
   page
     .orderBy(`${alias}.${order.property}`, order.direction)
     .addOrderBy(`${alias}.id`, order.direction);
@@ -183,6 +218,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   const target = query.expressionMap.mainAlias?.target as EntityTarget<T>;
   const rows = raw.map((row) => hydrate(query.connection, target, row, alias));
   const nodes = rows.slice(0, request.first);
+  if (embed) for (let i = 0; i < nodes.length; i++) embed.attach(nodes[i] as T, raw[i] as Row);
   return Object.assign(
     lazyCursors(nodes, (node) => encodeCursor([cursorValue(node[order.property]), node.id])),
     {
