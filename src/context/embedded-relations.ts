@@ -267,7 +267,11 @@ export class EmbeddedRelations {
     };
   }
 
-  private relation(parent: Function, selection: EmbeddedSelection, parentAlias: string): Built | null {
+  private relation(
+    parent: Function,
+    selection: EmbeddedSelection,
+    parentAlias: string,
+  ): Built | null {
     const spec = RELATIONS.get(parent)?.[selection.name];
     if (!spec) return null;
     if (spec.page && !spec.page.argsFit(selection.args)) return null;
@@ -348,8 +352,7 @@ export class EmbeddedRelations {
           nodes,
           hasNextPage: rows.length > first,
           // Not embedded (a page whose totalCount is selected is the loader's): counted apart.
-          totalCount: () =>
-            countOf(selection.name, (parent as { id: string }).id, selection.args),
+          totalCount: () => countOf(selection.name, (parent as { id: string }).id, selection.args),
         },
       );
     };

@@ -107,7 +107,15 @@ describe('relations built by Postgres in the page statement (issue 20)', () => {
     expect(nodes).toEqual(reference);
     // The data is varied enough to mean something.
     const text = JSON.stringify(nodes);
-    for (const seen of ['"hasNextPage":true', '"assignee":null', '"helperTag":"ME"', '"helperTag":"OTHERS"', '"helperTag":"NONE"', '"contacts":[]', '"lastConversation":null'])
+    for (const seen of [
+      '"hasNextPage":true',
+      '"assignee":null',
+      '"helperTag":"ME"',
+      '"helperTag":"OTHERS"',
+      '"helperTag":"NONE"',
+      '"contacts":[]',
+      '"lastConversation":null',
+    ])
       expect(text).toContain(seen);
   });
 
@@ -121,7 +129,12 @@ describe('relations built by Postgres in the page statement (issue 20)', () => {
     expect(pages).toHaveLength(1);
     expect(pages[0]).toMatch(/json_agg/);
     // No loader ran: the page was the only read of these tables.
-    for (const loader of [/FROM contact WHERE/, /parent_key/, /FROM helper_assignment WHERE/, /FROM staff WHERE/])
+    for (const loader of [
+      /FROM contact WHERE/,
+      /parent_key/,
+      /FROM helper_assignment WHERE/,
+      /FROM staff WHERE/,
+    ])
       expect(many.statements.filter((sql) => loader.test(sql))).toEqual([]);
   });
 

@@ -156,7 +156,9 @@ export class HelperAssignmentResolver {
   }
 
   // endAsReadNow reads these.
-  @Extensions({ reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'] })
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => Actor, {
     nullable: true,
     description: 'Who ended it (Tandem itself when it expired).',
@@ -169,13 +171,17 @@ export class HelperAssignmentResolver {
   }
 
   // The entity declares these fields; their values are read as of now (H3).
-  @Extensions({ reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'] })
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => Date, { nullable: true })
   endedAt(@Root() assignment: HelperAssignment): Date | null {
     return endAsReadNow(assignment).endedAt;
   }
 
-  @Extensions({ reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'] })
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => HelperEndReason, { nullable: true })
   endReason(@Root() assignment: HelperAssignment): HelperEndReason | null {
     return endAsReadNow(assignment).endReason;
