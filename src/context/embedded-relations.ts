@@ -62,9 +62,12 @@ function attach(entity: object, name: string, args: Record<string, unknown>, val
   (holder[EMBEDDED] ??= {})[name] = { args, value };
 }
 
-/** What a relation's SQL is made of, for one parent row. */
+/** What a relation's SQL is made of. */
 interface RelationSql {
-  /** The parent row's alias. */
+  /**
+   * Of a relation read with its parent row (`sql`): the parent row's alias. Of a relation read
+   * for a whole page at once (`set`): SQL selecting the ids of its rows.
+   */
   parent: string;
   /** This relation's alias. */
   alias: string;
@@ -86,7 +89,13 @@ interface RelationSpec {
   shape: 'list' | 'one' | 'page';
   /** A page's order property (its cursors) and its argument check; pages only. */
   page?: { orderProperty: string; argsFit(args: Record<string, unknown>): boolean };
-  sql(parts: RelationSql): string;
+  /** Its value (JSON) for one parent row: a relation nested in another's objects. */
+  sql?(parts: RelationSql): string;
+  /**
+   * Its values for every row of a page at once, as rows `k` (a page row's id) and `json`: one
+   * scan for the page, where a subquery per row would scan once per row.
+   */
+  set?(parts: RelationSql): string;
 }
 
 const isPageSize = (first: unknown) =>
@@ -101,9 +110,10 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
       contacts: {
         target: Contact,
         shape: 'list',
-        sql: ({ parent, alias: x, object, org }) =>
-          `(SELECT json_agg(${object} ORDER BY ${x}.created_at, ${x}.id) FROM contact ${x}
-             WHERE ${x}.customer_id = ${parent}.id AND ${x}.organization_id = ${org})`,
+        set: ({ parent, alias: x, object, org }) =>
+          `SELECT ${x}.customer_id AS k, json_agg(${object} ORDER BY ${x}.created_at, ${x}.id) AS json
+             FROM contact ${x} WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
+            GROUP BY ${x}.customer_id`,
       },
       // Loaders.conversationsOfCustomer
       conversations: {
@@ -114,32 +124,39 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
           // A cursor to start after: the loader's (it checks it).
           argsFit: ({ first, after }) => isPageSize(first) && after == null,
         },
-        sql: ({ parent, alias: x, object, columns, args, param, org, visibleConversations }) =>
-          `(SELECT json_agg(${object} ORDER BY ${x}.created_at DESC, ${x}.id DESC) FROM (
-              SELECT ${columns.map((column) => `${x}.${column}`).join(', ')}
+        set: ({ parent, alias: x, object, columns, args, param, org, visibleConversations }) =>
+          `SELECT ${x}.customer_id AS k,
+                  json_agg(${object} ORDER BY ${x}.created_at DESC, ${x}.id DESC) AS json FROM (
+              SELECT ${[...new Set([...columns, 'customer_id'])].map((column) => `${x}.${column}`).join(', ')},
+                     row_number() OVER (PARTITION BY ${x}.customer_id
+                                        ORDER BY ${x}.created_at DESC, ${x}.id DESC) AS rn
                 FROM ${visibleConversations} ${x}
-               WHERE ${x}.customer_id = ${parent}.id AND ${x}.organization_id = ${org}
+               WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
                  ${args.status ? `AND ${x}.status = ${param(args.status)}` : ''}
-               ORDER BY ${x}.created_at DESC, ${x}.id DESC LIMIT ${param((args.first as number) + 1)}
-            ) ${x})`,
+            ) ${x}
+            WHERE ${x}.rn <= ${param((args.first as number) + 1)}
+            GROUP BY ${x}.customer_id`,
       },
       // Loaders.lastConversationOfCustomer
       lastConversation: {
         target: Conversation,
         shape: 'one',
-        sql: ({ parent, alias: x, object, org, visibleConversations }) =>
-          `(SELECT ${object} FROM ${visibleConversations} ${x}
-             WHERE ${x}.customer_id = ${parent}.id AND ${x}.organization_id = ${org}
-             ORDER BY ${x}.created_at DESC, ${x}.id DESC LIMIT 1)`,
+        set: ({ parent, alias: x, object, org, visibleConversations }) =>
+          `SELECT DISTINCT ON (${x}.customer_id) ${x}.customer_id AS k, ${object} AS json
+             FROM ${visibleConversations} ${x}
+            WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
+            ORDER BY ${x}.customer_id, ${x}.created_at DESC, ${x}.id DESC`,
       },
       // Loaders.helpersOfCustomer
       helpers: {
         target: HelperAssignment,
         shape: 'list',
-        sql: ({ parent, alias: x, object, org }) =>
-          `(SELECT json_agg(${object} ORDER BY ${x}.assigned_at, ${x}.id) FROM helper_assignment ${x}
-             WHERE ${x}.customer_id = ${parent}.id AND ${x}.organization_id = ${org}
-               AND ${activeHelper(x)})`,
+        set: ({ parent, alias: x, object, org }) =>
+          `SELECT ${x}.customer_id AS k, json_agg(${object} ORDER BY ${x}.assigned_at, ${x}.id) AS json
+             FROM helper_assignment ${x}
+            WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
+              AND ${activeHelper(x)}
+            GROUP BY ${x}.customer_id`,
       },
     },
   ],
@@ -253,12 +270,12 @@ export class EmbeddedRelations {
     const readers: Array<{ name: string; args: Record<string, unknown>; read: Reader }> = [];
     return {
       parameters: this.parameters,
-      selections: (pageAlias) =>
+      joins: (parents) =>
         selection.relations.flatMap((relation) => {
-          const built = this.relation(parent, relation, pageAlias);
+          const built = this.relation(parent, relation, parents, 'set');
           if (!built) return []; // its resolver uses its loader
           readers.push({ name: relation.name, args: relation.args, read: built.read });
-          return [{ expression: built.sql, alias: aliasOf(relation.name) }];
+          return [{ sql: built.sql, alias: aliasOf(relation.name) }];
         }),
       attach: (node, row) => {
         for (const { name, args, read } of readers)
@@ -270,10 +287,12 @@ export class EmbeddedRelations {
   private relation(
     parent: Function,
     selection: EmbeddedSelection,
-    parentAlias: string,
+    parentSql: string,
+    form: 'sql' | 'set',
   ): Built | null {
     const spec = RELATIONS.get(parent)?.[selection.name];
-    if (!spec) return null;
+    const make = spec?.[form];
+    if (!spec || !make) return null;
     if (spec.page && !spec.page.argsFit(selection.args)) return null;
     const metadata = this.dataSource.getMetadata(spec.target);
     const properties = new Set(['id', ...selection.node.properties]);
@@ -288,15 +307,15 @@ export class EmbeddedRelations {
     const nested: Array<{ name: string; args: Record<string, unknown>; read: Reader }> = [];
     const nestedSql: string[] = [];
     for (const child of selection.node.relations) {
-      const built = this.relation(spec.target as Function, child, alias);
+      const built = this.relation(spec.target as Function, child, alias, 'sql');
       if (!built) continue; // its resolver uses its loader
       nested.push({ name: child.name, args: child.args, read: built.read });
       nestedSql.push(built.sql);
     }
     const object = `json_build_array(${[...reads.map((read) => read.expression(alias)), ...nestedSql].join(', ')})`;
     let index = 0;
-    const sql = spec.sql({
-      parent: parentAlias,
+    const sql = make({
+      parent: parentSql,
       alias,
       object,
       // A page's source columns: those its objects and its nested relations read, and its order.

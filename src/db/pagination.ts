@@ -25,8 +25,11 @@ export interface PageRequest {
 }
 
 export interface PageEmbedding {
-  /** Named expressions added to the select list of a page whose rows are aliased `alias`. */
-  selections(alias: string): Array<{ expression: string; alias: string }>;
+  /**
+   * One statement per relation reading it for every row of a page (`parents`: SQL selecting
+   * their ids): its rows are `k`, a page row's id, and `json`, its value; `alias` names it.
+   */
+  joins(parents: string): Array<{ sql: string; alias: string }>;
   /** Their named parameters (`:name`). */
   parameters: Record<string, unknown>;
   /** Called with each node and its raw row, once the page is read. */
@@ -163,21 +166,47 @@ function selectedPaths<T extends ObjectLiteral>(
 type Row = Record<string, unknown>;
 
 /**
- * Adds the embedded relations to a page's select list; null (none) when there are none or
- * their statement would be one shape too many (db/column-shapes.ts: each is a prepared text).
+ * A page statement with its embedded relations (context/embedded-relations.ts): the page, as
+ * TypeORM wrote it, becomes a CTE; each relation is read for all its rows at once (`k`, the
+ * page row's id, and `json`) and joined to it, in the page's order. Null (the page alone) when
+ * there is none or the statement would be one shape too many (db/column-shapes.ts: each is a
+ * prepared text). Named parameters (`:name`) of the relations become positional ones after
+ * the page's.
  */
-function embedding<T extends ObjectLiteral>(
-  page: SelectQueryBuilder<T>,
+function embeddedStatement(
   embed: PageEmbedding | null | undefined,
-): PageEmbedding | null {
+  alias: string,
+  orderColumn: string,
+  direction: 'ASC' | 'DESC',
+  pageSql: string,
+  values: unknown[],
+): { text: string; values: unknown[] } | null {
   if (!embed) return null;
-  const selections = embed.selections(page.alias);
-  if (!selections.length) return null;
-  const shape = selections.map(({ expression, alias }) => `${expression} ${alias}`).join(',');
-  if (!admitShape(`embed:${page.alias}:${shape}`)) return null;
-  for (const { expression, alias } of selections) page.addSelect(expression, alias);
-  page.setParameters(embed.parameters);
-  return embed;
+  const key = `page."${alias}_id"`;
+  const joins = embed.joins(`SELECT "${alias}_id" FROM page`);
+  if (!joins.length) return null;
+  const positions = new Map<string, string>();
+  const all = [...values];
+  const positional = (sql: string) =>
+    sql.replace(/(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string) => {
+      if (!(name in embed.parameters)) return match;
+      let position = positions.get(name);
+      if (!position) {
+        all.push(embed.parameters[name]);
+        positions.set(name, (position = `$${all.length}`));
+      }
+      return position;
+    });
+  const text =
+    `WITH page AS MATERIALIZED (${pageSql}) SELECT page.*, ` +
+    joins.map((join, i) => `r${i}.json AS "${join.alias}"`).join(', ') +
+    ' FROM page ' +
+    joins
+      .map((join, i) => `LEFT JOIN (${positional(join.sql)}) r${i} ON r${i}.k = ${key}`)
+      .join(' ') +
+    ` ORDER BY page."${alias}_${orderColumn}" ${direction}, ${key} ${direction}`;
+  if (!admitShape(`embed:${text}`)) return null;
+  return { text, values: all };
 }
 
 /** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
@@ -205,16 +234,22 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   }
   const selected = selectedPaths(query, order, request.properties);
   if (selected) page.select(selected);
-  const embed = embedding(page, request.embed);
   page
     .orderBy(`${alias}.${order.property}`, order.direction)
     .addOrderBy(`${alias}.id`, order.direction);
   // The limit as a parameter, so that every page size shares one prepared statement.
   const [sql, parameters] = page.getQueryAndParameters();
-  const raw = await preparedQuery(query.connection, `${sql} LIMIT $${parameters.length + 1}`, [
-    ...parameters,
-    request.first + 1,
-  ]);
+  const pageSql = `${sql} LIMIT $${parameters.length + 1}`;
+  const pageValues = [...parameters, request.first + 1];
+  const metadata = query.expressionMap.mainAlias?.metadata;
+  const orderColumn = metadata?.findColumnWithPropertyPath(order.property)?.databaseName;
+  const embedded = orderColumn
+    ? embeddedStatement(request.embed, alias, orderColumn, order.direction, pageSql, pageValues)
+    : null;
+  const raw = embedded
+    ? await preparedQuery(query.connection, embedded.text, embedded.values)
+    : await preparedQuery(query.connection, pageSql, pageValues);
+  const embed = embedded ? request.embed : null;
   const target = query.expressionMap.mainAlias?.target as EntityTarget<T>;
   const rows = raw.map((row) => hydrate(query.connection, target, row, alias));
   const nodes = rows.slice(0, request.first);
