@@ -10,6 +10,9 @@ import {
   requirePageSize,
 } from '../db/pagination';
 import { admitShape } from '../db/column-shapes';
+import type { PageEmbedding } from '../db/pagination';
+import type { NestedSelection } from '../schema/nested-selection';
+import { EmbeddedRelations } from './embedded-relations';
 import { preparedQuery } from '../db/prepared';
 import { hydrate } from '../db/rows';
 import { Campaign } from '../entities/campaign.entity';
@@ -254,6 +257,21 @@ export class Loaders {
     private readonly auth: Auth | null,
     private readonly access: AccessPolicy,
   ) {}
+
+  /**
+   * The relations of a page of `parent` entities that its own statement can build
+   * (embedded-relations.ts), for what the query selects of them (`nestedPageSelection`).
+   */
+  embedPage(parent: Function, selection: NestedSelection | null): PageEmbedding | null {
+    if (!this.auth) return null;
+    return new EmbeddedRelations(this.dataSource, this.auth, this.access, (relation, id, args) =>
+      relation === 'conversations'
+        ? this.conversationsOfCustomer(args as unknown as ChildPageArgs)
+            .load(id)
+            .then((page) => page.totalCount())
+        : Promise.reject(new Error(`no count of ${relation}`)),
+    ).page(parent, selection);
+  }
 
   private get organizationId(): string {
     // No auth means no access to anything: a uuid that matches no row.

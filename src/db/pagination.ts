@@ -17,6 +17,23 @@ export interface PageRequest {
    * (with the id, organization and order column) are read. Whole rows when absent.
    */
   properties?: string[] | null;
+  /**
+   * Relations built by Postgres in the page's statement (context/embedded-relations.ts): more
+   * select-list expressions, and what attaches their values to each node.
+   */
+  embed?: PageEmbedding | null;
+}
+
+export interface PageEmbedding {
+  /**
+   * One statement per relation reading it for every row of a page (`parents`: SQL selecting
+   * their ids): its rows are `k`, a page row's id, and `json`, its value; `alias` names it.
+   */
+  joins(parents: string): Array<{ sql: string; alias: string }>;
+  /** Their named parameters (`:name`). */
+  parameters: Record<string, unknown>;
+  /** Called with each node and its raw row, once the page is read. */
+  attach(node: object, row: Record<string, unknown>): void;
 }
 
 export interface Page<T> {
@@ -146,6 +163,52 @@ function selectedPaths<T extends ObjectLiteral>(
   return sorted.map((property) => `${query.alias}.${property}`);
 }
 
+type Row = Record<string, unknown>;
+
+/**
+ * A page statement with its embedded relations (context/embedded-relations.ts): the page, as
+ * TypeORM wrote it, becomes a CTE; each relation is read for all its rows at once (`k`, the
+ * page row's id, and `json`) and joined to it, in the page's order. Null (the page alone) when
+ * there is none or the statement would be one shape too many (db/column-shapes.ts: each is a
+ * prepared text). Named parameters (`:name`) of the relations become positional ones after
+ * the page's.
+ */
+function embeddedStatement(
+  embed: PageEmbedding | null | undefined,
+  alias: string,
+  orderColumn: string,
+  direction: 'ASC' | 'DESC',
+  pageSql: string,
+  values: unknown[],
+): { text: string; values: unknown[] } | null {
+  if (!embed) return null;
+  const key = `page."${alias}_id"`;
+  const joins = embed.joins(`SELECT "${alias}_id" FROM page`);
+  if (!joins.length) return null;
+  const positions = new Map<string, string>();
+  const all = [...values];
+  const positional = (sql: string) =>
+    sql.replace(/(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string) => {
+      if (!(name in embed.parameters)) return match;
+      let position = positions.get(name);
+      if (!position) {
+        all.push(embed.parameters[name]);
+        positions.set(name, (position = `$${all.length}`));
+      }
+      return position;
+    });
+  const text =
+    `WITH page AS MATERIALIZED (${pageSql}) SELECT page.*, ` +
+    joins.map((join, i) => `r${i}.json AS "${join.alias}"`).join(', ') +
+    ' FROM page ' +
+    joins
+      .map((join, i) => `LEFT JOIN (${positional(join.sql)}) r${i} ON r${i}.k = ${key}`)
+      .join(' ') +
+    ` ORDER BY page."${alias}_${orderColumn}" ${direction}, ${key} ${direction}`;
+  if (!admitShape(`embed:${text}`)) return null;
+  return { text, values: all };
+}
+
 /** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
   query: SelectQueryBuilder<T>,
@@ -176,13 +239,21 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     .addOrderBy(`${alias}.id`, order.direction);
   // The limit as a parameter, so that every page size shares one prepared statement.
   const [sql, parameters] = page.getQueryAndParameters();
-  const raw = await preparedQuery(query.connection, `${sql} LIMIT $${parameters.length + 1}`, [
-    ...parameters,
-    request.first + 1,
-  ]);
+  const pageSql = `${sql} LIMIT $${parameters.length + 1}`;
+  const pageValues = [...parameters, request.first + 1];
+  const metadata = query.expressionMap.mainAlias?.metadata;
+  const orderColumn = metadata?.findColumnWithPropertyPath(order.property)?.databaseName;
+  const embedded = orderColumn
+    ? embeddedStatement(request.embed, alias, orderColumn, order.direction, pageSql, pageValues)
+    : null;
+  const raw = embedded
+    ? await preparedQuery(query.connection, embedded.text, embedded.values)
+    : await preparedQuery(query.connection, pageSql, pageValues);
+  const embed = embedded ? request.embed : null;
   const target = query.expressionMap.mainAlias?.target as EntityTarget<T>;
   const rows = raw.map((row) => hydrate(query.connection, target, row, alias));
   const nodes = rows.slice(0, request.first);
+  if (embed) for (let i = 0; i < nodes.length; i++) embed.attach(nodes[i] as T, raw[i] as Row);
   return Object.assign(
     lazyCursors(nodes, (node) => encodeCursor([cursorValue(node[order.property]), node.id])),
     {

@@ -30,7 +30,7 @@ const EVERYTHING = null;
 type Found = Set<string> | typeof EVERYTHING;
 
 /** The fields of a selection set, through inline fragments and fragment spreads. */
-function fieldsOf(selectionSet: SelectionSetNode, info: GraphQLResolveInfo): FieldNode[] {
+export function fieldsOf(selectionSet: SelectionSetNode, info: GraphQLResolveInfo): FieldNode[] {
   const fields: FieldNode[] = [];
   const visit = (set: SelectionSetNode) => {
     for (const selection of set.selections) {

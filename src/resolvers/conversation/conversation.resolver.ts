@@ -14,6 +14,7 @@ import {
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import { embeddedRelation } from '../../context/embedded-relations';
 import type { Services } from '../../services';
 import { Contact } from '../../entities/contact.entity';
 import { Conversation } from '../../entities/conversation.entity';
@@ -158,12 +159,14 @@ export class ConversationResolver {
     return loaders.inbox.load(conversation.inboxId);
   }
 
-  @Extensions({ reads: ['assigneeId'] })
+  @Extensions({ reads: ['assigneeId'], embeds: 'assignee' })
   @FieldResolver(() => Staff, { nullable: true })
   assignee(
     @Root() conversation: Conversation,
     @Ctx() { loaders }: Context,
-  ): Promise<Staff | null> | null {
+  ): Staff | Promise<Staff | null> | null {
+    const embedded = embeddedRelation<Staff | null>(conversation, 'assignee');
+    if (embedded !== undefined) return embedded;
     return conversation.assigneeId ? loaders.staff.load(conversation.assigneeId) : null;
   }
 

@@ -20,7 +20,9 @@ import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
 import { type ConnectionShape, toConnection } from '../../schema/connection';
 import { CurrentAuth } from '../../schema/decorators';
+import { nestedPageSelection } from '../../schema/nested-selection';
 import { connectionNodeProperties, objectProperties } from '../../schema/selected-properties';
+import { type EmbeddedPage, embeddedRelation } from '../../context/embedded-relations';
 import { CustomerService } from '../../services/customer/customer.service';
 import { IdArgs } from '../common/id.args';
 import { ConversationConnection } from '../conversation/conversation.inputs';
@@ -50,11 +52,15 @@ export class CustomerResolver {
   async customers(
     @CurrentAuth() auth: Auth,
     @Args() { filter, first, after }: CustomersArgs,
+    @Ctx() { loaders }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionShape<Customer>> {
-    const properties = connectionNodeProperties(info)?.properties;
+    // The columns the query reads, and the relations the page's statement builds as JSON.
+    const selection = nestedPageSelection(info);
+    const properties = selection?.properties;
+    const embed = loaders.embedPage(Customer, selection);
     return toConnection(
-      await this.customerService.list(auth, filter ?? {}, { first, after, properties }),
+      await this.customerService.list(auth, filter ?? {}, { first, after, properties, embed }),
     );
   }
 
@@ -97,29 +103,35 @@ export class CustomerResolver {
     };
   }
 
-  // `reads`: all these read of their customer (src/schema/selected-properties.ts).
-  @Extensions({ reads: ['id'] })
+  // `reads`: all these read of their customer (src/schema/selected-properties.ts); `embeds`:
+  // the relation a page of customers may bring with it (src/schema/nested-selection.ts).
+  @Extensions({ reads: ['id'], embeds: 'contacts' })
   @FieldResolver(() => [Contact])
   contacts(
     @Root() customer: Customer,
     @Ctx() { loaders }: Context,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Contact[]> {
-    return loaders.contactsOfCustomer(objectProperties(info)?.properties).load(customer.id);
+  ): Contact[] | Promise<Contact[]> {
+    return (
+      embeddedRelation<Contact[]>(customer, 'contacts') ??
+      loaders.contactsOfCustomer(objectProperties(info)?.properties).load(customer.id)
+    );
   }
 
   // Agents see only some conversations: who asks changes the answer.
-  @Extensions({ viewerDependent: true, reads: ['id'] })
+  @Extensions({ viewerDependent: true, reads: ['id'], embeds: 'conversations' })
   @FieldResolver(() => ConversationConnection, { description: 'Newest first.' })
-  async conversations(
+  conversations(
     @Root() customer: Customer,
     @Args() args: CustomerConversationsArgs,
     @Ctx() { loaders }: Context,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<ConnectionShape<Conversation>> {
+  ): ConnectionShape<Conversation> | Promise<ConnectionShape<Conversation>> {
+    const embedded = embeddedRelation<EmbeddedPage<Conversation>>(customer, 'conversations', args);
+    if (embedded) return toConnection(embedded);
     // Only the columns the query reads of them (a list of 50 customers reads 150 conversations).
     const read = connectionNodeProperties(info)?.properties;
-    return toConnection(await loaders.conversationsOfCustomer(args, read).load(customer.id));
+    return loaders.conversationsOfCustomer(args, read).load(customer.id).then(toConnection);
   }
 }
 

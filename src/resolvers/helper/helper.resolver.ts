@@ -17,6 +17,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Permission } from '../../authz/permissions';
 import type { Auth } from '../../context/auth';
 import type { Context } from '../../context/context';
+import { embeddedRelation } from '../../context/embedded-relations';
 import type { Services } from '../../services';
 import { Conversation } from '../../entities/conversation.entity';
 import { Customer } from '../../entities/customer.entity';
@@ -24,7 +25,8 @@ import { HelperAssignment, HelperEndReason } from '../../entities/helper-assignm
 import { Staff } from '../../entities/staff.entity';
 import { ConnectionArgs, type ConnectionShape, toConnection } from '../../schema/connection';
 import { authOf, CurrentAuth } from '../../schema/decorators';
-import { connectionNodeProperties, objectProperties } from '../../schema/selected-properties';
+import { nestedPageSelection } from '../../schema/nested-selection';
+import { objectProperties } from '../../schema/selected-properties';
 import { endAsReadNow, HelperService } from '../../services/helper/helper.service';
 import type { HelperChangePayload, NotificationPayload } from '../../subscriptions/payloads';
 import type { EventEnvelope } from '../../subscriptions/pubsub';
@@ -81,10 +83,14 @@ export class HelperResolver {
   async myCustomers(
     @CurrentAuth() auth: Auth,
     @Args() { first, after }: ConnectionArgs,
+    @Ctx() { loaders }: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionShape<Customer>> {
-    const properties = connectionNodeProperties(info)?.properties;
-    return toConnection(await this.helpers.myCustomers(auth, { first, after, properties }));
+    // The columns the query reads, and the relations the page's statement builds as JSON.
+    const selection = nestedPageSelection(info);
+    const properties = selection?.properties;
+    const embed = loaders.embedPage(Customer, selection);
+    return toConnection(await this.helpers.myCustomers(auth, { first, after, properties, embed }));
   }
 
   @Authorized(Permission.ReadCustomers)
@@ -120,16 +126,21 @@ export class HelperResolver {
   }
 }
 
+// `reads`: all these read of their assignment, so a list of helpers reads only those columns
+// (src/schema/selected-properties.ts). Keep it true when editing.
 @Resolver(() => HelperAssignment)
 export class HelperAssignmentResolver {
+  @Extensions({ reads: ['staffId'], embeds: 'staff' })
   @FieldResolver(() => Staff)
-  async staff(
+  staff(
     @Root() assignment: HelperAssignment,
     @Ctx() { loaders }: Context,
-  ): Promise<Staff | null> {
-    return loaders.staff.load(assignment.staffId);
+  ): Staff | Promise<Staff | null> | null {
+    const embedded = embeddedRelation<Staff | null>(assignment, 'staff');
+    return embedded !== undefined ? embedded : loaders.staff.load(assignment.staffId);
   }
 
+  @Extensions({ reads: ['customerId'] })
   @FieldResolver(() => Customer)
   async customer(
     @Root() assignment: HelperAssignment,
@@ -138,11 +149,16 @@ export class HelperAssignmentResolver {
     return loaders.customer.load(assignment.customerId);
   }
 
+  @Extensions({ reads: ['assignedByKind', 'assignedById', 'assignedByName'] })
   @FieldResolver(() => Actor, { description: 'Who assigned it.' })
   assignedBy(@Root() a: HelperAssignment): Actor {
     return { kind: a.assignedByKind, id: a.assignedById, name: a.assignedByName };
   }
 
+  // endAsReadNow reads these.
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => Actor, {
     nullable: true,
     description: 'Who ended it (Tandem itself when it expired).',
@@ -155,11 +171,17 @@ export class HelperAssignmentResolver {
   }
 
   // The entity declares these fields; their values are read as of now (H3).
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => Date, { nullable: true })
   endedAt(@Root() assignment: HelperAssignment): Date | null {
     return endAsReadNow(assignment).endedAt;
   }
 
+  @Extensions({
+    reads: ['endedAt', 'until', 'endReason', 'endedByKind', 'endedById', 'endedByName'],
+  })
   @FieldResolver(() => HelperEndReason, { nullable: true })
   endReason(@Root() assignment: HelperAssignment): HelperEndReason | null {
     return endAsReadNow(assignment).endReason;
@@ -169,26 +191,43 @@ export class HelperAssignmentResolver {
 /** Helper fields of customers, conversations and staff. */
 @Resolver(() => Customer)
 export class CustomerHelpersResolver {
-  // `reads`: all these read of their customer (src/schema/selected-properties.ts).
-  @Extensions({ reads: ['id'] })
+  // `reads`: all these read of their customer (src/schema/selected-properties.ts); `embeds`:
+  // the relation a page of customers may bring with it, and what a count or a tag reads of it
+  // (src/schema/nested-selection.ts).
+  @Extensions({ reads: ['id'], embeds: 'helpers' })
   @FieldResolver(() => [HelperAssignment], { description: 'Who helps this customer now (H1).' })
-  helpers(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<HelperAssignment[]> {
-    return loaders.helpersOfCustomer.load(customer.id);
+  helpers(
+    @Root() customer: Customer,
+    @Ctx() { loaders }: Context,
+  ): HelperAssignment[] | Promise<HelperAssignment[]> {
+    return (
+      embeddedRelation<HelperAssignment[]>(customer, 'helpers') ??
+      loaders.helpersOfCustomer.load(customer.id)
+    );
   }
 
-  @Extensions({ reads: ['id'] })
+  @Extensions({ reads: ['id'], embeds: { relation: 'helpers', reads: [] } })
   @FieldResolver(() => Int)
-  async helperCount(@Root() customer: Customer, @Ctx() { loaders }: Context): Promise<number> {
-    return (await loaders.helpersOfCustomer.load(customer.id)).length;
+  helperCount(@Root() customer: Customer, @Ctx() { loaders }: Context): number | Promise<number> {
+    const embedded = embeddedRelation<HelperAssignment[]>(customer, 'helpers');
+    if (embedded) return embedded.length;
+    return loaders.helpersOfCustomer.load(customer.id).then((helpers) => helpers.length);
   }
 
-  @Extensions({ viewerDependent: true, reads: ['id'] })
+  @Extensions({
+    viewerDependent: true,
+    reads: ['id'],
+    embeds: { relation: 'helpers', reads: ['staffId'] },
+  })
   @FieldResolver(() => HelperTag, { description: 'NONE, ME or OTHERS: relative to you (H5).' })
-  async helperTag(
+  helperTag(
     @Root() customer: Customer,
     @Ctx() { loaders, auth }: Context,
-  ): Promise<HelperTag> {
-    return helperTagOf(await loaders.helpersOfCustomer.load(customer.id), auth?.staffId ?? null);
+  ): HelperTag | Promise<HelperTag> {
+    const viewer = auth?.staffId ?? null;
+    const embedded = embeddedRelation<HelperAssignment[]>(customer, 'helpers');
+    if (embedded) return helperTagOf(embedded, viewer);
+    return loaders.helpersOfCustomer.load(customer.id).then((all) => helperTagOf(all, viewer));
   }
 
   @Extensions({ reads: ['id'] })
@@ -203,7 +242,7 @@ export class CustomerHelpersResolver {
     return toConnection(await loaders.helperHistoryOfCustomer(args).load(customer.id));
   }
 
-  @Extensions({ viewerDependent: true, reads: ['id'] })
+  @Extensions({ viewerDependent: true, reads: ['id'], embeds: 'lastConversation' })
   @FieldResolver(() => Conversation, {
     nullable: true,
     description: 'The newest conversation you may see.',
@@ -212,7 +251,9 @@ export class CustomerHelpersResolver {
     @Root() customer: Customer,
     @Ctx() { loaders }: Context,
     @Info() info: GraphQLResolveInfo,
-  ): Promise<Conversation | null> {
+  ): Conversation | Promise<Conversation | null> | null {
+    const embedded = embeddedRelation<Conversation | null>(customer, 'lastConversation');
+    if (embedded !== undefined) return embedded;
     const read = objectProperties(info)?.properties;
     return loaders.lastConversationOfCustomer(read).load(customer.id);
   }
