@@ -97,6 +97,8 @@ export const benchmark: Benchmark = {
             conversations: values.conversations,
             rounds: load.rounds,
             workers: config.jobConcurrency,
+            databaseUrl: database.url,
+            postmasterPid: database.postmasterPid,
           },
           report,
         ),

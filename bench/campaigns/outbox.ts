@@ -7,6 +7,7 @@ import type { BenchContext } from '../support/benchmark';
 import { type Report, ms, rate, ratio } from '../support/report';
 import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
 import { median } from '../support/stats';
+import { ActivitySampler, type RoundCost, startRoundCost } from './outbox-waits';
 
 export interface OutboxOptions {
   messages: number;
@@ -14,6 +15,8 @@ export interface OutboxOptions {
   rounds: number;
   /** The bare loop's concurrent senders: as many as ours' job workers. */
   workers: number;
+  databaseUrl: string;
+  postmasterPid: number | undefined;
 }
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
@@ -66,6 +69,9 @@ export async function runOutbox(
 
   const timing = new OutboxTiming(services.outbox);
   context.defer(() => timing.restore());
+  const sampler = await new ActivitySampler(options.databaseUrl).start();
+  context.defer(() => sampler.stop());
+  const costs: Record<'ours' | 'bare', RoundCost[]> = { ours: [], bare: [] };
   const ours = async (round: number): Promise<number> => {
     await dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
       provider.id,
@@ -77,17 +83,25 @@ export async function runOutbox(
     });
     const before = stub.received.length;
     timing.reset();
+    if (round > 0) sampler.begin();
+    const cost = startRoundCost(options.postmasterPid);
     const started = nowMs();
     await dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [provider.id]);
     await services.outbox.release(provider.id);
     await stub.waitForRequests(before + options.messages, 300_000);
     const elapsed = nowMs() - started;
-    if (round > 0) timing.keep(elapsed, options.workers);
+    sampler.end();
+    const spent = cost.stop(options.messages);
+    if (round > 0) {
+      timing.keep(elapsed, options.workers);
+      costs.ours.push(spent);
+    }
     return (options.messages * 1000) / elapsed;
   };
 
   const bare = async (round: number): Promise<number> => {
     const before = stub.received.length;
+    const cost = startRoundCost(options.postmasterPid);
     const started = nowMs();
     const sends = Array.from({ length: options.messages }, (_, i) => i);
     await forEachConcurrently(sends, options.workers, async (i) => {
@@ -110,7 +124,10 @@ export async function runOutbox(
       if (!answer.messages?.[0]?.id) throw new Error(`the stub answered ${response.status}`);
     });
     if (stub.received.length - before !== options.messages) throw new Error('sends went missing');
-    return (options.messages * 1000) / (nowMs() - started);
+    const elapsed = nowMs() - started;
+    const spent = cost.stop(options.messages);
+    if (round > 0) costs.bare.push(spent);
+    return (options.messages * 1000) / elapsed;
   };
 
   context.log('outbox: warming up');
@@ -139,16 +156,41 @@ export async function runOutbox(
       ]),
     ],
   );
+  const medianOf = (variant: 'ours' | 'bare', key: keyof RoundCost) =>
+    median(costs[variant].map((cost) => cost[key] ?? 0));
+  report.note(
+    `What a send costs, medians of the rounds: this process's CPU (the server, its job workers, the stub and the bare loop all live in it) and Postgres's (every backend) per send, and this process's event-loop delay while the round ran.`,
+  );
+  report.table(
+    ['', 'this process CPU / send', 'Postgres CPU / send', 'event-loop delay p50 / p99'],
+    (['bare', 'ours'] as const).map((variant) => [
+      variant === 'bare' ? 'baseline (bare loop)' : 'ours (outbox)',
+      `${Math.round(medianOf(variant, 'processCpuUs')).toLocaleString('en-US')} µs`,
+      options.postmasterPid
+        ? `${Math.round(medianOf(variant, 'postgresCpuUs')).toLocaleString('en-US')} µs`
+        : '',
+      `${ms(medianOf(variant, 'loopDelayP50Ms'))} / ${ms(medianOf(variant, 'loopDelayP99Ms'))}`,
+    ]),
+  );
+  report.note(
+    `What the server's connections were doing during ours' measured rounds (\`pg_stat_activity\` sampled every 5 ms, ${sampler.sampleCount} samples; idle connections left out): backends per sample, on average, by state, what a running statement waited on inside Postgres ("CPU": nothing), and the statement.`,
+  );
+  report.table(
+    ['backend state, wait, statement', 'backends per sample'],
+    sampler
+      .rows()
+      .map(([what, perSample]) => ['`' + what.replace(/`/g, "'") + '`', perSample.toFixed(2)]),
+  );
   timing.restore();
   const spent = timing.summary();
   report.note(
-    `Where ours' time goes (the in-process server's outbox wrapped, every measured round): per send, the conversation's next message read with its send slot (\`outboxHead\`), the wait for that slot, the provider's answer and the SENT record (\`tandem_record_sent\` and the DELIVERY event, its transaction); per drain (one job: a conversation's messages), its lock and the job's own cost; and the workers' share of the time spent inside a drain (the rest: waiting for a job).`,
+    `Where ours' time goes (the in-process server's outbox wrapped, every measured round): per send, the conversation's next messages read with their send slots (\`outboxBatch\`, shared by the sends of a batch), the wait for that slot, the provider's answer and the SENT record (\`tandem_record_sent\` with its DELIVERY event, one statement); per drain (one job: a conversation's messages), its lock and the job's own cost; and the workers' share of the time spent inside a drain (the rest: waiting for a job).`,
   );
   report.table(
     ['', 'per send', 'share of a drain'],
     [
       [
-        "next message + send slot (1 statement; the drain's last, empty, look included)",
+        "next messages + their send slots (1 statement per batch of up to 10; the drain's last, empty, look included)",
         ms(spent.head),
         percentOf(spent.head, spent.perSendInDrain),
       ],
@@ -158,7 +200,7 @@ export async function runOutbox(
         percentOf(spent.call, spent.perSendInDrain),
       ],
       [
-        'SENT recorded + event (3 round trips)',
+        'SENT recorded + event (1 statement)',
         ms(spent.record),
         percentOf(spent.record, spent.perSendInDrain),
       ],
@@ -192,7 +234,7 @@ class OutboxTiming {
 
   constructor(outbox: object) {
     const service = outbox as unknown as Timed & { store: Timed };
-    this.wrap(service.store, 'outboxHead', 'head');
+    this.wrap(service.store, 'outboxBatch', 'head');
     this.wrap(service, 'sendOne', 'send');
     this.wrap(service, 'recordSent', 'record');
     this.wrap(service, 'deliver', 'deliver');

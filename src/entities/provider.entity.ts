@@ -106,7 +106,7 @@ export class Provider extends OrganizationRecord {
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   failingSince: Date | null;
 
-  /** C6's throttle: the provider's next free send slot (tandem_reserve_send_slot). */
+  /** C6's throttle: the provider's next free send slot (tandem_reserve_send_slots). */
   @Column('timestamp with time zone', { precision: 3, nullable: true })
   nextSendAt: Date | null;
 

@@ -40,33 +40,56 @@ BEGIN
 END
 $$;
 
--- C6's throttle per sender number, across instances: reserves the provider's next send slot and
--- answers how long to wait for it (0 when the slot is now). One row update per send, in a
--- statement of its own (the outbox's head read) whose commit does not wait for the disk: every
--- sender of the number takes this row, which a synchronous commit would hold through its disk
--- flush, one send after another. A crash can lose the last reservations, which only lets the
--- next sends go a few milliseconds early. Never call it inside a transaction that writes what
--- must be durable: the setting is the transaction's.
-CREATE FUNCTION tandem_reserve_send_slot(p_provider_id uuid, p_interval_ms integer)
+-- C6's throttle per sender number, across instances: reserves `p_count` consecutive send slots of
+-- the provider (a drain reserves one for each message it read) and answers how long to wait for
+-- the first (0 when it is now); the n-th (from 0) is `p_interval_ms` * n after it. One row update
+-- per batch of sends, in a statement of its own (the outbox's head read) whose commit does not
+-- wait for the disk: every sender of the number takes this row, which a synchronous commit would
+-- hold through its disk flush, one batch after another. A crash can lose the last reservations,
+-- which only lets the next sends go a few milliseconds early. Never call it inside a transaction
+-- that writes what must be durable: the setting is the transaction's.
+CREATE FUNCTION tandem_reserve_send_slots(p_provider_id uuid, p_interval_ms integer, p_count integer)
 RETURNS integer LANGUAGE sql AS $$
   SELECT set_config('synchronous_commit', 'off', true);
   UPDATE provider
      SET next_send_at = greatest(coalesce(next_send_at, clock_timestamp()), clock_timestamp())
-                        + make_interval(secs => p_interval_ms / 1000.0)
+                        + make_interval(secs => p_count * p_interval_ms / 1000.0)
    WHERE id = p_provider_id
   RETURNING greatest(0, ceil(extract(epoch FROM (next_send_at
-                  - make_interval(secs => p_interval_ms / 1000.0) - clock_timestamp())) * 1000))::int
+                  - make_interval(secs => p_count * p_interval_ms / 1000.0) - clock_timestamp())) * 1000))::int
+$$;
+
+-- A message as an event payload carries it: the entity's fields, timestamps as JavaScript's
+-- toISOString writes them (what snapshotOf makes of a Message on the server; the bigint
+-- position as the string TypeORM reads it as). test/integration/campaigns/outbox.spec.ts
+-- compares the two.
+CREATE FUNCTION tandem_message_json(m message) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', m.id, 'organizationId', m.organization_id, 'position', m.position::text,
+    'conversationId', m.conversation_id, 'direction', m.direction, 'authorKind', m.author_kind,
+    'authorId', m.author_id, 'body', m.body, 'deliveryState', m.delivery_state,
+    'providerId', m.provider_id, 'providerMessageId', m.provider_message_id,
+    'providerTimestamp', tandem_iso(m.provider_timestamp), 'contentType', m.content_type,
+    'createdAt', tandem_iso(m.created_at), 'deliveryErrorCode', m.delivery_error_code,
+    'deliveryErrorReason', m.delivery_error_reason,
+    'deliveryUpdatedAt', tandem_iso(m.delivery_updated_at), 'sendAttempts', m.send_attempts,
+    'lastSendAttemptAt', tandem_iso(m.last_send_attempt_at), 'templateName', m.template_name,
+    'templateLanguage', m.template_language)
 $$;
 
 -- C6: the provider accepted a message: its id is recorded (a recorded id is never sent again) and
 -- it is SENT, as a "sent" callback would move it; a send that went through is a provider that
--- works, so a FAILING one is OK again (C1). One statement per accepted send, the message's row
--- returned for its DELIVERY event. No row when the message is gone.
+-- works, so a FAILING one is OK again (C1); and its DELIVERY event is logged on its inbox's
+-- stream, unnumbered (tandem_append_pending: no stream row held through this commit's disk
+-- flush, which every send of the campaign would otherwise queue on). A whole statement committing
+-- on its own: one round trip per accepted send. Returns the streams for the sequencer to number,
+-- or no row when the message is gone.
 CREATE FUNCTION tandem_record_sent(
-  p_message_id uuid, p_provider_message_id text, p_attempts integer)
-RETURNS SETOF message LANGUAGE plpgsql AS $$
+  p_message_id uuid, p_provider_message_id text, p_attempts integer, p_actor jsonb)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   m message;
+  c conversation;
 BEGIN
   UPDATE message
      SET provider_message_id = p_provider_message_id,
@@ -82,9 +105,14 @@ BEGIN
                                     THEN now() ELSE delivery_updated_at END
    WHERE id = p_message_id
   RETURNING * INTO m;
-  IF NOT FOUND THEN RETURN; END IF;
+  IF NOT FOUND THEN RETURN NULL; END IF;
   UPDATE provider SET health_state = 'OK', last_error = NULL, failing_since = NULL
    WHERE id = m.provider_id AND health_state = 'FAILING';
-  RETURN NEXT m;
+  SELECT * INTO c FROM conversation WHERE id = m.conversation_id;
+  RETURN tandem_append_pending(jsonb_build_array(tandem_event(
+    tandem_stream(c.organization_id, 'inbox', c.inbox_id, 'conversations'), c.organization_id,
+    jsonb_build_object('kind', 'DELIVERY', 'actor', p_actor,
+                       'conversation', tandem_conversation_json(c),
+                       'message', tandem_message_json(m)))));
 END
 $$;

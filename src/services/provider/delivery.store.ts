@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 import { aliasedColumns, hydrate } from '../../db/rows';
-import { Conversation } from '../../entities/conversation.entity';
 import { Message } from '../../entities/message.entity';
 import { Provider } from '../../entities/provider.entity';
 
@@ -11,7 +10,10 @@ export interface OutboxHead {
   provider: Provider | null;
   /** The customer's number the conversation is with; null when it has none. */
   to: string | null;
-  /** How long to wait for the provider's send slot reserved for it (the per-number throttle). */
+  /**
+   * How long, from when it was read, to wait for the provider's send slot reserved for it (the
+   * per-number throttle).
+   */
   waitMs: number;
 }
 
@@ -38,63 +40,78 @@ export class DeliveryStore {
   }
 
   /**
-   * The conversation's oldest message still to send (QUEUED, no provider id), its provider (its
-   * health and sealed credentials, as they are now), the number to send to, and its provider's
-   * next send slot reserved (`tandem_reserve_send_slot`; `waitMs` until it): one statement per
-   * send instead of one per row. A slot reserved for a message that is then held or failed
-   * only spaces the provider's next send by one interval.
+   * The conversation's oldest messages still to send (QUEUED, no provider id), at most `limit`
+   * and only as far as they share the first one's provider (a campaign may have changed its
+   * provider meanwhile: the next batch takes the rest), each with its provider (health and
+   * sealed credentials, as they are now) and the number to send to; and as many of the
+   * provider's send slots reserved (`tandem_reserve_send_slots`; one only for a FAILING
+   * provider, whose drain may send one message as a probe). One statement per batch of sends.
+   * A slot reserved for a message that is then held or failed only spaces the provider's next
+   * sends by one interval each.
    */
-  async outboxHead(
+  async outboxBatch(
     manager: EntityManager,
     conversationId: string,
     sendIntervalMs: number,
-  ): Promise<OutboxHead | null> {
+    limit: number,
+  ): Promise<OutboxHead[]> {
     const dataSource = manager.connection;
-    // The slot is reserved outside the LIMIT: once, for the row returned.
-    const [row] = (await manager.query(
-      `SELECT h.*, tandem_reserve_send_slot(h.p_id, $2) AS wait_ms FROM (
-         SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
-                k.value AS to_number
-           FROM message m
-           JOIN conversation c ON c.id = m.conversation_id
-           LEFT JOIN provider p ON p.id = m.provider_id
-           LEFT JOIN contact k ON k.id = c.contact_id
+    const rows = (await manager.query(
+      `WITH queued AS (
+         SELECT m.id, m.provider_id, m.position FROM message m
           WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
             AND m.provider_message_id IS NULL
-          ORDER BY m.position LIMIT 1) h`,
-      [conversationId, sendIntervalMs],
+          ORDER BY m.position LIMIT $3
+       ), runs AS (
+         SELECT q.id, q.position, q.provider_id,
+                bool_and(q.provider_id IS NOT DISTINCT FROM h.provider_id)
+                  OVER (ORDER BY q.position) AS same_provider,
+                row_number() OVER (ORDER BY q.position) AS n
+           FROM queued q
+          CROSS JOIN (SELECT provider_id FROM queued ORDER BY position LIMIT 1) h
+       ), batch AS (
+         SELECT r.id, r.position, r.provider_id FROM runs r
+           LEFT JOIN provider p ON p.id = r.provider_id
+          WHERE r.same_provider AND (r.n = 1 OR p.health_state IS DISTINCT FROM 'FAILING')
+       ), slots AS MATERIALIZED (
+         SELECT tandem_reserve_send_slots(b.provider_id, $2, (SELECT count(*) FROM batch)::int) AS wait_ms
+           FROM batch b
+          WHERE b.provider_id IS NOT NULL AND b.position = (SELECT min(position) FROM batch)
+       )
+       SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
+              k.value AS to_number, (SELECT wait_ms FROM slots) AS wait_ms
+         FROM batch b
+         JOIN message m ON m.id = b.id
+         JOIN conversation c ON c.id = m.conversation_id
+         LEFT JOIN provider p ON p.id = m.provider_id
+         LEFT JOIN contact k ON k.id = c.contact_id
+        ORDER BY b.position`,
+      [conversationId, sendIntervalMs, limit],
     )) as Array<Record<string, unknown>>;
-    if (!row) return null;
-    return {
+    return rows.map((row, n) => ({
       message: hydrate(dataSource, Message, row, 'm'),
       provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
       to: (row.to_number as string | null) ?? null,
-      waitMs: (row.wait_ms as number | null) ?? 0,
-    };
+      waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
+    }));
   }
 
   /**
-   * C6: the provider accepted the message (`tandem_record_sent`): its id recorded, SENT, a
-   * FAILING provider OK again. The message and its conversation as they are now, for the
-   * DELIVERY event; null when the message is gone.
+   * C6: the provider accepted the message (`tandem_record_sent`, one statement committing on its
+   * own): its id recorded, SENT, a FAILING provider OK again, its DELIVERY event logged pending.
+   * Answers the streams for the sequencer to number; null when the message is gone.
    */
   async recordSent(
     manager: EntityManager,
     messageId: string,
     providerMessageId: string,
     attempts: number,
-  ): Promise<{ message: Message; conversation: Conversation } | null> {
-    const dataSource = manager.connection;
+    actor: object,
+  ): Promise<string[] | null> {
     const [row] = (await manager.query(
-      `SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Conversation, 'c')}
-         FROM tandem_record_sent($1, $2, $3) m
-         JOIN conversation c ON c.id = m.conversation_id`,
-      [messageId, providerMessageId, attempts],
-    )) as Array<Record<string, unknown>>;
-    if (!row) return null;
-    return {
-      message: hydrate(dataSource, Message, row, 'm'),
-      conversation: hydrate(dataSource, Conversation, row, 'c'),
-    };
+      'SELECT tandem_record_sent($1, $2, $3, $4::jsonb) AS streams',
+      [messageId, providerMessageId, attempts, JSON.stringify(actor)],
+    )) as Array<{ streams: string[] | null }>;
+    return row?.streams ?? null;
   }
 }

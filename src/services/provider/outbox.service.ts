@@ -48,9 +48,15 @@ interface PendingSend {
   message: Message;
   provider: Provider;
   to: string;
-  /** Until the provider's send slot reserved for it. */
-  waitMs: number;
+  /** When the provider's send slot reserved for it comes (`Date.now()` time). */
+  slotAt: number;
 }
+
+/**
+ * Messages a drain reads (and reserves send slots for) per statement: fewer statements per send,
+ * while a batch's slots hold the provider's other senders back by at most this many intervals.
+ */
+const OUTBOX_BATCH = 10;
 
 /**
  * C6: replies to campaign interactions go out through an outbox. The message row is the outbox
@@ -187,16 +193,18 @@ export class OutboxService {
         for (;;) {
           // Read and recorded through the drain's own connection: 4 drains held 4 of the
           // pool's connections and took 2 more per send.
-          const pending = await this.nextPending(conversationId, runner);
-          if (!pending) return 'DRAINED';
-          const held =
-            pending.provider.healthState === ProviderHealthState.FAILING && !(probe && first);
-          if (held) {
-            await this.scheduleProbe(pending.provider.id);
-            return 'STOPPED';
+          const batch = await this.nextBatch(conversationId, runner);
+          if (batch.length === 0) return 'DRAINED';
+          for (const pending of batch) {
+            const held =
+              pending.provider.healthState === ProviderHealthState.FAILING && !(probe && first);
+            if (held) {
+              await this.scheduleProbe(pending.provider.id);
+              return 'STOPPED';
+            }
+            first = false;
+            if (!(await this.sendOne(pending, runner))) return 'STOPPED';
           }
-          first = false;
-          if (!(await this.sendOne(pending, runner))) return 'STOPPED';
         }
       } finally {
         await runner.query(
@@ -275,9 +283,10 @@ export class OutboxService {
 
   /** Sends one message; true when the drain may go on to the next. */
   private async sendOne(
-    { message, provider, to, waitMs }: PendingSend,
+    { message, provider, to, slotAt }: PendingSend,
     runner: QueryRunner,
   ): Promise<boolean> {
+    const waitMs = slotAt - Date.now();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
@@ -318,66 +327,66 @@ export class OutboxService {
   }
 
   /**
-   * The conversation's next message to send, with its provider (health and credentials as they
-   * are now) and number, read in one statement; a message that cannot be sent (no number, its
-   * provider gone) is FAILED and the next one read.
+   * The conversation's next messages to send (`OUTBOX_BATCH` at most, one statement), with their
+   * provider (health and credentials as they are now) and number; a message that cannot be sent
+   * (no number, its provider gone) is FAILED and left out. Empty when nothing is left to send.
    */
-  private async nextPending(
-    conversationId: string,
-    runner: QueryRunner,
-  ): Promise<PendingSend | null> {
-    const head = await this.store.outboxHead(
+  private async nextBatch(conversationId: string, runner: QueryRunner): Promise<PendingSend[]> {
+    const readAt = Date.now();
+    const heads = await this.store.outboxBatch(
       runner.manager,
       conversationId,
       this.settings.sendIntervalMs,
+      OUTBOX_BATCH,
     );
-    if (!head?.message.providerId) return null;
-    const { message, provider, to, waitMs } = head;
-    if (!provider || !to) {
-      await this.recordFailed(
-        message,
-        {
-          failureClass: 'PERMANENT',
-          code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
-          reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
-        },
-        message.sendAttempts,
-      );
-      return this.nextPending(conversationId, runner);
+    const batch: PendingSend[] = [];
+    for (const { message, provider, to, waitMs } of heads) {
+      if (!message.providerId) break;
+      if (!provider || !to) {
+        await this.recordFailed(
+          message,
+          {
+            failureClass: 'PERMANENT',
+            code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
+            reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
+          },
+          message.sendAttempts,
+        );
+        continue;
+      }
+      batch.push({ message, provider, to, slotAt: readAt + waitMs });
     }
-    return { message, provider, to, waitMs };
+    // Every message read failed: the next ones, if any.
+    return batch.length === 0 && heads.length > 0 && heads[0]?.message.providerId
+      ? this.nextBatch(conversationId, runner)
+      : batch;
   }
 
-  /** The provider accepted it: its id, SENT (a FAILING provider OK again), and the event. */
+  /**
+   * The provider accepted it: its id, SENT (a FAILING provider OK again) and its DELIVERY event
+   * logged, in one statement committing on its own; the event is numbered and published once
+   * committed, without the drain waiting for it.
+   */
   private async recordSent(
     message: Message,
     providerMessageId: string,
     attempts: number,
     runner: QueryRunner,
   ): Promise<void> {
-    // Its DELIVERY event numbered after the commit: every send of a campaign logs on its inbox's
-    // stream, whose row would otherwise be held through each commit's disk flush, one send
-    // recorded after another.
-    await this.uow.run(
-      async (tx) => {
-        const sent = await this.store.recordSent(
-          tx.manager,
-          message.id,
-          providerMessageId,
-          attempts,
-        );
-        if (sent) {
-          emitConversationEvent(
-            tx,
-            sent.conversation,
-            ConversationEventKind.DELIVERY,
-            SYSTEM_ACTOR,
-            sent.message,
-          );
-        }
-      },
-      { numberAfterCommit: true, on: runner },
+    const streams = await this.store.recordSent(
+      runner.manager,
+      message.id,
+      providerMessageId,
+      attempts,
+      SYSTEM_ACTOR,
     );
+    if (streams?.length) {
+      this.uow
+        .sequence(streams)
+        .catch((error: unknown) =>
+          this.logger.error('outbox: numbering a DELIVERY event failed (the sweeper will)', error),
+        );
+    }
   }
 
   private async recordFailed(

@@ -36,6 +36,20 @@ interface ReceivedWebhook {
 const INTAKE_BATCH = 100;
 const INTAKE_IN_FLIGHT = 2;
 
+/**
+ * Answering comes first: while webhooks arrive in a burst at this instance (BURST_ARRIVALS begun
+ * within BURST_WINDOW_MS: 200/s and more), a webhook job waits for the burst to pass (at most
+ * ANSWERS_FIRST_MAX_MS). Run beside the burst, the jobs' statements and their work on this
+ * process's event loop sat in front of every answer (500 webhooks/s: p99 153 ms, against 46 ms
+ * for a handler storing each with no job beside it); the burst stored and answered, they catch
+ * up. A lone webhook, or a few together (a message and its status), is no burst: its job runs at
+ * once.
+ */
+const BURST_ARRIVALS = 4;
+const BURST_WINDOW_MS = 20;
+const ANSWERS_FIRST_MAX_MS = 2_000;
+const ANSWERS_FIRST_POLL_MS = 5;
+
 /** What inbound processing needs of the campaign side (C3; InboundService.receive). */
 export interface InboundReceiver {
   receive(message: {
@@ -65,6 +79,10 @@ export class ProviderWebhookService {
     },
   );
 
+  /** When the last BURST_ARRIVALS deliveries arrived (a ring, `arrivals` of them so far). */
+  private readonly arrivedAt = new Array<number>(BURST_ARRIVALS).fill(-Infinity);
+  private arrivals = 0;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly providers: ProviderService,
@@ -75,6 +93,22 @@ export class ProviderWebhookService {
   ) {}
 
   async accept(delivery: {
+    providerId: string;
+    rawBody: Buffer;
+    headers: Record<string, string | string[] | undefined>;
+    publicUrl: string;
+  }) {
+    this.arrivedAt[this.arrivals++ % BURST_ARRIVALS] = performance.now();
+    return this.verifyAndStore(delivery);
+  }
+
+  /** Whether webhooks are arriving in a burst (the oldest of the last few arrived just now). */
+  private inBurst(): boolean {
+    const oldest = this.arrivedAt[this.arrivals % BURST_ARRIVALS] as number;
+    return performance.now() - oldest < BURST_WINDOW_MS;
+  }
+
+  private async verifyAndStore(delivery: {
     providerId: string;
     rawBody: Buffer;
     headers: Record<string, string | string[] | undefined>;
@@ -145,6 +179,7 @@ export class ProviderWebhookService {
 
   /** The job: what the stored delivery says, applied; throws (to be retried) when a step fails. */
   async process(webhookId: string): Promise<void> {
+    await this.answersFirst();
     const manager = this.uow.dataSource.manager;
     const stored = await this.storedWebhook(webhookId);
     if (!stored || stored.webhook.processedAt) return;
@@ -173,6 +208,14 @@ export class ProviderWebhookService {
         { attempts: () => 'attempts + 1', lastError: String((error as Error).message) },
       );
       throw error;
+    }
+  }
+
+  /** Waits while webhooks arrive here in a burst (ANSWERS_FIRST_MAX_MS at most). */
+  private async answersFirst(): Promise<void> {
+    const deadline = Date.now() + ANSWERS_FIRST_MAX_MS;
+    while (this.inBurst() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, ANSWERS_FIRST_POLL_MS));
     }
   }
 

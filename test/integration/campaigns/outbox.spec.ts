@@ -1,4 +1,8 @@
+import { SYSTEM_ACTOR } from '../../../src/context/auth';
+import { Conversation } from '../../../src/entities/conversation.entity';
+import { Message } from '../../../src/entities/message.entity';
 import { ProviderHealthState } from '../../../src/entities/provider.entity';
+import { snapshotOf } from '../../../src/subscriptions/snapshot';
 import { CampaignReplyDocument, DeliveryEventsDocument } from '../../generated/graphql';
 import { eventually, newOrg, type Org } from '../../support/factories';
 import { newCampaignInteraction } from '../../support/providers/interactions';
@@ -97,6 +101,36 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
       sendAttempts: 1,
     });
     events.close();
+  });
+
+  it('C6 the SENT record logs its DELIVERY event in SQL: the message and conversation exactly as the server reads them', async () => {
+    const { conversation } = await setup();
+    const { sendMessage } = await reply(conversation.id, 'Snapshot ✓ "quoted"');
+    const id = sendMessage.message.id;
+    const logged = async () =>
+      (
+        (await server.dataSource.query(
+          `SELECT payload FROM event_log
+            WHERE payload ->> 'kind' = 'DELIVERY' AND payload -> 'message' ->> 'id' = $1`,
+          [id],
+        )) as Array<{ payload: Record<string, unknown> }>
+      )[0]?.payload;
+    await eventually(
+      async () => (await logged()) !== undefined,
+      10_000,
+      'the DELIVERY event numbered',
+    );
+    const message = await server.dataSource.manager.findOneByOrFail(Message, { id });
+    const read = await server.dataSource.manager.findOneByOrFail(Conversation, {
+      id: conversation.id,
+    });
+    expect(await logged()).toEqual({
+      kind: 'DELIVERY',
+      actor: SYSTEM_ACTOR,
+      message: snapshotOf(message),
+      conversation: snapshotOf(read),
+    });
+    expect(message).toMatchObject({ deliveryState: 'SENT', sendAttempts: 1 });
   });
 
   it('C6 replies of one conversation go out in the order they were written', async () => {
@@ -294,5 +328,66 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
         template: expect.objectContaining({ name: 'order_followup', language: { code: 'en_US' } }),
       }),
     ]);
+  });
+});
+
+describe('the outbox throttle per sender number (C6)', () => {
+  /** 10 sends a second: one send slot of the number every 100 ms. */
+  const CONFIG = { outboxSendsPerSecond: 10, jobPollIntervalMs: 100 };
+  let server: TestServer;
+  let org: Org;
+  const stub = new WhatsAppCloudStub();
+
+  beforeAll(async () => {
+    server = await startTestServer({ config: CONFIG });
+    org = await newOrg(server);
+    await stub.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+    await stub.stop();
+  });
+
+  it('C6 sends of one number are spaced by its send interval, across conversations and batches; each conversation in order', async () => {
+    const { campaign } = await campaignOnStub(org, stub);
+    const phones = ['+15551240001', '+15551240002'];
+    const conversations = await Promise.all(
+      phones.map((phone) =>
+        newCampaignInteraction(org, campaign, {
+          phone,
+          replyWindowClosesAt: new Date(Date.now() + 3600_000),
+        }),
+      ),
+    );
+    // More than one drain's batch per conversation, both conversations draining at once.
+    const bodies = Array.from({ length: 12 }, (_, i) => `throttled ${i}`);
+    for (const body of bodies) {
+      for (const conversation of conversations) {
+        await org.admin.api.ok(CampaignReplyDocument, {
+          input: { conversationId: conversation.id, body },
+        });
+      }
+    }
+    const total = bodies.length * conversations.length;
+    await eventually(() => stub.sends().length === total, 20_000, 'every send');
+    const times = stub.received
+      .filter((request) => request.method === 'POST')
+      .map((request) => request.at.getTime())
+      .sort((a, b) => a - b);
+    // 24 sends at 10 a second take 2.3 s at least (less a little timer and network jitter);
+    // unthrottled they take a few tens of milliseconds.
+    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual((total - 1) * 100 - 150);
+    // No second holds more than 12 sends (its 10, and a little jitter at its edges).
+    for (let i = 0; i + 12 < times.length; i++) {
+      expect(times[i + 12]! - times[i]!).toBeGreaterThanOrEqual(1000);
+    }
+    for (const phone of phones) {
+      expect(
+        stub
+          .sends()
+          .filter((send) => send.to === phone.replace('+', ''))
+          .map((send) => send.text?.body),
+      ).toEqual(bodies);
+    }
   });
 });

@@ -122,6 +122,26 @@ describe('provider webhooks: verified, stored raw, answered at once (C1, C3)', (
     expect(await stored(metaProvider)).toHaveLength(5);
   });
 
+  it('C3 a burst is answered first: its jobs wait until webhooks stop arriving in a burst (4 within 20 ms), then run', async () => {
+    const webhooks = server.services.providerWebhooks;
+    // Four arrivals at one instant (an unknown provider: answered 404, but they arrived).
+    const arrivals = Array.from({ length: 4 }, () =>
+      webhooks.accept({
+        providerId: randomUUID(),
+        rawBody: Buffer.from('{}'),
+        headers: {},
+        publicUrl: '',
+      }),
+    );
+    const started = performance.now();
+    // A job of a delivery that no longer exists: it does nothing, once it may run at all.
+    await webhooks.process(randomUUID());
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+    expect((await Promise.all(arrivals)).map((a) => a.outcome)).toEqual(
+      Array(4).fill('UNKNOWN_PROVIDER'),
+    );
+  });
+
   it('C3 deliveries arriving together are stored together: each byte for byte, with its own headers and its own job', async () => {
     // Sent at once, they are stored a few per statement (a busy server's batches): none may be
     // lost, mixed up with another's bytes or provider, or left without its job.
