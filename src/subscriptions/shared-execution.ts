@@ -44,6 +44,13 @@ export const SHARED_BYTES_MS = 5000;
 
 const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
+/** A message split around a shared result's bytes (`socket-writes.ts` sends it as one frame). */
+export interface SharedMessage {
+  head: string;
+  body: Buffer;
+  tail: string;
+}
+
 /** A cohort's execution of one event: its promise, and its answer once there. */
 interface CohortResult {
   promise: Promise<IteratorResult<ExecutionResult>>;
@@ -66,8 +73,8 @@ interface CohortResult {
 export class SharedExecution {
   private readonly results = new WeakMap<object, Map<string, CohortResult>>();
   /** Serialized results by marker: this period's, and the previous period's. */
-  private bytes = new Map<string, string>();
-  private olderBytes = new Map<string, string>();
+  private bytes = new Map<string, Buffer>();
+  private olderBytes = new Map<string, Buffer>();
   private bytesSince = performance.now();
   /** Per parsed document (the socket layer shares one per query text): a short id, and whether it depends on the viewer. */
   private readonly documents = new WeakMap<
@@ -113,17 +120,24 @@ export class SharedExecution {
     return stream;
   }
 
-  /** Swaps the marker of a shared result in an outgoing message for the result's bytes. */
-  expand(message: string): string {
+  /**
+   * Splits an outgoing message carrying a shared result's marker around the result's bytes:
+   * the socket sends its own head and tail and the bytes every member of the cohort sends.
+   */
+  expand(message: string): string | SharedMessage {
     const start = message.indexOf(MARKER_PREFIX);
     if (start < 0) return message;
     const end = message.indexOf(MARKER_SUFFIX, start + MARKER_PREFIX.length);
     const marker = message.slice(start, end + MARKER_SUFFIX.length);
-    const json = this.bytes.get(marker) ?? this.olderBytes.get(marker);
-    if (json === undefined) return message;
+    const body = this.bytes.get(marker) ?? this.olderBytes.get(marker);
+    if (body === undefined) return message;
     this.expanded += 1;
     // The marker stands in the message as a JSON string: quotes included.
-    return `${message.slice(0, start - 1)}${json}${message.slice(end + MARKER_SUFFIX.length + 1)}`;
+    return {
+      head: message.slice(0, start - 1),
+      body,
+      tail: message.slice(end + MARKER_SUFFIX.length + 1),
+    };
   }
 
   private cohortOf(args: ExecutionArgs): string {
@@ -194,7 +208,7 @@ export class SharedExecution {
       this.bytes = new Map();
       this.bytesSince = now;
     }
-    this.bytes.set(marker, JSON.stringify(result));
+    this.bytes.set(marker, Buffer.from(JSON.stringify(result)));
     this.serialized += 1;
     const plain = { ...result };
     return Object.defineProperty({ ...result }, 'toJSON', {
