@@ -146,7 +146,12 @@ async function runFanoutPart(
     );
   if (oursRedis)
     variants.push(
-      oursVariant('redis', oursRedis, await WatcherProcess.start(context, 'watchers (Redis)'), data),
+      oursVariant(
+        'redis',
+        oursRedis,
+        await WatcherProcess.start(context, 'watchers (Redis)'),
+        data,
+      ),
     );
   if (before)
     variants.push(

@@ -61,7 +61,9 @@ export function coalesceWrites(ws: WebSocket, writes: SocketWrites): void {
     }
     const message = typeof data === 'string' ? writes.rewrite(data) : data;
     if (!isShared(message)) return send(message, ...rest);
-    const done = rest.find((arg): arg is (error?: Error | null) => void => typeof arg === 'function');
+    const done = rest.find(
+      (arg): arg is (error?: Error | null) => void => typeof arg === 'function',
+    );
     if (plainFrames && ws.readyState === ws.OPEN) writeFrame(socket, message, done);
     else send(`${message.head}${message.body.toString()}${message.tail}`, ...rest);
   }) as typeof ws.send;

@@ -61,7 +61,9 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
    * waiting subscriber holds between two events (the slow path's chain is several promises, and
    * at 5,000 watchers each event's waiting chains outlive a young-generation collection).
    */
-  private waiter: ((result: IteratorResult<EventEnvelope> | Promise<IteratorResult<EventEnvelope>>) => void) | undefined;
+  private waiter:
+    | ((result: IteratorResult<EventEnvelope> | Promise<IteratorResult<EventEnvelope>>) => void)
+    | undefined;
 
   constructor(
     private readonly stream: string,
