@@ -95,29 +95,11 @@ export class SharedExecution {
   ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
-    const iterator = source[Symbol.asyncIterator]();
     const cohort = this.cohortOf(args);
     const auth = (args.contextValue as Context).auth;
-    // Made once per subscription: a delivery allocates nothing of its own here.
-    const deliver = (
-      event: IteratorResult<unknown>,
-    ): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> =>
-      event.done ? DONE : this.executeShared(event.value, cohort, args, auth);
-    const stream: AsyncIterableIterator<ExecutionResult> = {
-      next: () => iterator.next().then(deliver),
-      return: (value?: unknown) =>
-        (iterator.return?.(value) ?? Promise.resolve({ value, done: true })) as Promise<
-          IteratorResult<ExecutionResult>
-        >,
-      throw: (error?: unknown) =>
-        (iterator.throw?.(error) ?? Promise.reject(error)) as Promise<
-          IteratorResult<ExecutionResult>
-        >,
-      [Symbol.asyncIterator]() {
-        return stream;
-      },
-    };
-    return stream;
+    return new CohortStream(source[Symbol.asyncIterator](), (event) =>
+      event.done ? DONE : this.executeShared(event.value, cohort, args, auth),
+    );
   }
 
   /**
@@ -214,5 +196,39 @@ export class SharedExecution {
     return Object.defineProperty({ ...result }, 'toJSON', {
       value: () => (this.bytes.has(marker) || this.olderBytes.has(marker) ? marker : plain),
     }) as ExecutionResult;
+  }
+}
+
+/**
+ * A subscriber's stream of results: its source's events, each answered by the cohort's execution.
+ * Its methods live on the prototype, and `deliver` is made once per subscription: a delivery
+ * allocates one `then` here, and a console's subscriptions hold no closure per method.
+ */
+class CohortStream implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly deliver: (
+      event: IteratorResult<unknown>,
+    ) => IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>>,
+  ) {}
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then(this.deliver);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    return (this.source.return?.(value) ?? Promise.resolve({ value, done: true })) as Promise<
+      IteratorResult<ExecutionResult>
+    >;
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    return (this.source.throw?.(error) ?? Promise.reject(error)) as Promise<
+      IteratorResult<ExecutionResult>
+    >;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
   }
 }
