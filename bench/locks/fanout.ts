@@ -1,7 +1,12 @@
 import os from 'node:os';
 import { Streams } from '../../src/subscriptions/topics';
 import type { BenchContext } from '../support/benchmark';
-import { machineBusyUs, processTreeCpuUs, waitForQuietMachine } from '../support/cpu';
+import {
+  type GcPauses,
+  machineBusyUs,
+  processTreeCpuUs,
+  waitForQuietMachine,
+} from '../support/cpu';
 import { ms } from '../support/report';
 import { percentile } from '../support/stats';
 import { GraphqlHttp } from '../support/graphql-http';
@@ -17,12 +22,13 @@ import type { WatcherProcess } from './processes';
 import type { LocksData } from './seed';
 import type { Operation } from './watcher-worker';
 
-export type FanoutKey = 'baseline' | 'inProcess' | 'redis';
+export type FanoutKey = 'baseline' | 'inProcess' | 'redis' | 'before';
 
 export const VARIANT_NAMES: Record<FanoutKey, string> = {
   baseline: 'baseline (plain graphql-ws)',
   inProcess: 'ours, in-process PubSub',
   redis: 'ours, Redis',
+  before: 'before (BENCH_BEFORE_TREE), in-process PubSub',
 };
 
 /** What starts one event and when (hrtime, ms); ours also has the mutation's answer. */
@@ -55,6 +61,9 @@ export interface RoundFigures {
   key: FanoutKey;
   samples: Sample[];
   serverCpuUs: number;
+  /** The server's garbage collection over the round: total pause time, and its pauses. */
+  serverGcUs: number;
+  gcPauses: GcPauses | undefined;
   clientCpuUs: number;
   /** The share of the machine that processes this benchmark did not start kept busy meanwhile. */
   othersShare: number;
@@ -87,7 +96,7 @@ const EVENT_TIMEOUT_MS = 60_000;
 
 /** The variant of ours: a window of the fan-out inbox opens, then releases, its ticket. */
 export function oursVariant(
-  key: 'inProcess' | 'redis',
+  key: 'inProcess' | 'redis' | 'before',
   server: ServerProcess,
   watchers: WatcherProcess,
   data: LocksData,
@@ -191,21 +200,27 @@ async function measureRound(
     variant.watchers.cpuUs(),
   ]);
   // Everything this benchmark started (servers, watchers, Postgres, Redis) descends from it.
+  // An earlier tree's server may not count its pauses (older bench/support): then none.
+  const pauses = () => variant.server.gcPauses().catch(() => undefined);
+  await pauses();
   const machineBefore = { busy: machineBusyUs(), ours: processTreeCpuUs(process.pid), at: nowMs() };
   const samples: Sample[] = [];
   for (let n = 0; n < events; n++) samples.push(await measureOne(variant));
   const others =
     machineBusyUs() - machineBefore.busy - (processTreeCpuUs(process.pid) - machineBefore.ours);
   const elapsedUs = (nowMs() - machineBefore.at) * 1000;
-  const [serverAfter, clientAfter] = await Promise.all([
+  const [serverAfter, clientAfter, gcPauses] = await Promise.all([
     variant.server.cpu(),
     variant.watchers.cpuUs(),
+    pauses(),
   ]);
   return {
     round,
     key: variant.key,
     samples,
     serverCpuUs: serverAfter.cpuUs - serverBefore.cpuUs,
+    serverGcUs: serverAfter.gcUs - serverBefore.gcUs,
+    gcPauses,
     clientCpuUs: clientAfter - clientBefore,
     othersShare: Math.max(0, others / (elapsedUs * os.cpus().length)),
   };
@@ -272,7 +287,10 @@ export async function runFanout(
         const { bytes } = await measureOne(variant);
         if (result.bytes[variant.key] === undefined) {
           result.bytes[variant.key] = bytes;
-          if (variant.key === 'inProcess' || (variant.key === 'redis' && !result.bytes.inProcess))
+          if (
+            variant.key === 'inProcess' ||
+            (variant.key !== 'baseline' && result.bytes.inProcess === undefined)
+          )
             setBaselineBytes(bytes);
         }
       }

@@ -7,7 +7,13 @@ import { waitForQuietMachine } from '../support/cpu';
 import { LoadGenerator } from '../support/load';
 import { openBenchDatabase } from '../support/postgres';
 import { openBenchRedis } from '../support/redis';
-import { baselineBodyLength, baselineVariant, oursVariant, runFanout } from './fanout';
+import {
+  baselineBodyLength,
+  baselineVariant,
+  type FanoutVariant,
+  oursVariant,
+  runFanout,
+} from './fanout';
 import { compareLockThroughput, countLockStatements } from './lock-ops';
 import { BASELINE_EVENTS, CONVERSATION_EVENTS, TICKET_LOCK_EVENTS } from './operations';
 import { type LocksOptions, parseLocksOptions } from './options';
@@ -108,32 +114,61 @@ async function runFanoutPart(
   oursInProcess: ServerProcess,
   data: LocksData,
 ): Promise<void> {
-  const redis = await openBenchRedis(context);
-  report.redis = redis.description;
-  const [baselineServer, oursRedis] = await Promise.all([
+  const wanted = options.fanoutVariants;
+  const redis = wanted.has('redis') ? await openBenchRedis(context) : undefined;
+  report.redis = redis?.description;
+  // BENCH_BEFORE_TREE: an earlier commit's server (in-process PubSub) beside ours, on the same
+  // database: before and after in one run.
+  const beforeTree = process.env.BENCH_BEFORE_TREE;
+  const [baselineServer, oursRedis, before] = await Promise.all([
     ServerProcess.start(context, 'baseline graphql-ws', { kind: 'baseline-ws' }),
-    ServerProcess.start(context, 'ours (Redis)', {
-      kind: 'ours',
-      databaseUrl: report.databaseUrl,
-      redisUrl: redis.url,
-    }),
+    redis
+      ? ServerProcess.start(context, 'ours (Redis)', {
+          kind: 'ours',
+          databaseUrl: report.databaseUrl,
+          redisUrl: redis.url,
+        })
+      : undefined,
+    beforeTree
+      ? ServerProcess.start(
+          context,
+          'ours before',
+          { kind: 'ours', databaseUrl: report.databaseUrl },
+          beforeTree,
+        )
+      : undefined,
   ]);
-  const crowds = await Promise.all(
-    ['baseline', 'in-process', 'Redis'].map((name) =>
-      WatcherProcess.start(context, `watchers (${name})`),
-    ),
-  );
   let bodyLength = 0;
-  const variants = [
+  const variants: FanoutVariant[] = [
     baselineVariant(
       baselineServer,
-      crowds[0] as WatcherProcess,
+      await WatcherProcess.start(context, 'watchers (baseline)'),
       data.watcherTokens,
       () => bodyLength,
     ),
-    oursVariant('inProcess', oursInProcess, crowds[1] as WatcherProcess, data),
-    oursVariant('redis', oursRedis, crowds[2] as WatcherProcess, data),
   ];
+  if (wanted.has('inProcess'))
+    variants.push(
+      oursVariant(
+        'inProcess',
+        oursInProcess,
+        await WatcherProcess.start(context, 'watchers (in-process)'),
+        data,
+      ),
+    );
+  if (oursRedis)
+    variants.push(
+      oursVariant(
+        'redis',
+        oursRedis,
+        await WatcherProcess.start(context, 'watchers (Redis)'),
+        data,
+      ),
+    );
+  if (before)
+    variants.push(
+      oursVariant('before', before, await WatcherProcess.start(context, 'watchers (before)'), data),
+    );
   await waitForQuietMachine(context.log);
   report.fanout = { steps: [], bytes: {} };
   try {
@@ -150,9 +185,9 @@ async function runFanoutPart(
     for (const variant of variants) variant.close();
   }
   context.log('fan-out: closing the watchers and their servers');
-  await Promise.all(crowds.map((crowd) => crowd.stop()));
+  await Promise.all(variants.map((variant) => variant.watchers.stop()));
   await Promise.all(
-    [baselineServer, oursInProcess, oursRedis].map((server) => server.stop(STOP_GRACE_MS)),
+    [baselineServer, oursInProcess, oursRedis, before].map((server) => server?.stop(STOP_GRACE_MS)),
   );
 }
 

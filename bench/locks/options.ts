@@ -4,8 +4,13 @@ import type { FanoutOptions } from './fanout';
 export type Part = 'fanout' | 'ops' | 'sockets';
 const PARTS: Part[] = ['fanout', 'ops', 'sockets'];
 
+/** Ours' fan-out variants (the baseline always runs; `before` with BENCH_BEFORE_TREE). */
+export type OursFanoutVariant = 'inProcess' | 'redis';
+const FANOUT_VARIANTS: OursFanoutVariant[] = ['inProcess', 'redis'];
+
 export interface LocksOptions {
   parts: Set<Part>;
+  fanoutVariants: Set<OursFanoutVariant>;
   fanout: FanoutOptions;
   ops: LoadOptions;
   /** Consoles connected for the memory figure. */
@@ -14,6 +19,10 @@ export interface LocksOptions {
 
 const SPEC = {
   parts: { default: PARTS.join(','), help: 'which parts to run' },
+  variants: {
+    default: FANOUT_VARIANTS.join(','),
+    help: "fan-out: ours' variants beside the baseline (inProcess, redis)",
+  },
   watchers: { default: [100, 1000, 5000], help: 'fan-out: watcher counts, one step each' },
   events: {
     default: 0,
@@ -31,9 +40,14 @@ export function parseLocksOptions(args: string[]): LocksOptions {
   for (const part of parts)
     if (!PARTS.includes(part as Part))
       throw new Error(`--parts: unknown part "${part}" (${PARTS.join(', ')})`);
+  const variants = new Set(values.variants.split(',').map((variant) => variant.trim()));
+  for (const variant of variants)
+    if (!FANOUT_VARIANTS.includes(variant as OursFanoutVariant))
+      throw new Error(`--variants: unknown variant "${variant}" (${FANOUT_VARIANTS.join(', ')})`);
   const ops = loadOptionsOf(values);
   return {
     parts: parts as Set<Part>,
+    fanoutVariants: variants as Set<OursFanoutVariant>,
     fanout: {
       watchers: [...new Set(values.watchers.map(Math.round))].sort((a, b) => a - b),
       events: values.events > 0 ? Math.round(values.events) : undefined,

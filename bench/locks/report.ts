@@ -38,14 +38,22 @@ function fanoutRow(step: FanoutStep, key: FanoutKey) {
   const rounds = step.rounds.filter((round) => round.key === key);
   const last = rounds.flatMap((round) => round.samples.map((sample) => sample.lastMs));
   const cpu = rounds.reduce((sum, round) => sum + round.serverCpuUs, 0);
+  const gc = rounds.reduce((sum, round) => sum + round.serverGcUs, 0);
+  const pauses = rounds.flatMap((round) => (round.gcPauses ? [round.gcPauses] : []));
   return {
     events: last.length,
     p50: p50(last),
     p99: p99(last),
     cpuPerDelivery: cpu / (last.length * step.watchers),
+    gcPerEvent: gc / last.length,
+    maxPause: pauses.length ? Math.max(...pauses.map((pause) => pause.maxMs)) : undefined,
+    over10ms: pauses.length ? pauses.reduce((sum, pause) => sum + pause.over10ms, 0) : undefined,
+    majorMs: pauses.length ? pauses.reduce((sum, pause) => sum + pause.majorMs, 0) : undefined,
     others: Math.max(...rounds.map((round) => round.othersShare)),
   };
 }
+
+const FANOUT_ORDER: FanoutKey[] = ['baseline', 'inProcess', 'redis', 'before'];
 
 function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void {
   report
@@ -54,11 +62,14 @@ function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void 
       "Ours: openTicket/releaseTicket over HTTP → the event at the last of W watchers of the inbox's `ticketLockEvents` (one graphql-ws socket each, authenticated), in-process PubSub and Redis" +
         (redis ? ` (${redis})` : '') +
         '. Baseline: bare graphql-ws (`support/baselines/graphql-ws.ts`) publishing a payload of the same size → the last watcher. ' +
-        `Payload: ours ${fanout.bytes.inProcess ?? fanout.bytes.redis ?? 'n/a'} bytes, baseline ${fanout.bytes.baseline ?? 'n/a'} bytes. PERF.md goal: p99 ≤ 1.0x the baseline at 1,000 and 5,000.`,
+        `Payload: ours ${fanout.bytes.inProcess ?? fanout.bytes.redis ?? 'n/a'} bytes, baseline ${fanout.bytes.baseline ?? 'n/a'} bytes. ` +
+        "Server GC: the server process's garbage-collection pauses over the rounds (`perf_hooks`), per event, the longest single pause, the pauses of 10 ms or more, and mark-compact (major) time. " +
+        'PERF.md goal: p99 ≤ 1.0x the baseline at 1,000 and 5,000.',
     );
   const rows = fanout.steps.flatMap((step) => {
     const base = fanoutRow(step, 'baseline');
-    return (['baseline', 'inProcess', 'redis'] as const).map((key) => {
+    const keys = FANOUT_ORDER.filter((key) => step.rounds.some((round) => round.key === key));
+    return keys.map((key) => {
       const row = fanoutRow(step, key);
       const own = key !== 'baseline';
       return [
@@ -71,6 +82,10 @@ function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void 
         own ? `**${ratio(row.p99 / base.p99)}**` : '',
         us(row.cpuPerDelivery),
         own ? ratio(row.cpuPerDelivery / base.cpuPerDelivery) : '',
+        ms(row.gcPerEvent / 1000),
+        row.maxPause === undefined ? 'n/a' : ms(row.maxPause),
+        row.over10ms ?? 'n/a',
+        row.majorMs === undefined ? 'n/a' : ms(row.majorMs),
         percent(row.others),
       ];
     });
@@ -86,6 +101,10 @@ function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void 
       'p99 / baseline',
       'server CPU / delivery',
       '/ baseline',
+      'server GC / event',
+      'longest GC pause',
+      'GC pauses ≥ 10 ms',
+      'major GC (all rounds)',
       'machine used by others (worst round)',
     ],
     rows,

@@ -31,7 +31,7 @@ export interface LocksData {
   /** Tokens the watcher sockets share (each socket is still a window of its own). */
   watcherTokens: string[];
   /** Fan-out: an inbox per variant of ours (in-process, Redis), with the window that acts in it. */
-  fanout: Record<'inProcess' | 'redis', { inboxId: string; driver: Driver }>;
+  fanout: Record<'inProcess' | 'redis' | 'before', { inboxId: string; driver: Driver }>;
   /** Lock operations: windows of one inbox, a ticket each. */
   ops: { inboxId: string; workers: Worker[] };
   /** Inboxes a console (memory figure) watches. */
@@ -105,7 +105,12 @@ export async function seedLocks(server: TandemServer, shape: LocksSeedShape): Pr
     ]);
     return { inboxId: inbox.id, driver: { ...driver, ticketId: await newTicket(inbox.id) } };
   };
-  const fanout = { inProcess: await fanoutInbox('in-process'), redis: await fanoutInbox('Redis') };
+  const fanout = {
+    inProcess: await fanoutInbox('in-process'),
+    redis: await fanoutInbox('Redis'),
+    // BENCH_BEFORE_TREE: an earlier commit's server, in-process PubSub, on the same database.
+    before: await fanoutInbox('before'),
+  };
 
   const opsInbox = await newInbox('Lock operations');
   const opsAgents: SignedIn[] = [];
@@ -143,7 +148,7 @@ export async function seedLocks(server: TandemServer, shape: LocksSeedShape): Pr
     consoleInboxes,
     counts: {
       staff: staffCount,
-      inboxes: 4 + shape.consoleInboxes, // General, two fan-out inboxes, operations
+      inboxes: 5 + shape.consoleInboxes, // General, three fan-out inboxes, operations
       conversations,
     },
   };

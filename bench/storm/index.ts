@@ -67,7 +67,10 @@ function options(args: string[]): Options {
     rate: Number(values.rate ?? 4),
     measureSeconds: Number(values.measure ?? 8),
     cap: Number(values.cap ?? 10000),
-    via: (values.via ?? 'direct,nginx').split(',') as Options['via'],
+    // `--via none --floor no`: the sockets at the cap alone.
+    via: (values.via ?? 'direct,nginx')
+      .split(',')
+      .filter((via): via is Options['via'][number] => via === 'direct' || via === 'nginx'),
     deadlineSeconds: Number(values.deadline ?? 180),
     profile: values.profile,
     floor: values.floor !== 'no',
@@ -549,32 +552,33 @@ async function run(context: BenchContext) {
   const report = new Report().note(
     `${machine}; ${db.description}; ${redis.description}. ${opts.others} consoles stay on B all along; lock operations at ${opts.rate}/s over HTTP on B; fan-out is an event's commit (\`at\`) to the last of B's consoles receiving it, per event.`,
   );
-  report.table(
-    [
-      'reconnecting',
-      'consoles',
-      'reconnected (resumed their window)',
-      'reconnections/s at B',
-      'time to resynchronized p50 / p99 / last',
-      "B's consoles' fan-out p50 / p99, normal",
-      'same, during the storm',
-      'p99 storm / normal',
-      'consoles that missed a lock event',
-    ],
-    rows.map((row) => [
-      row.via === 'nginx' ? 'through nginx' : 'directly to B',
-      row.consoles,
-      `${row.reconnected} (${row.resumed})`,
-      Math.round(row.perSecond),
-      `${formatMs(row.resyncP50)} / ${formatMs(row.resyncP99)} / ${formatMs(row.resyncMax)}`,
-      `${p(row.normal, 50)} / ${p(row.normal, 99)} (${row.normal.length} events)`,
-      `${p(row.storm, 50)} / ${p(row.storm, 99)} (${row.storm.length} events)`,
-      row.normal.length && row.storm.length
-        ? (percentile(row.storm, 99) / percentile(row.normal, 99)).toFixed(2)
-        : '—',
-      `${row.missed} (gaps ${row.gaps})`,
-    ]),
-  );
+  if (rows.length)
+    report.table(
+      [
+        'reconnecting',
+        'consoles',
+        'reconnected (resumed their window)',
+        'reconnections/s at B',
+        'time to resynchronized p50 / p99 / last',
+        "B's consoles' fan-out p50 / p99, normal",
+        'same, during the storm',
+        'p99 storm / normal',
+        'consoles that missed a lock event',
+      ],
+      rows.map((row) => [
+        row.via === 'nginx' ? 'through nginx' : 'directly to B',
+        row.consoles,
+        `${row.reconnected} (${row.resumed})`,
+        Math.round(row.perSecond),
+        `${formatMs(row.resyncP50)} / ${formatMs(row.resyncP99)} / ${formatMs(row.resyncMax)}`,
+        `${p(row.normal, 50)} / ${p(row.normal, 99)} (${row.normal.length} events)`,
+        `${p(row.storm, 50)} / ${p(row.storm, 99)} (${row.storm.length} events)`,
+        row.normal.length && row.storm.length
+          ? (percentile(row.storm, 99) / percentile(row.normal, 99)).toFixed(2)
+          : '—',
+        `${row.missed} (gaps ${row.gaps})`,
+      ]),
+    );
   if (floors.length) {
     const perReconnection = (ms: number, count: number) => `${((ms / count) * 1000).toFixed(0)} µs`;
     report.table(

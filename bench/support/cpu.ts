@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 /** Linux reports process CPU times in clock ticks; USER_HZ is 100 on every mainstream build. */
 const TICKS_PER_SECOND = 100;
@@ -60,18 +60,45 @@ export function processTreeCpuUs(rootPid: number): number {
   return (total * 1e6) / TICKS_PER_SECOND;
 }
 
+/** Garbage-collection pauses of a process over a window (`startGcClock().takePauses()`). */
+export interface GcPauses {
+  count: number;
+  /** The longest single pause (ms), and how many took 10 ms or more. */
+  maxMs: number;
+  over10ms: number;
+  /** Pauses by kind of collection: minor (scavenge) and major (mark-compact), in ms. */
+  minorMs: number;
+  majorMs: number;
+}
+
 /**
  * Total time this process has spent in garbage collection since the call, in microseconds
- * (pauses on the main thread, as `perf_hooks` reports them). Call `stop()` when done.
+ * (pauses on the main thread, as `perf_hooks` reports them), and its pauses since the last
+ * `takePauses()`. Call `stop()` when done.
  */
-export function startGcClock(): { totalUs(): number; stop(): void } {
+export function startGcClock(): { totalUs(): number; takePauses(): GcPauses; stop(): void } {
   let totalMs = 0;
+  const empty = (): GcPauses => ({ count: 0, maxMs: 0, over10ms: 0, minorMs: 0, majorMs: 0 });
+  let pauses = empty();
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) totalMs += entry.duration;
+    for (const entry of list.getEntries()) {
+      totalMs += entry.duration;
+      pauses.count += 1;
+      pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
+      if (entry.duration >= 10) pauses.over10ms += 1;
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.minorMs += entry.duration;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) pauses.majorMs += entry.duration;
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
     totalUs: () => totalMs * 1000,
+    takePauses: () => {
+      const taken = pauses;
+      pauses = empty();
+      return taken;
+    },
     stop: () => observer.disconnect(),
   };
 }

@@ -14,7 +14,7 @@ import { startBareApollo } from './baselines/apollo';
 import { wallMs } from './clock';
 import { CpuProfile } from './cpu-profile';
 import { serveParent } from './ipc';
-import { ownCpuUs, startGcClock } from './cpu';
+import { type GcPauses, ownCpuUs, startGcClock } from './cpu';
 import {
   type BaselineEvent,
   type BaselineWsServer,
@@ -211,6 +211,8 @@ serveParent(
       gcUs: gc.totalUs(),
       statements: ours ? statementCounter(ours.dataSource).count : 0,
     }),
+    /** Garbage-collection pauses since the last call (the first: since the process started). */
+    gcPauses: (): GcPauses => gc.takePauses(),
     /** After two full collections (node --expose-gc), so that growth is what is still held. */
     memory: (): NodeJS.MemoryUsage => {
       collectGarbage?.();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { BenchContext } from './benchmark';
+import type { GcPauses } from './cpu';
 import type { BaselineEvent } from './baselines/graphql-ws';
 import { profileName } from './cpu-profile';
 import { ChildWorker } from './ipc';
@@ -65,6 +66,10 @@ export class ServerProcess {
   }
   cpu(): Promise<ServerCpu> {
     return this.worker.call('cpu');
+  }
+  /** Garbage-collection pauses since the last call. */
+  gcPauses(): Promise<GcPauses> {
+    return this.worker.call('gcPauses');
   }
   memory(): Promise<NodeJS.MemoryUsage> {
     return this.worker.call('memory');

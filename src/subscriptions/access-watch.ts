@@ -155,20 +155,28 @@ class GuardedStream<T> implements AsyncIterableIterator<T>, Watched {
     void this.check().catch(() => undefined);
   }
 
-  async next(): Promise<IteratorResult<T>> {
-    if (this.failure !== undefined) throw this.failure;
-    let interrupt: ((error: unknown) => void) | undefined;
-    const result = await new Promise<IteratorResult<T>>((resolve, reject) => {
-      this.interrupt = interrupt = reject;
-      this.inner.next().then(resolve, reject);
-    }).finally(() => {
-      if (this.interrupt === interrupt) this.interrupt = undefined;
+  /**
+   * One promise per event (and its two reactions on the inner `next`): a waiting subscriber's
+   * chain outlives the young generation at thousands of watchers, so it is kept short.
+   */
+  next(): Promise<IteratorResult<T>> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.interrupt = reject;
+      this.inner.next().then(
+        (result) => {
+          if (this.interrupt === reject) this.interrupt = undefined;
+          // The comparison at delivery: a notice this stream has not checked yet is checked first.
+          if (this.checking || this.watch.notices(this.access.staffId) !== this.access.notices) {
+            this.check().then(() => resolve(result), reject);
+          } else resolve(result);
+        },
+        (error: unknown) => {
+          if (this.interrupt === reject) this.interrupt = undefined;
+          reject(error);
+        },
+      );
     });
-    // The comparison at delivery: a notice this stream has not checked yet is checked first.
-    if (this.checking || this.watch.notices(this.access.staffId) !== this.access.notices) {
-      await this.check();
-    }
-    return result;
   }
 
   return(value?: unknown): Promise<IteratorResult<T>> {

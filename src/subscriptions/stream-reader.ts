@@ -52,6 +52,18 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
   private readonly ready: Promise<void>;
   /** One `next` at a time: graphql-ws asks for the next event once it sent the previous one. */
   private turn: Promise<unknown> = Promise.resolve();
+  /** `next`s under way on the slow path (`take`: the start, the snapshot, a page of the log). */
+  private taking = 0;
+  /** Set once the starting point is read: from then on a live event may be handed out at once. */
+  private started = false;
+  /**
+   * The client's `next`, waiting on the fast path for the next live event: the only object a
+   * waiting subscriber holds between two events (the slow path's chain is several promises, and
+   * at 5,000 watchers each event's waiting chains outlive a young-generation collection).
+   */
+  private waiter:
+    | ((result: IteratorResult<EventEnvelope> | Promise<IteratorResult<EventEnvelope>>) => void)
+    | undefined;
 
   constructor(
     private readonly stream: string,
@@ -75,19 +87,26 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
   advance(seq: number): void {
     if (seq <= this.known) return;
     this.known = seq;
-    this.wake?.();
+    if (this.waiter) this.answerWaiter();
+    else this.wake?.();
   }
 
+  /**
+   * The live path first: once started, with no `next` under way, a buffered event is handed out
+   * at once and an empty buffer waits with one promise; anything else (the start, the snapshot,
+   * a page of the log) takes the slow path, one `next` at a time.
+   */
   next(): Promise<IteratorResult<EventEnvelope>> {
-    const result = this.turn.then(() =>
-      this.take().catch((error: unknown) => {
-        // graphql-ws ends the operation with the error without calling `return`.
-        this.close();
-        throw error;
-      }),
-    );
-    this.turn = result.catch(() => undefined);
-    return result;
+    if (this.started && this.taking === 0 && !this.waiter && !this.snapshot) {
+      if (this.done) return Promise.resolve({ value: undefined, done: true });
+      const buffered = this.buffer.shift();
+      if (buffered) {
+        this.last = buffered.seq;
+        return Promise.resolve({ value: buffered, done: false });
+      }
+      if (this.known <= this.last) return new Promise((resolve) => (this.waiter = resolve));
+    }
+    return this.slowNext();
   }
 
   return(): Promise<IteratorResult<EventEnvelope>> {
@@ -122,7 +141,40 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
       this.advance(position);
     }
     this.reading = false;
+    this.started = true;
     this.channel.started();
+  }
+
+  private slowNext(): Promise<IteratorResult<EventEnvelope>> {
+    this.taking += 1;
+    const result = this.turn.then(() =>
+      this.take().catch((error: unknown) => {
+        // graphql-ws ends the operation with the error without calling `return`.
+        this.close();
+        throw error;
+      }),
+    );
+    this.turn = result
+      .catch(() => undefined)
+      .finally(() => {
+        this.taking -= 1;
+      });
+    return result;
+  }
+
+  /** An event reached a client waiting on the fast path (or the stream moved past a gap). */
+  private answerWaiter(): void {
+    const resolve = this.waiter;
+    if (!resolve) return;
+    this.waiter = undefined;
+    const buffered = this.buffer.shift();
+    if (buffered) {
+      this.last = buffered.seq;
+      resolve({ value: buffered, done: false });
+    } else {
+      // Not buffered (a lost publish found in the log, or the buffer full): read from the log.
+      resolve(this.slowNext());
+    }
   }
 
   private async take(): Promise<IteratorResult<EventEnvelope>> {
@@ -166,6 +218,9 @@ export class StreamReader implements AsyncIterableIterator<EventEnvelope>, Strea
     this.buffer = [];
     this.snapshot = undefined;
     this.wake?.();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.({ value: undefined, done: true });
     this.channel.leave(this);
   }
 }

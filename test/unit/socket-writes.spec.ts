@@ -62,4 +62,60 @@ describe('coalesced socket writes (the adapter over ws’s private socket)', () 
     expect(socket.writableCorked).toBe(0);
     client.close();
   });
+
+  it('sends a message around shared bytes as one text frame, the bytes not copied, between the others in order', async () => {
+    const client = new WebSocket(url);
+    const received: Array<{ text: string; binary: boolean }> = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data, binary) => {
+        received.push({ text: String(data), binary });
+        if (received.length === 4) resolve();
+      }),
+    );
+    const serverSide = await new Promise<WebSocket>((resolve) =>
+      server.once('connection', (ws) => resolve(ws)),
+    );
+    await new Promise((resolve) => client.once('open', resolve));
+    // Frame lengths of each size class: 7-bit, 16-bit and 64-bit, and text beyond ASCII.
+    const bodies = [
+      Buffer.from('{"data":"é"}'),
+      Buffer.from(`{"data":"${'x'.repeat(300)}"}`),
+      Buffer.from(`{"data":"${'y'.repeat(70_000)}"}`),
+    ];
+    coalesceWrites(serverSide, {
+      ...WRITES,
+      rewrite: (data) =>
+        data.startsWith('shared')
+          ? { head: '{"id":"ü","payload":', body: bodies[Number(data.slice(-1))]!, tail: '}' }
+          : data,
+    });
+    const socket = (serverSide as unknown as { _socket: Socket })._socket;
+    const written: unknown[] = [];
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    (socket as unknown as { write: unknown }).write = (chunk: unknown, ...rest: unknown[]) => {
+      written.push(chunk);
+      return write(chunk, ...rest);
+    };
+    const sent = new Promise<void>((resolve, reject) =>
+      serverSide.send('shared 2', (error) => (error ? reject(error) : resolve())),
+    );
+    serverSide.send('shared 0');
+    serverSide.send('plain');
+    serverSide.send('shared 1');
+    await sent;
+    await all;
+
+    const message = (body: Buffer) => ({
+      text: `{"id":"ü","payload":${body.toString()}}`,
+      binary: false,
+    });
+    expect(received).toEqual([
+      message(bodies[2]!),
+      message(bodies[0]!),
+      { text: 'plain', binary: false },
+      message(bodies[1]!),
+    ]);
+    for (const body of bodies) expect(written).toContain(body); // the very buffer
+    client.close();
+  });
 });

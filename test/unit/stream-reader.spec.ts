@@ -53,6 +53,32 @@ describe('StreamReader (a subscriber: replay page by page, then live)', () => {
     expect(reads[0]![0]).toBeGreaterThanOrEqual(LIVE_BUFFER);
   });
 
+  it('hands a waiting client the events a lost publish skipped, from the log, before the live one', async () => {
+    const { log, reads, event, grow } = fakeLog(2);
+    const reader = new StreamReader('s', log, {}, link(log));
+    await new Promise((resolve) => setImmediate(resolve)); // started: live from seq 2
+    const waiting = reader.next();
+    grow(5);
+    reader.event(event(5)); // 3 and 4 never came
+    expect((await waiting).value?.seq).toBe(3);
+    expect((await reader.next()).value?.seq).toBe(4);
+    expect((await reader.next()).value?.seq).toBe(5);
+    expect(reads).toEqual([[2, 5]]);
+    const next = reader.next();
+    reader.event(event(6));
+    expect((await next).value?.seq).toBe(6);
+    expect(reads).toHaveLength(1); // live again: no read
+  });
+
+  it('ends a client waiting for a live event when it completes', async () => {
+    const { log } = fakeLog(0);
+    const reader = new StreamReader('s', log, {}, link(log));
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = reader.next();
+    await reader.return();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
   it('leaves its channel once, when the client completes', async () => {
     const { log } = fakeLog(0);
     const channel = link(log);
