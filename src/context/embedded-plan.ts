@@ -36,6 +36,11 @@ interface RelationSql {
   org: string;
   /** The conversations the caller sees, as a FROM item (access.sql). */
   visibleConversations: string;
+  /**
+   * Of a relation read for a whole page (`set`): the joins of its nested one-object relations
+   * (`join`), to write after its source in FROM (its objects read their columns).
+   */
+  joins: string;
 }
 
 interface RelationSpec {
@@ -45,6 +50,12 @@ interface RelationSpec {
   page?: { orderProperty: string; argsFit(args: Record<string, unknown>): boolean };
   /** Its value (JSON) for one parent row: a relation nested in another's objects. */
   sql?(parts: RelationSql): string;
+  /**
+   * A one-object relation nested in the objects of a relation read for a whole page: a LEFT
+   * JOIN of its row to its parent's source (one join for the page, where `sql` is a subquery
+   * run once per object).
+   */
+  join?(parts: RelationSql): string;
   /**
    * Its values for every row of a page at once, as rows `k` (a page row's id) and `json`: one
    * scan for the page, where a subquery per row would scan once per row.
@@ -64,9 +75,9 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
       contacts: {
         target: Contact,
         shape: 'list',
-        set: ({ parent, alias: x, object, org }) =>
+        set: ({ parent, alias: x, object, org, joins }) =>
           `SELECT ${x}.customer_id AS k, json_agg(${object} ORDER BY ${x}.created_at, ${x}.id) AS json
-             FROM contact ${x} WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
+             FROM contact ${x} ${joins} WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
             GROUP BY ${x}.customer_id`,
       },
       // Loaders.conversationsOfCustomer
@@ -78,7 +89,17 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
           // A cursor to start after: the loader's (it checks it).
           argsFit: ({ first, after }) => isPageSize(first) && after == null,
         },
-        set: ({ parent, alias: x, object, columns, args, param, org, visibleConversations }) =>
+        set: ({
+          parent,
+          alias: x,
+          object,
+          columns,
+          args,
+          param,
+          org,
+          visibleConversations,
+          joins,
+        }) =>
           `SELECT ${x}.customer_id AS k,
                   json_agg(${object} ORDER BY ${x}.created_at DESC, ${x}.id DESC) AS json FROM (
               SELECT ${[...new Set([...columns, 'customer_id'])].map((column) => `${x}.${column}`).join(', ')},
@@ -87,7 +108,7 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
                 FROM ${visibleConversations} ${x}
                WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
                  ${args.status ? `AND ${x}.status = ${param(args.status)}` : ''}
-            ) ${x}
+            ) ${x} ${joins}
             WHERE ${x}.rn <= ${param((args.first as number) + 1)}
             GROUP BY ${x}.customer_id`,
       },
@@ -95,9 +116,9 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
       lastConversation: {
         target: Conversation,
         shape: 'one',
-        set: ({ parent, alias: x, object, org, visibleConversations }) =>
+        set: ({ parent, alias: x, object, org, visibleConversations, joins }) =>
           `SELECT DISTINCT ON (${x}.customer_id) ${x}.customer_id AS k, ${object} AS json
-             FROM ${visibleConversations} ${x}
+             FROM ${visibleConversations} ${x} ${joins}
             WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
             ORDER BY ${x}.customer_id, ${x}.created_at DESC, ${x}.id DESC`,
       },
@@ -105,9 +126,9 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
       helpers: {
         target: HelperAssignment,
         shape: 'list',
-        set: ({ parent, alias: x, object, org }) =>
+        set: ({ parent, alias: x, object, org, joins }) =>
           `SELECT ${x}.customer_id AS k, json_agg(${object} ORDER BY ${x}.assigned_at, ${x}.id) AS json
-             FROM helper_assignment ${x}
+             FROM helper_assignment ${x} ${joins}
             WHERE ${x}.customer_id IN (${parent}) AND ${x}.organization_id = ${org}
               AND ${activeHelper(x)}
             GROUP BY ${x}.customer_id`,
@@ -123,6 +144,8 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
         shape: 'one',
         sql: ({ parent, alias: x, object, org }) =>
           `(SELECT ${object} FROM staff ${x} WHERE ${x}.id = ${parent}.assignee_id AND ${x}.organization_id = ${org})`,
+        join: ({ parent, alias: x, org }) =>
+          `LEFT JOIN staff ${x} ON ${x}.id = ${parent}.assignee_id AND ${x}.organization_id = ${org}`,
       },
     },
   ],
@@ -135,6 +158,8 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
         shape: 'one',
         sql: ({ parent, alias: x, object, org }) =>
           `(SELECT ${object} FROM staff ${x} WHERE ${x}.id = ${parent}.staff_id AND ${x}.organization_id = ${org})`,
+        join: ({ parent, alias: x, org }) =>
+          `LEFT JOIN staff ${x} ON ${x}.id = ${parent}.staff_id AND ${x}.organization_id = ${org}`,
       },
     },
   ],
@@ -198,6 +223,8 @@ type Reader = (json: unknown, parent: object, countOf: CountOf) => unknown;
 interface Built {
   sql: string;
   read: Reader;
+  /** Of a joined relation (`join`): its JSON, from the columns of its join. */
+  value?: string;
 }
 
 /** Stands for the SQL selecting a page's ids in a plan's text, until a page names it. */
@@ -258,7 +285,7 @@ export class Planner {
     parent: Function,
     selection: EmbeddedSelection,
     parentSql: string,
-    form: 'sql' | 'set',
+    form: 'sql' | 'set' | 'join',
   ): Built | null {
     const spec = RELATIONS.get(parent)?.[selection.name];
     const make = spec?.[form];
@@ -278,11 +305,16 @@ export class Planner {
     const alias = `e${++this.aliases}`;
     const nested: Array<{ slot: Slot; args: Record<string, unknown>; read: Reader }> = [];
     const nestedSql: string[] = [];
+    const joins: string[] = [];
     for (const child of selection.node.relations) {
-      const built = this.relation(spec.target as Function, child, alias, 'sql');
+      // Below a page's relation, a join for the page; below an object, a subquery per object.
+      const joined =
+        form === 'set' ? this.relation(spec.target as Function, child, alias, 'join') : null;
+      const built = joined ?? this.relation(spec.target as Function, child, alias, 'sql');
       if (!built) continue; // its resolver uses its loader
       nested.push({ slot: slotOf(child.name), args: child.args, read: built.read });
-      nestedSql.push(built.sql);
+      nestedSql.push(built.value ?? built.sql);
+      if (joined) joins.push(joined.sql);
     }
     const object = `json_build_array(${[...reads.map((read) => read.expression(alias)), ...nestedSql].join(', ')})`;
     let index = 0;
@@ -300,6 +332,7 @@ export class Planner {
       },
       org: ':embedOrg',
       visibleConversations: this.visibleConversations,
+      joins: joins.join(' '),
     });
     const entityOf = (values: unknown[], countOf: CountOf): object => {
       const entity = newEntity(metadata) as Record<string, unknown>;
@@ -314,7 +347,13 @@ export class Planner {
       }
       return entity;
     };
-    return { sql, read: reader(spec, selection, entityOf) };
+    return {
+      sql,
+      read: reader(spec, selection, entityOf),
+      // No row joined (no assignee): null, as the subquery answers.
+      value:
+        form === 'join' ? `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE ${object} END` : undefined,
+    };
   }
 }
 
