@@ -199,7 +199,13 @@ export function pageStatement<T extends ObjectLiteral>(
           request.embed?.key ?? '',
         ].join('\u0001');
   const known = key === null ? undefined : statements.get(key);
-  if (known) return { statement: known, parameters: cursor ?? query.expressionMap.parameters };
+  if (known)
+    return {
+      statement: known,
+      parameters: cursor
+        ? { ...query.expressionMap.parameters, ...cursor }
+        : query.expressionMap.parameters,
+    };
   const alias = query.alias;
   const page = query.clone();
   if (cursor) {

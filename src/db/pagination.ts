@@ -164,7 +164,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     const metadata = query.expressionMap.mainAlias?.metadata;
     const kind = metadata ? cursorKindOf(metadata, order.property) : 'text';
     const [value, id] = decodePosition(request.after, kind);
-    cursor = { ...query.expressionMap.parameters, cursorValue: value, cursorId: id };
+    cursor = { cursorValue: value, cursorId: id };
   }
   const { statement, parameters } = pageStatement(query, request, order, cursor);
   const embedParameters = request.embed?.parameters;
