@@ -95,7 +95,10 @@ export async function serveLockFloorOverWs(core: LockFloorCore): Promise<LockFlo
 
   const server = http.createServer((_request, response) => response.writeHead(404).end());
   const wss = new WebSocketServer({ server, path: '/graphql' });
-  const graphqlWs = useServer<Record<string, unknown>, { window?: Window }>(
+  const graphqlWs = useServer<
+    Record<string, unknown>,
+    Record<PropertyKey, unknown> & { window?: Window }
+  >(
     {
       schema,
       onConnect: async (ctx) => {
