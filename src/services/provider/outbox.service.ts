@@ -20,6 +20,7 @@ import { emitConversationEvent } from '../conversation/conversation-events';
 import { adapterFor, type OutboundContent, type SendFailure } from './adapters';
 import type { DeliveryStore } from './delivery.store';
 import type { ProviderService } from './provider.service';
+import { PROVIDER_REMOVED } from './removed-provider';
 
 /** The names jobs are added with; src/jobs/tasks maps them to the methods below. */
 export const OUTBOX_TASKS = {
@@ -132,7 +133,8 @@ export class OutboxService {
    * its attempts and error cleared, a new delivery job) in the caller's transaction. A provider
    * id a failed send was given is forgotten: the retry is a new send, by the agent's decision.
    * Free text whose window has closed (a needs-template failure among them) is refused as a new
-   * reply would be (REPLY_WINDOW_CLOSED); a template goes at any time.
+   * reply would be (REPLY_WINDOW_CLOSED); a template goes at any time. A message whose provider
+   * was deleted goes through the campaign's provider as it is now (CONFLICT when it has none).
    */
   async retry(tx: Tx, conversation: Conversation, message: Message): Promise<Message> {
     if (message.deliveryState !== DeliveryState.FAILED)
@@ -140,8 +142,18 @@ export class OutboxService {
         `Only a FAILED message is retried: this one is ${message.deliveryState}`,
         { deliveryState: message.deliveryState },
       );
-    if (!message.providerId)
-      throw new ConflictError('This message was never for a provider: there is nothing to retry');
+    // Its provider deleted (PROVIDER_REMOVED): the retry goes through the campaign's provider.
+    const providerId =
+      message.providerId ??
+      (conversation.campaignId
+        ? (await tx.manager.findOneBy(Campaign, { id: conversation.campaignId }))?.providerId
+        : null);
+    if (!providerId)
+      throw new ConflictError(
+        conversation.campaignId
+          ? 'The campaign has no provider to send through'
+          : 'This message was never for a provider: there is nothing to retry',
+      );
     const closesAt = conversation.replyWindowClosesAt;
     const template = message.templateName !== null && message.templateLanguage !== null;
     if (!template && !(closesAt && closesAt.getTime() > Date.now())) {
@@ -152,6 +164,7 @@ export class OutboxService {
       { id: message.id, deliveryState: DeliveryState.FAILED },
       {
         deliveryState: DeliveryState.QUEUED,
+        providerId,
         providerMessageId: null,
         deliveryErrorCode: null,
         deliveryErrorReason: null,
@@ -341,15 +354,23 @@ export class OutboxService {
     );
     const batch: PendingSend[] = [];
     for (const { message, provider, to, waitMs } of heads) {
-      if (!message.providerId) break;
       if (!provider || !to) {
+        // No provider: it was deleted (its foreign key set to null) while this was queued, a
+        // case deleteProvider fails in its own transaction; one written as it was deleted, or
+        // left from before that, would otherwise block the conversation's later sends.
         await this.recordFailed(
           message,
-          {
-            failureClass: 'PERMANENT',
-            code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
-            reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
-          },
+          provider
+            ? {
+                failureClass: 'PERMANENT',
+                code: 'NO_CONTACT',
+                reason: 'The conversation has no number to send to',
+              }
+            : {
+                failureClass: 'PERMANENT',
+                code: PROVIDER_REMOVED,
+                reason: 'Not sent: its provider was removed before this message went out',
+              },
           message.sendAttempts,
         );
         continue;
@@ -357,9 +378,7 @@ export class OutboxService {
       batch.push({ message, provider, to, slotAt: readAt + waitMs });
     }
     // Every message read failed: the next ones, if any.
-    return batch.length === 0 && heads.length > 0 && heads[0]?.message.providerId
-      ? this.nextBatch(conversationId, runner)
-      : batch;
+    return batch.length === 0 && heads.length > 0 ? this.nextBatch(conversationId, runner) : batch;
   }
 
   /**
