@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '../../db/prepared';
 import { aliasedColumns, hydrate } from '../../db/rows';
 import { Message } from '../../entities/message.entity';
 import { Provider } from '../../entities/provider.entity';
@@ -17,7 +18,11 @@ export interface OutboxHead {
   waitMs: number;
 }
 
-/** The delivery rules that run in Postgres (delivery.sql); the only TypeScript naming them. */
+/**
+ * The delivery rules that run in Postgres (delivery.sql); the only TypeScript naming them. Each
+ * statement is a named prepared one (`preparedQuery`): run once or more per send, the outbox's
+ * head read (a CTE over four tables) was parsed and planned by Postgres every time.
+ */
 export class DeliveryStore {
   /**
    * C6: applies a status callback to the message the provider knows by this id. Null when no
@@ -31,11 +36,12 @@ export class DeliveryStore {
     code: string | null,
     reason: string | null,
   ): Promise<{ messageId: string; conversationId: string; moved: boolean } | null> {
-    const rows = (await manager.query(
+    const rows = await preparedQuery<{ messageId: string; conversationId: string; moved: boolean }>(
+      manager,
       `SELECT message_id AS "messageId", conversation_id AS "conversationId", moved
          FROM tandem_apply_delivery_status($1, $2, $3, $4, $5)`,
       [providerId, providerMessageId, state, code, reason],
-    )) as Array<{ messageId: string; conversationId: string; moved: boolean }>;
+    );
     return rows[0] ?? null;
   }
 
@@ -56,7 +62,8 @@ export class DeliveryStore {
     limit: number,
   ): Promise<OutboxHead[]> {
     const dataSource = manager.connection;
-    const rows = (await manager.query(
+    const rows = await preparedQuery(
+      manager,
       `WITH queued AS (
          SELECT m.id, m.provider_id, m.position FROM message m
           WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
@@ -87,7 +94,7 @@ export class DeliveryStore {
          LEFT JOIN contact k ON k.id = c.contact_id
         ORDER BY b.position`,
       [conversationId, sendIntervalMs, limit],
-    )) as Array<Record<string, unknown>>;
+    );
     return rows.map((row, n) => ({
       message: hydrate(dataSource, Message, row, 'm'),
       provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
@@ -108,10 +115,11 @@ export class DeliveryStore {
     attempts: number,
     actor: object,
   ): Promise<string[] | null> {
-    const [row] = (await manager.query(
+    const [row] = await preparedQuery<{ streams: string[] | null }>(
+      manager,
       'SELECT tandem_record_sent($1, $2, $3, $4::jsonb) AS streams',
       [messageId, providerMessageId, attempts, JSON.stringify(actor)],
-    )) as Array<{ streams: string[] | null }>;
+    );
     return row?.streams ?? null;
   }
 }

@@ -19,7 +19,7 @@ import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from '../conversation/conversation-events';
 import { adapterFor, type OutboundContent, type SendFailure } from './adapters';
 import type { DeliveryStore } from './delivery.store';
-import type { ProviderService } from './provider.service';
+import type { ProviderCredentials, ProviderService } from './provider.service';
 import { PROVIDER_REMOVED } from './removed-provider';
 
 /** The names jobs are added with; src/jobs/tasks maps them to the methods below. */
@@ -48,6 +48,8 @@ export interface OutgoingReply {
 interface PendingSend {
   message: Message;
   provider: Provider;
+  /** The provider's credentials, opened once per batch (its sends share the provider). */
+  credentials: ProviderCredentials;
   to: string;
   /** When the provider's send slot reserved for it comes (`Date.now()` time). */
   slotAt: number;
@@ -296,12 +298,11 @@ export class OutboxService {
 
   /** Sends one message; true when the drain may go on to the next. */
   private async sendOne(
-    { message, provider, to, slotAt }: PendingSend,
+    { message, provider, credentials, to, slotAt }: PendingSend,
     runner: QueryRunner,
   ): Promise<boolean> {
     const waitMs = slotAt - Date.now();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-    const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
       message.templateName && message.templateLanguage
         ? { kind: 'TEMPLATE', name: message.templateName, language: message.templateLanguage }
@@ -353,6 +354,7 @@ export class OutboxService {
       OUTBOX_BATCH,
     );
     const batch: PendingSend[] = [];
+    let opened: ProviderCredentials | undefined;
     for (const { message, provider, to, waitMs } of heads) {
       if (!provider || !to) {
         // No provider: it was deleted (its foreign key set to null) while this was queued, a
@@ -375,7 +377,8 @@ export class OutboxService {
         );
         continue;
       }
-      batch.push({ message, provider, to, slotAt: readAt + waitMs });
+      if (opened?.providerId !== provider.id) opened = this.providers.credentialsFrom(provider);
+      batch.push({ message, provider, credentials: opened, to, slotAt: readAt + waitMs });
     }
     // Every message read failed: the next ones, if any.
     return batch.length === 0 && heads.length > 0 ? this.nextBatch(conversationId, runner) : batch;
