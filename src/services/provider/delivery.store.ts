@@ -53,14 +53,17 @@ export class DeliveryStore {
    * provider's send slots reserved (`tandem_reserve_send_slots`; one only for a FAILING
    * provider, whose drain may send one message as a probe). One statement per batch of sends.
    * A slot reserved for a message that is then held or failed only spaces the provider's next
-   * sends by one interval each.
+   * sends by one interval each. `last`: nothing else was queued in the conversation when read
+   * (fewer than `limit`, all in this batch), so once they are sent the drain is done without
+   * reading again; a reply committed after the read added a job of its own (graphile-worker adds
+   * a new job when the key's job is running).
    */
   async outboxBatch(
     manager: EntityManager,
     conversationId: string,
     sendIntervalMs: number,
     limit: number,
-  ): Promise<OutboxHead[]> {
+  ): Promise<{ heads: OutboxHead[]; last: boolean }> {
     const dataSource = manager.connection;
     const rows = await preparedQuery(
       manager,
@@ -86,7 +89,9 @@ export class DeliveryStore {
           WHERE b.provider_id IS NOT NULL AND b.position = (SELECT min(position) FROM batch)
        )
        SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
-              k.value AS to_number, (SELECT wait_ms FROM slots) AS wait_ms
+              k.value AS to_number, (SELECT wait_ms FROM slots) AS wait_ms,
+              (SELECT count(*) FROM queued) < $3
+                AND (SELECT count(*) FROM queued) = (SELECT count(*) FROM batch) AS last
          FROM batch b
          JOIN message m ON m.id = b.id
          JOIN conversation c ON c.id = m.conversation_id
@@ -95,12 +100,15 @@ export class DeliveryStore {
         ORDER BY b.position`,
       [conversationId, sendIntervalMs, limit],
     );
-    return rows.map((row, n) => ({
-      message: hydrate(dataSource, Message, row, 'm'),
-      provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
-      to: (row.to_number as string | null) ?? null,
-      waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
-    }));
+    return {
+      heads: rows.map((row, n) => ({
+        message: hydrate(dataSource, Message, row, 'm'),
+        provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
+        to: (row.to_number as string | null) ?? null,
+        waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
+      })),
+      last: rows.length === 0 || rows[0]?.last === true,
+    };
   }
 
   /**

@@ -208,7 +208,7 @@ export class OutboxService {
         for (;;) {
           // Read and recorded through the drain's own connection: 4 drains held 4 of the
           // pool's connections and took 2 more per send.
-          const batch = await this.nextBatch(conversationId, runner);
+          const { batch, last } = await this.nextBatch(conversationId, runner);
           if (batch.length === 0) return 'DRAINED';
           for (const pending of batch) {
             const held =
@@ -220,6 +220,8 @@ export class OutboxService {
             first = false;
             if (!(await this.sendOne(pending, runner))) return 'STOPPED';
           }
+          // Nothing was queued behind them: no read to find that out (one statement a drain).
+          if (last) return 'DRAINED';
         }
       } finally {
         await runner.query(
@@ -345,9 +347,12 @@ export class OutboxService {
    * provider (health and credentials as they are now) and number; a message that cannot be sent
    * (no number, its provider gone) is FAILED and left out. Empty when nothing is left to send.
    */
-  private async nextBatch(conversationId: string, runner: QueryRunner): Promise<PendingSend[]> {
+  private async nextBatch(
+    conversationId: string,
+    runner: QueryRunner,
+  ): Promise<{ batch: PendingSend[]; last: boolean }> {
     const readAt = Date.now();
-    const heads = await this.store.outboxBatch(
+    const { heads, last } = await this.store.outboxBatch(
       runner.manager,
       conversationId,
       this.settings.sendIntervalMs,
@@ -381,7 +386,9 @@ export class OutboxService {
       batch.push({ message, provider, credentials: opened, to, slotAt: readAt + waitMs });
     }
     // Every message read failed: the next ones, if any.
-    return batch.length === 0 && heads.length > 0 ? this.nextBatch(conversationId, runner) : batch;
+    return batch.length === 0 && heads.length > 0 && !last
+      ? this.nextBatch(conversationId, runner)
+      : { batch, last };
   }
 
   /**
