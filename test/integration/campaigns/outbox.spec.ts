@@ -267,7 +267,7 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     const events = subscribe(console, DeliveryEventsDocument, { inboxId: campaign.inboxId });
     await settle();
     stub.accessToken = 'rotated-token';
-    let held: string[];
+    let held: string[] = [];
     try {
       const first = await reply(conversation.id, 'held by a removed line 1');
       await eventually(
@@ -298,8 +298,7 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
       expect((await deliveryOf(org, id)).deliveryErrorReason).toContain(provider.name);
     }
     // Live on the agent's console: a DELIVERY event per message, in order.
-    const failed: Array<{ id: string; deliveryState: string; deliveryErrorCode: string | null }> =
-      [];
+    const failed: Array<{ id: string }> = [];
     while (failed.length < 2) {
       const { conversationEvents } = await events.nextData();
       if (conversationEvents.kind === 'DELIVERY' && conversationEvents.message)
