@@ -41,7 +41,9 @@ export class OutboxFloor {
        SELECT s.conversation % $2, s.conversation, s.to_number, s.body
          FROM jsonb_to_recordset($1::jsonb) AS s(conversation int, to_number text, body text)`,
       [
-        JSON.stringify(sends.map((s) => ({ conversation: s.conversation, to_number: s.to, body: s.body }))),
+        JSON.stringify(
+          sends.map((s) => ({ conversation: s.conversation, to_number: s.to, body: s.body })),
+        ),
         this.workers,
       ],
     );
@@ -62,10 +64,10 @@ export class OutboxFloor {
           const next = rows[0];
           if (!next) return count;
           const providerMessageId = await post(next.to_number, next.body);
-          await client.query('UPDATE bench_outbox_floor SET provider_message_id = $2 WHERE id = $1', [
-            next.id,
-            providerMessageId,
-          ]);
+          await client.query(
+            'UPDATE bench_outbox_floor SET provider_message_id = $2 WHERE id = $1',
+            [next.id, providerMessageId],
+          );
           count += 1;
         }
       }),

@@ -260,7 +260,7 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     }
   });
 
-  it('C1/C6 a provider deleted under queued sends: each FAILED (PROVIDER_REMOVED) with its event, in the delete; a retry goes through the campaign\'s new provider', async () => {
+  it("C1/C6 a provider deleted under queued sends: each FAILED (PROVIDER_REMOVED) with its event, in the delete; a retry goes through the campaign's new provider", async () => {
     const { campaign, conversation, provider, phone } = await setup();
     const console = await connect(server.wsUrl, org.admin.token);
     consoles.push(console);
@@ -325,7 +325,10 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     const { retryMessage } = await org.admin.api.ok(RetryMessageDocument, {
       input: { messageId: held[1] },
     });
-    expect(retryMessage.message).toMatchObject({ deliveryState: 'QUEUED', deliveryErrorCode: null });
+    expect(retryMessage.message).toMatchObject({
+      deliveryState: 'QUEUED',
+      deliveryErrorCode: null,
+    });
     await eventually(
       async () => (await deliveryOf(org, held[1] as string)).deliveryState === 'SENT',
       10_000,
