@@ -32,7 +32,13 @@ export class JobRunner {
       connectionString: this.options.databaseUrl,
       max: this.options.concurrency + 2,
       application_name: 'tandem-jobs',
-      options: '-c TimeZone=UTC',
+      // graphile-worker's own writes on this pool (a job claimed, completed, failed) commit
+      // without waiting for the disk: losing the last of them in a crash of PostgreSQL only runs
+      // those jobs again, which every task allows (a job runs at least once; what a task must
+      // keep, it writes through the server's pool, durably). Each was a WAL flush of its own:
+      // an outbox drain of one reply paid three (claim, the SENT record, completion) where its
+      // floor pays one. The tasks add jobs through the server's pool, never this one.
+      options: '-c TimeZone=UTC -c synchronous_commit=off',
     });
     // An idle client losing its connection must not crash the process; the runner reconnects.
     this.pool.on('error', (error) => this.logger.error('jobs: idle connection lost', error));
