@@ -154,4 +154,32 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
     await eventually('the job left behind', () => ran.length === 2);
     expect(ran[1]!.payload).toEqual({ after: true });
   });
+  it('a runner whose worker pool shut itself down (a batch of completions failed: graphile/worker#636) is started again; later jobs run', async () => {
+    // One completion refused, once: graphile-worker then shuts its worker pool down.
+    await dataSource.query(`
+      CREATE SEQUENCE refuse_completion_once;
+      CREATE FUNCTION refuse_completion_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.payload ->> 'refused' = 'yes' AND nextval('refuse_completion_once') = 1 THEN
+          RAISE EXCEPTION 'completion refused on purpose';
+        END IF;
+        RETURN OLD;
+      END $$;
+      CREATE TRIGGER refuse_completion_once BEFORE DELETE ON graphile_worker._private_jobs
+        FOR EACH ROW EXECUTE FUNCTION refuse_completion_once()`);
+    try {
+      await enqueueJob(dataSource.manager, { task: 'record', payload: { refused: 'yes' } });
+      await eventually('the refused job to run', () => ran.length === 1);
+      // Its completion failed: it stays locked by the runner that died with it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await enqueueJob(dataSource.manager, { task: 'record', payload: { later: true } });
+      await eventually('a later job to run', () => ran.length === 2, 15_000);
+      expect(ran.map((r) => r.payload)).toEqual([{ refused: 'yes' }, { later: true }]);
+    } finally {
+      await dataSource.query(`
+        DROP TRIGGER refuse_completion_once ON graphile_worker._private_jobs;
+        DROP FUNCTION refuse_completion_once();
+        DROP SEQUENCE refuse_completion_once`);
+    }
+  });
 });
