@@ -32,7 +32,14 @@ export class JobRunner {
       connectionString: this.options.databaseUrl,
       max: this.options.concurrency + 2,
       application_name: 'tandem-jobs',
-      options: '-c TimeZone=UTC',
+      // The queue's own bookkeeping (a claim, a completion, a failure's next attempt) commits
+      // without waiting for the disk: every job is added durably in its caller's transaction,
+      // and losing the last of these in a crash of PostgreSQL only has a job run again, which
+      // every task tolerates (a job runs at least once). A lost completion cannot outlive the
+      // task's own writes: those commit synchronously first, and the log is flushed in order.
+      // With it, a job is claimed one disk flush sooner after its NOTIFY (a webhook's
+      // processing starts that much earlier) and a burst's jobs do not queue on the WAL.
+      options: '-c TimeZone=UTC -c synchronous_commit=off',
     });
     // An idle client losing its connection must not crash the process; the runner reconnects.
     this.pool.on('error', (error) => this.logger.error('jobs: idle connection lost', error));

@@ -36,7 +36,18 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
       }
       ran.push({ task, payload, attempt: helpers.job.attempts });
     };
-  const tasks: TaskList = { record: record('record'), ordered: record('ordered') };
+  const settings: string[] = [];
+  const tasks: TaskList = {
+    record: record('record'),
+    ordered: record('ordered'),
+    // What the runner's own connections (claims, completions) commit with.
+    settings: async (_payload, helpers) => {
+      const { rows } = await helpers.query<{ synchronous_commit: string }>(
+        'SHOW synchronous_commit',
+      );
+      settings.push(rows[0]!.synchronous_commit);
+    },
+  };
 
   const jobsLeft = async () =>
     Number(
@@ -89,6 +100,18 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
     expect(ran).toEqual([{ task: 'record', payload: { n: 'committed' }, attempt: 1 }]);
     await eventually('no job left', () => true);
     expect(await jobsLeft()).toBe(0);
+  });
+
+  it('the queue’s own bookkeeping commits without waiting for the disk; jobs are added durably, in the caller’s transaction', async () => {
+    await dataSource.transaction(async (manager) => {
+      await enqueueJob(manager, { task: 'settings', payload: {} });
+      const [{ synchronous_commit }] = (await manager.query('SHOW synchronous_commit')) as Array<{
+        synchronous_commit: string;
+      }>;
+      expect(synchronous_commit).toBe('on');
+    });
+    await eventually('the settings job', () => settings.length === 1);
+    expect(settings).toEqual(['off']);
   });
 
   it('jobs of one named queue run one at a time, in the order they were added', async () => {
