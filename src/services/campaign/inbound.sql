@@ -66,7 +66,7 @@ BEGIN
   -- numbers never wait for each other crosswise); the statements after it see what each number's
   -- previous holder committed (a new snapshot each).
   PERFORM pg_advisory_xact_lock(hashtextextended(lock_key, 0))
-     FROM (SELECT DISTINCT e ->> 'lock_key' AS lock_key FROM jsonb_array_elements(p_messages) e) keys
+     FROM (SELECT DISTINCT e ->> 'lock_key' AS lock_key FROM jsonb_array_elements(p_messages) e) held
     ORDER BY lock_key;
   FOR v_item IN SELECT e FROM jsonb_array_elements(p_messages) WITH ORDINALITY AS given(e, n) ORDER BY n
   LOOP
