@@ -288,10 +288,7 @@ export class ProviderWebhookService {
     });
   }
 
-  private async applyStatus(
-    webhook: ProviderWebhook,
-    event: StatusEvent,
-  ): Promise<void> {
+  private async applyStatus(webhook: ProviderWebhook, event: StatusEvent): Promise<void> {
     const known = await this.uow.run(async (tx) => {
       const result = await this.store.applyStatus(
         tx.manager,

@@ -178,15 +178,17 @@ describe('webhook processing: one statement per delivery (C3)', () => {
     const joined = events.filter(
       (event) => (event.payload.message as { id?: string } | undefined)?.id === second.messageId,
     );
-    expect(joined).toEqual([{
-      stream: inbox,
-      payload: {
-        kind: 'MESSAGE',
-        actor: SYSTEM_ACTOR,
-        conversation: after.conversation,
-        message: after.messages[1],
+    expect(joined).toEqual([
+      {
+        stream: inbox,
+        payload: {
+          kind: 'MESSAGE',
+          actor: SYSTEM_ACTOR,
+          conversation: after.conversation,
+          message: after.messages[1],
+        },
       },
-    }]);
+    ]);
   });
 
   it('C3 the same webhook delivered five times, then five times at once: one message, one interaction, one ARRIVED; every delivery processed', async () => {
