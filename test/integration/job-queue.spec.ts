@@ -36,7 +36,18 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
       }
       ran.push({ task, payload, attempt: helpers.job.attempts });
     };
-  const tasks: TaskList = { record: record('record'), ordered: record('ordered') };
+  const settings: Array<{ setting: string; source: string }> = [];
+  const tasks: TaskList = {
+    record: record('record'),
+    ordered: record('ordered'),
+    // What the runner's own connections (claims, completions) commit with.
+    settings: async (_payload, helpers) => {
+      const { rows } = await helpers.query<{ setting: string; source: string }>(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'",
+      );
+      settings.push(rows[0]!);
+    },
+  };
 
   const jobsLeft = async () =>
     Number(
@@ -89,6 +100,20 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
     expect(ran).toEqual([{ task: 'record', payload: { n: 'committed' }, attempt: 1 }]);
     await eventually('no job left', () => true);
     expect(await jobsLeft()).toBe(0);
+  });
+
+  it('the queue’s own bookkeeping commits without waiting for the disk; jobs are added durably, in the caller’s transaction', async () => {
+    // (The test database may run without synchronous commits altogether: what counts is that
+    // the runner sets it for its own connections, and that the callers' do not inherit it.)
+    await dataSource.transaction(async (manager) => {
+      await enqueueJob(manager, { task: 'settings', payload: {} });
+      const [caller] = (await manager.query(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'",
+      )) as Array<{ setting: string; source: string }>;
+      expect(caller!.source).not.toBe('client');
+    });
+    await eventually('the settings job', () => settings.length === 1);
+    expect(settings).toEqual([{ setting: 'off', source: 'client' }]);
   });
 
   it('jobs of one named queue run one at a time, in the order they were added', async () => {
@@ -153,5 +178,33 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
     ).start();
     await eventually('the job left behind', () => ran.length === 2);
     expect(ran[1]!.payload).toEqual({ after: true });
+  });
+  it('a runner whose worker pool shut itself down (a batch of completions failed: graphile/worker#636) is started again; later jobs run', async () => {
+    // One completion refused, once: graphile-worker then shuts its worker pool down.
+    await dataSource.query(`
+      CREATE SEQUENCE refuse_completion_once;
+      CREATE FUNCTION refuse_completion_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.payload ->> 'refused' = 'yes' AND nextval('refuse_completion_once') = 1 THEN
+          RAISE EXCEPTION 'completion refused on purpose';
+        END IF;
+        RETURN OLD;
+      END $$;
+      CREATE TRIGGER refuse_completion_once BEFORE DELETE ON graphile_worker._private_jobs
+        FOR EACH ROW EXECUTE FUNCTION refuse_completion_once()`);
+    try {
+      await enqueueJob(dataSource.manager, { task: 'record', payload: { refused: 'yes' } });
+      await eventually('the refused job to run', () => ran.length === 1);
+      // Its completion failed: it stays locked by the runner that died with it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await enqueueJob(dataSource.manager, { task: 'record', payload: { later: true } });
+      await eventually('a later job to run', () => ran.length === 2, 15_000);
+      expect(ran.map((r) => r.payload)).toEqual([{ refused: 'yes' }, { later: true }]);
+    } finally {
+      await dataSource.query(`
+        DROP TRIGGER refuse_completion_once ON graphile_worker._private_jobs;
+        DROP FUNCTION refuse_completion_once();
+        DROP SEQUENCE refuse_completion_once`);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '../../db/prepared';
 import { aliasedColumns, hydrate } from '../../db/rows';
 import { Message } from '../../entities/message.entity';
 import { Provider } from '../../entities/provider.entity';
@@ -17,7 +18,11 @@ export interface OutboxHead {
   waitMs: number;
 }
 
-/** The delivery rules that run in Postgres (delivery.sql); the only TypeScript naming them. */
+/**
+ * The delivery rules that run in Postgres (delivery.sql); the only TypeScript naming them. Each
+ * statement is a named prepared one (`preparedQuery`): run once or more per send, the outbox's
+ * head read (a CTE over four tables) was parsed and planned by Postgres every time.
+ */
 export class DeliveryStore {
   /**
    * C6: applies a status callback to the message the provider knows by this id. Null when no
@@ -31,11 +36,12 @@ export class DeliveryStore {
     code: string | null,
     reason: string | null,
   ): Promise<{ messageId: string; conversationId: string; moved: boolean } | null> {
-    const rows = (await manager.query(
+    const rows = await preparedQuery<{ messageId: string; conversationId: string; moved: boolean }>(
+      manager,
       `SELECT message_id AS "messageId", conversation_id AS "conversationId", moved
          FROM tandem_apply_delivery_status($1, $2, $3, $4, $5)`,
       [providerId, providerMessageId, state, code, reason],
-    )) as Array<{ messageId: string; conversationId: string; moved: boolean }>;
+    );
     return rows[0] ?? null;
   }
 
@@ -47,16 +53,20 @@ export class DeliveryStore {
    * provider's send slots reserved (`tandem_reserve_send_slots`; one only for a FAILING
    * provider, whose drain may send one message as a probe). One statement per batch of sends.
    * A slot reserved for a message that is then held or failed only spaces the provider's next
-   * sends by one interval each.
+   * sends by one interval each. `last`: nothing else was queued in the conversation when read
+   * (fewer than `limit`, all in this batch), so once they are sent the drain is done without
+   * reading again; a reply committed after the read added a job of its own (graphile-worker adds
+   * a new job when the key's job is running).
    */
   async outboxBatch(
     manager: EntityManager,
     conversationId: string,
     sendIntervalMs: number,
     limit: number,
-  ): Promise<OutboxHead[]> {
+  ): Promise<{ heads: OutboxHead[]; last: boolean }> {
     const dataSource = manager.connection;
-    const rows = (await manager.query(
+    const rows = await preparedQuery(
+      manager,
       `WITH queued AS (
          SELECT m.id, m.provider_id, m.position FROM message m
           WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
@@ -79,7 +89,9 @@ export class DeliveryStore {
           WHERE b.provider_id IS NOT NULL AND b.position = (SELECT min(position) FROM batch)
        )
        SELECT ${aliasedColumns(dataSource, Message, 'm')}, ${aliasedColumns(dataSource, Provider, 'p')},
-              k.value AS to_number, (SELECT wait_ms FROM slots) AS wait_ms
+              k.value AS to_number, (SELECT wait_ms FROM slots) AS wait_ms,
+              (SELECT count(*) FROM queued) < $3
+                AND (SELECT count(*) FROM queued) = (SELECT count(*) FROM batch) AS last
          FROM batch b
          JOIN message m ON m.id = b.id
          JOIN conversation c ON c.id = m.conversation_id
@@ -87,13 +99,16 @@ export class DeliveryStore {
          LEFT JOIN contact k ON k.id = c.contact_id
         ORDER BY b.position`,
       [conversationId, sendIntervalMs, limit],
-    )) as Array<Record<string, unknown>>;
-    return rows.map((row, n) => ({
-      message: hydrate(dataSource, Message, row, 'm'),
-      provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
-      to: (row.to_number as string | null) ?? null,
-      waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
-    }));
+    );
+    return {
+      heads: rows.map((row, n) => ({
+        message: hydrate(dataSource, Message, row, 'm'),
+        provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
+        to: (row.to_number as string | null) ?? null,
+        waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
+      })),
+      last: rows.length === 0 || rows[0]?.last === true,
+    };
   }
 
   /**
@@ -108,10 +123,11 @@ export class DeliveryStore {
     attempts: number,
     actor: object,
   ): Promise<string[] | null> {
-    const [row] = (await manager.query(
+    const [row] = await preparedQuery<{ streams: string[] | null }>(
+      manager,
       'SELECT tandem_record_sent($1, $2, $3, $4::jsonb) AS streams',
       [messageId, providerMessageId, attempts, JSON.stringify(actor)],
-    )) as Array<{ streams: string[] | null }>;
+    );
     return row?.streams ?? null;
   }
 }

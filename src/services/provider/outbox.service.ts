@@ -19,7 +19,8 @@ import { ConversationEventKind } from '../../subscriptions/payloads';
 import { emitConversationEvent } from '../conversation/conversation-events';
 import { adapterFor, type OutboundContent, type SendFailure } from './adapters';
 import type { DeliveryStore } from './delivery.store';
-import type { ProviderService } from './provider.service';
+import type { ProviderCredentials, ProviderService } from './provider.service';
+import { PROVIDER_REMOVED } from './removed-provider';
 
 /** The names jobs are added with; src/jobs/tasks maps them to the methods below. */
 export const OUTBOX_TASKS = {
@@ -47,6 +48,8 @@ export interface OutgoingReply {
 interface PendingSend {
   message: Message;
   provider: Provider;
+  /** The provider's credentials, opened once per batch (its sends share the provider). */
+  credentials: ProviderCredentials;
   to: string;
   /** When the provider's send slot reserved for it comes (`Date.now()` time). */
   slotAt: number;
@@ -132,7 +135,8 @@ export class OutboxService {
    * its attempts and error cleared, a new delivery job) in the caller's transaction. A provider
    * id a failed send was given is forgotten: the retry is a new send, by the agent's decision.
    * Free text whose window has closed (a needs-template failure among them) is refused as a new
-   * reply would be (REPLY_WINDOW_CLOSED); a template goes at any time.
+   * reply would be (REPLY_WINDOW_CLOSED); a template goes at any time. A message whose provider
+   * was deleted goes through the campaign's provider as it is now (CONFLICT when it has none).
    */
   async retry(tx: Tx, conversation: Conversation, message: Message): Promise<Message> {
     if (message.deliveryState !== DeliveryState.FAILED)
@@ -140,8 +144,18 @@ export class OutboxService {
         `Only a FAILED message is retried: this one is ${message.deliveryState}`,
         { deliveryState: message.deliveryState },
       );
-    if (!message.providerId)
-      throw new ConflictError('This message was never for a provider: there is nothing to retry');
+    // Its provider deleted (PROVIDER_REMOVED): the retry goes through the campaign's provider.
+    const providerId =
+      message.providerId ??
+      (conversation.campaignId
+        ? (await tx.manager.findOneBy(Campaign, { id: conversation.campaignId }))?.providerId
+        : null);
+    if (!providerId)
+      throw new ConflictError(
+        conversation.campaignId
+          ? 'The campaign has no provider to send through'
+          : 'This message was never for a provider: there is nothing to retry',
+      );
     const closesAt = conversation.replyWindowClosesAt;
     const template = message.templateName !== null && message.templateLanguage !== null;
     if (!template && !(closesAt && closesAt.getTime() > Date.now())) {
@@ -152,6 +166,7 @@ export class OutboxService {
       { id: message.id, deliveryState: DeliveryState.FAILED },
       {
         deliveryState: DeliveryState.QUEUED,
+        providerId,
         providerMessageId: null,
         deliveryErrorCode: null,
         deliveryErrorReason: null,
@@ -193,7 +208,7 @@ export class OutboxService {
         for (;;) {
           // Read and recorded through the drain's own connection: 4 drains held 4 of the
           // pool's connections and took 2 more per send.
-          const batch = await this.nextBatch(conversationId, runner);
+          const { batch, last } = await this.nextBatch(conversationId, runner);
           if (batch.length === 0) return 'DRAINED';
           for (const pending of batch) {
             const held =
@@ -205,6 +220,8 @@ export class OutboxService {
             first = false;
             if (!(await this.sendOne(pending, runner))) return 'STOPPED';
           }
+          // Nothing was queued behind them: no read to find that out (one statement a drain).
+          if (last) return 'DRAINED';
         }
       } finally {
         await runner.query(
@@ -283,12 +300,11 @@ export class OutboxService {
 
   /** Sends one message; true when the drain may go on to the next. */
   private async sendOne(
-    { message, provider, to, slotAt }: PendingSend,
+    { message, provider, credentials, to, slotAt }: PendingSend,
     runner: QueryRunner,
   ): Promise<boolean> {
     const waitMs = slotAt - Date.now();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-    const credentials = this.providers.credentialsFrom(provider);
     const content: OutboundContent =
       message.templateName && message.templateLanguage
         ? { kind: 'TEMPLATE', name: message.templateName, language: message.templateLanguage }
@@ -331,35 +347,48 @@ export class OutboxService {
    * provider (health and credentials as they are now) and number; a message that cannot be sent
    * (no number, its provider gone) is FAILED and left out. Empty when nothing is left to send.
    */
-  private async nextBatch(conversationId: string, runner: QueryRunner): Promise<PendingSend[]> {
+  private async nextBatch(
+    conversationId: string,
+    runner: QueryRunner,
+  ): Promise<{ batch: PendingSend[]; last: boolean }> {
     const readAt = Date.now();
-    const heads = await this.store.outboxBatch(
+    const { heads, last } = await this.store.outboxBatch(
       runner.manager,
       conversationId,
       this.settings.sendIntervalMs,
       OUTBOX_BATCH,
     );
     const batch: PendingSend[] = [];
+    let opened: ProviderCredentials | undefined;
     for (const { message, provider, to, waitMs } of heads) {
-      if (!message.providerId) break;
       if (!provider || !to) {
+        // No provider: it was deleted (its foreign key set to null) while this was queued, a
+        // case deleteProvider fails in its own transaction; one written as it was deleted, or
+        // left from before that, would otherwise block the conversation's later sends.
         await this.recordFailed(
           message,
-          {
-            failureClass: 'PERMANENT',
-            code: provider ? 'NO_CONTACT' : 'NO_PROVIDER',
-            reason: provider ? 'The conversation has no number to send to' : 'The provider is gone',
-          },
+          provider
+            ? {
+                failureClass: 'PERMANENT',
+                code: 'NO_CONTACT',
+                reason: 'The conversation has no number to send to',
+              }
+            : {
+                failureClass: 'PERMANENT',
+                code: PROVIDER_REMOVED,
+                reason: 'Not sent: its provider was removed before this message went out',
+              },
           message.sendAttempts,
         );
         continue;
       }
-      batch.push({ message, provider, to, slotAt: readAt + waitMs });
+      if (opened?.providerId !== provider.id) opened = this.providers.credentialsFrom(provider);
+      batch.push({ message, provider, credentials: opened, to, slotAt: readAt + waitMs });
     }
     // Every message read failed: the next ones, if any.
-    return batch.length === 0 && heads.length > 0 && heads[0]?.message.providerId
+    return batch.length === 0 && heads.length > 0 && !last
       ? this.nextBatch(conversationId, runner)
-      : batch;
+      : { batch, last };
   }
 
   /**

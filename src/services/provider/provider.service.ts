@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isUUID } from 'class-validator';
-import type { Auth } from '../../context/auth';
+import { actorOf, type Auth } from '../../context/auth';
 import type { Config } from '../../config';
 import { isUniqueViolation } from '../../db/errors';
 import { enqueueJob } from '../../db/job-queue';
@@ -17,6 +17,7 @@ import {
 import { BadInputError, ConflictError, NotFoundError } from '../../errors/domain-error';
 import { normalizePhone } from '../customer/contact-value';
 import { OUTBOX_TASKS } from './outbox.service';
+import { failSendsOfRemovedProvider } from './removed-provider';
 import { SecretBox } from './secrets';
 
 /** The write-only values of a provider, by input field name. */
@@ -175,7 +176,10 @@ export class ProviderService {
     });
   }
 
-  /** C1: refused (CONFLICT) while an enabled campaign uses it; disabled ones lose their provider. */
+  /**
+   * C1: refused (CONFLICT) while an enabled campaign uses it; disabled ones lose their provider,
+   * and the sends still queued for it are FAILED (`PROVIDER_REMOVED`), in the same transaction.
+   */
   async delete(auth: Auth, providerId: string): Promise<Provider> {
     return this.uow.run(async (tx) => {
       const provider = await this.require(tx.manager, auth, providerId, false);
@@ -194,6 +198,7 @@ export class ProviderService {
         );
       }
       await this.require(tx.manager, auth, providerId, true);
+      await failSendsOfRemovedProvider(tx, provider, actorOf(auth));
       await tx.manager.delete(Provider, { id: provider.id });
       this.recent.delete(provider.id);
       return provider;

@@ -3,10 +3,21 @@ import { Conversation } from '../../../src/entities/conversation.entity';
 import { Message } from '../../../src/entities/message.entity';
 import { ProviderHealthState } from '../../../src/entities/provider.entity';
 import { snapshotOf } from '../../../src/subscriptions/snapshot';
-import { CampaignReplyDocument, DeliveryEventsDocument } from '../../generated/graphql';
+import {
+  CampaignReplyDocument,
+  DeleteProviderDocument,
+  DeliveryEventsDocument,
+  RetryMessageDocument,
+  UpdateCampaignDocument,
+} from '../../generated/graphql';
 import { eventually, newOrg, type Org } from '../../support/factories';
 import { newCampaignInteraction } from '../../support/providers/interactions';
-import { campaignOnStub, deliveryOf, webhookUrl } from '../../support/providers/setup';
+import {
+  campaignOnStub,
+  deliveryOf,
+  providerOnStub,
+  webhookUrl,
+} from '../../support/providers/setup';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
 import { startTestServer, type TestServer } from '../../support/server';
 import { connect, settle, subscribe, type Console } from '../../support/ws';
@@ -247,6 +258,118 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     } finally {
       stub.accessToken = 'EAAG-stub-access-token';
     }
+  });
+
+  it("C1/C6 a provider deleted under queued sends: each FAILED (PROVIDER_REMOVED) with its event, in the delete; a retry goes through the campaign's new provider", async () => {
+    const { campaign, conversation, provider, phone } = await setup();
+    const console = await connect(server.wsUrl, org.admin.token);
+    consoles.push(console);
+    const events = subscribe(console, DeliveryEventsDocument, { inboxId: campaign.inboxId });
+    await settle();
+    stub.accessToken = 'rotated-token';
+    let held: string[] = [];
+    try {
+      const first = await reply(conversation.id, 'held by a removed line 1');
+      await eventually(
+        async () =>
+          (await server.services.providers.get(org.admin.auth, provider.id)).healthState ===
+          ProviderHealthState.FAILING,
+        10_000,
+        'provider FAILING',
+      );
+      const second = await reply(conversation.id, 'held by a removed line 2');
+      held = [first.sendMessage.message.id, second.sendMessage.message.id];
+      for (const id of held) expect((await deliveryOf(org, id)).deliveryState).toBe('QUEUED');
+
+      await org.admin.api.ok(UpdateCampaignDocument, {
+        input: { campaignId: campaign.id, enabled: false },
+      });
+      await org.admin.api.ok(DeleteProviderDocument, { input: { providerId: provider.id } });
+    } finally {
+      stub.accessToken = 'EAAG-stub-access-token';
+    }
+    // Committed with the delete: no wait.
+    for (const id of held) {
+      expect(await deliveryOf(org, id)).toMatchObject({
+        deliveryState: 'FAILED',
+        deliveryErrorCode: 'PROVIDER_REMOVED',
+        providerMessageId: null,
+      });
+      expect((await deliveryOf(org, id)).deliveryErrorReason).toContain(provider.name);
+    }
+    // Live on the agent's console: a DELIVERY event per message, in order.
+    const failed: Array<{ id: string }> = [];
+    while (failed.length < 2) {
+      const { conversationEvents } = await events.nextData();
+      if (conversationEvents.kind === 'DELIVERY' && conversationEvents.message)
+        failed.push(conversationEvents.message);
+    }
+    expect(failed).toEqual(
+      held.map((id) =>
+        expect.objectContaining({
+          id,
+          deliveryState: 'FAILED',
+          deliveryErrorCode: 'PROVIDER_REMOVED',
+        }),
+      ),
+    );
+    events.close();
+    await settle(500);
+    expect(sendsTo(phone).filter((s) => s.text?.body === 'held by a removed line 2')).toEqual([]);
+
+    // The campaign moves to another line: the agent's retry goes through it.
+    const replacement = await providerOnStub(org, stub);
+    await org.admin.api.ok(UpdateCampaignDocument, {
+      input: { campaignId: campaign.id, providerId: replacement.id, enabled: true },
+    });
+    const { retryMessage } = await org.admin.api.ok(RetryMessageDocument, {
+      input: { messageId: held[1] },
+    });
+    expect(retryMessage.message).toMatchObject({
+      deliveryState: 'QUEUED',
+      deliveryErrorCode: null,
+    });
+    await eventually(
+      async () => (await deliveryOf(org, held[1] as string)).deliveryState === 'SENT',
+      10_000,
+      'retried through the new provider',
+    );
+    const [row] = (await server.dataSource.query('SELECT provider_id FROM message WHERE id = $1', [
+      held[1],
+    ])) as Array<{ provider_id: string }>;
+    expect(row?.provider_id).toBe(replacement.id);
+    expect(sendsTo(phone).filter((s) => s.text?.body === 'held by a removed line 2')).toHaveLength(
+      1,
+    );
+  });
+
+  it('C6 a queued send whose provider is gone (no provider left on the row) is FAILED by the drain and never blocks the sends after it', async () => {
+    const { conversation, phone, provider } = await setup();
+    // A send queued (held) for a provider deleted before deleteProvider failed such sends: its
+    // foreign key set to null.
+    const health = (state: string) =>
+      server.dataSource.query('UPDATE provider SET health_state = $2 WHERE id = $1', [
+        provider.id,
+        state,
+      ]);
+    await health('FAILING');
+    const stale = await reply(conversation.id, 'queued for a line long gone');
+    await server.dataSource.query(
+      `UPDATE message SET provider_id = NULL WHERE id = $1 AND delivery_state = 'QUEUED'`,
+      [stale.sendMessage.message.id],
+    );
+    await health('OK');
+    const next = await reply(conversation.id, 'after the stale one');
+    await eventually(
+      async () => (await deliveryOf(org, next.sendMessage.message.id)).deliveryState === 'SENT',
+      10_000,
+      'the later reply sent',
+    );
+    expect(await deliveryOf(org, stale.sendMessage.message.id)).toMatchObject({
+      deliveryState: 'FAILED',
+      deliveryErrorCode: 'PROVIDER_REMOVED',
+    });
+    expect(sendsTo(phone).map((s) => s.text?.body)).toContain('after the stale one');
   });
 
   it('C6 a FAILING provider recovers by itself when a probe succeeds', async () => {
