@@ -1,5 +1,6 @@
 import { Brackets, SelectQueryBuilder } from 'typeorm';
 import { builderShape } from '../../src/db/page-statements';
+import { statementCounter } from '../../src/db/data-source';
 import { Customer } from '../../src/entities/customer.entity';
 import { HelperAssignment } from '../../src/entities/helper-assignment.entity';
 import { newAgent, newConversation, newCustomer, newOrg, type Org } from '../support/factories';
@@ -100,6 +101,25 @@ describe('page statements written once per shape (issue 20)', () => {
     } finally {
       getQuery.mockRestore();
     }
+  });
+
+  it('joins the assignees of a page of conversations once, and reads no id the query does not read', async () => {
+    const counter = statementCounter(server.dataSource);
+    counter.recorded = [];
+    const { errors } = await org.admin.api.request(
+      `{ customers(first: 5) { edges { node { contacts { value }
+          conversations(first: 3) { edges { node { assignee { name } } } } } } } }`,
+      {},
+    );
+    const statements = counter.recorded;
+    counter.recorded = undefined;
+    expect(errors).toBeUndefined();
+    const page = statements.find((sql) => sql.includes('json_agg')) as string;
+    expect(page).toMatch(/LEFT JOIN staff e\d+ ON/);
+    expect(page).not.toMatch(/\(SELECT json_build_array/);
+    // contacts { value }: the value alone; an assignee { name }: the name alone.
+    expect(page).toMatch(/json_build_array\(e\d+\.value\)/);
+    expect(page).toMatch(/json_build_array\(e\d+\.name\)/);
   });
 
   it('keys only the builders whose text it can tell from their shape', () => {
