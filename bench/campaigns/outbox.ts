@@ -97,6 +97,11 @@ export async function runOutbox(
     await dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [provider.id]);
     await services.outbox.release(provider.id);
     await stub.waitForRequests(before + options.messages, 300_000);
+    // And every send recorded (as the floor's round includes its last record): a record still
+    // under way would otherwise mark the provider OK again (a send that went through heals a
+    // FAILING provider) after the next round has held it, and that round's replies would go out
+    // while they are being written, before its clock starts.
+    await recorded(dataSource, provider.id);
     const elapsed = nowMs() - started;
     sampler.end();
     const spent = cost.stop(options.messages);
@@ -334,6 +339,20 @@ class OutboxTiming {
 
   restore(): void {
     for (const [target, method, original] of this.originals.splice(0)) target[method] = original;
+  }
+}
+
+/** Resolves once no reply through this provider is left unrecorded (QUEUED). */
+async function recorded(dataSource: TandemServer['dataSource'], providerId: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [row] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM message WHERE provider_id = $1 AND delivery_state = 'QUEUED'`,
+      [providerId],
+    )) as Array<{ n: number }>;
+    if (row?.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row?.n} replies were never recorded`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 

@@ -259,16 +259,26 @@ export class OutboxService {
     else await this.scheduleProbe(providerId, attempt + 1);
   }
 
-  /** Adds a delivery job for every conversation with messages held for this provider. */
+  /**
+   * Adds a delivery job for every conversation with messages held for this provider, each in a
+   * statement of its own: one transaction adding them all holds a job row per conversation (a
+   * running job's key is cleared) while graphile-worker deletes completed ones in batches, and
+   * the two can deadlock; graphile-worker 0.17 then shuts its worker pool down (`JobRunner`).
+   * The likely cause of the outbox bench's stalls at 150 conversations; not proven by a log.
+   */
   async release(providerId: string): Promise<void> {
-    await this.uow.run(async (tx) => {
-      const rows = (await tx.manager.query(
-        `SELECT DISTINCT conversation_id AS "conversationId" FROM message
-          WHERE provider_id = $1 AND delivery_state = 'QUEUED' AND provider_message_id IS NULL`,
-        [providerId],
-      )) as Array<{ conversationId: string }>;
-      for (const { conversationId } of rows) await this.enqueue(tx, conversationId);
-    });
+    const rows = (await this.uow.dataSource.query(
+      `SELECT DISTINCT conversation_id AS "conversationId" FROM message
+        WHERE provider_id = $1 AND delivery_state = 'QUEUED' AND provider_message_id IS NULL`,
+      [providerId],
+    )) as Array<{ conversationId: string }>;
+    for (const { conversationId } of rows) {
+      await enqueueJob(this.uow.dataSource.manager, {
+        task: OUTBOX_TASKS.deliver,
+        payload: { conversationId },
+        jobKey: `outbox:${conversationId}`,
+      });
+    }
   }
 
   /**
@@ -277,25 +287,24 @@ export class OutboxService {
    * tried for `staleMs`.
    */
   async sweep(staleMs = 120_000): Promise<number> {
-    return this.uow.run(async (tx) => {
-      const rows = (await tx.manager.query(
-        `SELECT DISTINCT m.conversation_id AS "conversationId"
-           FROM message m JOIN provider p ON p.id = m.provider_id
-          WHERE m.delivery_state = 'QUEUED' AND m.provider_message_id IS NULL
-            AND p.health_state = 'OK'
-            AND coalesce(m.last_send_attempt_at, m.created_at) < now() - make_interval(secs => $1 / 1000.0)`,
-        [staleMs],
-      )) as Array<{ conversationId: string }>;
-      for (const { conversationId } of rows) {
-        await enqueueJob(tx.manager, {
-          task: OUTBOX_TASKS.deliver,
-          payload: { conversationId },
-          jobKey: `outbox:${conversationId}`,
-          jobKeyMode: 'preserve_run_at',
-        });
-      }
-      return rows.length;
-    });
+    const rows = (await this.uow.dataSource.query(
+      `SELECT DISTINCT m.conversation_id AS "conversationId"
+         FROM message m JOIN provider p ON p.id = m.provider_id
+        WHERE m.delivery_state = 'QUEUED' AND m.provider_message_id IS NULL
+          AND p.health_state = 'OK'
+          AND coalesce(m.last_send_attempt_at, m.created_at) < now() - make_interval(secs => $1 / 1000.0)`,
+      [staleMs],
+    )) as Array<{ conversationId: string }>;
+    // One statement per job, as release's.
+    for (const { conversationId } of rows) {
+      await enqueueJob(this.uow.dataSource.manager, {
+        task: OUTBOX_TASKS.deliver,
+        payload: { conversationId },
+        jobKey: `outbox:${conversationId}`,
+        jobKeyMode: 'preserve_run_at',
+      });
+    }
+    return rows.length;
   }
 
   /** Sends one message; true when the drain may go on to the next. */
