@@ -48,12 +48,29 @@ export interface FanoutVariant {
   operation: Operation;
   tokens: string[];
   act(): Promise<Action>;
+  /** ours: starts noting when each event reaches the server's PubSub (its publish point). */
+  prepare?(): Promise<void>;
+  /** ours: when (hrtime, ms) event `seq` reached the server's PubSub (null: not known). */
+  published?(seq: number): Promise<number | null>;
   close(): void;
 }
 
 export interface Sample {
   /** Start → the last watcher. */
   lastMs: number;
+  /** Start → the first watcher. */
+  firstMs: number;
+  /**
+   * Start → the event at the server's PubSub: the baseline's start IS its publish (0); ours' is
+   * the mutation, its commit and the numbering after it. Absent when not known.
+   */
+  publishMs?: number;
+  /** ours: start → the mutation's answer at the client (after its commit). */
+  answerMs?: number;
+  /** The server's garbage-collection pauses while this event went out (absent: not known). */
+  gc?: GcPauses;
+  /** The server's longest event-loop delay while this event went out (ms; absent: not known). */
+  loopMaxMs?: number;
 }
 
 export interface RoundFigures {
@@ -87,6 +104,8 @@ export interface FanoutOptions {
   events: number | undefined;
   rounds: number;
   warmup: number;
+  /** Note each server's longest event-loop delay per event (a 1 ms timer in each server). */
+  loopDelay: boolean;
 }
 
 const CHANNEL = 'inbox';
@@ -116,6 +135,8 @@ export function oursVariant(
     streams: [Streams.inboxLocks(data.organizationId, inboxId)],
     operation: { query: TICKET_LOCK_EVENTS, variables: { inboxId } },
     tokens: data.watcherTokens,
+    prepare: () => server.traceSeqs([Streams.inboxLocks(data.organizationId, inboxId)]),
+    published: (seq) => server.seqArrival(seq),
     act: async () => {
       const kind = opening ? 'LOCKED' : 'RELEASED';
       const body = opening ? open : release;
@@ -172,18 +193,50 @@ export function baselineBodyLength(targetBytes: number): number {
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
-/** One event through a variant: start it, wait until every watcher has it. */
-async function measureOne(variant: FanoutVariant): Promise<Sample & { bytes: number }> {
+/**
+ * One event through a variant: start it, wait until every watcher has it; then (outside the
+ * measured time) when it reached the server's PubSub and the server's GC pauses meanwhile.
+ */
+async function measureOne(
+  variant: FanoutVariant,
+  loopDelay = false,
+): Promise<Sample & { bytes: number }> {
   const action = await variant.act();
   const receipt = await variant.watchers.nextReceipt(EVENT_TIMEOUT_MS);
-  await action.answered;
+  const answered = await action.answered;
   if (receipt.kind !== action.kind) {
     throw new Error(`${variant.key}: expected a ${action.kind} event, got ${receipt.kind}`);
   }
+  // An earlier tree's server may not answer these (older bench/support): then unknown.
+  const [published, gc, loop] = await Promise.all([
+    variant.key === 'baseline'
+      ? action.start
+      : (variant.published?.(receipt.seq).catch(() => null) ?? null),
+    variant.server.gcPauses().catch(() => undefined),
+    loopDelay ? variant.server.loopDelay().catch(() => null) : null,
+  ]);
   return {
     lastMs: receipt.last - action.start,
+    firstMs: receipt.first - action.start,
+    ...(published === null ? {} : { publishMs: published - action.start }),
+    ...(answered === undefined ? {} : { answerMs: answered - action.start }),
+    gc,
+    ...(loop ? { loopMaxMs: loop.max } : {}),
     bytes: receipt.bytes,
   };
+}
+
+/** The pauses of a round: its events' pauses added up (undefined when none is known). */
+function addPauses(samples: Sample[]): GcPauses | undefined {
+  const known = samples.flatMap((sample) => (sample.gc ? [sample.gc] : []));
+  if (known.length === 0) return undefined;
+  return known.reduce((sum, gc) => ({
+    count: sum.count + gc.count,
+    maxMs: Math.max(sum.maxMs, gc.maxMs),
+    over10ms: sum.over10ms + gc.over10ms,
+    minorMs: sum.minorMs + gc.minorMs,
+    majorMs: sum.majorMs + gc.majorMs,
+  }));
 }
 
 async function measureRound(
@@ -191,6 +244,7 @@ async function measureRound(
   variant: FanoutVariant,
   round: number,
   events: number,
+  loopDelay: boolean,
 ): Promise<RoundFigures> {
   // The machine may be shared (someone's tests): start each round on a quiet one.
   await waitForQuietMachine(context.log, { maxWaitMs: 30_000 });
@@ -201,19 +255,19 @@ async function measureRound(
   ]);
   // Everything this benchmark started (servers, watchers, Postgres, Redis) descends from it.
   // An earlier tree's server may not count its pauses (older bench/support): then none.
-  const pauses = () => variant.server.gcPauses().catch(() => undefined);
-  await pauses();
+  // Each event takes the pauses since the one before (measureOne): start the round afresh.
+  await variant.server.gcPauses().catch(() => undefined);
   const machineBefore = { busy: machineBusyUs(), ours: processTreeCpuUs(process.pid), at: nowMs() };
   const samples: Sample[] = [];
-  for (let n = 0; n < events; n++) samples.push(await measureOne(variant));
+  for (let n = 0; n < events; n++) samples.push(await measureOne(variant, loopDelay));
   const others =
     machineBusyUs() - machineBefore.busy - (processTreeCpuUs(process.pid) - machineBefore.ours);
   const elapsedUs = (nowMs() - machineBefore.at) * 1000;
-  const [serverAfter, clientAfter, gcPauses] = await Promise.all([
+  const [serverAfter, clientAfter] = await Promise.all([
     variant.server.cpu(),
     variant.watchers.cpuUs(),
-    pauses(),
   ]);
+  const gcPauses = addPauses(samples);
   return {
     round,
     key: variant.key,
@@ -268,6 +322,7 @@ export async function runFanout(
   const perRound = (watchers: number) =>
     Math.max(2, 2 * Math.ceil((options.events ?? defaultEvents(watchers)) / options.rounds / 2));
   const connected = new Map<FanoutKey, number>();
+  for (const variant of variants) await variant.prepare?.().catch(() => undefined);
   const ours = variants.filter((variant) => variant.key !== 'baseline');
   // Baseline last, once ours told it the size.
   const ordered = [...ours, ...variants.filter((variant) => variant.key === 'baseline')];
@@ -284,7 +339,7 @@ export async function runFanout(
       variant.watchers.discardReceipts();
       const warmup = index === 0 ? Math.max(options.warmup, 2) : options.warmup;
       for (let n = 0; n < warmup + (warmup % 2); n++) {
-        const { bytes } = await measureOne(variant);
+        const { bytes } = await measureOne(variant, options.loopDelay);
         if (result.bytes[variant.key] === undefined) {
           result.bytes[variant.key] = bytes;
           if (
@@ -297,7 +352,13 @@ export async function runFanout(
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const variant of variants) {
-        const figures = await measureRound(context, variant, round, step.eventsPerRound);
+        const figures = await measureRound(
+          context,
+          variant,
+          round,
+          step.eventsPerRound,
+          options.loopDelay,
+        );
         step.rounds.push(figures);
         const last = figures.samples.map((sample) => sample.lastMs);
         context.log(

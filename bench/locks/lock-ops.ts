@@ -49,6 +49,7 @@ export const OPS_VARIANTS = {
   oneWriteSocket: 'one write over the socket',
   readWrite: 'one read + one write',
   lockFloor: 'lock floor over HTTP',
+  lockFloorSocket: 'lock floor over graphql-ws',
   before: 'ours before',
   beforeSocket: 'ours before over the socket',
 } as const;
@@ -80,7 +81,10 @@ export function compareLockThroughput({
   /** BENCH_BEFORE_TREE's server (an earlier commit's), measured the same way beside ours. */
   before?: ServerProcess;
   oneWrite: ServerProcess;
-  /** Bare Apollo running the caller's lookup and the lock function in one statement. */
+  /**
+   * Bare Apollo running the caller's lookup and the lock function in one statement, and bare
+   * graphql-ws running the lock function on the socket's window.
+   */
   lockFloor: ServerProcess;
   workers: Worker[];
   postmasterPid: number | undefined;
@@ -158,6 +162,26 @@ export function compareLockThroughput({
             bodies: [
               floorBody('openTicket', worker.ticketId),
               floorBody('releaseTicket', worker.ticketId),
+            ],
+          })),
+          failIfBodyIncludes: ['"errors"', 'LOCKED_BY_OTHER', 'NOT_HELD', 'NOT_FOUND', 'ENDED'],
+        },
+        counters: () => ({ serverCpuUs: processTreeCpuUs(lockFloor.pid) }),
+      },
+      {
+        // What ours' socket operation cannot go below with these rules: bare graphql-ws whose
+        // socket is its window (authenticated once, at connect), the same lock function in one
+        // statement per operation, its events numbered after it. The same tickets as ours over
+        // the socket, the same sign-ins (each connection opens a window of its own, as ours).
+        name: OPS_VARIANTS.lockFloorSocket,
+        request: {
+          transport: 'graphql-ws',
+          url: lockFloor.wsUrl,
+          clients: workers.map((worker) => ({
+            connectionParams: { authorization: `Bearer ${worker.token}` },
+            bodies: [
+              floorBody('openTicket', worker.socketTicketId),
+              floorBody('releaseTicket', worker.socketTicketId),
             ],
           })),
           failIfBodyIncludes: ['"errors"', 'LOCKED_BY_OTHER', 'NOT_HELD', 'NOT_FOUND', 'ENDED'],

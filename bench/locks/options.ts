@@ -29,6 +29,10 @@ const SPEC = {
     help: 'fan-out: measured events per step and variant (0: 120, 60 above 1,000)',
   },
   'warmup-events': { default: 6, help: 'fan-out: warm-up events per step and variant' },
+  'loop-delay': {
+    default: 'no',
+    help: "fan-out: yes to note each server's longest event-loop delay per event (a 1 ms timer in every server)",
+  },
   ...loadSpec({ rounds: 3, durationMs: 3000, warmupMs: 2000, concurrency: 10 }),
   sockets: { default: 2000, help: 'memory: consoles connected (5 subscriptions each)' },
 };
@@ -53,6 +57,7 @@ export function parseLocksOptions(args: string[]): LocksOptions {
       events: values.events > 0 ? Math.round(values.events) : undefined,
       rounds: ops.rounds,
       warmup: Math.round(values['warmup-events']),
+      loopDelay: values['loop-delay'] === 'yes',
     },
     ops,
     sockets: Math.round(values.sockets),

@@ -55,6 +55,100 @@ function fanoutRow(step: FanoutStep, key: FanoutKey) {
 
 const FANOUT_ORDER: FanoutKey[] = ['baseline', 'inProcess', 'redis', 'before'];
 
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** Where an event's time went: before the server's PubSub, to the first watcher, to the last. */
+function hopsRow(step: FanoutStep, key: FanoutKey) {
+  const samples = step.rounds
+    .filter((round) => round.key === key)
+    .flatMap((round) => round.samples)
+    .filter((sample) => sample.publishMs !== undefined);
+  if (samples.length === 0) return undefined;
+  const publish = samples.map((sample) => sample.publishMs as number);
+  const answers = samples.flatMap((sample) =>
+    sample.answerMs === undefined ? [] : [sample.answerMs],
+  );
+  const fromPublish = samples.map((sample) => sample.lastMs - (sample.publishMs as number));
+  const slowest = [...samples]
+    .sort((a, b) => b.lastMs - a.lastMs)
+    .slice(0, Math.max(2, Math.ceil(samples.length * 0.02)));
+  return {
+    fromPublish,
+    publishP50: p50(publish),
+    publishP99: p99(publish),
+    answerP50: answers.length ? p50(answers) : undefined,
+    slowest: {
+      count: slowest.length,
+      last: mean(slowest.map((sample) => sample.lastMs)),
+      publish: mean(slowest.map((sample) => sample.publishMs as number)),
+      first: mean(slowest.map((sample) => sample.firstMs - (sample.publishMs as number))),
+      spread: mean(slowest.map((sample) => sample.lastMs - sample.firstMs)),
+      gc: Math.max(...slowest.map((sample) => sample.gc?.maxMs ?? 0)),
+      loop: Math.max(...slowest.map((sample) => sample.loopMaxMs ?? 0)),
+      withGc: slowest.filter((sample) => (sample.gc?.maxMs ?? 0) >= 5).length,
+    },
+  };
+}
+
+function hopsTable(report: Report, fanout: FanoutResult): void {
+  const rows = fanout.steps.flatMap((step) => {
+    const base = hopsRow(step, 'baseline');
+    const keys = FANOUT_ORDER.filter((key) => step.rounds.some((round) => round.key === key));
+    return keys.flatMap((key) => {
+      const row = hopsRow(step, key);
+      if (!row) return [];
+      const own = key !== 'baseline' && base !== undefined;
+      return [
+        [
+          step.watchers.toLocaleString('en-US'),
+          VARIANT_NAMES[key],
+          ms(p50(row.fromPublish)),
+          ms(p99(row.fromPublish)),
+          own ? `**${ratio(p99(row.fromPublish) / p99(base.fromPublish))}**` : '',
+          ms(row.publishP50),
+          ms(row.publishP99),
+          row.answerP50 === undefined ? '' : ms(row.answerP50),
+          row.slowest.count,
+          ms(row.slowest.last),
+          ms(row.slowest.publish),
+          ms(row.slowest.first),
+          ms(row.slowest.spread),
+          ms(row.slowest.gc),
+          row.slowest.withGc,
+          ms(row.slowest.loop),
+        ],
+      ];
+    });
+  });
+  if (rows.length === 0) return;
+  report
+    .note(
+      "**From the publish**: the same events timed from the moment the event reached the server's PubSub (ours: an extra subscriber of the stream in the server process notes it; the baseline: its `publish`, where its clock starts anyway), i.e. from the baseline's start point; **start → publish** is what ours' time has and the baseline's has not (the HTTP mutation, its commit, the numbering after it; **start → answer** is when the mutation's answer reached the client). " +
+        "The slowest events (the slowest 2% of each variant, at least 2): their mean start → last watcher, split into start → publish, publish → first watcher, first → last watcher, the longest server GC pause while they went out (and how many of them had one of 5 ms or more), and the server's longest event-loop delay meanwhile (`--loop-delay yes`, `monitorEventLoopDelay`: a timer's job or a GC holding the loop).",
+    )
+    .table(
+      [
+        'watchers',
+        'variant',
+        'p50 from the publish',
+        'p99 from the publish',
+        'p99 from the publish / baseline',
+        'start → publish p50',
+        'start → publish p99',
+        'start → answer p50',
+        'slowest events',
+        'their start → last',
+        'start → publish',
+        'publish → first',
+        'first → last',
+        'longest GC pause',
+        'with a GC pause ≥ 5 ms',
+        'longest event-loop delay',
+      ],
+      rows,
+    );
+}
+
 function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void {
   report
     .heading('1. Lock-event fan-out')
@@ -109,6 +203,7 @@ function fanoutPart(report: Report, fanout: FanoutResult, redis?: string): void 
     ],
     rows,
   );
+  hopsTable(report, fanout);
 }
 
 function opsPart(report: Report, data: LocksReport): void {
@@ -124,6 +219,7 @@ function opsPart(report: Report, data: LocksReport): void {
       `${rounds} rounds of ${durationMs / 1000} s per variant, alternating. Baseline: bare Apollo \`{ hello }\`. ` +
       'Floors (`support/baselines/one-write.ts`): one durable write per mutation over bare Apollo and over graphql-ws, one read then one durable write per mutation over bare Apollo (what an authenticated HTTP mutation cannot go below: its caller is looked up), and graphql-ws `{ hello }`. ' +
       "Lock floor over HTTP (`support/baselines/lock-floor.ts`): bare Apollo running the caller's lookup and the same lock function in ONE statement, then numbering its event as ours does: what an HTTP lock operation with these rules cannot go below. " +
+      'Lock floor over graphql-ws (`support/baselines/lock-floor-ws.ts`): bare graphql-ws whose socket authenticates once and is its window (as ours), each operation ONE statement of the same lock function, its event numbered after it: what a lock operation over the socket with these rules cannot go below. ' +
       'PERF.md goals: over the socket ≥ 0.9x the one-write floor over graphql-ws; over HTTP ≥ 0.6x the one-write floor over HTTP.',
   );
   const v = OPS_VARIANTS;
@@ -137,6 +233,7 @@ function opsPart(report: Report, data: LocksReport): void {
       [v.oneWriteSocket]: 'one write over graphql-ws',
       [v.readWrite]: 'one read + one write over HTTP',
       [v.lockFloor]: 'lock floor over HTTP',
+      [v.lockFloorSocket]: 'lock floor over graphql-ws',
       [v.before]: 'ours before over HTTP',
       [v.beforeSocket]: 'ours before over the socket',
     },
@@ -149,6 +246,8 @@ function opsPart(report: Report, data: LocksReport): void {
         [v.readWrite, v.oneWrite],
         [v.ours, v.lockFloor],
         [v.lockFloor, v.oneWrite],
+        [v.oursSocket, v.lockFloorSocket],
+        [v.lockFloorSocket, v.oneWriteSocket],
         [v.before, v.oneWrite],
         [v.beforeSocket, v.oneWriteSocket],
         [v.ours, v.before],

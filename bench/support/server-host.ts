@@ -21,7 +21,8 @@ import {
   startBaselineWsServer,
 } from './baselines/graphql-ws';
 import { type OneWriteServer, startOneWriteServer } from './baselines/one-write';
-import { startLockFloorServer } from './baselines/lock-floor';
+import { LockFloorCore, serveLockFloorOverHttp } from './baselines/lock-floor';
+import { serveLockFloorOverWs } from './baselines/lock-floor-ws';
 
 export type ServerKind = 'ours' | 'baseline-ws' | 'apollo' | 'one-write' | 'lock-floor';
 
@@ -84,7 +85,13 @@ let delay: IntervalHistogram | undefined;
  * of the message they carry: where the time between a commit and a receipt went.
  */
 const arrivals = new Map<string, number>();
+/**
+ * ours: when each event of the streams traced by seq reached this instance's PubSub (hrtime, ms,
+ * as the fan-out's start and receipts): the point the baseline's clock starts at (its publish).
+ */
+const seqArrivals = new Map<number, number>();
 const traces: Array<Promise<number>> = [];
+const hrMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function start(args: StartArgs): Promise<Started> {
   const started = await startKind(args);
@@ -119,13 +126,21 @@ async function startKind(args: StartArgs): Promise<Started> {
   }
   if (args.kind === 'lock-floor') {
     if (!args.databaseUrl) throw new Error('lock-floor needs a databaseUrl');
-    const floor = await startLockFloorServer(
+    // Over HTTP and over graphql-ws, on one pool and one numbering, as ours serves both.
+    const core = new LockFloorCore(
       args.databaseUrl,
       args.connections ?? 10,
       args.lockTtlSeconds ?? benchConfig().lockTtlSeconds,
     );
-    stopApollo = floor.stop;
-    return { url: floor.url, wsUrl: '' };
+    const [overHttp, overWs] = await Promise.all([
+      serveLockFloorOverHttp(core),
+      serveLockFloorOverWs(core),
+    ]);
+    stopApollo = async () => {
+      await Promise.all([overHttp.stop(), overWs.stop()]);
+      await core.stop();
+    };
+    return { url: overHttp.url, wsUrl: overWs.wsUrl };
   }
   const apollo = await startBareApollo();
   stopApollo = apollo.stop;
@@ -196,9 +211,29 @@ serveParent(
         );
       await Promise.all(traces);
     },
+    /** ours: records when each event of these streams arrives, by its seq (see `seqArrivals`). */
+    traceSeqs: async ({ streams }: { streams: string[] }): Promise<void> => {
+      if (!ours) throw new Error('traceSeqs is for ours');
+      const server = ours;
+      for (const stream of streams)
+        traces.push(
+          server.pubsub.subscribe(stream, (event) => {
+            const seq = (event as { seq?: unknown }).seq;
+            if (typeof seq === 'number') seqArrivals.set(seq, hrMs());
+          }),
+        );
+      await Promise.all(traces);
+    },
+    /** The arrival (hrtime, ms) of the event `seq` of the streams traced by seq, if it came. */
+    seqArrival: ({ seq }: { seq: number }): number | null => {
+      const at = seqArrivals.get(seq) ?? null;
+      seqArrivals.clear();
+      return at;
+    },
     untrace: async (): Promise<void> => {
       for (const id of await Promise.all(traces.splice(0))) ours?.pubsub.unsubscribe(id);
       arrivals.clear();
+      seqArrivals.clear();
     },
     /** The arrivals traced since the last call. */
     arrivals: (): Array<[string, number]> => {

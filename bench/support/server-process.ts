@@ -82,6 +82,14 @@ export class ServerProcess {
   trace(streams: string[]): Promise<void> {
     return this.worker.call('trace', { streams });
   }
+  /** ours: records when each event of these streams reaches its PubSub, by seq (`seqArrival`). */
+  traceSeqs(streams: string[]): Promise<void> {
+    return this.worker.call('traceSeqs', { streams });
+  }
+  /** ours: when (hrtime, ms) event `seq` of the streams traced by seq reached its PubSub. */
+  seqArrival(seq: number): Promise<number | null> {
+    return this.worker.call('seqArrival', { seq });
+  }
   untrace(): Promise<void> {
     return this.worker.call('untrace');
   }

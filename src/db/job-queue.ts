@@ -2,6 +2,7 @@ import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logger';
+import { preparedQuery } from './prepared';
 import { poolOf } from './typeorm-adapter';
 
 /**
@@ -58,32 +59,41 @@ export async function enqueueJob(
  * `{ [idKey]: id }` and its key `${keyPrefix}${id}`, so that adding it again replaces it.
  */
 export async function insertWithJob(
-  manager: Pick<EntityManager, 'query'>,
+  executor: DataSource | EntityManager,
   insert: { sql: string; values: unknown[] },
   job: { task: string; idKey: string; keyPrefix: string },
 ): Promise<string> {
-  const [id] = await insertWithJobs(manager, insert, job);
+  const [id] = await insertWithJobs(executor, insert, job);
   if (!id) throw new Error('insertWithJob: the insert returned no row');
   return id;
 }
 
 /**
  * `insertWithJob` for an insert of several rows (`INSERT ... SELECT ... RETURNING id`): a job per
- * row, all in one statement and one commit (and one wake-up of the workers). Answers the ids.
+ * row, all in one statement and one commit, added by one `add_jobs` (one wake-up of the workers,
+ * where a job per call would send a NOTIFY each and run graphile-worker's checks once per row).
+ * A named prepared statement: the caller's insert is one fixed text. Answers the ids.
  */
 export async function insertWithJobs(
-  manager: Pick<EntityManager, 'query'>,
+  executor: DataSource | EntityManager,
   insert: { sql: string; values: unknown[] },
   job: { task: string; idKey: string; keyPrefix: string },
 ): Promise<string[]> {
   const n = insert.values.length;
-  const rows = (await manager.query(
-    `WITH inserted AS (${insert.sql})
-     SELECT i.id, graphile_worker.add_job($${n + 1}, json_build_object($${n + 2}::text, i.id),
-                                          job_key => $${n + 3} || i.id::text)
-       FROM inserted i`,
+  const rows = await preparedQuery<{ id: string; jobs: number }>(
+    executor,
+    `WITH inserted AS (${insert.sql}),
+     jobs AS (
+       SELECT j.id FROM graphile_worker.add_jobs((
+         SELECT array_agg(ROW($${n + 1}::text, json_build_object($${n + 2}::text, i.id), NULL, NULL,
+                              NULL, $${n + 3}::text || i.id::text, NULL, NULL)::graphile_worker.job_spec)
+           FROM inserted i)) j)
+     SELECT i.id, (SELECT count(*) FROM jobs)::int AS jobs FROM inserted i`,
     [...insert.values, job.task, job.idKey, job.keyPrefix],
-  )) as Array<{ id: string }>;
+  );
+  if (rows.some((row) => row.jobs !== rows.length)) {
+    throw new Error(`insertWithJobs: ${rows.length} rows, ${rows[0]?.jobs} jobs`);
+  }
   return rows.map((row) => row.id);
 }
 

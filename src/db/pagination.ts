@@ -1,7 +1,7 @@
 import { isUUID } from 'class-validator';
 import type { EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { admitShape } from './column-shapes';
 import { preparedQuery } from './prepared';
+import { pageStatement } from './page-statements';
 import { hydrate } from './rows';
 import { BadInputError } from '../errors/domain-error';
 
@@ -25,6 +25,11 @@ export interface PageRequest {
 }
 
 export interface PageEmbedding {
+  /**
+   * Stands for the text `joins` writes (the same key, the same text): the page statement is
+   * worked out once per key (`paginate`).
+   */
+  key: string;
   /**
    * One statement per relation reading it for every row of a page (`parents`: SQL selecting
    * their ids): its rows are `k`, a page row's id, and `json`, its value; `alias` names it.
@@ -144,70 +149,7 @@ export function lazyCursors<T>(
 const cursorValue = (value: unknown): CursorValue =>
   value instanceof Date ? value.toISOString() : (value as CursorValue);
 
-/**
- * `alias.property` of each property read, its id, organization and order column; null (whole
- * rows) when one is not a column or the subset is one too many (db/column-shapes.ts).
- */
-function selectedPaths<T extends ObjectLiteral>(
-  query: SelectQueryBuilder<T>,
-  order: PageOrder,
-  properties: string[] | null | undefined,
-): string[] | null {
-  const metadata = query.expressionMap.mainAlias?.metadata;
-  if (!properties || !metadata) return null;
-  const read = new Set(['id', order.property, ...properties]);
-  if (metadata.findColumnWithPropertyPath('organizationId')) read.add('organizationId');
-  for (const property of read) if (!metadata.findColumnWithPropertyPath(property)) return null;
-  const sorted = [...read].sort();
-  if (!admitShape(`page:${metadata.tableName}:${sorted.join(',')}`)) return null;
-  return sorted.map((property) => `${query.alias}.${property}`);
-}
-
 type Row = Record<string, unknown>;
-
-/**
- * A page statement with its embedded relations (context/embedded-relations.ts): the page, as
- * TypeORM wrote it, becomes a CTE; each relation is read for all its rows at once (`k`, the
- * page row's id, and `json`) and joined to it, in the page's order. Null (the page alone) when
- * there is none or the statement would be one shape too many (db/column-shapes.ts: each is a
- * prepared text). Named parameters (`:name`) of the relations become positional ones after
- * the page's.
- */
-function embeddedStatement(
-  embed: PageEmbedding | null | undefined,
-  alias: string,
-  orderColumn: string,
-  direction: 'ASC' | 'DESC',
-  pageSql: string,
-  values: unknown[],
-): { text: string; values: unknown[] } | null {
-  if (!embed) return null;
-  const key = `page."${alias}_id"`;
-  const joins = embed.joins(`SELECT "${alias}_id" FROM page`);
-  if (!joins.length) return null;
-  const positions = new Map<string, string>();
-  const all = [...values];
-  const positional = (sql: string) =>
-    sql.replace(/(?<!:):([A-Za-z_][A-Za-z0-9_]*)/g, (match, name: string) => {
-      if (!(name in embed.parameters)) return match;
-      let position = positions.get(name);
-      if (!position) {
-        all.push(embed.parameters[name]);
-        positions.set(name, (position = `$${all.length}`));
-      }
-      return position;
-    });
-  const text =
-    `WITH page AS MATERIALIZED (${pageSql}) SELECT page.*, ` +
-    joins.map((join, i) => `r${i}.json AS "${join.alias}"`).join(', ') +
-    ' FROM page ' +
-    joins
-      .map((join, i) => `LEFT JOIN (${positional(join.sql)}) r${i} ON r${i}.k = ${key}`)
-      .join(' ') +
-    ` ORDER BY page."${alias}_${orderColumn}" ${direction}, ${key} ${direction}`;
-  if (!admitShape(`embed:${text}`)) return null;
-  return { text, values: all };
-}
 
 /** Runs one page of a query builder (its alias is the entity's) with keyset pagination. */
 export async function paginate<T extends ObjectLiteral & { id: string }>(
@@ -217,39 +159,24 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
 ): Promise<Page<T>> {
   requirePageSize(request.first);
   const alias = query.alias;
-  const countQuery = query.clone();
-  const page = query.clone();
+  let cursor: Row | null = null;
   if (request.after) {
     const metadata = query.expressionMap.mainAlias?.metadata;
     const kind = metadata ? cursorKindOf(metadata, order.property) : 'text';
     const [value, id] = decodePosition(request.after, kind);
-    const comparison = order.direction === 'ASC' ? '>' : '<';
-    page.andWhere(
-      `(${alias}.${order.property}, ${alias}.id) ${comparison} (:cursorValue, :cursorId)`,
-      {
-        cursorValue: value,
-        cursorId: id,
-      },
-    );
+    cursor = { cursorValue: value, cursorId: id };
   }
-  const selected = selectedPaths(query, order, request.properties);
-  if (selected) page.select(selected);
-  page
-    .orderBy(`${alias}.${order.property}`, order.direction)
-    .addOrderBy(`${alias}.id`, order.direction);
-  // The limit as a parameter, so that every page size shares one prepared statement.
-  const [sql, parameters] = page.getQueryAndParameters();
-  const pageSql = `${sql} LIMIT $${parameters.length + 1}`;
-  const pageValues = [...parameters, request.first + 1];
-  const metadata = query.expressionMap.mainAlias?.metadata;
-  const orderColumn = metadata?.findColumnWithPropertyPath(order.property)?.databaseName;
-  const embedded = orderColumn
-    ? embeddedStatement(request.embed, alias, orderColumn, order.direction, pageSql, pageValues)
-    : null;
-  const raw = embedded
-    ? await preparedQuery(query.connection, embedded.text, embedded.values)
-    : await preparedQuery(query.connection, pageSql, pageValues);
-  const embed = embedded ? request.embed : null;
+  const { statement, parameters } = pageStatement(query, request, order, cursor);
+  const embedParameters = request.embed?.parameters;
+  const values = statement.sources.map((source) =>
+    source.from === 'limit'
+      ? request.first + 1
+      : source.from === 'query'
+        ? parameters[source.name]
+        : embedParameters?.[source.name],
+  );
+  const raw = await preparedQuery(query.connection, statement.text, values);
+  const embed = statement.embedded ? request.embed : null;
   const target = query.expressionMap.mainAlias?.target as EntityTarget<T>;
   const rows = raw.map((row) => hydrate(query.connection, target, row, alias));
   const nodes = rows.slice(0, request.first);
@@ -259,7 +186,8 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     {
       nodes,
       hasNextPage: rows.length > request.first,
-      totalCount: () => countQuery.getCount(),
+      // Cloned when asked: the builder was never changed by the page.
+      totalCount: () => query.clone().getCount(),
     },
   );
 }

@@ -22,6 +22,19 @@ function columnsOf(metadata: EntityMetadata, prefix: string): Array<[string, str
 }
 
 /**
+ * An empty entity as `EntityMetadata.create` makes it: `new` of its class, then its lazy
+ * relations set up and its type name set when configured (neither for ours: skipped).
+ */
+export function newEntity(metadata: EntityMetadata): object {
+  const Target = metadata.target;
+  return typeof Target === 'function' &&
+    !metadata.lazyRelations.length &&
+    !metadata.dataSource.options.typename
+    ? new (Target as new () => object)()
+    : metadata.create();
+}
+
+/**
  * Turns a raw row (snake_case columns, as pg returns them, optionally prefixed `alias_` as a
  * query builder's raw results are) into an entity instance. Much cheaper than TypeORM's own
  * hydration, which the hot list paths cannot afford (bench/RESULTS.md, foundation); kept here by
@@ -37,7 +50,7 @@ export function hydrate<T extends ObjectLiteral>(
   alias?: string,
 ): T {
   const metadata = dataSource.getMetadata(target);
-  const entity = metadata.create() as Record<string, unknown>;
+  const entity = newEntity(metadata) as Record<string, unknown>;
   for (const [column, property] of columnsOf(metadata, alias ? `${alias}_` : '')) {
     if (column in row) entity[property] = row[column];
   }

@@ -28,7 +28,8 @@ export interface SocketWrites {
  * Makes the messages a WebSocket is sent in one tick (an operation's `next` and `complete`, a
  * burst of events) leave in one write, each passed through `rewrite` first, and cuts off a
  * client that leaves too much unread. A socket write costs far more than building a message on
- * this hardware.
+ * this hardware. A shared message that is the tick's first for its socket (an event fanned out
+ * to a cohort) is written at once instead: it has no companion to wait for.
  *
  * `ws` keeps its TCP socket private (`_socket`); this adapter is the one place that reaches it,
  * and fails loudly when an upgrade of `ws` changes what it relies on: the socket is there, is a
@@ -50,20 +51,29 @@ export function coalesceWrites(ws: WebSocket, writes: SocketWrites): void {
     socket.uncork();
   };
   ws.send = ((data: unknown, ...rest: unknown[]) => {
+    const message = typeof data === 'string' ? writes.rewrite(data) : data;
+    const done = rest.find(
+      (arg): arg is (error?: Error | null) => void => typeof arg === 'function',
+    );
     if (!corked) {
       if (ws.bufferedAmount > writes.maxBufferedBytes) {
         writes.onCutOff(ws.bufferedAmount);
         ws.terminate();
       }
+      // A fan-out's message (a cohort's shared bytes, the tick's first for this socket) leaves
+      // at once, in one write: held until the tick ends, every socket's message waited for all
+      // the others to be made, and the clients (another core) for the last of them.
+      if (isShared(message) && plainFrames && ws.readyState === ws.OPEN) {
+        socket.cork();
+        writeFrame(socket, message, done);
+        socket.uncork();
+        return;
+      }
       corked = true;
       socket.cork();
       process.nextTick(uncork);
     }
-    const message = typeof data === 'string' ? writes.rewrite(data) : data;
     if (!isShared(message)) return send(message, ...rest);
-    const done = rest.find(
-      (arg): arg is (error?: Error | null) => void => typeof arg === 'function',
-    );
     if (plainFrames && ws.readyState === ws.OPEN) writeFrame(socket, message, done);
     else send(`${message.head}${message.body.toString()}${message.tail}`, ...rest);
   }) as typeof ws.send;

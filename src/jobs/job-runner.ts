@@ -38,9 +38,11 @@ export class JobRunner {
       // graphile-worker's own writes on this pool (a job claimed, completed, failed) commit
       // without waiting for the disk: losing the last of them in a crash of PostgreSQL only runs
       // those jobs again, which every task allows (a job runs at least once; what a task must
-      // keep, it writes through the server's pool, durably). Each was a WAL flush of its own:
-      // an outbox drain of one reply paid three (claim, the SENT record, completion) where its
-      // floor pays one. The tasks add jobs through the server's pool, never this one.
+      // keep, it writes through the server's pool, durably, before its completion, and the log
+      // is flushed in order). Each was a WAL flush of its own: an outbox drain of one reply paid
+      // three (claim, the SENT record, completion) where its floor pays one, and a webhook's job
+      // was claimed one flush later after its NOTIFY. Jobs are added through the server's pool,
+      // in their caller's transaction, never this one.
       options: '-c TimeZone=UTC -c synchronous_commit=off',
     });
     // An idle client losing its connection must not crash the process; the runner reconnects.

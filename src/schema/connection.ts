@@ -74,24 +74,51 @@ class PageEdge<T> {
   }
 }
 
+/** A page's information; its cursors encoded only when one is selected. */
+class PageInfoOf<T> implements PageInfo {
+  readonly hasPreviousPage = false;
+
+  constructor(private readonly page: Page<T>) {}
+
+  get hasNextPage(): boolean {
+    return this.page.hasNextPage;
+  }
+
+  get startCursor(): string | null {
+    return this.page.nodes.length ? (this.page.cursors[0] as string) : null;
+  }
+
+  get endCursor(): string | null {
+    const last = this.page.nodes.length - 1;
+    return last >= 0 ? (this.page.cursors[last] as string) : null;
+  }
+}
+
+/**
+ * A page as a connection: its edges made once; its page information and count only when a
+ * client selects them (getters on the prototype: a nested page on each of 50 customers makes
+ * one object here, not an object and four closures).
+ */
+class PageConnection<T> implements ConnectionShape<T> {
+  readonly edges: Array<PageEdge<T>>;
+
+  constructor(private readonly page: Page<T>) {
+    const { nodes } = page;
+    const edges: Array<PageEdge<T>> = [];
+    for (let i = 0; i < nodes.length; i++) edges.push(new PageEdge(nodes[i] as T, page, i));
+    this.edges = edges;
+  }
+
+  get pageInfo(): PageInfo {
+    return new PageInfoOf(this.page);
+  }
+
+  // A getter, so the count runs only when a client selects totalCount.
+  get totalCount(): Promise<number> {
+    return this.page.totalCount();
+  }
+}
+
 export function toConnection<T>(page: Page<T>): ConnectionShape<T> {
-  const edges = page.nodes.map((node, index) => new PageEdge(node, page, index));
-  const last = page.nodes.length - 1;
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: false,
-      get startCursor() {
-        return last >= 0 ? (page.cursors[0] as string) : null;
-      },
-      get endCursor() {
-        return last >= 0 ? (page.cursors[last] as string) : null;
-      },
-    },
-    // A getter, so the count runs only when a client selects totalCount.
-    get totalCount() {
-      return page.totalCount();
-    },
-  };
+  return new PageConnection(page);
 }

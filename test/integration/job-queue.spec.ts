@@ -36,7 +36,18 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
       }
       ran.push({ task, payload, attempt: helpers.job.attempts });
     };
-  const tasks: TaskList = { record: record('record'), ordered: record('ordered') };
+  const settings: Array<{ setting: string; source: string }> = [];
+  const tasks: TaskList = {
+    record: record('record'),
+    ordered: record('ordered'),
+    // What the runner's own connections (claims, completions) commit with.
+    settings: async (_payload, helpers) => {
+      const { rows } = await helpers.query<{ setting: string; source: string }>(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'",
+      );
+      settings.push(rows[0]!);
+    },
+  };
 
   const jobsLeft = async () =>
     Number(
@@ -89,6 +100,20 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
     expect(ran).toEqual([{ task: 'record', payload: { n: 'committed' }, attempt: 1 }]);
     await eventually('no job left', () => true);
     expect(await jobsLeft()).toBe(0);
+  });
+
+  it('the queue’s own bookkeeping commits without waiting for the disk; jobs are added durably, in the caller’s transaction', async () => {
+    // (The test database may run without synchronous commits altogether: what counts is that
+    // the runner sets it for its own connections, and that the callers' do not inherit it.)
+    await dataSource.transaction(async (manager) => {
+      await enqueueJob(manager, { task: 'settings', payload: {} });
+      const [caller] = (await manager.query(
+        "SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'",
+      )) as Array<{ setting: string; source: string }>;
+      expect(caller!.source).not.toBe('client');
+    });
+    await eventually('the settings job', () => settings.length === 1);
+    expect(settings).toEqual([{ setting: 'off', source: 'client' }]);
   });
 
   it('jobs of one named queue run one at a time, in the order they were added', async () => {

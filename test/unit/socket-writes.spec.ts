@@ -118,4 +118,47 @@ describe('coalesced socket writes (the adapter over ws’s private socket)', () 
     for (const body of bodies) expect(written).toContain(body); // the very buffer
     client.close();
   });
+
+  it("writes a fan-out's message at once: a tick's first shared message waits for nothing", async () => {
+    const client = new WebSocket(url);
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (data) => {
+        received.push(String(data));
+        if (received.length === 3) resolve();
+      }),
+    );
+    const serverSide = await new Promise<WebSocket>((resolve) =>
+      server.once('connection', (ws) => resolve(ws)),
+    );
+    await new Promise((resolve) => client.once('open', resolve));
+    coalesceWrites(serverSide, {
+      ...WRITES,
+      rewrite: (data) =>
+        data === 'event'
+          ? { head: '{"id":"1","payload":', body: Buffer.from('{"data":1}'), tail: '}' }
+          : data,
+    });
+    const socket = (serverSide as unknown as { _socket: Socket })._socket;
+    const writes: string[] = [];
+    for (const method of ['_write', '_writev'] as const) {
+      const original = socket[method]?.bind(socket) as ((...args: unknown[]) => void) | undefined;
+      (socket as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        writes.push(method);
+        original?.(...args);
+      };
+    }
+    serverSide.send('event');
+    // Written before the tick ends, its three parts in one write.
+    expect(writes).toEqual(['_writev']);
+    expect(socket.writableCorked).toBe(0);
+    // What follows in the same tick is coalesced as before.
+    serverSide.send('two');
+    serverSide.send('three');
+    expect(socket.writableCorked).toBe(1);
+    await all;
+    expect(received).toEqual(['{"id":"1","payload":{"data":1}}', 'two', 'three']);
+    expect(writes).toEqual(['_writev', '_writev']);
+    client.close();
+  });
 });

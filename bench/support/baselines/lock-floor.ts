@@ -21,7 +21,7 @@ export interface LockFloorServer {
  * these rules (the lock row, its L8 mark, its window, its event logged durably). No Apollo
  * plugins, no express, no type-graphql, no limits, no log line; only bare Apollo.
  */
-const OPERATION = (fn: 'tandem_open_ticket' | 'tandem_release_ticket') => `
+const OPERATION = (fn: LockFunction) => `
   WITH caller AS (
     SELECT s.organization_id, st.id AS staff_id, st.role, st.name, w.id AS window_id
       FROM client_session s
@@ -32,33 +32,36 @@ const OPERATION = (fn: 'tandem_open_ticket' | 'tandem_release_ticket') => `
                 jsonb_build_object('kind', 'STAFF', 'id', c.staff_id, 'name', c.name)) AS result
     FROM caller c`;
 
+export type LockFunction = 'tandem_open_ticket' | 'tandem_release_ticket';
+export type LockResult = { outcome: string; lock?: unknown; events?: string[] };
+
 /**
- * The floor of an authenticated HTTP lock operation (`bench/locks`, part 2): bare Apollo whose
- * `openTicket`/`releaseTicket` run {@link OPERATION} (one statement, one commit), then have the
- * events numbered after it as ours does (`tandem_sequence_committed`, one run per stream at a
- * time, not awaited). Against the one-write floor this says how much of the goal the work itself
- * leaves: the HTTP goal (0.6x one write) is reachable only if this floor is well above it.
+ * What both floors share: their pool, and the numbering of a committed operation's events as
+ * ours does it (`tandem_sequence_committed`, one run per stream at a time, not awaited).
  */
-export async function startLockFloorServer(
-  databaseUrl: string,
-  connections: number,
-  ttlSeconds: number,
-): Promise<LockFloorServer> {
-  const pool = new Pool({ connectionString: databaseUrl, max: connections });
-  const ttl = `${ttlSeconds} seconds`;
-  const running = new Map<string, { again: boolean }>();
-  const sequence = (stream: string): void => {
-    const run = running.get(stream);
+export class LockFloorCore {
+  readonly pool: Pool;
+  readonly ttl: string;
+  private readonly running = new Map<string, { again: boolean }>();
+
+  constructor(databaseUrl: string, connections: number, ttlSeconds: number) {
+    this.pool = new Pool({ connectionString: databaseUrl, max: connections });
+    this.ttl = `${ttlSeconds} seconds`;
+  }
+
+  /** Has the events of a committed operation numbered (after it, as ours does). */
+  sequence(stream: string): void {
+    const run = this.running.get(stream);
     if (run) {
       run.again = true;
       return;
     }
     const state = { again: false };
-    running.set(stream, state);
+    this.running.set(stream, state);
     void (async () => {
       do {
         state.again = false;
-        await pool
+        await this.pool
           .query({
             name: 'sequence',
             text: 'SELECT tandem_sequence_committed($1) AS events',
@@ -66,39 +69,34 @@ export async function startLockFloorServer(
           })
           .catch(() => undefined);
       } while (state.again);
-      running.delete(stream);
+      this.running.delete(stream);
     })();
-  };
-  const operation =
-    (fn: 'tandem_open_ticket' | 'tandem_release_ticket') =>
-    async (
-      _root: unknown,
-      args: { conversationId: string },
-      context: { token: string; window: string },
-    ): Promise<string> => {
-      const { rows } = await pool.query<{
-        result: { outcome: string; lock?: unknown; events?: string[] };
-      }>({
-        name: fn,
-        text: OPERATION(fn),
-        values: [
-          createHash('sha256').update(context.token).digest('hex'),
-          context.window,
-          args.conversationId,
-          ttl,
-        ],
-      });
-      const result = rows[0]?.result;
-      if (!result) throw new Error('UNAUTHENTICATED');
-      for (const stream of result.events ?? []) sequence(stream);
-      return JSON.stringify({ outcome: result.outcome, lock: result.lock });
-    };
-  const field = (fn: 'tandem_open_ticket' | 'tandem_release_ticket') => ({
+  }
+
+  /** An operation's answer, its events numbered after it. */
+  answer(result: LockResult | undefined): string {
+    if (!result) throw new Error('UNAUTHENTICATED');
+    for (const stream of result.events ?? []) this.sequence(stream);
+    return JSON.stringify({ outcome: result.outcome, lock: result.lock });
+  }
+
+  async stop(): Promise<void> {
+    while (this.running.size) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.pool.end();
+  }
+}
+
+/** A schema whose `openTicket`/`releaseTicket` run `operation`; `{ hello }` beside them. */
+export function lockFloorSchema<C>(
+  operation: (fn: LockFunction, conversationId: string, context: C) => Promise<string>,
+): GraphQLSchema {
+  const field = (fn: LockFunction) => ({
     type: new GraphQLNonNull(GraphQLString),
     args: { conversationId: { type: new GraphQLNonNull(GraphQLID) } },
-    resolve: operation(fn),
+    resolve: (_root: unknown, args: { conversationId: string }, context: C) =>
+      operation(fn, args.conversationId, context),
   });
-  const schema = new GraphQLSchema({
+  return new GraphQLSchema({
     query: new GraphQLObjectType({
       name: 'Query',
       fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
@@ -111,6 +109,32 @@ export async function startLockFloorServer(
       },
     }),
   });
+}
+
+/**
+ * The floor of an authenticated HTTP lock operation (`bench/locks`, part 2): bare Apollo whose
+ * `openTicket`/`releaseTicket` run {@link OPERATION} (one statement, one commit), then have the
+ * events numbered after it as ours does (`tandem_sequence_committed`, one run per stream at a
+ * time, not awaited). Against the one-write floor this says how much of the goal the work itself
+ * leaves: the HTTP goal (0.6x one write) is reachable only if this floor is well above it. The
+ * floor over graphql-ws (`lock-floor-ws.ts`) runs beside it on the same `core`.
+ */
+export async function serveLockFloorOverHttp(core: LockFloorCore): Promise<LockFloorServer> {
+  const schema = lockFloorSchema<{ token: string; window: string }>(
+    async (fn, conversationId, context) => {
+      const { rows } = await core.pool.query<{ result: LockResult }>({
+        name: fn,
+        text: OPERATION(fn),
+        values: [
+          createHash('sha256').update(context.token).digest('hex'),
+          context.window,
+          conversationId,
+          core.ttl,
+        ],
+      });
+      return core.answer(rows[0]?.result);
+    },
+  );
   const apollo = new ApolloServer<{ token: string; window: string }>({ schema });
   const { url } = await startStandaloneServer(apollo, {
     listen: { port: 0, host: '127.0.0.1' },
@@ -119,14 +143,7 @@ export async function startLockFloorServer(
       window: String(req.headers['x-client-session'] ?? ''),
     }),
   });
-  return {
-    url,
-    stop: async () => {
-      await apollo.stop();
-      while (running.size) await new Promise((resolve) => setTimeout(resolve, 10));
-      await pool.end();
-    },
-  };
+  return { url, stop: () => apollo.stop() };
 }
 
 /** A request body of the floor's operation on a ticket. */

@@ -1,66 +1,68 @@
-import type { EntityManager } from 'typeorm';
-import { aliasedColumns, hydrate } from '../../db/rows';
-import { Campaign } from '../../entities/campaign.entity';
-import { Contact } from '../../entities/contact.entity';
-import { Conversation } from '../../entities/conversation.entity';
+import type { DataSource } from 'typeorm';
+import type { ActorRef } from '../../context/auth';
+import type { EventEnvelope } from '../../db/events';
+import { preparedQuery } from '../../db/prepared';
 
-/** What an inbound message joins, read (and written, for a new number) in one statement. */
-export interface InboundTarget {
-  /** The provider's enabled campaign, else the one it last served (disabled). */
-  campaign: Campaign;
-  /** The number's contact (a new number's made now, with its customer). */
-  contact: Contact;
-  /**
-   * The interaction it joins, locked: the open one of that number in that campaign; for a
-   * disabled campaign, else the closed one keeping what arrived while it was disabled.
-   */
-  joins: Conversation | null;
+/** A customer's message as `tandem_inbound_receive` takes it: normalized and checked already. */
+export interface InboundRow {
+  /** The customer's number, E.164. */
+  from: string;
+  /** A new customer's name (the profile name, else the number). */
+  name: string;
+  /** As stored: trimmed, cut to the longest body, never empty. */
+  body: string;
+  providerMessageId: string;
+  providerTimestamp: Date;
+  contentType: string;
+  /** When the reply window this message opens closes (null: none). */
+  windowClosesAt: Date | null;
 }
 
-/** C3's SQL (inbound.sql); the only TypeScript naming its function. */
+/** What one message of a delivery came to (the order given). */
+export interface InboundRowResult {
+  conversationId: string;
+  messageId: string;
+  /** The provider message id was already stored: nothing of this one was written. */
+  duplicate: boolean;
+}
+
+/** C3's SQL (inbound.sql); the only TypeScript naming its functions. */
 export class InboundStore {
   /**
-   * The campaign and the number locked for the provider (the key `lockedContact` takes), then,
-   * in a statement whose snapshot comes after the lock (so it sees what the number's previous
-   * holder committed), the number's contact (made when unknown: `tandem_inbound_contact`) and the
-   * interaction the message joins, locked: two statements instead of one per step. Null when
-   * the provider serves no campaign (nothing is written then).
+   * The messages of one delivery stored in one statement that commits on its own
+   * (`tandem_inbound_receive`): per message, the number locked for the provider, its contact
+   * (made with its customer when unknown), the interaction it joins or a new one, the message
+   * (insert-or-ignore on its provider id), and their events, appended numbered; with
+   * `webhookId`, the delivery marked processed in the same commit. Null when the provider serves
+   * no campaign (nothing is written then). The events are the caller's to publish.
    */
-  async target(
-    manager: EntityManager,
+  async receive(
+    dataSource: DataSource,
     providerId: string,
-    number: string,
-    customerName: string,
-  ): Promise<InboundTarget | null> {
-    const dataSource = manager.connection;
-    const [campaignRow] = (await manager.query(
-      `SELECT ${aliasedColumns(dataSource, Campaign, 'k')},
-              pg_advisory_xact_lock(hashtextextended($2, 0)) AS locked
-         FROM (SELECT * FROM campaign WHERE provider_id = $1
-                ORDER BY enabled DESC, updated_at DESC LIMIT 1) k`,
-      [providerId, inboundLockKey(providerId, number)],
-    )) as Array<Record<string, unknown>>;
-    if (!campaignRow) return null;
-    const campaign = hydrate(dataSource, Campaign, campaignRow, 'k');
-    const [row] = (await manager.query(
-      `SELECT ${aliasedColumns(dataSource, Contact, 't')}, ${aliasedColumns(dataSource, Conversation, 'o')}
-         FROM tandem_inbound_contact($1, $2, $3) t
-         LEFT JOIN LATERAL (
-           SELECT * FROM conversation c
-            WHERE c.campaign_id = $4 AND c.contact_id = t.id
-              AND (c.status = 'OPEN'
-                   OR (NOT $5 AND c.status = 'CLOSED' AND c.routing_reason = 'CAMPAIGN_DISABLED'))
-            ORDER BY c.status = 'OPEN' DESC, c.created_at DESC
-            LIMIT 1
-              FOR UPDATE) o ON true`,
-      [campaign.organizationId, number, customerName, campaign.id, campaign.enabled],
-    )) as Array<Record<string, unknown>>;
-    if (!row) throw new Error('tandem_inbound_contact returned no contact');
-    return {
-      campaign,
-      contact: hydrate(dataSource, Contact, row, 't'),
-      joins: row.o_id ? hydrate(dataSource, Conversation, row, 'o') : null,
-    };
+    rows: InboundRow[],
+    actor: ActorRef,
+    webhookId: string | null,
+  ): Promise<{ results: InboundRowResult[]; events: EventEnvelope[] } | null> {
+    const [row] = await preparedQuery<{
+      stored: { results: InboundRowResult[]; events: EventEnvelope[] } | null;
+    }>(dataSource, 'SELECT tandem_inbound_receive($1, $2::jsonb, $3::jsonb, $4) AS stored', [
+      providerId,
+      JSON.stringify(
+        rows.map((message) => ({
+          lock_key: inboundLockKey(providerId, message.from),
+          from: message.from,
+          name: message.name,
+          body: message.body,
+          provider_message_id: message.providerMessageId,
+          provider_timestamp: message.providerTimestamp.toISOString(),
+          content_type: message.contentType,
+          window_closes_at: message.windowClosesAt?.toISOString() ?? null,
+        })),
+      ),
+      JSON.stringify(actor),
+      webhookId,
+    ]);
+    return row?.stored ?? null;
   }
 }
 

@@ -1,4 +1,5 @@
 import { enqueueJob, insertWithJobs } from '../../db/job-queue';
+import { preparedQuery } from '../../db/prepared';
 import type { UnitOfWork } from '../../db/unit-of-work';
 import { aliasedColumns, hydrate } from '../../db/rows';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
@@ -17,6 +18,9 @@ const REPLY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** A status callback for a message not recorded yet is tried again for this long, then dropped. */
 const UNKNOWN_STATUS_PATIENCE_MS = 5 * 60_000;
+
+type MessageEvent = Extract<WebhookEvent, { kind: 'MESSAGE' }>;
+type StatusEvent = Extract<WebhookEvent, { kind: 'STATUS' }>;
 
 /** A verified delivery, as stored. */
 interface ReceivedWebhook {
@@ -50,18 +54,26 @@ const BURST_WINDOW_MS = 20;
 const ANSWERS_FIRST_MAX_MS = 2_000;
 const ANSWERS_FIRST_POLL_MS = 5;
 
-/** What inbound processing needs of the campaign side (C3; InboundService.receive). */
+/** What inbound processing needs of the campaign side (C3; InboundService.receiveAll). */
 export interface InboundReceiver {
-  receive(message: {
-    providerId: string;
-    providerMessageId: string;
-    from: string;
-    to: string;
-    body: string;
-    providerTimestamp: Date;
-    contentType: string;
-    replyWindowClosesAt: Date;
-  }): Promise<{ conversationId: string | null; messageId: string; duplicate: boolean }>;
+  /**
+   * A delivery's customer messages stored in one statement; with `webhookId`, the delivery
+   * marked processed in the same commit.
+   */
+  receiveAll(
+    providerId: string,
+    messages: Array<{
+      providerMessageId: string;
+      from: string;
+      to: string;
+      body: string;
+      providerTimestamp: Date;
+      contentType: string;
+      profileName?: string | null;
+      replyWindowClosesAt: Date;
+    }>,
+    webhookId: string | null,
+  ): Promise<Array<{ conversationId: string | null; messageId: string; duplicate: boolean }>>;
 }
 
 /**
@@ -142,7 +154,7 @@ export class ProviderWebhookService {
   /** Deliveries stored as received, each with its processing job, in one statement. */
   private async storeReceived(batch: ReceivedWebhook[]): Promise<void> {
     const ids = await insertWithJobs(
-      this.uow.dataSource.manager,
+      this.uow.dataSource,
       {
         sql: `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
               SELECT r.organization_id, r.provider_id, decode(r.raw_body, 'base64'), r.headers, r.public_url
@@ -192,15 +204,26 @@ export class ProviderWebhookService {
         publicUrl: webhook.publicUrl,
         receivedAt: webhook.receivedAt,
       });
-      for (const event of events) {
-        if (event.kind === 'MESSAGE') await this.receive(webhook.providerId, event);
-        else await this.applyStatus(webhook, event);
+      const messages = events.filter((event): event is MessageEvent => event.kind === 'MESSAGE');
+      const statuses = events.filter((event): event is StatusEvent => event.kind === 'STATUS');
+      // The customer's messages in one statement, which marks the delivery processed when they
+      // are all it says (the usual delivery: one statement for the whole job).
+      const doneWithMessages = messages.length > 0 && statuses.length === 0;
+      if (messages.length) {
+        await this.inbound.receiveAll(
+          webhook.providerId,
+          messages.map(inboundOf),
+          doneWithMessages ? webhookId : null,
+        );
       }
-      await manager.update(
-        ProviderWebhook,
-        { id: webhookId },
-        { processedAt: () => 'now()', attempts: () => 'attempts + 1', lastError: null },
-      );
+      for (const status of statuses) await this.applyStatus(webhook, status);
+      if (!doneWithMessages) {
+        await manager.update(
+          ProviderWebhook,
+          { id: webhookId },
+          { processedAt: () => 'now()', attempts: () => 'attempts + 1', lastError: null },
+        );
+      }
     } catch (error) {
       await manager.update(
         ProviderWebhook,
@@ -224,12 +247,13 @@ export class ProviderWebhookService {
     webhookId: string,
   ): Promise<{ webhook: ProviderWebhook; credentials: ProviderCredentials | null } | null> {
     const dataSource = this.uow.dataSource;
-    const [row] = (await dataSource.query(
+    const [row] = await preparedQuery(
+      dataSource,
       `SELECT ${aliasedColumns(dataSource, ProviderWebhook, 'w')}, ${aliasedColumns(dataSource, Provider, 'p')}
          FROM provider_webhook w LEFT JOIN provider p ON p.id = w.provider_id
         WHERE w.id = $1`,
       [webhookId],
-    )) as Array<Record<string, unknown>>;
+    );
     if (!row) return null;
     return {
       webhook: hydrate(dataSource, ProviderWebhook, row, 'w'),
@@ -264,27 +288,7 @@ export class ProviderWebhookService {
     });
   }
 
-  private async receive(
-    providerId: string,
-    event: Extract<WebhookEvent, { kind: 'MESSAGE' }>,
-  ): Promise<void> {
-    // The window runs from the provider's time of the customer's message (not its receipt).
-    await this.inbound.receive({
-      providerId,
-      providerMessageId: event.providerMessageId,
-      from: event.from,
-      to: event.to,
-      body: event.body,
-      providerTimestamp: event.providerTimestamp,
-      contentType: event.contentType,
-      replyWindowClosesAt: new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS),
-    });
-  }
-
-  private async applyStatus(
-    webhook: ProviderWebhook,
-    event: Extract<WebhookEvent, { kind: 'STATUS' }>,
-  ): Promise<void> {
+  private async applyStatus(webhook: ProviderWebhook, event: StatusEvent): Promise<void> {
     const known = await this.uow.run(async (tx) => {
       const result = await this.store.applyStatus(
         tx.manager,
@@ -306,6 +310,21 @@ export class ProviderWebhookService {
     }
     this.logger.info(`webhook ${webhook.id}: status for unknown message dropped`);
   }
+}
+
+/** A customer's message as the campaign side takes it. */
+function inboundOf(event: MessageEvent) {
+  return {
+    providerMessageId: event.providerMessageId,
+    from: event.from,
+    to: event.to,
+    body: event.body,
+    providerTimestamp: event.providerTimestamp,
+    contentType: event.contentType,
+    profileName: event.profileName ?? null,
+    // The window runs from the provider's time of the customer's message (not its receipt).
+    replyWindowClosesAt: new Date(event.providerTimestamp.getTime() + REPLY_WINDOW_MS),
+  };
 }
 
 /** The headers worth keeping with a stored delivery (never cookies or auth). */
