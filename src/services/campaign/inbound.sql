@@ -55,6 +55,7 @@ DECLARE
   m message;
   v_new boolean;
   v_inbox_stream text;
+  v_message_event jsonb;
   v_events jsonb := '[]'::jsonb;
   v_results jsonb := '[]'::jsonb;
 BEGIN
@@ -129,10 +130,19 @@ BEGIN
          WHERE id = c.id
         RETURNING * INTO c;
       END IF;
-      v_events := v_events || jsonb_build_array(tandem_event(v_inbox_stream, k.organization_id,
-        jsonb_build_object('kind', 'MESSAGE', 'actor', p_actor,
-                           'conversation', tandem_conversation_json(c),
-                           'message', tandem_message_json(m))));
+      v_message_event := jsonb_build_object('kind', 'MESSAGE', 'actor', p_actor,
+                                            'conversation', tandem_conversation_json(c),
+                                            'message', tandem_message_json(m));
+      v_events := v_events || jsonb_build_array(
+        tandem_event(v_inbox_stream, k.organization_id, v_message_event));
+      -- C10: a message of an interaction an agent has is logged on the agent's message stream
+      -- too, the one `spy(agentId)` follows (as conversation-events.ts' emitAgentMessage does
+      -- for the messages the services write).
+      IF c.assignee_id IS NOT NULL THEN
+        v_events := v_events || jsonb_build_array(tandem_event(
+          tandem_stream(k.organization_id, 'staff', c.assignee_id, 'messages'), k.organization_id,
+          v_message_event));
+      END IF;
       v_results := v_results || jsonb_build_array(jsonb_build_object(
         'conversationId', c.id, 'messageId', m.id, 'duplicate', false));
     EXCEPTION WHEN SQLSTATE 'TD409' THEN

@@ -7,7 +7,7 @@ import { Message } from '../../../src/entities/message.entity';
 import type { Provider } from '../../../src/entities/provider.entity';
 import { snapshotOf } from '../../../src/subscriptions/snapshot';
 import { Streams } from '../../../src/subscriptions/topics';
-import { eventually, newOrg, type Org } from '../../support/factories';
+import { eventually, newOrg, newStaff, type Org } from '../../support/factories';
 import { campaignOnStub, webhookUrl } from '../../support/providers/setup';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
 import { startTestServer, type TestServer } from '../../support/server';
@@ -189,6 +189,47 @@ describe('webhook processing: one statement per delivery (C3)', () => {
         },
       },
     ]);
+  });
+
+  it("C10 a customer's message joining an interaction an agent has is logged on the agent's message stream too (what spy(agentId) follows), as the inbox has it", async () => {
+    const agent = await newStaff(org);
+    const number = newNumber();
+    const message = (body: string) => ({
+      providerId: provider.id,
+      providerMessageId: `wamid.${randomUUID()}`,
+      from: number,
+      to: provider.accountNumber,
+      body,
+      providerTimestamp: new Date(),
+      contentType: 'text',
+      replyWindowClosesAt: new Date(Date.now() + 86_400_000),
+    });
+    const first = await server.services.inbound.receive(message('waiting'));
+    // The interaction as a take leaves it (the take's own rules are C4's tests).
+    await server.dataSource.query(
+      'UPDATE conversation SET assignee_id = $2, waiting_since = NULL WHERE id = $1',
+      [first.conversationId, agent.staff.id],
+    );
+    const second = await server.services.inbound.receive(message('to the agent'));
+    expect(second.conversationId).toBe(first.conversationId);
+    const logged = (await server.dataSource.query(
+      `SELECT stream, payload FROM event_log WHERE payload -> 'message' ->> 'id' = $1 ORDER BY stream`,
+      [second.messageId],
+    )) as Array<{ stream: string; payload: Record<string, unknown> }>;
+    const inbox = Streams.inboxConversations(org.id, campaign.inboxId);
+    const agentMessages = Streams.staffMessages(org.id, agent.staff.id);
+    expect(logged.map((event) => event.stream).sort()).toEqual([agentMessages, inbox].sort());
+    expect(logged[0]?.payload).toEqual(logged[1]?.payload);
+    expect(logged[0]?.payload).toMatchObject({
+      kind: 'MESSAGE',
+      message: { id: second.messageId, body: 'to the agent', direction: 'INCOMING' },
+    });
+    // The first message, while it waited, was nobody's: not on the agent's stream.
+    const waiting = (await server.dataSource.query(
+      `SELECT stream FROM event_log WHERE payload -> 'message' ->> 'id' = $1`,
+      [first.messageId],
+    )) as Array<{ stream: string }>;
+    expect(waiting).toEqual([{ stream: inbox }]);
   });
 
   it('C3 the same webhook delivered five times, then five times at once: one message, one interaction, one ARRIVED; every delivery processed', async () => {
