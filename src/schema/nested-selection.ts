@@ -7,7 +7,7 @@ import {
   isObjectType,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
-import { fieldsOf } from './selected-properties';
+import { connectionNodes, connectionNodeType, fieldsOf } from './selected-properties';
 
 /**
  * What a query reads below a page of objects, as a tree Postgres can answer in the page's own
@@ -67,46 +67,6 @@ interface Gathered {
   refused: boolean;
   /** The object type of its objects. */
   type: GraphQLObjectType | null;
-}
-
-/** The `node` fields (and whether a cursor is read) of a connection field's selections. */
-function connectionNodes(
-  fields: readonly FieldNode[],
-  info: GraphQLResolveInfo,
-): { nodes: FieldNode[]; cursor: boolean; totalCount: boolean; known: boolean } {
-  const nodes: FieldNode[] = [];
-  let cursor = false;
-  let totalCount = false;
-  let known = true;
-  for (const field of fields) {
-    for (const selected of field.selectionSet ? fieldsOf(field.selectionSet, info) : []) {
-      const name = selected.name.value;
-      if (name === 'edges' && selected.selectionSet) {
-        for (const edgeField of fieldsOf(selected.selectionSet, info)) {
-          if (edgeField.name.value === 'node') nodes.push(edgeField);
-          else if (edgeField.name.value === 'cursor') cursor = true;
-          else if (edgeField.name.value !== '__typename') known = false;
-        }
-      } else if (name === 'pageInfo') {
-        cursor = true;
-      } else if (name === 'totalCount') {
-        totalCount = true;
-      } else if (name !== '__typename') {
-        known = false;
-      }
-    }
-  }
-  return { nodes, cursor, totalCount, known };
-}
-
-/** The object type of a connection's nodes, or null when the type is not a connection. */
-function connectionNodeType(type: unknown): GraphQLObjectType | null {
-  const connection = getNamedType(type as never);
-  if (!isObjectType(connection)) return null;
-  const edge = getNamedType(connection.getFields().edges?.type);
-  if (!isObjectType(edge)) return null;
-  const node = getNamedType(edge.getFields().node?.type);
-  return isObjectType(node) ? node : null;
 }
 
 function argumentsOf(

@@ -1,5 +1,6 @@
 import {
   type FieldNode,
+  type GraphQLObjectType,
   type GraphQLResolveInfo,
   getNamedType,
   isObjectType,
@@ -74,6 +75,46 @@ function readsOf(typeName: string, nodes: FieldNode[], info: GraphQLResolveInfo)
 const connections = new WeakMap<readonly FieldNode[], SelectedProperties | null>();
 const objects = new WeakMap<readonly FieldNode[], SelectedProperties | null>();
 
+/** The `node` fields (and whether a cursor is read) of a connection field's selections. */
+export function connectionNodes(
+  fields: readonly FieldNode[],
+  info: GraphQLResolveInfo,
+): { nodes: FieldNode[]; cursor: boolean; totalCount: boolean; known: boolean } {
+  const nodes: FieldNode[] = [];
+  let cursor = false;
+  let totalCount = false;
+  let known = true;
+  for (const field of fields) {
+    for (const selected of field.selectionSet ? fieldsOf(field.selectionSet, info) : []) {
+      const name = selected.name.value;
+      if (name === 'edges' && selected.selectionSet) {
+        for (const edgeField of fieldsOf(selected.selectionSet, info)) {
+          if (edgeField.name.value === 'node') nodes.push(edgeField);
+          else if (edgeField.name.value === 'cursor') cursor = true;
+          else if (edgeField.name.value !== '__typename') known = false;
+        }
+      } else if (name === 'pageInfo') {
+        cursor = true; // its start and end cursors, whether selected or not
+      } else if (name === 'totalCount') {
+        totalCount = true;
+      } else if (name !== '__typename') {
+        known = false;
+      }
+    }
+  }
+  return { nodes, cursor, totalCount, known };
+}
+
+/** The object type of a connection's nodes, or null when the type is not a connection. */
+export function connectionNodeType(type: unknown): GraphQLObjectType | null {
+  const connection = getNamedType(type as never);
+  if (!isObjectType(connection)) return null;
+  const edge = getNamedType(connection.getFields().edges?.type);
+  if (!isObjectType(edge)) return null;
+  const node = getNamedType(edge.getFields().node?.type);
+  return isObjectType(node) ? node : null;
+}
+
 /**
  * For a field returning a connection (`edges { cursor node }`, `pageInfo`, `totalCount`): what
  * its nodes' selections read. Worked out once per field of a parsed document.
@@ -81,34 +122,10 @@ const objects = new WeakMap<readonly FieldNode[], SelectedProperties | null>();
 export function connectionNodeProperties(info: GraphQLResolveInfo): SelectedProperties | null {
   const cached = connections.get(info.fieldNodes);
   if (cached !== undefined) return cached;
-  const connection = getNamedType(info.returnType);
-  const edgeType = isObjectType(connection)
-    ? getNamedType(connection.getFields().edges?.type)
-    : undefined;
-  const nodeType = isObjectType(edgeType)
-    ? getNamedType(edgeType.getFields().node?.type)
-    : undefined;
+  const nodeType = connectionNodeType(info.returnType);
   let found: SelectedProperties | null = null;
   if (nodeType) {
-    let cursor = false;
-    const nodes: FieldNode[] = [];
-    let known = true;
-    for (const field of info.fieldNodes) {
-      for (const selected of field.selectionSet ? fieldsOf(field.selectionSet, info) : []) {
-        const name = selected.name.value;
-        if (name === 'edges' && selected.selectionSet) {
-          for (const edgeField of fieldsOf(selected.selectionSet, info)) {
-            if (edgeField.name.value === 'node') nodes.push(edgeField);
-            else if (edgeField.name.value === 'cursor') cursor = true;
-            else if (edgeField.name.value !== '__typename') known = false;
-          }
-        } else if (name === 'pageInfo') {
-          cursor = true; // its start and end cursors, whether selected or not
-        } else if (name !== 'totalCount' && name !== '__typename') {
-          known = false;
-        }
-      }
-    }
+    const { nodes, cursor, known } = connectionNodes(info.fieldNodes, info);
     const read = known ? readsOf(nodeType.name, nodes, info) : EVERYTHING;
     found = read ? { properties: [...read].sort(), cursor } : null;
   }

@@ -5,6 +5,7 @@ import { aliasedColumns, hydrate } from '../../db/rows';
 import { ProviderWebhook } from '../../entities/provider-webhook.entity';
 import { Provider } from '../../entities/provider.entity';
 import type { Logger } from '../../logger';
+import type { InboundMessage } from '../campaign/inbound.service';
 import { WriteBatcher } from '../../util/write-batcher';
 import { adapterFor, type WebhookEvent } from './adapters';
 import type { DeliveryStore } from './delivery.store';
@@ -62,16 +63,7 @@ export interface InboundReceiver {
    */
   receiveAll(
     providerId: string,
-    messages: Array<{
-      providerMessageId: string;
-      from: string;
-      to: string;
-      body: string;
-      providerTimestamp: Date;
-      contentType: string;
-      profileName?: string | null;
-      replyWindowClosesAt: Date;
-    }>,
+    messages: ReadonlyArray<Omit<InboundMessage, 'providerId'>>,
     webhookId: string | null,
   ): Promise<Array<{ conversationId: string | null; messageId: string; duplicate: boolean }>>;
 }
