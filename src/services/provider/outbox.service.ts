@@ -272,13 +272,7 @@ export class OutboxService {
         WHERE provider_id = $1 AND delivery_state = 'QUEUED' AND provider_message_id IS NULL`,
       [providerId],
     )) as Array<{ conversationId: string }>;
-    for (const { conversationId } of rows) {
-      await enqueueJob(this.uow.dataSource.manager, {
-        task: OUTBOX_TASKS.deliver,
-        payload: { conversationId },
-        jobKey: `outbox:${conversationId}`,
-      });
-    }
+    await this.enqueueDrains(rows, 'replace');
   }
 
   /**
@@ -295,16 +289,23 @@ export class OutboxService {
           AND coalesce(m.last_send_attempt_at, m.created_at) < now() - make_interval(secs => $1 / 1000.0)`,
       [staleMs],
     )) as Array<{ conversationId: string }>;
-    // One statement per job, as release's.
-    for (const { conversationId } of rows) {
+    await this.enqueueDrains(rows, 'preserve_run_at');
+    return rows.length;
+  }
+
+  /** A drain job per conversation, each added in a statement of its own (see `release`). */
+  private async enqueueDrains(
+    conversations: ReadonlyArray<{ conversationId: string }>,
+    jobKeyMode: 'replace' | 'preserve_run_at',
+  ): Promise<void> {
+    for (const { conversationId } of conversations) {
       await enqueueJob(this.uow.dataSource.manager, {
         task: OUTBOX_TASKS.deliver,
         payload: { conversationId },
         jobKey: `outbox:${conversationId}`,
-        jobKeyMode: 'preserve_run_at',
+        jobKeyMode,
       });
     }
-    return rows.length;
   }
 
   /** Sends one message; true when the drain may go on to the next. */
