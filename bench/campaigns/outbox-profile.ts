@@ -57,22 +57,35 @@ export class OutboxProfiler {
     return this;
   }
 
-  async round(variant: string, sends: number, run: () => Promise<unknown>): Promise<ProfiledRound> {
+  /**
+   * `run` does the round's preparation, then calls `begin` where its clock starts (what it
+   * measures is profiled from there: a round's replies are written before).
+   */
+  async round(
+    variant: string,
+    sends: number,
+    run: (begin: () => Promise<void>) => Promise<unknown>,
+  ): Promise<ProfiledRound> {
     const client = this.client as Client;
-    if (this.statementsAvailable) await client.query('SELECT pg_stat_statements_reset()');
-    // Function counters are flushed by each backend at most once a second: let the last go out.
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    await client.query('SELECT pg_stat_reset()');
-    const perf = process.env.BENCH_PG_PERF ? this.startPerf(variant) : null;
-    if (perf) await new Promise((resolve) => setTimeout(resolve, 500)); // perf attached
-    const profile = await CpuProfile.start(this.dir, `campaigns-outbox-${variant}`);
-    let cpuProfile: string;
+    let perf: { child: ChildProcess; file: string } | null = null;
+    let profile: CpuProfile | undefined;
+    const begin = async () => {
+      // Function counters are flushed by each backend at most once a second: let the last go.
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      if (this.statementsAvailable) await client.query('SELECT pg_stat_statements_reset()');
+      await client.query('SELECT pg_stat_reset()');
+      perf = process.env.BENCH_PG_PERF ? this.startPerf(variant) : null;
+      if (perf) await new Promise((resolve) => setTimeout(resolve, 500)); // perf attached
+      profile = await CpuProfile.start(this.dir, `campaigns-outbox-${variant}`);
+    };
     try {
-      await run();
+      await run(begin);
     } finally {
-      cpuProfile = await profile.stop();
+      if (!profile) throw new Error('the round never began');
     }
-    const perfData = perf ? await stopPerf(perf.child).then(() => perf.file) : null;
+    const cpuProfile = await profile.stop();
+    const started = perf as { child: ChildProcess; file: string } | null;
+    const perfData = started ? await stopPerf(started.child).then(() => started.file) : null;
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     const statements = this.statementsAvailable
       ? (

@@ -84,7 +84,12 @@ export async function runOutbox(
    * the sampler watches Postgres (its query every 5 ms costs CPU the measured rounds must not
    * pay: the machine's two cores are about full while ours sends).
    */
-  const ours = async (round: number, sample = false, count = !sample): Promise<number> => {
+  const ours = async (
+    round: number,
+    sample = false,
+    count = !sample,
+    begin?: () => Promise<void>,
+  ): Promise<number> => {
     await dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
       provider.id,
     ]);
@@ -94,6 +99,7 @@ export async function runOutbox(
       await services.messages.send(admin, conversation.id, { body: `Reply ${round}.${i}` });
     });
     const before = stub.received.length;
+    await begin?.();
     timing.reset();
     if (sample) sampler.begin();
     const cost = startRoundCost(options.postmasterPid);
@@ -156,7 +162,11 @@ export async function runOutbox(
 
   const floor = await new OutboxFloor(options.databaseUrl, options.workers).start();
   context.defer(() => floor.stop());
-  const floorRound = async (round: number, count = true): Promise<number> => {
+  const floorRound = async (
+    round: number,
+    count = true,
+    begin?: () => Promise<void>,
+  ): Promise<number> => {
     await floor.queue(
       Array.from({ length: options.messages }, (_, i) => ({
         conversation: i % conversations.length,
@@ -165,6 +175,7 @@ export async function runOutbox(
       })),
     );
     const before = stub.received.length;
+    await begin?.();
     const cost = startRoundCost(options.postmasterPid);
     const started = nowMs();
     const sent = await floor.drain(post);
@@ -198,9 +209,16 @@ export async function runOutbox(
     profiled.push(
       [
         'floor',
-        await profiler.round('floor', options.messages, () => floorRound(options.rounds + 2, false)),
+        await profiler.round('floor', options.messages, (begin) =>
+          floorRound(options.rounds + 2, false, begin),
+        ),
       ],
-      ['ours', await profiler.round('ours', options.messages, () => ours(options.rounds + 2, false, false))],
+      [
+        'ours',
+        await profiler.round('ours', options.messages, (begin) =>
+          ours(options.rounds + 2, false, false, begin),
+        ),
+      ],
     );
   }
   const [oursRate, bareRate, floorRate] = [

@@ -137,8 +137,8 @@ describe('a provider deleted while its sends and webhooks are under way (C1, C3,
       );
       await someoneWaitsOnALock();
       await deleting.commitTransaction();
-      const [{ status }] = (await answer) as [{ status: number }];
-      expect(status).toBe(404);
+      const [answered] = await answer;
+      expect(answered?.status).toBe(404);
     } finally {
       if (deleting.isTransactionActive) await deleting.rollbackTransaction();
       await deleting.release();
