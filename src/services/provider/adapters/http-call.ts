@@ -58,14 +58,17 @@ export function callProvider(
     }
     const body = Buffer.from(init.body, 'utf8');
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let request: http.ClientRequest | undefined;
+    const timer = setTimeout(() => {
+      settle(network('timed out'));
+      request?.destroy();
+    }, SEND_TIMEOUT_MS);
     const settle = (answer: HttpAnswer | SendFailure) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(answer);
     };
-    let request: http.ClientRequest;
     try {
       request = (scheme === 'https:' ? https : http).request(
         target,
@@ -103,10 +106,6 @@ export function callProvider(
       settle(network((error as Error).message));
       return;
     }
-    timer = setTimeout(() => {
-      settle(network('timed out'));
-      request.destroy();
-    }, SEND_TIMEOUT_MS);
     request.on('error', (error) => settle(network(error.message)));
     request.end(body);
   });
