@@ -1,5 +1,5 @@
 import { SYSTEM_ACTOR } from '../../context/auth';
-import { enqueueJob } from '../../db/job-queue';
+import { enqueueJob, enqueueKeyedJobsLazily } from '../../db/job-queue';
 import type { QueryRunner } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
@@ -60,6 +60,13 @@ interface PendingSend {
  * while a batch's slots hold the provider's other senders back by at most this many intervals.
  */
 const OUTBOX_BATCH = 10;
+
+/** Conversations whose drain jobs `release` and `sweep` add per statement. */
+const OUTBOX_RELEASE_CHUNK = 25;
+
+/** PostgreSQL's deadlock_detected, as TypeORM's QueryFailedError carries it. */
+const isDeadlock = (error: unknown) =>
+  (error as { driverError?: { code?: string } }).driverError?.code === '40P01';
 
 /**
  * How long an accepted send's DELIVERY event waits to be numbered with the others (`sequenceSoon`):
@@ -266,11 +273,14 @@ export class OutboxService {
   }
 
   /**
-   * Adds a delivery job for every conversation with messages held for this provider, each in a
-   * statement of its own: one transaction adding them all holds a job row per conversation (a
-   * running job's key is cleared) while graphile-worker deletes completed ones in batches, and
-   * the two can deadlock; graphile-worker 0.17 then shuts its worker pool down (`JobRunner`).
-   * The likely cause of the outbox bench's stalls at 150 conversations; not proven by a log.
+   * Adds a delivery job for every conversation with messages held for this provider, a chunk of
+   * them per statement (`enqueueDrains`): one transaction adding them all holds a job row per
+   * conversation (a running job's key is cleared) while graphile-worker deletes completed ones
+   * in batches, and the two can deadlock; graphile-worker 0.17 then shuts its worker pool down
+   * (`JobRunner` starts it again). The likely cause of the outbox bench's stalls at 150
+   * conversations; not proven by a log. A chunk can meet that only when two of its
+   * conversations have a drain running (a held one stops at once), and is then added again one
+   * conversation per statement.
    */
   async release(providerId: string): Promise<void> {
     const rows = (await this.uow.dataSource.query(
@@ -299,18 +309,43 @@ export class OutboxService {
     return rows.length;
   }
 
-  /** A drain job per conversation, each added in a statement of its own (see `release`). */
+  /**
+   * A drain job per conversation, OUTBOX_RELEASE_CHUNK conversations per statement, each
+   * committing on its own without waiting for the disk (jobs lost in a crash of Postgres are
+   * added back by `sweep`: their messages are still QUEUED). One statement per conversation,
+   * each a durable commit, was a sixth of a statement and a WAL flush per send when a provider
+   * came back with its outbox full. A chunk refused by a deadlock with graphile-worker's
+   * completions (see `release`) is added again one conversation per statement.
+   */
   private async enqueueDrains(
     conversations: ReadonlyArray<{ conversationId: string }>,
     jobKeyMode: 'replace' | 'preserve_run_at',
   ): Promise<void> {
-    for (const { conversationId } of conversations) {
-      await enqueueJob(this.uow.dataSource.manager, {
-        task: OUTBOX_TASKS.deliver,
-        payload: { conversationId },
-        jobKey: `outbox:${conversationId}`,
-        jobKeyMode,
-      });
+    const ids = conversations.map((row) => row.conversationId);
+    for (let start = 0; start < ids.length; start += OUTBOX_RELEASE_CHUNK) {
+      const chunk = ids.slice(start, start + OUTBOX_RELEASE_CHUNK);
+      try {
+        await enqueueKeyedJobsLazily(
+          this.uow.dataSource,
+          {
+            task: OUTBOX_TASKS.deliver,
+            idKey: 'conversationId',
+            keyPrefix: 'outbox:',
+            preserveRunAt: jobKeyMode === 'preserve_run_at',
+          },
+          chunk,
+        );
+      } catch (error) {
+        if (!isDeadlock(error)) throw error;
+        for (const conversationId of chunk) {
+          await enqueueJob(this.uow.dataSource.manager, {
+            task: OUTBOX_TASKS.deliver,
+            payload: { conversationId },
+            jobKey: `outbox:${conversationId}`,
+            jobKeyMode,
+          });
+        }
+      }
     }
   }
 
