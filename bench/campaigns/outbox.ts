@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { TandemServer } from '../../src/server';
 import { ProviderKind } from '../../src/entities/provider.entity';
 import type { ProviderFields } from '../../src/services/provider/provider.service';
@@ -8,6 +9,7 @@ import { type Report, ms, rate, ratio } from '../support/report';
 import { BENCH_PASSWORD, forEachConcurrently, signedIn } from '../support/seeding';
 import { median } from '../support/stats';
 import { OutboxFloor } from './outbox-floor';
+import { OutboxProfiler, type ProfiledRound } from './outbox-profile';
 import { ActivitySampler, type RoundCost, startRoundCost } from './outbox-waits';
 
 export interface OutboxOptions {
@@ -18,6 +20,8 @@ export interface OutboxOptions {
   workers: number;
   databaseUrl: string;
   postmasterPid: number | undefined;
+  /** BENCH_CPU_PROF: a round of the floor and of ours profiled (outbox-profile.ts). */
+  profileDir?: string;
 }
 
 type Variant = 'ours' | 'bare' | 'floor';
@@ -80,7 +84,12 @@ export async function runOutbox(
    * the sampler watches Postgres (its query every 5 ms costs CPU the measured rounds must not
    * pay: the machine's two cores are about full while ours sends).
    */
-  const ours = async (round: number, sample = false): Promise<number> => {
+  const ours = async (
+    round: number,
+    sample = false,
+    count = !sample,
+    begin?: () => Promise<void>,
+  ): Promise<number> => {
     await dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
       provider.id,
     ]);
@@ -90,6 +99,7 @@ export async function runOutbox(
       await services.messages.send(admin, conversation.id, { body: `Reply ${round}.${i}` });
     });
     const before = stub.received.length;
+    await begin?.();
     timing.reset();
     if (sample) sampler.begin();
     const cost = startRoundCost(options.postmasterPid);
@@ -105,7 +115,7 @@ export async function runOutbox(
     const elapsed = nowMs() - started;
     sampler.end();
     const spent = cost.stop(options.messages);
-    if (round > 0 && !sample) {
+    if (round > 0 && count) {
       timing.keep(elapsed, options.workers);
       costs.ours.push(spent);
     }
@@ -152,7 +162,11 @@ export async function runOutbox(
 
   const floor = await new OutboxFloor(options.databaseUrl, options.workers).start();
   context.defer(() => floor.stop());
-  const floorRound = async (round: number): Promise<number> => {
+  const floorRound = async (
+    round: number,
+    count = true,
+    begin?: () => Promise<void>,
+  ): Promise<number> => {
     await floor.queue(
       Array.from({ length: options.messages }, (_, i) => ({
         conversation: i % conversations.length,
@@ -161,6 +175,7 @@ export async function runOutbox(
       })),
     );
     const before = stub.received.length;
+    await begin?.();
     const cost = startRoundCost(options.postmasterPid);
     const started = nowMs();
     const sent = await floor.drain(post);
@@ -168,7 +183,7 @@ export async function runOutbox(
       throw new Error('floor sends went missing');
     const elapsed = nowMs() - started;
     const spent = cost.stop(options.messages);
-    if (round > 0) costs.floor.push(spent);
+    if (round > 0 && count) costs.floor.push(spent);
     return (options.messages * 1000) / elapsed;
   };
 
@@ -185,6 +200,27 @@ export async function runOutbox(
   }
   context.log('outbox: a round sampled, not counted');
   await ours(options.rounds + 1, true);
+  const profiled: Array<[string, ProfiledRound]> = [];
+  if (options.profileDir) {
+    // One more round of the floor and of ours each, profiled, not counted.
+    const profiler = await new OutboxProfiler(options.profileDir, options.databaseUrl).start();
+    context.defer(() => profiler.stop());
+    context.log('outbox: a round of the floor and of ours profiled, not counted');
+    profiled.push(
+      [
+        'floor',
+        await profiler.round('floor', options.messages, (begin) =>
+          floorRound(options.rounds + 2, false, begin),
+        ),
+      ],
+      [
+        'ours',
+        await profiler.round('ours', options.messages, (begin) =>
+          ours(options.rounds + 2, false, false, begin),
+        ),
+      ],
+    );
+  }
   const [oursRate, bareRate, floorRate] = [
     median(rates.ours),
     median(rates.bare),
@@ -235,6 +271,30 @@ export async function runOutbox(
       .rows()
       .map(([what, perSample]) => ['`' + what.replace(/`/g, "'") + '`', perSample.toFixed(2)]),
   );
+  for (const [variant, round] of profiled) {
+    report.note(
+      `Profiled round of ${variant} (not counted): V8 profile \`${path.basename(round.cpuProfile)}\`${round.perfData ? `, perf \`${path.basename(round.perfData)}\`` : ''}; Postgres per send (pg_stat_statements: executor + planner time, waits included; functions: track_functions).`,
+    );
+    if (round.statements.length)
+      report.table(
+        ['statement', 'calls / send', 'µs / send'],
+        round.statements.map((s) => [
+          '`' + s.query.slice(0, 140).replace(/`/g, "'") + '`',
+          s.callsPerSend.toFixed(2),
+          s.execUsPerSend.toFixed(0),
+        ]),
+      );
+    if (round.functions.length)
+      report.table(
+        ['function', 'calls / send', 'self µs / send', 'total µs / send'],
+        round.functions.map((f) => [
+          f.name,
+          f.callsPerSend.toFixed(2),
+          f.selfUsPerSend.toFixed(0),
+          f.totalUsPerSend.toFixed(0),
+        ]),
+      );
+  }
   timing.restore();
   const spent = timing.summary();
   report.note(

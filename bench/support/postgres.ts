@@ -46,7 +46,12 @@ export async function openBenchDatabase(context: BenchContext): Promise<BenchDat
     context.log(
       `starting the embedded PostgreSQL in ${path.relative(process.cwd(), BENCH_DATA_DIR)}`,
     );
-    const embedded = await startEmbeddedPostgres(BENCH_DATA_DIR, createLogger('error'));
+    // BENCH_PG_FLAGS: settings for this run's cluster only (a profiling run's
+    // `-c shared_preload_libraries=pg_stat_statements`), space-separated `-c name=value` pairs.
+    const extraFlags = (process.env.BENCH_PG_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const embedded = await startEmbeddedPostgres(BENCH_DATA_DIR, createLogger('error'), {
+      extraFlags,
+    });
     context.defer(() => embedded.stop());
     serverUrl = embedded.url;
     const pidFile = readFileSync(path.join(BENCH_DATA_DIR, 'pg', 'postmaster.pid'), 'utf8');
@@ -82,6 +87,6 @@ export async function openBenchDatabase(context: BenchContext): Promise<BenchDat
     postmasterPid,
     description: external
       ? `PostgreSQL ${version} at DATABASE_URL`
-      : `PostgreSQL ${version}, embedded (.data/bench), default settings`,
+      : `PostgreSQL ${version}, embedded (.data/bench), ${process.env.BENCH_PG_FLAGS ? `flags \`${process.env.BENCH_PG_FLAGS}\`` : 'default settings'}`,
   };
 }

@@ -40,6 +40,15 @@ BEGIN
 END
 $$;
 
+-- Whether an accepted send's record moves the message to SENT: from QUEUED (as a "sent" callback
+-- would), or from the PROVIDER_REMOVED failure deleteProvider gave it while the send was at the
+-- provider (tandem_record_sent).
+CREATE FUNCTION tandem_sent_may_record(from_state text, error_code text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT tandem_delivery_may_move(from_state, 'SENT')
+      OR (from_state = 'FAILED' AND error_code IS NOT DISTINCT FROM 'PROVIDER_REMOVED')
+$$;
+
 -- C6's throttle per sender number, across instances: reserves `p_count` consecutive send slots of
 -- the provider (a drain reserves one for each message it read) and answers how long to wait for
 -- the first (0 when it is now); the n-th (from 0) is `p_interval_ms` * n after it. One row update
@@ -84,6 +93,11 @@ $$;
 -- flush, which every send of the campaign would otherwise queue on). A whole statement committing
 -- on its own: one round trip per accepted send. Returns the streams for the sequencer to number,
 -- or no row when the message is gone.
+--
+-- A message FAILED as PROVIDER_REMOVED while its send was at the provider (deleteProvider fails
+-- every send still without a provider id) went out all the same: the provider's answer is the
+-- truth, so it is SENT with its id, not left FAILED "not sent" for an agent to retry and the
+-- customer to receive twice.
 CREATE FUNCTION tandem_record_sent(
   p_message_id uuid, p_provider_message_id text, p_attempts integer, p_actor jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -95,13 +109,13 @@ BEGIN
      SET provider_message_id = p_provider_message_id,
          send_attempts = p_attempts,
          last_send_attempt_at = now(),
-         delivery_state = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+         delivery_state = CASE WHEN tandem_sent_may_record(delivery_state, delivery_error_code)
                                THEN 'SENT' ELSE delivery_state END,
-         delivery_error_code = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+         delivery_error_code = CASE WHEN tandem_sent_may_record(delivery_state, delivery_error_code)
                                     THEN NULL ELSE delivery_error_code END,
-         delivery_error_reason = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+         delivery_error_reason = CASE WHEN tandem_sent_may_record(delivery_state, delivery_error_code)
                                       THEN NULL ELSE delivery_error_reason END,
-         delivery_updated_at = CASE WHEN tandem_delivery_may_move(delivery_state, 'SENT')
+         delivery_updated_at = CASE WHEN tandem_sent_may_record(delivery_state, delivery_error_code)
                                     THEN now() ELSE delivery_updated_at END
    WHERE id = p_message_id
   RETURNING * INTO m;

@@ -464,9 +464,10 @@ export class OutboxService {
       `outbox: ${message.id} attempt ${attempts} failed (${failure.code}), retry in ${delay} ms`,
     );
     await this.uow.run(async (tx) => {
+      // Still QUEUED: a message FAILED meanwhile (its provider deleted) keeps its failure.
       await tx.manager.update(
         Message,
-        { id: message.id },
+        { id: message.id, deliveryState: DeliveryState.QUEUED },
         {
           sendAttempts: attempts,
           lastSendAttemptAt: () => 'now()',
@@ -487,7 +488,7 @@ export class OutboxService {
     await this.uow.run(async (tx) => {
       await tx.manager.update(
         Message,
-        { id: message.id },
+        { id: message.id, deliveryState: DeliveryState.QUEUED },
         { sendAttempts: attempts, lastSendAttemptAt: () => 'now()' },
       );
       await tx.manager.query(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { enqueueJob, insertWithJobs } from '../../db/job-queue';
 import { preparedQuery } from '../../db/prepared';
 import type { UnitOfWork } from '../../db/unit-of-work';
@@ -25,6 +26,8 @@ type StatusEvent = Extract<WebhookEvent, { kind: 'STATUS' }>;
 
 /** A verified delivery, as stored. */
 interface ReceivedWebhook {
+  /** Given here, so that a batch's store tells which of its deliveries it kept. */
+  id: string;
   organizationId: string;
   providerId: string;
   rawBody: Buffer;
@@ -133,29 +136,46 @@ export class ProviderWebhookService {
     }
     // Stored and its job added in one statement (with those of the deliveries that arrived
     // meanwhile, when a store is under way): the answer waits for one round trip, or two.
-    await this.intake.add({
+    const received: ReceivedWebhook = {
+      id: randomUUID(),
       organizationId: credentials.organizationId,
       providerId: credentials.providerId,
       rawBody: delivery.rawBody,
       headers: keptHeaders(delivery.headers),
       publicUrl: delivery.publicUrl,
-    });
+    };
+    await this.intake.add(received);
+    // Its provider deleted since the credentials were read (on this instance or another, which
+    // may verify with them for a few seconds more): nothing to store it for, as a moment later.
+    if (!this.stored.delete(received.id)) return { outcome: 'UNKNOWN_PROVIDER' as const };
     return { outcome: 'STORED' as const, kind: credentials.kind as string };
   }
 
-  /** Deliveries stored as received, each with its processing job, in one statement. */
+  /** Ids of deliveries just stored, until their `accept` reads them (storeReceived). */
+  private readonly stored = new Set<string>();
+
+  /**
+   * Deliveries stored as received, each with its processing job, in one statement. Only those
+   * whose provider still exists: its row is locked (key share) by the insert, so a delete under
+   * way is waited for and its provider's deliveries are left out, where the foreign key would
+   * fail the whole batch, every other provider's deliveries with it, as 500s.
+   */
   private async storeReceived(batch: ReceivedWebhook[]): Promise<void> {
     const ids = await insertWithJobs(
       this.uow.dataSource,
       {
-        sql: `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
-              SELECT r.organization_id, r.provider_id, decode(r.raw_body, 'base64'), r.headers, r.public_url
+        sql: `INSERT INTO provider_webhook (id, organization_id, provider_id, raw_body, headers, public_url)
+              SELECT r.id, r.organization_id, r.provider_id, decode(r.raw_body, 'base64'), r.headers, r.public_url
                 FROM jsonb_to_recordset($1::jsonb) AS r(
-                       organization_id uuid, provider_id uuid, raw_body text, headers jsonb, public_url text)
+                       id uuid, organization_id uuid, provider_id uuid, raw_body text, headers jsonb,
+                       public_url text)
+                JOIN provider p ON p.id = r.provider_id
+                 FOR KEY SHARE OF p
               RETURNING id`,
         values: [
           JSON.stringify(
             batch.map((webhook) => ({
+              id: webhook.id,
               organization_id: webhook.organizationId,
               provider_id: webhook.providerId,
               raw_body: webhook.rawBody.toString('base64'),
@@ -167,9 +187,7 @@ export class ProviderWebhookService {
       },
       { task: WEBHOOK_TASK, idKey: 'webhookId', keyPrefix: 'webhook:' },
     );
-    if (ids.length !== batch.length) {
-      throw new Error(`webhooks: ${batch.length} to store, ${ids.length} stored`);
-    }
+    for (const id of ids) this.stored.add(id);
   }
 
   async handshake(providerId: string, query: Record<string, unknown>) {
@@ -217,6 +235,13 @@ export class ProviderWebhookService {
         );
       }
     } catch (error) {
+      if (await this.providerGone(webhook.providerId)) {
+        // Deleted while this ran (its foreign key refused the message): the delivery went with
+        // it (ON DELETE CASCADE), as one arriving a moment later is refused (404). Retrying
+        // would find nothing; failing would only log an error and schedule that retry.
+        this.logger.info(`webhook ${webhookId}: its provider was deleted meanwhile; dropped`);
+        return;
+      }
       await manager.update(
         ProviderWebhook,
         { id: webhookId },
@@ -224,6 +249,13 @@ export class ProviderWebhookService {
       );
       throw error;
     }
+  }
+
+  private async providerGone(providerId: string): Promise<boolean> {
+    const rows = (await this.uow.dataSource.query('SELECT 1 FROM provider WHERE id = $1', [
+      providerId,
+    ])) as unknown[];
+    return rows.length === 0;
   }
 
   /** Waits while webhooks arrive here in a burst (ANSWERS_FIRST_MAX_MS at most). */

@@ -68,7 +68,13 @@ export abstract class ProviderStubServer {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
+      req.on('end', async () => {
+        const hold = req.method === 'POST' ? this.hold : undefined;
+        if (hold) {
+          this.hold = undefined;
+          hold.arrived();
+          await hold.released;
+        }
         const request: RecordedRequest = {
           method: req.method ?? 'GET',
           path: req.url ?? '/',
@@ -96,6 +102,21 @@ export abstract class ProviderStubServer {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
+  }
+
+  private hold: { arrived: () => void; released: Promise<void> } | undefined;
+
+  /**
+   * The next API request (a send) waits, unanswered, until `release()`: a send in flight, for a
+   * test to act while the provider has it. `arrived` resolves once the request is here.
+   */
+  holdNextSend(): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.hold = { arrived, released };
+    return { arrived: arrival, release };
   }
 
   /** The next `count` sends fail with `failure`, then sends succeed again. */
