@@ -98,6 +98,9 @@ export async function runOutbox(
       const conversation = conversations[i % conversations.length] as { id: string };
       await services.messages.send(admin, conversation.id, { body: `Reply ${round}.${i}` });
     });
+    // The jobs the replies added while held run first (each finds the provider FAILING and
+    // stops): left to run inside the round, they were drains of the setup, counted as ours.
+    await heldJobsSettled(dataSource);
     const before = stub.received.length;
     await begin?.();
     timing.reset();
@@ -413,6 +416,24 @@ async function recorded(dataSource: TandemServer['dataSource'], providerId: stri
     if (row?.n === 0) return;
     if (Date.now() > deadline) throw new Error(`${row?.n} replies were never recorded`);
     await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Resolves once no delivery job is running, due, or due within 2 s (a drain that found another
+ * running adds itself again 1 s later); a held provider's probes (10 minutes away) stay.
+ */
+async function heldJobsSettled(dataSource: TandemServer['dataSource']) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [row] = (await dataSource.query(
+      `SELECT count(*)::int AS n FROM graphile_worker.jobs
+        WHERE task_identifier = 'deliver-outbox'
+          AND (locked_at IS NOT NULL OR run_at <= now() + interval '2 seconds')`,
+    )) as Array<{ n: number }>;
+    if (row?.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row?.n} delivery jobs never settled`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -53,6 +53,33 @@ export async function enqueueJob(
 }
 
 /**
+ * Keyed jobs for many ids added in one statement (`add_jobs`, one NOTIFY) that commits on its own
+ * without waiting for the disk: for work that is found again if the jobs are lost in a crash of
+ * PostgreSQL (a sweep adds it back), where one durable statement per id made a statement, a
+ * round trip and a WAL flush each. Payload `{ [idKey]: id }`, key `${keyPrefix}${id}`; with
+ * `preserveRunAt`, a pending job of that key keeps its time. Never inside a transaction that
+ * writes what must be durable: the setting is the transaction's. Answers the jobs added.
+ */
+export async function enqueueKeyedJobsLazily(
+  executor: DataSource | EntityManager,
+  job: { task: string; idKey: string; keyPrefix: string; preserveRunAt: boolean },
+  ids: readonly string[],
+): Promise<number> {
+  const [row] = await preparedQuery<{ jobs: number }>(
+    executor,
+    `SELECT set_config('synchronous_commit', 'off', true) AS lazily,
+            (SELECT count(*) FROM graphile_worker.add_jobs(
+               (SELECT array_agg(ROW($1::text, json_build_object($2::text, u.id), NULL, NULL, NULL,
+                                     $3::text || u.id, NULL, NULL)::graphile_worker.job_spec
+                                 ORDER BY u.n)
+                  FROM unnest($4::text[]) WITH ORDINALITY AS u(id, n)),
+               $5::boolean))::int AS jobs`,
+    [job.task, job.idKey, job.keyPrefix, ids, job.preserveRunAt],
+  );
+  return row?.jobs ?? 0;
+}
+
+/**
  * A row inserted and its job added in one statement: atomic without a transaction, so one round
  * trip where a client waits for the answer (a webhook is answered once it is stored). `insert`
  * is an `INSERT ... RETURNING id` whose parameters are $1...$n (`values`); the job's payload is

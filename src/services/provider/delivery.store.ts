@@ -65,9 +65,31 @@ export class DeliveryStore {
     limit: number,
   ): Promise<{ heads: OutboxHead[]; last: boolean }> {
     const dataSource = manager.connection;
-    const rows = await preparedQuery(
-      manager,
-      `WITH queued AS (
+    this.batchText ??= DeliveryStore.outboxBatchText(manager.connection);
+    const rows = await preparedQuery(manager, this.batchText, [
+      conversationId,
+      sendIntervalMs,
+      limit,
+    ]);
+    return {
+      heads: rows.map((row, n) => ({
+        message: hydrate(dataSource, Message, row, 'm'),
+        provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
+        to: (row.to_number as string | null) ?? null,
+        waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
+      })),
+      last: rows.length === 0 || rows[0]?.last === true,
+    };
+  }
+
+  /**
+   * The batch read's text, built once (from the entities' columns): built per call, it was a
+   * new 2 KB string each time, hashed again to find its prepared statement's name.
+   */
+  private batchText: string | undefined;
+
+  private static outboxBatchText(dataSource: EntityManager['connection']): string {
+    return `WITH queued AS (
          SELECT m.id, m.provider_id, m.position FROM message m
           WHERE m.conversation_id = $1 AND m.delivery_state = 'QUEUED'
             AND m.provider_message_id IS NULL
@@ -97,18 +119,7 @@ export class DeliveryStore {
          JOIN conversation c ON c.id = m.conversation_id
          LEFT JOIN provider p ON p.id = m.provider_id
          LEFT JOIN contact k ON k.id = c.contact_id
-        ORDER BY b.position`,
-      [conversationId, sendIntervalMs, limit],
-    );
-    return {
-      heads: rows.map((row, n) => ({
-        message: hydrate(dataSource, Message, row, 'm'),
-        provider: row.p_id ? hydrate(dataSource, Provider, row, 'p') : null,
-        to: (row.to_number as string | null) ?? null,
-        waitMs: ((row.wait_ms as number | null) ?? 0) + n * sendIntervalMs,
-      })),
-      last: rows.length === 0 || rows[0]?.last === true,
-    };
+        ORDER BY b.position`;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { SYSTEM_ACTOR } from '../../context/auth';
-import { enqueueJob } from '../../db/job-queue';
+import { enqueueJob, enqueueKeyedJobsLazily } from '../../db/job-queue';
 import type { QueryRunner } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../db/unit-of-work';
 import { Campaign } from '../../entities/campaign.entity';
@@ -60,6 +60,19 @@ interface PendingSend {
  * while a batch's slots hold the provider's other senders back by at most this many intervals.
  */
 const OUTBOX_BATCH = 10;
+
+/** Conversations whose drain jobs `release` and `sweep` add per statement. */
+const OUTBOX_RELEASE_CHUNK = 25;
+
+/** PostgreSQL's deadlock_detected, as TypeORM's QueryFailedError carries it. */
+const isDeadlock = (error: unknown) =>
+  (error as { driverError?: { code?: string } }).driverError?.code === '40P01';
+
+/**
+ * How long an accepted send's DELIVERY event waits to be numbered with the others (`sequenceSoon`):
+ * the console sees SENT this much later, at most; well under what a person notices.
+ */
+const SEQUENCE_DELAY_MS = 10;
 
 /**
  * C6: replies to campaign interactions go out through an outbox. The message row is the outbox
@@ -260,11 +273,14 @@ export class OutboxService {
   }
 
   /**
-   * Adds a delivery job for every conversation with messages held for this provider, each in a
-   * statement of its own: one transaction adding them all holds a job row per conversation (a
-   * running job's key is cleared) while graphile-worker deletes completed ones in batches, and
-   * the two can deadlock; graphile-worker 0.17 then shuts its worker pool down (`JobRunner`).
-   * The likely cause of the outbox bench's stalls at 150 conversations; not proven by a log.
+   * Adds a delivery job for every conversation with messages held for this provider, a chunk of
+   * them per statement (`enqueueDrains`): one transaction adding them all holds a job row per
+   * conversation (a running job's key is cleared) while graphile-worker deletes completed ones
+   * in batches, and the two can deadlock; graphile-worker 0.17 then shuts its worker pool down
+   * (`JobRunner` starts it again). The likely cause of the outbox bench's stalls at 150
+   * conversations; not proven by a log. A chunk can meet that only when two of its
+   * conversations have a drain running (a held one stops at once), and is then added again one
+   * conversation per statement.
    */
   async release(providerId: string): Promise<void> {
     const rows = (await this.uow.dataSource.query(
@@ -293,18 +309,43 @@ export class OutboxService {
     return rows.length;
   }
 
-  /** A drain job per conversation, each added in a statement of its own (see `release`). */
+  /**
+   * A drain job per conversation, OUTBOX_RELEASE_CHUNK conversations per statement, each
+   * committing on its own without waiting for the disk (jobs lost in a crash of Postgres are
+   * added back by `sweep`: their messages are still QUEUED). One statement per conversation,
+   * each a durable commit, was a sixth of a statement and a WAL flush per send when a provider
+   * came back with its outbox full. A chunk refused by a deadlock with graphile-worker's
+   * completions (see `release`) is added again one conversation per statement.
+   */
   private async enqueueDrains(
     conversations: ReadonlyArray<{ conversationId: string }>,
     jobKeyMode: 'replace' | 'preserve_run_at',
   ): Promise<void> {
-    for (const { conversationId } of conversations) {
-      await enqueueJob(this.uow.dataSource.manager, {
-        task: OUTBOX_TASKS.deliver,
-        payload: { conversationId },
-        jobKey: `outbox:${conversationId}`,
-        jobKeyMode,
-      });
+    const ids = conversations.map((row) => row.conversationId);
+    for (let start = 0; start < ids.length; start += OUTBOX_RELEASE_CHUNK) {
+      const chunk = ids.slice(start, start + OUTBOX_RELEASE_CHUNK);
+      try {
+        await enqueueKeyedJobsLazily(
+          this.uow.dataSource,
+          {
+            task: OUTBOX_TASKS.deliver,
+            idKey: 'conversationId',
+            keyPrefix: 'outbox:',
+            preserveRunAt: jobKeyMode === 'preserve_run_at',
+          },
+          chunk,
+        );
+      } catch (error) {
+        if (!isDeadlock(error)) throw error;
+        for (const conversationId of chunk) {
+          await enqueueJob(this.uow.dataSource.manager, {
+            task: OUTBOX_TASKS.deliver,
+            payload: { conversationId },
+            jobKey: `outbox:${conversationId}`,
+            jobKeyMode,
+          });
+        }
+      }
     }
   }
 
@@ -419,13 +460,35 @@ export class OutboxService {
       attempts,
       SYSTEM_ACTOR,
     );
-    if (streams?.length) {
+    if (streams?.length) this.sequenceSoon(streams);
+  }
+
+  /** Streams with SENT events logged pending, to number at the next `sequenceSoon` run. */
+  private readonly toSequence = new Set<string>();
+  private sequenceTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Numbers and publishes the DELIVERY events the SENT records logged, SEQUENCE_DELAY_MS after
+   * the first of them: one numbering statement for the sends of every drain of the instance in
+   * that while, where numbering each at once cost three statements for every four sends (a
+   * statement, and a write to the socket, is most of a send's CPU here). A stopped instance's
+   * last ones are numbered by the sweeper (within a second, by any instance).
+   */
+  private sequenceSoon(streams: string[]): void {
+    for (const stream of streams) this.toSequence.add(stream);
+    if (this.sequenceTimer) return;
+    this.sequenceTimer = setTimeout(() => {
+      this.sequenceTimer = undefined;
+      const due = [...this.toSequence];
+      this.toSequence.clear();
+      if (!this.uow.dataSource.isInitialized) return; // stopped meanwhile: the sweeper's
       this.uow
-        .sequence(streams)
+        .sequence(due)
         .catch((error: unknown) =>
-          this.logger.error('outbox: numbering a DELIVERY event failed (the sweeper will)', error),
+          this.logger.error('outbox: numbering DELIVERY events failed (the sweeper will)', error),
         );
-    }
+    }, SEQUENCE_DELAY_MS);
+    this.sequenceTimer.unref();
   }
 
   private async recordFailed(

@@ -287,9 +287,25 @@ export class ProviderService {
     return provider;
   }
 
+  /**
+   * Secrets opened, by provider and sealed value: every outbox batch reads its provider's row
+   * again, and opened it again (AES-GCM and a JSON parse). Each seal has a fresh IV, so new
+   * secrets are a new key; the value is still opened for its own provider only.
+   */
+  private readonly opened = new Map<string, Readonly<ProviderSecrets>>();
+
   private openSecrets(provider: Provider): ProviderSecrets {
     if (!provider.sealedSecrets) return {};
-    return JSON.parse(this.box.open(provider.sealedSecrets, owner(provider.id))) as ProviderSecrets;
+    const key = `${provider.id}:${provider.sealedSecrets}`;
+    let secrets = this.opened.get(key);
+    if (!secrets) {
+      secrets = Object.freeze(
+        JSON.parse(this.box.open(provider.sealedSecrets, owner(provider.id))) as ProviderSecrets,
+      );
+      if (this.opened.size >= MAX_RECENT_CREDENTIALS) this.opened.clear();
+      this.opened.set(key, secrets);
+    }
+    return secrets;
   }
 
   private async save(tx: Tx, provider: Provider, how: 'insert' | 'update'): Promise<Provider> {

@@ -372,6 +372,43 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     expect(sendsTo(phone).map((s) => s.text?.body)).toContain('after the stale one');
   });
 
+  it('C6 a provider back with many conversations held (more than one chunk of jobs): each conversation drained, every reply sent once', async () => {
+    const { campaign, provider } = await campaignOnStub(org, stub);
+    const phones = Array.from({ length: 30 }, () => customerNumber());
+    const conversations = [];
+    for (const phone of phones) {
+      conversations.push(
+        await newCampaignInteraction(org, campaign, {
+          phone,
+          replyWindowClosesAt: new Date(Date.now() + 3600_000),
+        }),
+      );
+    }
+    await server.dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
+      provider.id,
+    ]);
+    const ids: string[] = [];
+    for (const conversation of conversations)
+      ids.push((await reply(conversation.id, 'held for the line')).sendMessage.message.id);
+    // Held (a probe may send the oldest meanwhile, and release them itself).
+    await server.dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [
+      provider.id,
+    ]);
+    await server.services.outbox.release(provider.id);
+    await eventually(
+      async () => {
+        const [row] = (await server.dataSource.query(
+          `SELECT count(*)::int AS n FROM message WHERE id = ANY($1) AND delivery_state = 'SENT'`,
+          [ids],
+        )) as Array<{ n: number }>;
+        return row?.n === ids.length;
+      },
+      15_000,
+      'every held reply sent',
+    );
+    for (const phone of phones) expect(sendsTo(phone)).toHaveLength(1);
+  });
+
   it('C6 a FAILING provider recovers by itself when a probe succeeds', async () => {
     const { conversation, provider } = await setup();
     stub.failNext(1, { status: 401, code: 190, message: 'Error validating access token' });
