@@ -129,7 +129,12 @@ export async function startServer({
     },
     logger,
   ).start();
-  const lockSweep = new LockSweep(services.locks, sessions, config.lockTtlSeconds * 1000);
+  const lockSweep = new LockSweep(
+    services.locks,
+    sessions,
+    () => dataSource.query('SELECT 1'),
+    config.lockTtlSeconds * 1000,
+  );
   const jobs = [
     // L4: a window not seen within the TTL loses its lock shortly after (not for an outage).
     new PeriodicJob(

@@ -240,11 +240,42 @@ describe('consoles in a real browser (headless Chromium)', () => {
     );
   const responseText = (page: Page) => paneText(page, '.graphiql-response');
 
-  /** Pastes the query, prettifies it (GraphiQL's button) and runs it. */
+  /**
+   * Pastes the query, prettifies it (GraphiQL's button) and runs it, once GraphiQL holds the
+   * prettified text (prettier loads on first use: on a busy machine a click on Run right after
+   * Prettify ran what the editor held before).
+   */
   async function run(page: Page, query: string): Promise<void> {
     await replaceText(page, '.graphiql-query-editor', query, 'paste');
     await page.click('button[aria-label^="Prettify"]');
+    await page.waitForFunction(
+      (expected) => {
+        const held = localStorage.getItem('graphiql:query') ?? '';
+        return held.includes('\n') && held.replace(/\s+/g, ' ').trim() === expected;
+      },
+      { timeout: 15_000 },
+      query.replace(/\s+/g, ' ').trim(),
+    );
     await page.click('.graphiql-execute-button');
+  }
+
+  /** Waits until the response pane shows `text`; on a timeout, says what it showed instead. */
+  async function responseShows(page: Page, text: string): Promise<void> {
+    try {
+      await page.waitForFunction(
+        (expected) =>
+          (document.querySelector('.graphiql-response')?.textContent ?? '').includes(expected),
+        { timeout: 30_000 },
+        text,
+      );
+    } catch (error) {
+      const held = await page.evaluate(() => localStorage.getItem('graphiql:query'));
+      throw new Error(
+        `the response pane never showed ${text}: it shows ${JSON.stringify(await responseText(page))}` +
+          ` (the query GraphiQL holds: ${JSON.stringify(held)})`,
+        { cause: error },
+      );
+    }
   }
 
   it('the playground: the token typed in the Headers tab reaches the WebSocket, and a subscription streams an event another client caused', async () => {
@@ -270,17 +301,11 @@ describe('consoles in a real browser (headless Chromium)', () => {
       page,
       `subscription Locks { ticketLockEvents(inboxId: "${inbox.id}") { seq kind conversationId lock { holder { name } } } }`,
     );
-    await page.waitForFunction(
-      () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('SNAPSHOT'),
-      { timeout: 30_000 },
-    );
+    await responseShows(page, 'SNAPSHOT');
     // Another client acts: its window opens the ticket.
     const window = await openWindow(server, worker);
     await window.api.ok(OpenTicketDocument, { input: { conversationId: ticket.id } });
-    await page.waitForFunction(
-      () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('LOCKED'),
-      { timeout: 30_000 },
-    );
+    await responseShows(page, 'LOCKED');
     expect(await responseText(page)).toContain('Rolf');
     const own = new URL(server.url).origin;
     expect(
@@ -310,10 +335,7 @@ describe('consoles in a real browser (headless Chromium)', () => {
       const { page } = await openPlayground();
       await typeHeaders(page, headers);
       await run(page, `subscription { ticketLockEvents(inboxId: "${org.inbox.id}") { seq kind } }`);
-      await page.waitForFunction(
-        () => (document.querySelector('.graphiql-response')?.textContent ?? '').includes('4401'),
-        { timeout: 30_000 },
-      );
+      await responseShows(page, '4401');
       const shown = await responseText(page);
       expect(shown).toContain('The server closed the subscription connection (4401: Unauthorized');
       expect(shown).toMatch(reason);

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Client } from 'pg';
 import { MeDocument, OpenTicketDocument, TicketLocksDocument } from '../generated/graphql';
 import { createDataSource } from '../../src/db/data-source';
 import { migrate } from '../../src/db/migrate';
@@ -79,6 +80,40 @@ async function saying<T>(instance: ServerProcess, request: Promise<T>): Promise<
         `\n--- stdout\n${stdout.slice(-4000)}`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * Why a window's lock went away (printed when the test fails): the lock events of the ticket with
+ * their note and actor, the window's row as Postgres sees it now, and the instance's error lines.
+ */
+async function whyTheLockWent(
+  url: string,
+  conversationId: string,
+  windowId: string,
+  instance: ServerProcess,
+): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows: events } = await client.query(
+      `SELECT at, payload->>'kind' AS kind, payload->>'note' AS note, payload->'actor' AS actor
+         FROM (SELECT at, payload FROM event_log UNION ALL SELECT at, payload FROM event_pending) e
+        WHERE payload->>'conversationId' = $1 ORDER BY at`,
+      [conversationId],
+    );
+    const { rows: window } = await client.query(
+      `SELECT now(), last_seen_at, revoked_at, expires_at FROM client_session WHERE id = $1`,
+      [windowId],
+    );
+    const { stdout, stderr } = instance.process;
+    return [
+      `lock events: ${JSON.stringify(events)}`,
+      `the window now: ${JSON.stringify(window)}`,
+      `--- the instance's stderr\n${stderr.slice(-4000)}\n--- stdout\n${stdout.slice(-4000)}`,
+    ].join('\n');
+  } finally {
+    await client.end();
   }
 }
 
@@ -169,6 +204,10 @@ describe('Postgres stopped and restarted', () => {
     // Every instance has swept more than once since, and the TTL has passed again.
     await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 1500));
     const { ticketLocks } = await asWindow.ok(TicketLocksDocument, { inboxId: inbox.id });
+    if (ticketLocks.length !== 1) {
+      const why = await whyTheLockWent(url, ticket.id, window.sessionId, instance);
+      console.error(`closed early: ${String(closedEarly)}\n${why}`);
+    }
     expect(ticketLocks).toEqual([
       expect.objectContaining({ conversationId: ticket.id, sessionId: window.sessionId }),
     ]);
