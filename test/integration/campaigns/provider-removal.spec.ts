@@ -123,6 +123,32 @@ describe('a provider deleted while its sends and webhooks are under way (C1, C3,
     expect(stub.sends().filter((s) => s.to === phone.replace('+', ''))).toHaveLength(1);
   });
 
+  it('C1/C6 a send in flight when its provider is deleted, answered with a retryable error: it stays FAILED PROVIDER_REMOVED (not "retrying")', async () => {
+    const { campaign, provider, disable } = await disabledCampaign();
+    const conversation = await newCampaignInteraction(org, campaign, {
+      phone: newNumber(),
+      replyWindowClosesAt: new Date(Date.now() + 3600_000),
+    });
+    const held = stub.holdNextSend();
+    stub.failNext(1, { status: 429, code: 130429, message: 'Rate limit hit' });
+    const { sendMessage } = await org.admin.api.ok(CampaignReplyDocument, {
+      input: { conversationId: conversation.id, body: 'refused as the line goes' },
+    });
+    const id = sendMessage.message.id;
+    await held.arrived;
+    await disable();
+    await org.admin.api.ok(DeleteProviderDocument, { input: { providerId: provider.id } });
+    const answered = stub.received.length;
+    held.release();
+    await eventually(() => stub.received.length > answered, 10_000, 'the 429 answered');
+    await settle(500); // the drain has read the answer and recorded what it records
+    expect(await deliveryOf(org, id)).toMatchObject({
+      deliveryState: 'FAILED',
+      deliveryErrorCode: 'PROVIDER_REMOVED',
+      providerMessageId: null,
+    });
+  });
+
   it('C1/C3 a webhook stored as its provider is deleted: answered 404 (the provider is gone), never a 500', async () => {
     const { provider, disable } = await disabledCampaign();
     await disable();
