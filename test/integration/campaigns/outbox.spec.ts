@@ -372,9 +372,10 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     expect(sendsTo(phone).map((s) => s.text?.body)).toContain('after the stale one');
   });
 
-  it('C6 a provider back with many conversations held (more than one chunk of jobs): each conversation drained, every reply sent once', async () => {
+  /** Replies to `count` conversations written while their provider is FAILING: held. */
+  async function heldReplies(count: number) {
     const { campaign, provider } = await campaignOnStub(org, stub);
-    const phones = Array.from({ length: 30 }, () => customerNumber());
+    const phones = Array.from({ length: count }, () => customerNumber());
     const conversations = [];
     for (const phone of phones) {
       conversations.push(
@@ -394,19 +395,56 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     await server.dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [
       provider.id,
     ]);
+    const everySentOnce = async () => {
+      await eventually(
+        async () => {
+          const [row] = (await server.dataSource.query(
+            `SELECT count(*)::int AS n FROM message WHERE id = ANY($1) AND delivery_state = 'SENT'`,
+            [ids],
+          )) as Array<{ n: number }>;
+          return row?.n === ids.length;
+        },
+        15_000,
+        'every held reply sent',
+      );
+      for (const phone of phones) expect(sendsTo(phone)).toHaveLength(1);
+    };
+    return { provider, everySentOnce };
+  }
+
+  it('C6 a provider back with many conversations held (more than one chunk of jobs): each conversation drained, every reply sent once', async () => {
+    const { provider, everySentOnce } = await heldReplies(30);
     await server.services.outbox.release(provider.id);
-    await eventually(
-      async () => {
-        const [row] = (await server.dataSource.query(
-          `SELECT count(*)::int AS n FROM message WHERE id = ANY($1) AND delivery_state = 'SENT'`,
-          [ids],
-        )) as Array<{ n: number }>;
-        return row?.n === ids.length;
-      },
-      15_000,
-      'every held reply sent',
-    );
-    for (const phone of phones) expect(sendsTo(phone)).toHaveLength(1);
+    await everySentOnce();
+  });
+
+  it('C6 a chunk of drain jobs refused by a deadlock (with graphile-worker deleting completed jobs) is added again one conversation at a time: every reply sent once', async () => {
+    const { provider, everySentOnce } = await heldReplies(30);
+    // The first drain job the release adds is refused as a deadlock would refuse it, once.
+    await server.dataSource.query(`
+      CREATE SEQUENCE refuse_drain_once;
+      CREATE FUNCTION refuse_drain_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.key LIKE 'outbox:%' AND nextval('refuse_drain_once') = 1 THEN
+          RAISE EXCEPTION 'deadlock on purpose' USING ERRCODE = 'deadlock_detected';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_drain_once BEFORE INSERT ON graphile_worker._private_jobs
+        FOR EACH ROW EXECUTE FUNCTION refuse_drain_once()`);
+    try {
+      await server.services.outbox.release(provider.id);
+      const [{ refused }] = (await server.dataSource.query(
+        `SELECT last_value AS refused FROM refuse_drain_once`,
+      )) as Array<{ refused: string }>;
+      expect(Number(refused)).toBeGreaterThan(1); // refused once, then added one by one
+      await everySentOnce();
+    } finally {
+      await server.dataSource.query(`
+        DROP TRIGGER refuse_drain_once ON graphile_worker._private_jobs;
+        DROP FUNCTION refuse_drain_once();
+        DROP SEQUENCE refuse_drain_once`);
+    }
   });
 
   it('C6 a FAILING provider recovers by itself when a probe succeeds', async () => {
