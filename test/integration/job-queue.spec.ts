@@ -5,6 +5,7 @@ import { enqueueJob } from '../../src/db/job-queue';
 import { JobRunner } from '../../src/jobs/job-runner';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { whileRefusedOnce } from '../support/refused-once';
 
 /** A condition that becomes true within `timeoutMs`, or the test fails saying what it waited for. */
 async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -181,30 +182,24 @@ describe('the job queue (graphile-worker, issue 16 item 10)', () => {
   });
   it('a runner whose worker pool shut itself down (a batch of completions failed: graphile/worker#636) is started again; later jobs run', async () => {
     // One completion refused, once: graphile-worker then shuts its worker pool down.
-    await dataSource.query(`
-      CREATE SEQUENCE refuse_completion_once;
-      CREATE FUNCTION refuse_completion_once() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF OLD.payload ->> 'refused' = 'yes' AND nextval('refuse_completion_once') = 1 THEN
-          RAISE EXCEPTION 'completion refused on purpose';
-        END IF;
-        RETURN OLD;
-      END $$;
-      CREATE TRIGGER refuse_completion_once BEFORE DELETE ON graphile_worker._private_jobs
-        FOR EACH ROW EXECUTE FUNCTION refuse_completion_once()`);
-    try {
-      await enqueueJob(dataSource.manager, { task: 'record', payload: { refused: 'yes' } });
-      await eventually('the refused job to run', () => ran.length === 1);
-      // Its completion failed: it stays locked by the runner that died with it.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await enqueueJob(dataSource.manager, { task: 'record', payload: { later: true } });
-      await eventually('a later job to run', () => ran.length === 2, 15_000);
-      expect(ran.map((r) => r.payload)).toEqual([{ refused: 'yes' }, { later: true }]);
-    } finally {
-      await dataSource.query(`
-        DROP TRIGGER refuse_completion_once ON graphile_worker._private_jobs;
-        DROP FUNCTION refuse_completion_once();
-        DROP SEQUENCE refuse_completion_once`);
-    }
+    await whileRefusedOnce(
+      dataSource,
+      {
+        name: 'refuse_completion_once',
+        on: 'BEFORE DELETE',
+        table: 'graphile_worker._private_jobs',
+        when: "OLD.payload ->> 'refused' = 'yes'",
+        raise: "RAISE EXCEPTION 'completion refused on purpose'",
+      },
+      async () => {
+        await enqueueJob(dataSource.manager, { task: 'record', payload: { refused: 'yes' } });
+        await eventually('the refused job to run', () => ran.length === 1);
+        // Its completion failed: it stays locked by the runner that died with it.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await enqueueJob(dataSource.manager, { task: 'record', payload: { later: true } });
+        await eventually('a later job to run', () => ran.length === 2, 15_000);
+        expect(ran.map((r) => r.payload)).toEqual([{ refused: 'yes' }, { later: true }]);
+      },
+    );
   });
 });

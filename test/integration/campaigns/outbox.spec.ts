@@ -19,6 +19,7 @@ import {
   webhookUrl,
 } from '../../support/providers/setup';
 import { WhatsAppCloudStub } from '../../support/providers/whatsapp-cloud-stub';
+import { whileRefusedOnce } from '../../support/refused-once';
 import { startTestServer, type TestServer } from '../../support/server';
 import { connect, settle, subscribe, type Console } from '../../support/ws';
 
@@ -388,13 +389,20 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     await server.dataSource.query(`UPDATE provider SET health_state = 'FAILING' WHERE id = $1`, [
       provider.id,
     ]);
+    // Its token refused meanwhile, so that the probes a held drain schedules fail too: without
+    // it the first probe (200 ms on) healed the provider while the replies were being written.
+    stub.failNext(10_000, { status: 401, code: 190, message: 'Error validating access token' });
     const ids: string[] = [];
     for (const conversation of conversations)
       ids.push((await reply(conversation.id, 'held for the line')).sendMessage.message.id);
-    // Held (a probe may send the oldest meanwhile, and release them itself).
-    await server.dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [
-      provider.id,
-    ]);
+    /** The provider back: its held replies released. */
+    const backOnline = async () => {
+      stub.clearFailures();
+      await server.dataSource.query(`UPDATE provider SET health_state = 'OK' WHERE id = $1`, [
+        provider.id,
+      ]);
+      await server.services.outbox.release(provider.id);
+    };
     const everySentOnce = async () => {
       await eventually(
         async () => {
@@ -407,44 +415,39 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
         15_000,
         'every held reply sent',
       );
-      for (const phone of phones) expect(sendsTo(phone)).toHaveLength(1);
+      // Accepted once each (the probes' refused attempts went to the oldest).
+      for (const phone of phones) {
+        const to = phone.replace('+', '');
+        expect(stub.sends({ accepted: true }).filter((send) => send.to === to)).toHaveLength(1);
+      }
     };
-    return { provider, everySentOnce };
+    return { backOnline, everySentOnce };
   }
 
   it('C6 a provider back with many conversations held (more than one chunk of jobs): each conversation drained, every reply sent once', async () => {
-    const { provider, everySentOnce } = await heldReplies(30);
-    await server.services.outbox.release(provider.id);
+    const { backOnline, everySentOnce } = await heldReplies(30);
+    await backOnline();
     await everySentOnce();
   });
 
   it('C6 a chunk of drain jobs refused by a deadlock (with graphile-worker deleting completed jobs) is added again one conversation at a time: every reply sent once', async () => {
-    const { provider, everySentOnce } = await heldReplies(30);
+    const { backOnline, everySentOnce } = await heldReplies(30);
     // The first drain job the release adds is refused as a deadlock would refuse it, once.
-    await server.dataSource.query(`
-      CREATE SEQUENCE refuse_drain_once;
-      CREATE FUNCTION refuse_drain_once() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.key LIKE 'outbox:%' AND nextval('refuse_drain_once') = 1 THEN
-          RAISE EXCEPTION 'deadlock on purpose' USING ERRCODE = 'deadlock_detected';
-        END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_drain_once BEFORE INSERT ON graphile_worker._private_jobs
-        FOR EACH ROW EXECUTE FUNCTION refuse_drain_once()`);
-    try {
-      await server.services.outbox.release(provider.id);
-      const [{ refused }] = (await server.dataSource.query(
-        `SELECT last_value AS refused FROM refuse_drain_once`,
-      )) as Array<{ refused: string }>;
-      expect(Number(refused)).toBeGreaterThan(1); // refused once, then added one by one
-      await everySentOnce();
-    } finally {
-      await server.dataSource.query(`
-        DROP TRIGGER refuse_drain_once ON graphile_worker._private_jobs;
-        DROP FUNCTION refuse_drain_once();
-        DROP SEQUENCE refuse_drain_once`);
-    }
+    await whileRefusedOnce(
+      server.dataSource,
+      {
+        name: 'refuse_drain_once',
+        on: 'BEFORE INSERT',
+        table: 'graphile_worker._private_jobs',
+        when: "NEW.key LIKE 'outbox:%'",
+        raise: "RAISE EXCEPTION 'deadlock on purpose' USING ERRCODE = 'deadlock_detected'",
+      },
+      async (refusals) => {
+        await backOnline();
+        expect(await refusals()).toBeGreaterThan(1); // refused once, then added one by one
+        await everySentOnce();
+      },
+    );
   });
 
   it('C6 a FAILING provider recovers by itself when a probe succeeds', async () => {

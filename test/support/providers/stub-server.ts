@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
   at: Date;
+  /** The HTTP status the stub answered it with. */
+  status?: number;
 }
 
 /** How the stub answers a send it is told to fail. */
@@ -86,6 +88,7 @@ export abstract class ProviderStubServer {
         const fail =
           (recipient && this.failuresByRecipient.get(recipient)) || this.nextFailures.shift();
         const answer = this.handle(request, fail);
+        request.status = answer.status;
         this.received.push(request);
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(JSON.stringify(answer.body));

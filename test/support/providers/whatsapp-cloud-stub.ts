@@ -79,8 +79,8 @@ export class WhatsAppCloudStub extends ProviderStubServer {
     };
   }
 
-  /** The JSON bodies of the sends received, in order. */
-  sends(): Array<{
+  /** The JSON bodies of the sends received, in order; with `accepted`, those answered 2xx only. */
+  sends({ accepted = false }: { accepted?: boolean } = {}): Array<{
     to: string;
     type: string;
     text?: { body: string };
@@ -88,6 +88,7 @@ export class WhatsAppCloudStub extends ProviderStubServer {
   }> {
     return this.received
       .filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))
+      .filter((r) => !accepted || (r.status !== undefined && r.status < 300))
       .map((r) => JSON.parse(r.body) as ReturnType<WhatsAppCloudStub['sends']>[number]);
   }
 
