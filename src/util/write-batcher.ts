@@ -1,6 +1,6 @@
-interface Waiting<T> {
+interface Waiting<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
 
@@ -9,19 +9,20 @@ interface Waiting<T> {
  * written at once, alone; items added while `maxInFlight` writes are under way wait for one to
  * end and go together in the next (up to `maxBatch`). A quiet server writes each item with no
  * added wait; a busy one pays one statement and one commit per batch instead of per item. Each
- * `add` resolves once its batch is written, or fails with it.
+ * `add` resolves once its batch is written, with what `write` answered for that item (one answer
+ * per item, in order), or fails with the batch.
  */
-export class WriteBatcher<T> {
-  private readonly waiting: Array<Waiting<T>> = [];
+export class WriteBatcher<T, R = void> {
+  private readonly waiting: Array<Waiting<T, R>> = [];
   private inFlight = 0;
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    private readonly write: (items: T[]) => Promise<R[]>,
     private readonly options: { maxBatch: number; maxInFlight: number },
   ) {}
 
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.pump();
     });
@@ -32,8 +33,8 @@ export class WriteBatcher<T> {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       this.inFlight += 1;
       this.write(batch.map((waiting) => waiting.item)).then(
-        () => {
-          for (const waiting of batch) waiting.resolve();
+        (results) => {
+          batch.forEach((waiting, n) => waiting.resolve(results[n] as R));
           this.ended();
         },
         (error: unknown) => {

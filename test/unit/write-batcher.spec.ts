@@ -1,12 +1,17 @@
 import { WriteBatcher } from '../../src/util/write-batcher';
 
-/** A write that stays under way until released (or failed), recording each batch it was given. */
+/**
+ * A write that stays under way until released (or failed), recording each batch it was given;
+ * released, it answers each item with ten times itself.
+ */
 function gatedWrite() {
   const batches: number[][] = [];
   const gates: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   const write = (items: number[]) => {
     batches.push(items);
-    return new Promise<void>((resolve, reject) => gates.push({ resolve, reject }));
+    return new Promise<number[]>((resolve, reject) =>
+      gates.push({ resolve: () => resolve(items.map((item) => item * 10)), reject }),
+    );
   };
   const next = async () => {
     while (!gates.length) await new Promise((resolve) => setImmediate(resolve));
@@ -27,7 +32,8 @@ describe('WriteBatcher (webhooks stored a batch per statement when they arrive t
     await first;
     expect(batches).toEqual([[1], [2, 3, 4]]);
     (await next()).resolve();
-    await Promise.all(later);
+    // Each item is answered with what the write said of it, not of its batch.
+    expect(await Promise.all([first, ...later])).toEqual([10, 20, 30, 40]);
   });
 
   it('keeps up to maxInFlight writes under way, and no batch larger than maxBatch', async () => {
@@ -58,6 +64,6 @@ describe('WriteBatcher (webhooks stored a batch per statement when they arrive t
     const after = batcher.add(4);
     expect(batches).toEqual([[1], [2, 3], [4]]);
     (await next()).resolve();
-    await expect(after).resolves.toBeUndefined();
+    await expect(after).resolves.toBe(40);
   });
 });

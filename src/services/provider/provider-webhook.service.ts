@@ -78,7 +78,7 @@ export interface InboundReceiver {
  * a status callback only moves a delivery forward.
  */
 export class ProviderWebhookService {
-  private readonly intake = new WriteBatcher<ReceivedWebhook>(
+  private readonly intake = new WriteBatcher<ReceivedWebhook, boolean>(
     (batch) => this.storeReceived(batch),
     {
       maxBatch: INTAKE_BATCH,
@@ -144,23 +144,21 @@ export class ProviderWebhookService {
       headers: keptHeaders(delivery.headers),
       publicUrl: delivery.publicUrl,
     };
-    await this.intake.add(received);
-    // Its provider deleted since the credentials were read (on this instance or another, which
-    // may verify with them for a few seconds more): nothing to store it for, as a moment later.
-    if (!this.stored.delete(received.id)) return { outcome: 'UNKNOWN_PROVIDER' as const };
+    // Not stored when its provider was deleted since the credentials were read (on this
+    // instance or another, which may verify with them for a few seconds more): nothing to store
+    // it for, as a moment later.
+    if (!(await this.intake.add(received))) return { outcome: 'UNKNOWN_PROVIDER' as const };
     return { outcome: 'STORED' as const, kind: credentials.kind as string };
   }
-
-  /** Ids of deliveries just stored, until their `accept` reads them (storeReceived). */
-  private readonly stored = new Set<string>();
 
   /**
    * Deliveries stored as received, each with its processing job, in one statement. Only those
    * whose provider still exists: its row is locked (key share) by the insert, so a delete under
    * way is waited for and its provider's deliveries are left out, where the foreign key would
-   * fail the whole batch, every other provider's deliveries with it, as 500s.
+   * fail the whole batch, every other provider's deliveries with it, as 500s. Answers, for each
+   * delivery, whether it was stored.
    */
-  private async storeReceived(batch: ReceivedWebhook[]): Promise<void> {
+  private async storeReceived(batch: ReceivedWebhook[]): Promise<boolean[]> {
     const ids = await insertWithJobs(
       this.uow.dataSource,
       {
@@ -187,7 +185,8 @@ export class ProviderWebhookService {
       },
       { task: WEBHOOK_TASK, idKey: 'webhookId', keyPrefix: 'webhook:' },
     );
-    for (const id of ids) this.stored.add(id);
+    const stored = new Set(ids);
+    return batch.map((webhook) => stored.has(webhook.id));
   }
 
   async handshake(providerId: string, query: Record<string, unknown>) {
