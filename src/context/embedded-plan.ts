@@ -67,6 +67,16 @@ const isPageSize = (first: unknown) =>
   typeof first === 'number' && Number.isInteger(first) && first >= 1 && first <= 100;
 
 /** By parent entity and relation name: the loader each one stands for is named beside it. */
+/** A staff member of the parent's organization by the parent's `column` (as Loaders.staff). */
+const staffBy = (column: string): RelationSpec => ({
+  target: Staff,
+  shape: 'one',
+  sql: ({ parent, alias: x, object, org }) =>
+    `(SELECT ${object} FROM staff ${x} WHERE ${x}.id = ${parent}.${column} AND ${x}.organization_id = ${org})`,
+  join: ({ parent, alias: x, org }) =>
+    `LEFT JOIN staff ${x} ON ${x}.id = ${parent}.${column} AND ${x}.organization_id = ${org}`,
+});
+
 const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
   [
     Customer,
@@ -138,29 +148,13 @@ const RELATIONS = new Map<Function, Record<string, RelationSpec>>([
   [
     Conversation,
     {
-      // Loaders.staff, by the conversation's assignee_id
-      assignee: {
-        target: Staff,
-        shape: 'one',
-        sql: ({ parent, alias: x, object, org }) =>
-          `(SELECT ${object} FROM staff ${x} WHERE ${x}.id = ${parent}.assignee_id AND ${x}.organization_id = ${org})`,
-        join: ({ parent, alias: x, org }) =>
-          `LEFT JOIN staff ${x} ON ${x}.id = ${parent}.assignee_id AND ${x}.organization_id = ${org}`,
-      },
+      assignee: staffBy('assignee_id'),
     },
   ],
   [
     HelperAssignment,
     {
-      // Loaders.staff, by the assignment's staff_id
-      staff: {
-        target: Staff,
-        shape: 'one',
-        sql: ({ parent, alias: x, object, org }) =>
-          `(SELECT ${object} FROM staff ${x} WHERE ${x}.id = ${parent}.staff_id AND ${x}.organization_id = ${org})`,
-        join: ({ parent, alias: x, org }) =>
-          `LEFT JOIN staff ${x} ON ${x}.id = ${parent}.staff_id AND ${x}.organization_id = ${org}`,
-      },
+      staff: staffBy('staff_id'),
     },
   ],
 ]);
