@@ -223,18 +223,22 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     expect(sendsTo(phone)).toHaveLength(1);
   });
 
+  /** Resolves once the provider is FAILING (a refused token marked it). */
+  const providerFailing = (providerId: string) =>
+    eventually(
+      async () =>
+        (await server.services.providers.get(org.admin.auth, providerId)).healthState ===
+        ProviderHealthState.FAILING,
+      10_000,
+      'provider FAILING',
+    );
+
   it('C6 a 401 marks the provider FAILING and holds its outbox; updateProvider releases it', async () => {
     const { conversation, provider, phone } = await setup();
     stub.accessToken = 'rotated-token';
     try {
       const first = await reply(conversation.id, 'held 1');
-      await eventually(
-        async () =>
-          (await server.services.providers.get(org.admin.auth, provider.id)).healthState ===
-          ProviderHealthState.FAILING,
-        10_000,
-        'provider FAILING',
-      );
+      await providerFailing(provider.id);
       const second = await reply(conversation.id, 'held 2');
       await settle(1500);
       // Held: QUEUED, and the provider was asked only by the first try and the probes.
@@ -271,13 +275,7 @@ describe('the outbox (C6) and the 24-hour window, against the WhatsApp Cloud stu
     let held: string[] = [];
     try {
       const first = await reply(conversation.id, 'held by a removed line 1');
-      await eventually(
-        async () =>
-          (await server.services.providers.get(org.admin.auth, provider.id)).healthState ===
-          ProviderHealthState.FAILING,
-        10_000,
-        'provider FAILING',
-      );
+      await providerFailing(provider.id);
       const second = await reply(conversation.id, 'held by a removed line 2');
       held = [first.sendMessage.message.id, second.sendMessage.message.id];
       for (const id of held) expect((await deliveryOf(org, id)).deliveryState).toBe('QUEUED');

@@ -39,6 +39,18 @@ describe('webhook processing: one statement per delivery (C3)', () => {
   const newNumber = () => `+4420794611${String(10 + numbers++).padStart(2, '0')}`;
 
   /** A delivery stored as the webhook route stores it, but with no job: the test runs it. */
+  /** A customer's text message to the campaign's number, sent at `sentAt` (its window a day on). */
+  const textFrom = (from: string, body: string, sentAt = new Date()) => ({
+    providerId: provider.id,
+    providerMessageId: `wamid.${randomUUID()}`,
+    from,
+    to: provider.accountNumber,
+    body,
+    providerTimestamp: sentAt,
+    contentType: 'text',
+    replyWindowClosesAt: new Date(sentAt.getTime() + 86_400_000),
+  });
+
   const storedDelivery = async (body: string) => {
     const [{ id }] = (await server.dataSource.query(
       `INSERT INTO provider_webhook (organization_id, provider_id, raw_body, headers, public_url)
@@ -84,16 +96,9 @@ describe('webhook processing: one statement per delivery (C3)', () => {
 
   it("C3 the events are built in SQL as the server reads what was written: CREATED, QUEUED, ARRIVED, MESSAGE; then a joining message's MESSAGE", async () => {
     const number = newNumber();
-    const first = await server.services.inbound.receive({
-      providerId: provider.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from: number,
-      to: provider.accountNumber,
-      body: '  Snapshot ✓ "quoted"  ',
-      providerTimestamp: new Date('2026-12-02T10:00:00.123Z'),
-      contentType: 'text',
-      replyWindowClosesAt: new Date('2026-12-03T10:00:00.123Z'),
-    });
+    const first = await server.services.inbound.receive(
+      textFrom(number, '  Snapshot ✓ "quoted"  ', new Date('2026-12-02T10:00:00.123Z')),
+    );
     const logged = async (conversationId: string) =>
       (await server.dataSource.query(
         `SELECT stream, payload FROM event_log
@@ -157,16 +162,9 @@ describe('webhook processing: one statement per delivery (C3)', () => {
     );
     expect(await logged(first.conversationId)).toHaveLength(4);
 
-    const second = await server.services.inbound.receive({
-      providerId: provider.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from: number,
-      to: provider.accountNumber,
-      body: 'again',
-      providerTimestamp: new Date('2026-12-02T11:00:00Z'),
-      contentType: 'text',
-      replyWindowClosesAt: new Date('2026-12-03T11:00:00Z'),
-    });
+    const second = await server.services.inbound.receive(
+      textFrom(number, 'again', new Date('2026-12-02T11:00:00Z')),
+    );
     expect(second.conversationId).toBe(first.conversationId);
     const after = await read();
     expect(after.conversation).toMatchObject({
@@ -194,23 +192,13 @@ describe('webhook processing: one statement per delivery (C3)', () => {
   it("C10 a customer's message joining an interaction an agent has is logged on the agent's message stream too (what spy(agentId) follows), as the inbox has it", async () => {
     const agent = await newStaff(org);
     const number = newNumber();
-    const message = (body: string) => ({
-      providerId: provider.id,
-      providerMessageId: `wamid.${randomUUID()}`,
-      from: number,
-      to: provider.accountNumber,
-      body,
-      providerTimestamp: new Date(),
-      contentType: 'text',
-      replyWindowClosesAt: new Date(Date.now() + 86_400_000),
-    });
-    const first = await server.services.inbound.receive(message('waiting'));
+    const first = await server.services.inbound.receive(textFrom(number, 'waiting'));
     // The interaction as a take leaves it (the take's own rules are C4's tests).
     await server.dataSource.query(
       'UPDATE conversation SET assignee_id = $2, waiting_since = NULL WHERE id = $1',
       [first.conversationId, agent.staff.id],
     );
-    const second = await server.services.inbound.receive(message('to the agent'));
+    const second = await server.services.inbound.receive(textFrom(number, 'to the agent'));
     expect(second.conversationId).toBe(first.conversationId);
     const logged = (await server.dataSource.query(
       `SELECT stream, payload FROM event_log WHERE payload -> 'message' ->> 'id' = $1 ORDER BY stream`,
