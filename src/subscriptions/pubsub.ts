@@ -184,6 +184,15 @@ export class RedisPubSubEngine implements PubSubEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    // An UNSUBSCRIBE the library sent just before (a socket closing as the instance stops) and
+    // still unanswered when QUIT ends the connection would be rejected with nobody to catch it.
+    // Redis answers in order: once a PING sent now is answered, so is every command before it.
+    if (this.subscriber.status === 'ready') {
+      await Promise.race([
+        this.subscriber.ping().catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
+    }
     await this.pubsub.close();
   }
 
